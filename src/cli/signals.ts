@@ -1,0 +1,57 @@
+// Signal wiring for every command. The first SIGINT/SIGTERM/SIGHUP aborts the running command,
+// whose `finally` stops tcpdump and deletes the debug pod; a second Ctrl-C exits at once and says
+// what may be left behind. Commands register what they leave behind while it exists.
+import { ExitCode } from '../errors.ts';
+import { warn } from '../log.ts';
+
+export class Interrupted extends Error {
+  readonly signal: NodeJS.Signals;
+  constructor(signal: NodeJS.Signals) {
+    super(`interrupted by ${signal}`);
+    this.name = 'Interrupted';
+    this.signal = signal;
+  }
+}
+
+const leftovers = new Map<string, string>();
+const controller = new AbortController();
+let installed = false;
+let received: NodeJS.Signals | undefined;
+
+/** Aborted on the first terminating signal; commands pass it to everything that waits. */
+export const shutdownSignal: AbortSignal = controller.signal;
+
+/** The exit code a signal implies (130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP). */
+export function exitCodeForSignal(signal: NodeJS.Signals): number {
+  if (signal === 'SIGINT') return ExitCode.interrupted;
+  if (signal === 'SIGTERM') return ExitCode.terminated;
+  return 129;
+}
+
+/** The signal that stopped us, if any. */
+export function receivedSignal(): NodeJS.Signals | undefined {
+  return received;
+}
+
+/** Records something a hard exit would leave behind (e.g. "debug pod ns/name"); returns its remover. */
+export function trackLeftover(key: string, description: string): () => void {
+  leftovers.set(key, description);
+  return () => leftovers.delete(key);
+}
+
+/** Installs the handlers once. */
+export function installSignalHandlers(): void {
+  if (installed) return;
+  installed = true;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (received === undefined) {
+      received = signal;
+      controller.abort(new Interrupted(signal));
+      return;
+    }
+    // Second signal: the user wants out now.
+    for (const d of leftovers.values()) warn(`${d} may be left behind; \`kubectl netns cleanup\` removes it`);
+    process.exit(exitCodeForSignal(received));
+  };
+  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, onSignal);
+}

@@ -1,0 +1,75 @@
+// The one error type the CLI shows to people. Everything below main.ts throws these (or lets
+// unknown errors bubble up); main.ts formats them exactly once.
+
+/** Exit codes, distinct per cause, so scripts can branch on what went wrong. Documented in the README. */
+export const ExitCode = {
+  ok: 0,
+  /** Something we did not anticipate; the message says what, -v shows the stack. */
+  internal: 1,
+  /** Wrong flags or arguments: usage is printed. */
+  usage: 2,
+  /** Kubeconfig or context problem (missing file, unknown context, no cluster). */
+  config: 3,
+  /** The target (pod, workload, container, node) does not exist. */
+  notFound: 4,
+  /** The target exists but cannot be captured/entered (not running, Windows, terminated, no PID). */
+  targetState: 5,
+  /** The API server refused us: RBAC forbidden, PodSecurity admission, unauthorized. */
+  forbidden: 6,
+  /** The debug pod could not start (image pull, create error, deadline, unschedulable). */
+  debugPod: 7,
+  /** The connection to the API server or the exec stream was lost. */
+  connection: 8,
+  /** The on-node agent refused: bad filter, no such interface, tcpdump/nsenter missing or denied. */
+  agent: 9,
+  /** Local output problem: terminal stdout for binary data, unwritable file, Wireshark missing. */
+  output: 10,
+  /** Timed out waiting for something the user asked for (--pod-timeout). */
+  timeout: 11,
+  /** Stopped by SIGINT (128+2), as shells expect. */
+  interrupted: 130,
+  /** Stopped by SIGTERM (128+15). */
+  terminated: 143,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** A failure the user can act on: a one-line message, an optional hint, and a distinct exit code. */
+export class UserError extends Error {
+  readonly hint: string | undefined;
+  readonly exitCode: number;
+  /** Usage mistakes get the command's usage printed; runtime failures do not. */
+  readonly showUsage: boolean;
+
+  constructor(message: string, opts: { hint?: string; exitCode?: number; showUsage?: boolean; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'UserError';
+    this.hint = opts.hint;
+    this.exitCode = opts.exitCode ?? ExitCode.internal;
+    this.showUsage = opts.showUsage ?? false;
+  }
+}
+
+/** Shorthand for an argument mistake (exit 2, usage shown). */
+export function usageError(message: string, hint?: string): UserError {
+  return new UserError(message, { hint, exitCode: ExitCode.usage, showUsage: true });
+}
+
+/** Formats any error as the single line (plus optional hint line) main.ts prints to stderr. */
+export function formatError(err: unknown, verbose: boolean): string {
+  if (err instanceof UserError) {
+    const lines = [`error: ${err.message}`];
+    if (err.hint) lines.push(`hint: ${err.hint}`);
+    if (verbose && err.cause instanceof Error && err.cause.stack) lines.push(err.cause.stack);
+    return lines.join('\n');
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  const lines = [`error: ${message.split('\n')[0]}`];
+  if (verbose && err instanceof Error && err.stack) lines.push(err.stack);
+  else lines.push('hint: this looks like a bug in kubectl-netns; rerun with -v for details and report it');
+  return lines.join('\n');
+}
+
+/** The exit code for any error: UserError carries its own, anything else is internal. */
+export function exitCodeOf(err: unknown): number {
+  return err instanceof UserError ? err.exitCode : ExitCode.internal;
+}

@@ -1,0 +1,94 @@
+// One debug pod's life: set up (create + wait), run (execs), clean up (delete + wait briefly).
+// close() is idempotent and is called from `finally` on every exit path; the signal wiring calls
+// it too, and the pod's activeDeadlineSeconds plus its label cover a client that was SIGKILLed.
+import { randomBytes } from 'node:crypto';
+import { debug } from '../log.ts';
+import { apiCall, isNotFound } from './api-errors.ts';
+import type { KubeClient, V1Pod } from './client.ts';
+import { buildDebugPod, CONTAINER_NAME, type DebugPodOptions } from './debug-pod.ts';
+import { runExec, type ExecRequest, type ExecResult } from './exec-stream.ts';
+import { waitForRunning } from './wait.ts';
+
+export interface SessionOptions extends Omit<DebugPodOptions, 'sessionId' | 'suffix'> {
+  podTimeoutMs: number;
+  signal?: AbortSignal | undefined;
+  onProgress?: (detail: string) => void;
+  /** Told about the pod as soon as it exists, so an interrupted start still cleans it up. */
+  onCreated?: (session: DebugSession) => void;
+}
+
+/** A random id for labels and pod names; lowercase so it fits a pod name. */
+export function randomId(bytes: number): string {
+  return randomBytes(bytes).toString('hex');
+}
+
+export class DebugSession {
+  readonly client: KubeClient;
+  readonly namespace: string;
+  readonly podName: string;
+  readonly sessionId: string;
+  private closing: Promise<void> | undefined;
+
+  private constructor(client: KubeClient, namespace: string, podName: string, sessionId: string) {
+    this.client = client;
+    this.namespace = namespace;
+    this.podName = podName;
+    this.sessionId = sessionId;
+  }
+
+  /** Creates the debug pod and waits until it runs. If that fails, the pod is deleted before rethrowing. */
+  static async open(client: KubeClient, o: SessionOptions): Promise<DebugSession> {
+    const sessionId = randomId(4);
+    const pod: V1Pod = buildDebugPod({ ...o, sessionId, suffix: randomId(3) });
+    const name = pod.metadata!.name!;
+    debug(`creating debug pod ${o.namespace}/${name} on node ${o.nodeName} with image ${o.image}`);
+    await apiCall({ verb: 'create', resource: 'pods', namespace: o.namespace }, () => client.createPod(o.namespace, pod));
+    const session = new DebugSession(client, o.namespace, name, sessionId);
+    o.onCreated?.(session);
+    try {
+      await waitForRunning(client, o.namespace, name, { timeoutMs: o.podTimeoutMs, signal: o.signal, onProgress: o.onProgress });
+    } catch (err) {
+      await session.close();
+      throw err;
+    }
+    debug(`debug pod ${o.namespace}/${name} is running`);
+    return session;
+  }
+
+  /** Runs argv in the debug container (no shell in between unless argv starts one). */
+  exec(command: string[], io: Omit<ExecRequest, 'namespace' | 'pod' | 'container' | 'command'>): Promise<ExecResult> {
+    return runExec(this.client, { ...io, namespace: this.namespace, pod: this.podName, container: CONTAINER_NAME, command });
+  }
+
+  /** Deletes the pod at once (grace 0) and waits up to `waitMs` for it to be gone. Safe to call twice. */
+  close(waitMs = 10_000): Promise<void> {
+    this.closing ??= this.deleteAndWait(waitMs);
+    return this.closing;
+  }
+
+  get closed(): boolean {
+    return this.closing !== undefined;
+  }
+
+  private async deleteAndWait(waitMs: number): Promise<void> {
+    debug(`deleting debug pod ${this.namespace}/${this.podName}`);
+    try {
+      await apiCall({ verb: 'delete', resource: 'pods', namespace: this.namespace, name: this.podName }, () =>
+        this.client.deletePod(this.namespace, this.podName, 0),
+      );
+    } catch (err) {
+      if (isNotFound((err as { cause?: unknown }).cause ?? err)) return;
+      throw err;
+    }
+    const deadline = Date.now() + waitMs;
+    while (Date.now() < deadline) {
+      try {
+        await this.client.readPod(this.namespace, this.podName);
+      } catch (err) {
+        if (isNotFound(err)) return;
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    debug(`debug pod ${this.namespace}/${this.podName} still terminating after ${waitMs}ms; the kubelet will finish removing it`);
+  }
+}

@@ -1,0 +1,171 @@
+// Turns what the user typed (POD, pod/NAME, deploy/NAME, ...) into one running pod, a container in
+// it, and the facts the on-node agent needs (node, container ids, pod UID). The parsing and the
+// checks are pure functions over pod objects; only resolveTarget talks to the API.
+import { ExitCode, UserError, usageError } from '../errors.ts';
+import { apiCall } from './api-errors.ts';
+import type { KubeClient, V1Pod, WorkloadKind } from './client.ts';
+
+export type TargetRef = { kind: 'pod'; name: string } | { kind: WorkloadKind; name: string };
+
+const KIND_ALIASES: Record<string, TargetRef['kind']> = {
+  po: 'pod', pod: 'pod', pods: 'pod',
+  deploy: 'deployment', deployment: 'deployment', deployments: 'deployment',
+  sts: 'statefulset', statefulset: 'statefulset', statefulsets: 'statefulset',
+  ds: 'daemonset', daemonset: 'daemonset', daemonsets: 'daemonset',
+  rs: 'replicaset', replicaset: 'replicaset', replicasets: 'replicaset',
+  job: 'job', jobs: 'job',
+};
+
+// RFC 1123 subdomain, which is what pod and workload names must be.
+const NAME_RE = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+
+/** Parses `NAME`, `pod/NAME`, `deploy/NAME`, `sts/NAME`, `ds/NAME`, `rs/NAME`, `job/NAME`. */
+export function parseTarget(input: string): TargetRef {
+  const slash = input.indexOf('/');
+  const kindText = slash === -1 ? 'pod' : input.slice(0, slash).toLowerCase().replace(/\.(apps|batch)$/, '');
+  const name = slash === -1 ? input : input.slice(slash + 1);
+  const kind = KIND_ALIASES[kindText];
+  if (!kind) {
+    throw usageError(`unsupported target kind "${kindText}" in "${input}"`, 'use POD, pod/NAME, deploy/NAME, sts/NAME, ds/NAME, rs/NAME or job/NAME');
+  }
+  if (!NAME_RE.test(name)) {
+    throw usageError(`"${name}" is not a valid ${kind} name`, 'names are lowercase letters, digits, "-" and "."');
+  }
+  return { kind, name };
+}
+
+export interface ResolvedTarget {
+  namespace: string;
+  pod: string;
+  podUid: string;
+  node: string;
+  podIP: string | undefined;
+  container: string;
+  /** Container ids without the runtime prefix; the agent matches them against cgroups. */
+  containerIds: string[];
+  /** containerd, cri-o, docker, ... (the prefix of the container id), or "unknown". */
+  runtime: string;
+  hostNetwork: boolean;
+  /** Set when the pod was picked from a workload, e.g. "deployment/web". */
+  via: string | undefined;
+  /** Conditions the user should know about (hostNetwork, restarting container). */
+  warnings: string[];
+}
+
+/** Among a workload's pods, the one kubectl would pick: running and ready first, then oldest. */
+export function pickPod(pods: V1Pod[]): V1Pod | undefined {
+  const running = pods.filter((p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp);
+  const ready = (p: V1Pod) => (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+  const created = (p: V1Pod) => new Date(p.metadata?.creationTimestamp ?? 0).getTime();
+  return [...running].sort(
+    (a, b) => Number(ready(b)) - Number(ready(a)) || created(a) - created(b) || (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''),
+  )[0];
+}
+
+/** The container to enter: -c, else the default-container annotation, else the first. */
+export function selectContainer(pod: V1Pod, requested: string | undefined): string {
+  const names = (pod.spec?.containers ?? []).map((c) => c.name);
+  const podName = pod.metadata?.name ?? '?';
+  if (requested !== undefined) {
+    if (names.includes(requested)) return requested;
+    const ephemeral = (pod.spec?.ephemeralContainers ?? []).map((c) => c.name);
+    if (ephemeral.includes(requested)) return requested;
+    throw new UserError(`container "${requested}" not found in pod "${podName}"`, {
+      exitCode: ExitCode.notFound,
+      hint: `containers in this pod: ${names.join(', ')}`,
+    });
+  }
+  const annotated = pod.metadata?.annotations?.['kubectl.kubernetes.io/default-container'];
+  if (annotated && names.includes(annotated)) return annotated;
+  const first = names[0];
+  if (!first) throw new UserError(`pod "${podName}" has no containers`, { exitCode: ExitCode.targetState });
+  return first;
+}
+
+/** Splits `containerd://abc` into runtime and id. */
+export function splitContainerId(full: string): { runtime: string; id: string } {
+  const m = /^([a-z0-9-]+):\/\/([0-9a-zA-Z]+)$/.exec(full);
+  return m ? { runtime: m[1]!, id: m[2]! } : { runtime: 'unknown', id: full };
+}
+
+/** Checks that the pod can be entered and extracts what the agent needs. Pure. */
+export function describeTarget(pod: V1Pod, container: string, via?: string): ResolvedTarget {
+  const name = pod.metadata?.name ?? '?';
+  const namespace = pod.metadata?.namespace ?? 'default';
+  const phase = pod.status?.phase ?? 'Unknown';
+  if (pod.spec?.os?.name === 'windows' || pod.spec?.nodeSelector?.['kubernetes.io/os'] === 'windows') {
+    throw new UserError(`pod "${name}" runs on Windows, which has no Linux network namespaces to enter`, {
+      exitCode: ExitCode.targetState,
+      hint: 'kubectl-netns supports Linux nodes only',
+    });
+  }
+  if (phase !== 'Running') {
+    throw new UserError(`pod "${name}" is ${phase}, not Running`, {
+      exitCode: ExitCode.targetState,
+      hint: phase === 'Pending' ? 'wait until it runs (kubectl get pod -w), or look at kubectl describe pod for why it is stuck' : 'only a running pod has a network namespace to enter',
+    });
+  }
+  const node = pod.spec?.nodeName;
+  if (!node) throw new UserError(`pod "${name}" is not scheduled to a node`, { exitCode: ExitCode.targetState });
+  const statuses = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.ephemeralContainerStatuses ?? [])];
+  const status = statuses.find((s) => s.name === container);
+  const warnings: string[] = [];
+  if (status?.state?.terminated) {
+    const t = status.state.terminated;
+    throw new UserError(`container "${container}" in pod "${name}" has terminated (${t.reason ?? 'exit code ' + t.exitCode})`, {
+      exitCode: ExitCode.targetState,
+      hint: 'all containers of a pod share its network namespace: pick a running one with -c',
+    });
+  }
+  if (status?.state?.waiting) {
+    warnings.push(
+      `container "${container}" is waiting (${status.state.waiting.reason ?? 'unknown reason'}); entering the pod's network namespace through its sandbox`,
+    );
+  }
+  const ids = [status?.containerID, status?.lastState?.terminated?.containerID].filter((x): x is string => !!x).map(splitContainerId);
+  const hostNetwork = pod.spec?.hostNetwork === true;
+  if (hostNetwork) {
+    warnings.push(`pod "${name}" uses hostNetwork: you will see the node's whole network, not just this pod's traffic`);
+  }
+  return {
+    namespace,
+    pod: name,
+    podUid: pod.metadata?.uid ?? '',
+    node,
+    podIP: pod.status?.podIP,
+    container,
+    containerIds: ids.map((i) => i.id),
+    runtime: ids[0]?.runtime ?? 'unknown',
+    hostNetwork,
+    via,
+    warnings,
+  };
+}
+
+/** Resolves a target against the API server. */
+export async function resolveTarget(
+  client: KubeClient,
+  ref: TargetRef,
+  namespace: string,
+  container: string | undefined,
+): Promise<ResolvedTarget> {
+  if (ref.kind === 'pod') {
+    const pod = await apiCall({ verb: 'get', resource: 'pods', namespace, name: ref.name }, () => client.readPod(namespace, ref.name));
+    return describeTarget(pod, selectContainer(pod, container));
+  }
+  const selector = await apiCall({ verb: 'get', resource: `${ref.kind}s`, namespace, name: ref.name }, () =>
+    client.workloadSelector(ref.kind as WorkloadKind, namespace, ref.name),
+  );
+  if (!selector) {
+    throw new UserError(`${ref.kind}/${ref.name} has no matchLabels selector to find its pods`, { exitCode: ExitCode.notFound });
+  }
+  const pods = await apiCall({ verb: 'list', resource: 'pods', namespace }, () => client.listPods(namespace, { labelSelector: selector }));
+  const pod = pickPod(pods);
+  if (!pod) {
+    throw new UserError(`${ref.kind}/${ref.name} has no running pod (${pods.length} pod(s) match ${selector})`, {
+      exitCode: ExitCode.targetState,
+      hint: `kubectl get pods -n ${namespace} -l ${selector}`,
+    });
+  }
+  return describeTarget(pod, selectContainer(pod, container), `${ref.kind}/${ref.name}`);
+}

@@ -1,0 +1,146 @@
+// Waits for the debug pod to run, and fails fast with the real reason when it cannot: a pull error
+// is final long before any timeout, and the user wants the registry's message, not "timed out".
+import { ExitCode, UserError } from '../errors.ts';
+import { apiCall } from './api-errors.ts';
+import type { KubeClient, V1Pod } from './client.ts';
+
+/** Container waiting reasons that will not fix themselves while we wait. */
+const FATAL_WAITING = new Set([
+  'ErrImagePull',
+  'ImagePullBackOff',
+  'InvalidImageName',
+  'ErrImageNeverPull',
+  'CreateContainerConfigError',
+  'CreateContainerError',
+  'RunContainerError',
+  'CrashLoopBackOff',
+]);
+
+export type PodVerdict = { state: 'running' } | { state: 'waiting'; detail: string } | { state: 'failed'; error: UserError };
+
+/** Reads one pod object and says whether it runs, may still run, or never will. Pure. */
+export function judgeDebugPod(pod: V1Pod): PodVerdict {
+  const name = pod.metadata?.name ?? '?';
+  const ns = pod.metadata?.namespace ?? '?';
+  const phase = pod.status?.phase ?? 'Pending';
+  const cs = pod.status?.containerStatuses?.[0];
+  const image = pod.spec?.containers?.[0]?.image ?? '?';
+  const waiting = cs?.state?.waiting;
+  if (waiting?.reason && FATAL_WAITING.has(waiting.reason)) {
+    const pull = /Image|Pull/.test(waiting.reason);
+    return {
+      state: 'failed',
+      error: new UserError(`debug pod ${ns}/${name} cannot start: ${waiting.reason}${waiting.message ? `: ${oneLine(waiting.message)}` : ''}`, {
+        exitCode: ExitCode.debugPod,
+        hint: pull
+          ? `the node cannot pull ${image}; pass --image with an image the node can pull (it needs sh, tcpdump, nsenter, ip)`
+          : 'see kubectl describe pod for details; --privileged may help on hardened nodes',
+      }),
+    };
+  }
+  if (phase === 'Running' && cs?.state?.running) return { state: 'running' };
+  if (phase === 'Failed' || phase === 'Succeeded' || cs?.state?.terminated) {
+    const reason = pod.status?.reason ?? cs?.state?.terminated?.reason ?? phase;
+    const message = pod.status?.message ?? cs?.state?.terminated?.message ?? '';
+    return {
+      state: 'failed',
+      error: new UserError(`debug pod ${ns}/${name} ended before it could be used: ${reason}${message ? `: ${oneLine(message)}` : ''}`, {
+        exitCode: ExitCode.debugPod,
+        hint: reason === 'OutOfmemory' || reason === 'OutOfcpu' ? 'the node has no room for the debug pod' : 'see kubectl describe pod for details',
+      }),
+    };
+  }
+  const unschedulable = pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False');
+  const detail = waiting?.reason ?? unschedulable?.reason ?? phase;
+  return { state: 'waiting', detail };
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s+/g, ' ').trim().slice(0, 400);
+}
+
+/** Watches the pod until it runs; rejects with the real reason, or after `timeoutMs`. */
+export async function waitForRunning(
+  client: KubeClient,
+  namespace: string,
+  name: string,
+  opts: { timeoutMs: number; signal?: AbortSignal | undefined; onProgress?: (detail: string) => void },
+): Promise<V1Pod> {
+  // Look once first: the pod may already be running, or already failed.
+  const first = await apiCall({ verb: 'get', resource: 'pods', namespace, name }, () => client.readPod(namespace, name));
+  const v0 = judgeDebugPod(first);
+  if (v0.state === 'running') return first;
+  if (v0.state === 'failed') throw v0.error;
+
+  let lastDetail = v0.detail;
+  return await new Promise<V1Pod>((resolve, reject) => {
+    let handle: { stop(): void } | undefined;
+    let settled = false;
+    const finish = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      handle?.stop();
+      fn();
+    };
+    const onAbort = () => finish(() => reject(opts.signal?.reason ?? new Error('aborted')));
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => {
+      void describeStuck(client, namespace, name, lastDetail).then((msg) =>
+        finish(() =>
+          reject(
+            new UserError(`debug pod ${namespace}/${name} did not start within ${Math.round(opts.timeoutMs / 1000)}s (${msg})`, {
+              exitCode: ExitCode.timeout,
+              hint: 'raise --pod-timeout, or check the node with kubectl describe pod',
+            }),
+          ),
+        ),
+      );
+    }, opts.timeoutMs);
+    const onEvent = (type: string, pod: V1Pod) => {
+      if (type === 'DELETED') {
+        finish(() => reject(new UserError(`debug pod ${namespace}/${name} was deleted while starting`, { exitCode: ExitCode.debugPod })));
+        return;
+      }
+      const v = judgeDebugPod(pod);
+      if (v.state === 'running') finish(() => resolve(pod));
+      else if (v.state === 'failed') finish(() => reject(v.error));
+      else if (v.detail !== lastDetail) {
+        lastDetail = v.detail;
+        opts.onProgress?.(v.detail);
+      }
+    };
+    const onDone = (err?: unknown) => {
+      // A watch can end normally (server timeout); poll once and keep waiting by re-watching.
+      if (settled) return;
+      if (err) {
+        finish(() => reject(err));
+        return;
+      }
+      void client.watchPod(namespace, name, onEvent, onDone).then((h) => {
+        if (settled) h.stop();
+        else handle = h;
+      }, (e: unknown) => finish(() => reject(e)));
+    };
+    client.watchPod(namespace, name, onEvent, onDone).then(
+      (h) => {
+        if (settled) h.stop();
+        else handle = h;
+      },
+      (e: unknown) => finish(() => reject(e)),
+    );
+  });
+}
+
+/** The best explanation we can find for a pod that will not start: its latest warning event. */
+async function describeStuck(client: KubeClient, namespace: string, name: string, detail: string): Promise<string> {
+  try {
+    const events = await client.listEvents(namespace, `involvedObject.name=${name}`);
+    const warning = events.filter((e) => e.type === 'Warning').at(-1);
+    if (warning) return `${warning.reason}: ${oneLine(warning.message ?? '')}`;
+  } catch {
+    // Events are a nicety; without permission to list them the phase is still worth saying.
+  }
+  return `last state: ${detail}`;
+}

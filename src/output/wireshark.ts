@@ -1,0 +1,53 @@
+// Starts Wireshark reading pcap from its stdin (`wireshark -k -i -`) and hands back a sink. The
+// only place that uses execa. Wireshark is looked up on PATH, then where installers put it.
+import { existsSync } from 'node:fs';
+import { execa } from 'execa';
+import { ExitCode, UserError } from '../errors.ts';
+import type { CaptureSink } from './sink.ts';
+
+/** Install locations outside PATH, by platform. */
+export function wiresharkCandidates(platform: NodeJS.Platform, env: NodeJS.ProcessEnv): string[] {
+  if (platform === 'darwin') return ['/Applications/Wireshark.app/Contents/MacOS/Wireshark', `${env.HOME ?? ''}/Applications/Wireshark.app/Contents/MacOS/Wireshark`];
+  if (platform === 'win32') {
+    const roots = [env.ProgramFiles, env['ProgramFiles(x86)'], 'C:\\Program Files'].filter((r): r is string => !!r);
+    return roots.map((r) => `${r}\\Wireshark\\Wireshark.exe`);
+  }
+  return ['/usr/bin/wireshark', '/usr/local/bin/wireshark', '/snap/bin/wireshark'];
+}
+
+/** The Wireshark executable, or a clear error naming where we looked. */
+export function findWireshark(platform: NodeJS.Platform = process.platform, env: NodeJS.ProcessEnv = process.env): string {
+  const exe = platform === 'win32' ? 'Wireshark.exe' : 'wireshark';
+  const pathDirs = (env.PATH ?? '').split(platform === 'win32' ? ';' : ':').filter(Boolean);
+  for (const dir of pathDirs) {
+    const p = `${dir}${platform === 'win32' ? '\\' : '/'}${exe}`;
+    if (existsSync(p)) return p;
+  }
+  const found = wiresharkCandidates(platform, env).find((p) => existsSync(p));
+  if (found) return found;
+  throw new UserError('Wireshark is not installed (not on PATH nor in the usual install locations)', {
+    exitCode: ExitCode.output,
+    hint: 'install it, or write a file with -o capture.pcap, or pipe: -o - | /path/to/wireshark -k -i -',
+  });
+}
+
+/** Launches Wireshark and returns a sink feeding its stdin. */
+export function wiresharkSink(executable: string = findWireshark()): CaptureSink {
+  const child = execa(executable, ['-k', '-i', '-'], { stdin: 'pipe', stdout: 'ignore', stderr: 'ignore', reject: false });
+  const stdin = child.stdin!;
+  // Wireshark quitting closes its stdin: writes then fail with EPIPE, which means "stop", not "crash".
+  stdin.on('error', () => {});
+  const gone = new Promise<void>((resolve) => {
+    void child.then(() => resolve());
+  });
+  return {
+    stream: stdin,
+    description: 'Wireshark',
+    gone,
+    finish: () => new Promise<void>((resolve) => stdin.end(() => resolve())),
+    discard: async () => {
+      stdin.end();
+      child.kill();
+    },
+  };
+}
