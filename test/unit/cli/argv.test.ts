@@ -1,0 +1,102 @@
+import { test, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildParser } from '../../../src/cli/app.ts';
+import { planCapture, type CaptureArgs } from '../../../src/commands/capture.ts';
+import { planExec } from '../../../src/commands/exec.ts';
+import { ExitCode, UserError } from '../../../src/errors.ts';
+
+// Real argv strings, parsed by the real parser; the runner records instead of touching a cluster.
+async function parse(line: string): Promise<{ command: string; argv: Record<string, unknown> }> {
+  let seen: { command: string; argv: Record<string, unknown> } | undefined;
+  await buildParser(line.split(' ').filter(Boolean), async (command, argv) => {
+    seen = { command, argv };
+    return 0;
+  }).parseAsync();
+  assert.ok(seen, `no command ran for: ${line}`);
+  return seen;
+}
+
+async function usageFailure(line: string): Promise<UserError> {
+  try {
+    await parse(line);
+  } catch (err) {
+    assert.ok(err instanceof UserError, String(err));
+    assert.equal(err.exitCode, ExitCode.usage);
+    return err;
+  }
+  assert.fail(`accepted: ${line}`);
+}
+
+afterEach(() => {
+  process.exitCode = 0;
+});
+
+test('capture: filter words after -- stay separate words; global flags anywhere', async () => {
+  const { command, argv } = await parse('capture deploy/web -n shop --context prod -o web.pcap --count 10 -- tcp port 80');
+  assert.equal(command, 'capture');
+  assert.equal(argv.target, 'deploy/web');
+  assert.equal(argv.namespace, 'shop');
+  assert.equal(argv.context, 'prod');
+  const plan = planCapture(argv as unknown as CaptureArgs);
+  assert.deepEqual(plan.filter, ['tcp', 'port', '80']);
+  assert.deepEqual(plan.output, { kind: 'file', path: 'web.pcap' });
+  assert.equal(plan.count, 10);
+  assert.equal(plan.iface, 'auto');
+});
+
+test('capture: -f keeps the expression as one word; -o - means stdout; --duration parsed', async () => {
+  const { argv } = await parse('capture web -f port=53 -o - --duration 1m -i any -s 128');
+  const plan = planCapture(argv as unknown as CaptureArgs);
+  assert.deepEqual(plan.filter, ['port=53']);
+  assert.deepEqual(plan.output, { kind: 'stdout' });
+  assert.equal(plan.durationSeconds, 60);
+  assert.equal(plan.iface, 'any');
+  assert.equal(plan.snaplen, 128);
+});
+
+test('capture: the default file is named after the target and the start time', async () => {
+  const { argv } = await parse('capture pod/web-7d9');
+  const plan = planCapture(argv as unknown as CaptureArgs, new Date('2026-11-22T10:15:00.123Z'));
+  assert.deepEqual(plan.output, { kind: 'file', path: 'web-7d9-20261122T101500Z.pcap' });
+});
+
+test('capture: contradictory or invalid flags are usage errors', async () => {
+  const both = await parse('capture web -f tcp -- udp');
+  assert.throws(() => planCapture(both.argv as unknown as CaptureArgs), /either with --filter or after --/);
+  const ws = await parse('capture web --wireshark -o x.pcap');
+  assert.throws(() => planCapture(ws.argv as unknown as CaptureArgs), /mutually exclusive/);
+  const count = await parse('capture web --count abc');
+  assert.throws(() => planCapture(count.argv as unknown as CaptureArgs), /--count must be a whole number/);
+  const iface = await parse('capture web -i eth0;id');
+  assert.throws(() => planCapture(iface.argv as unknown as CaptureArgs), /invalid interface name/);
+});
+
+test('unknown flags, unknown commands and missing targets are usage errors', async () => {
+  assert.match((await usageFailure('capture web --bogus')).message, /Unknown argument: bogus/);
+  assert.match((await usageFailure('snoop web')).message, /Unknown arguments?: snoop/);
+  await usageFailure('capture');
+  await usageFailure('capture web -v -q');
+});
+
+test('exec: the command after -- is kept verbatim, -it parsed', async () => {
+  const { command, argv } = await parse('exec web -it -c app -- ip -j addr show dev eth0');
+  assert.equal(command, 'exec');
+  assert.equal(argv.stdin, true);
+  assert.equal(argv.tty, true);
+  assert.equal(argv.container, 'app');
+  assert.deepEqual(planExec(argv as never, true).command, ['ip', '-j', 'addr', 'show', 'dev', 'eth0']);
+});
+
+test('exec: no command, or -t without a terminal, are usage errors', async () => {
+  const none = await parse('exec web');
+  assert.throws(() => planExec(none.argv as never, true), /no command given/);
+  const tty = await parse('exec web -t -- bash');
+  assert.throws(() => planExec(tty.argv as never, false), /-t needs a terminal/);
+});
+
+test('cleanup: -A and --dry-run', async () => {
+  const { command, argv } = await parse('cleanup -A --dry-run');
+  assert.equal(command, 'cleanup');
+  assert.equal(argv['all-namespaces'], true);
+  assert.equal(argv['dry-run'], true);
+});

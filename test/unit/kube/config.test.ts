@@ -1,0 +1,67 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { resolveConfig } from '../../../src/kube/config.ts';
+import { ExitCode, UserError } from '../../../src/errors.ts';
+
+// Real kubeconfig files on disk, read the way kubectl reads them.
+const dir = mkdtempSync(join(tmpdir(), 'knetns-kubeconfig-'));
+function kubeconfig(name: string, body: { current?: string; contexts: Array<[string, string, string?]> }): string {
+  const clusters = [...new Set(body.contexts.map(([, c]) => c))];
+  const yaml = [
+    'apiVersion: v1',
+    'kind: Config',
+    `current-context: "${body.current ?? ''}"`,
+    'clusters:',
+    ...clusters.flatMap((c) => [`- name: ${c}`, '  cluster:', `    server: https://${c}.test:6443`]),
+    'users:',
+    '- name: me',
+    '  user:',
+    '    token: abc',
+    'contexts:',
+    ...body.contexts.flatMap(([n, c, ns]) => [`- name: ${n}`, '  context:', `    cluster: ${c}`, '    user: me', ...(ns ? [`    namespace: ${ns}`] : [])]),
+  ].join('\n');
+  const file = join(dir, name);
+  writeFileSync(file, yaml);
+  return file;
+}
+
+const first = kubeconfig('first.yaml', { current: 'prod', contexts: [['prod', 'prod-cluster', 'shop'], ['shared', 'first-cluster']] });
+const second = kubeconfig('second.yaml', { current: 'dev', contexts: [['dev', 'dev-cluster'], ['shared', 'second-cluster']] });
+
+test('with several KUBECONFIG files the first current-context and the first duplicate win, like kubectl', () => {
+  const r = resolveConfig({}, { KUBECONFIG: `${first}:${join(dir, 'missing.yaml')}:${second}` });
+  assert.equal(r.contextName, 'prod');
+  assert.equal(r.namespace, 'shop');
+  assert.equal(r.server, 'https://prod-cluster.test:6443');
+  const shared = resolveConfig({ context: 'shared' }, { KUBECONFIG: `${first}:${second}` });
+  assert.equal(shared.server, 'https://first-cluster.test:6443');
+  assert.deepEqual(r.files, [first, second]);
+});
+
+test('--context switches cluster, -n overrides the context namespace, default is "default"', () => {
+  const r = resolveConfig({ context: 'dev' }, { KUBECONFIG: `${first}:${second}` });
+  assert.equal(r.server, 'https://dev-cluster.test:6443');
+  assert.equal(r.namespace, 'default');
+  assert.equal(resolveConfig({ namespace: 'ops' }, { KUBECONFIG: first }).namespace, 'ops');
+});
+
+test('an unknown context is an immediate config error naming the known ones', () => {
+  assert.throws(
+    () => resolveConfig({ context: 'nope' }, { KUBECONFIG: first }),
+    (e: unknown) => e instanceof UserError && e.exitCode === ExitCode.config && /context "nope" does not exist/.test(e.message) && /prod, shared/.test(e.hint ?? ''),
+  );
+});
+
+test('--kubeconfig pointing nowhere, or no kubeconfig at all, are config errors', () => {
+  assert.throws(() => resolveConfig({ kubeconfig: join(dir, 'nope') }, {}), (e: unknown) => e instanceof UserError && e.exitCode === ExitCode.config);
+  assert.throws(() => resolveConfig({}, { HOME: dir }), (e: unknown) => e instanceof UserError && /no kubeconfig found/.test(e.message));
+});
+
+test('a file without current-context asks for --context', () => {
+  const none = kubeconfig('none.yaml', { contexts: [['x', 'x-cluster']] });
+  assert.throws(() => resolveConfig({}, { KUBECONFIG: none }), (e: unknown) => e instanceof UserError && /no current context/.test(e.message));
+  assert.equal(resolveConfig({ context: 'x' }, { KUBECONFIG: none }).contextName, 'x');
+});

@@ -1,0 +1,89 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildDebugPod, debugPodName, deadlineSeconds, labelValue, DEFAULT_DEADLINE_SECONDS } from '../../../src/kube/debug-pod.ts';
+
+const base = {
+  namespace: 'shop',
+  nodeName: 'node-a',
+  image: 'example.test/debug:1',
+  privileged: false,
+  target: { namespace: 'shop', pod: 'web-7d9' },
+  sessionId: 'ab12cd34',
+  suffix: 'f00',
+  version: '0.1.0',
+};
+
+test('the debug pod is pinned, host-PID, minimal-capability, self-expiring and labelled', () => {
+  assert.deepStrictEqual(buildDebugPod(base), {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: 'netns-web-7d9-f00',
+      namespace: 'shop',
+      labels: {
+        'app.kubernetes.io/managed-by': 'kubectl-netns',
+        'kubectl-netns.io/session': 'ab12cd34',
+        'kubectl-netns.io/target-pod': 'web-7d9',
+        'kubectl-netns.io/target-namespace': 'shop',
+      },
+      annotations: { 'kubectl-netns.io/version': '0.1.0', 'kubectl-netns.io/target': 'shop/web-7d9' },
+    },
+    spec: {
+      nodeName: 'node-a',
+      hostPID: true,
+      restartPolicy: 'Never',
+      activeDeadlineSeconds: DEFAULT_DEADLINE_SECONDS,
+      automountServiceAccountToken: false,
+      enableServiceLinks: false,
+      terminationGracePeriodSeconds: 0,
+      tolerations: [{ operator: 'Exists' }],
+      containers: [
+        {
+          name: 'netns',
+          image: 'example.test/debug:1',
+          imagePullPolicy: 'IfNotPresent',
+          command: ['sleep', String(DEFAULT_DEADLINE_SECONDS + 60)],
+          securityContext: {
+            runAsUser: 0,
+            runAsNonRoot: false,
+            allowPrivilegeEscalation: true,
+            capabilities: { add: ['SYS_ADMIN', 'SYS_PTRACE', 'NET_ADMIN', 'NET_RAW'] },
+            seccompProfile: { type: 'Unconfined' },
+            appArmorProfile: { type: 'Unconfined' },
+          },
+          resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '256Mi' } },
+        },
+      ],
+    },
+  });
+});
+
+test('--privileged replaces the capability set with a privileged container', () => {
+  const pod = buildDebugPod({ ...base, privileged: true });
+  assert.deepStrictEqual(pod.spec?.containers[0]?.securityContext, { privileged: true, runAsUser: 0, runAsNonRoot: false });
+});
+
+test('--duration bounds the pod deadline (duration + slack), never above the default ceiling', () => {
+  assert.equal(buildDebugPod({ ...base, durationSeconds: 30 }).spec?.activeDeadlineSeconds, 330);
+  assert.equal(deadlineSeconds(29.2), 330);
+  assert.equal(deadlineSeconds(10 * 24 * 3600), DEFAULT_DEADLINE_SECONDS);
+});
+
+test('host-network debug pods (host-side capture) keep cluster DNS', () => {
+  const spec = buildDebugPod({ ...base, hostNetwork: true }).spec;
+  assert.equal(spec?.hostNetwork, true);
+  assert.equal(spec?.dnsPolicy, 'ClusterFirstWithHostNet');
+});
+
+test('names stay valid pod names and hostnames for long targets', () => {
+  const long = 'a'.repeat(80) + '-x';
+  const name = debugPodName(long, 'f00');
+  assert.ok(name.length <= 63, name);
+  assert.match(name, /^netns-a+-f00$/);
+  assert.equal(debugPodName(undefined, 'f00'), 'netns-node-f00');
+});
+
+test('label values are cut to 63 valid characters', () => {
+  assert.equal(labelValue('x'.repeat(70)).length, 63);
+  assert.equal(labelValue('-web_7/d9.'), 'web_7-d9');
+});
