@@ -17,8 +17,8 @@ export const CONTAINER_NAME = 'netns';
 export const CAPABILITIES = ['SYS_ADMIN', 'SYS_PTRACE', 'NET_ADMIN', 'NET_RAW'];
 /** Without --duration a debug pod still dies on its own after this long (a killed client leaves nothing running). */
 export const DEFAULT_DEADLINE_SECONDS = 4 * 3600;
-/** Slack on top of --duration for pod start-up, PID lookup and the final flush. */
-export const DEADLINE_SLACK_SECONDS = 300;
+/** Slack on top of --duration and --pod-timeout for the PID lookup and the final flush. */
+export const DEADLINE_SLACK_SECONDS = 30;
 
 export interface DebugPodOptions {
   /** Namespace the debug pod is created in (--debug-namespace, default the target's). */
@@ -32,6 +32,8 @@ export interface DebugPodOptions {
   suffix: string;
   /** When the user asked for --duration, the pod's deadline is bounded by it. */
   durationSeconds?: number | undefined;
+  /** --pod-timeout: the deadline clock starts before the image pull, so it must allow for it. */
+  podTimeoutSeconds: number;
   /** The node's own network (host-side capture, node-wide listings) instead of the pod network. */
   hostNetwork?: boolean | undefined;
   version: string;
@@ -50,15 +52,19 @@ export function debugPodName(targetPod: string | undefined, suffix: string): str
   return `netns-${base.slice(0, room).replace(/-+$/, '')}-${suffix}`;
 }
 
-/** The pod's activeDeadlineSeconds: bounded by --duration when given, else a fixed ceiling. */
-export function deadlineSeconds(durationSeconds: number | undefined): number {
+/**
+ * The pod's activeDeadlineSeconds. With --duration: start-up (at most --pod-timeout, since we give
+ * up after that) + the duration + slack, so a SIGKILLed client's pod stops soon after the capture
+ * would have ended. Without: a fixed ceiling.
+ */
+export function deadlineSeconds(durationSeconds: number | undefined, podTimeoutSeconds: number): number {
   if (durationSeconds === undefined) return DEFAULT_DEADLINE_SECONDS;
-  return Math.min(DEFAULT_DEADLINE_SECONDS, Math.ceil(durationSeconds) + DEADLINE_SLACK_SECONDS);
+  return Math.min(DEFAULT_DEADLINE_SECONDS, Math.ceil(podTimeoutSeconds + durationSeconds) + DEADLINE_SLACK_SECONDS);
 }
 
 /** Builds the debug pod object. Pure: same options, same object. */
 export function buildDebugPod(o: DebugPodOptions): V1Pod {
-  const deadline = deadlineSeconds(o.durationSeconds);
+  const deadline = deadlineSeconds(o.durationSeconds, o.podTimeoutSeconds);
   const labels: Record<string, string> = {
     [LABEL_MANAGED_BY]: MANAGED_BY,
     [LABEL_SESSION]: labelValue(o.sessionId),

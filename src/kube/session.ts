@@ -9,7 +9,7 @@ import { buildDebugPod, CONTAINER_NAME, type DebugPodOptions } from './debug-pod
 import { runExec, type ExecRequest, type ExecResult } from './exec-stream.ts';
 import { waitForRunning } from './wait.ts';
 
-export interface SessionOptions extends Omit<DebugPodOptions, 'sessionId' | 'suffix'> {
+export interface SessionOptions extends Omit<DebugPodOptions, 'sessionId' | 'suffix' | 'podTimeoutSeconds'> {
   podTimeoutMs: number;
   signal?: AbortSignal | undefined;
   onProgress?: (detail: string) => void;
@@ -39,7 +39,7 @@ export class DebugSession {
   /** Creates the debug pod and waits until it runs. If that fails, the pod is deleted before rethrowing. */
   static async open(client: KubeClient, o: SessionOptions): Promise<DebugSession> {
     const sessionId = randomId(4);
-    const pod: V1Pod = buildDebugPod({ ...o, sessionId, suffix: randomId(3) });
+    const pod: V1Pod = buildDebugPod({ ...o, podTimeoutSeconds: Math.ceil(o.podTimeoutMs / 1000), sessionId, suffix: randomId(3) });
     const name = pod.metadata!.name!;
     debug(`creating debug pod ${o.namespace}/${name} on node ${o.nodeName} with image ${o.image}`);
     await apiCall({ verb: 'create', resource: 'pods', namespace: o.namespace }, () => client.createPod(o.namespace, pod));

@@ -11,6 +11,7 @@ const base = {
   sessionId: 'ab12cd34',
   suffix: 'f00',
   version: '0.1.0',
+  podTimeoutSeconds: 60,
 };
 
 test('the debug pod is pinned, host-PID, minimal-capability, self-expiring and labelled', () => {
@@ -63,10 +64,11 @@ test('--privileged replaces the capability set with a privileged container', () 
   assert.deepStrictEqual(pod.spec?.containers[0]?.securityContext, { privileged: true, runAsUser: 0, runAsNonRoot: false });
 });
 
-test('--duration bounds the pod deadline (duration + slack), never above the default ceiling', () => {
-  assert.equal(buildDebugPod({ ...base, durationSeconds: 30 }).spec?.activeDeadlineSeconds, 330);
-  assert.equal(deadlineSeconds(29.2), 330);
-  assert.equal(deadlineSeconds(10 * 24 * 3600), DEFAULT_DEADLINE_SECONDS);
+test('--duration bounds the pod deadline (pod timeout + duration + slack), never above the default ceiling', () => {
+  assert.equal(buildDebugPod({ ...base, durationSeconds: 30 }).spec?.activeDeadlineSeconds, 60 + 30 + 30);
+  assert.equal(deadlineSeconds(29.2, 10), 70);
+  assert.equal(deadlineSeconds(10 * 24 * 3600, 60), DEFAULT_DEADLINE_SECONDS);
+  assert.equal(deadlineSeconds(undefined, 60), DEFAULT_DEADLINE_SECONDS);
 });
 
 test('host-network debug pods (host-side capture) keep cluster DNS', () => {
