@@ -1,0 +1,186 @@
+// The client's side of the on-node agent (agent.sh): argv builders and parsers of what it prints.
+// Pure apart from reading agent.sh once. User input reaches the node only as argv words after the
+// script; nothing here quotes or escapes into a shell string.
+import { readFileSync } from 'node:fs';
+
+/**
+ * Agent exit statuses, the one table on the TS side (agent.sh's header and its fail() hold the
+ * same numbers; a unit test compares them). 64+ so they stand apart from tcpdump's and nsenter's 1.
+ */
+export const AGENT_EXIT = {
+  USAGE: { code: 64, hint: 'the agent was called with bad arguments; this is a bug in kubectl-netns' },
+  NO_CONTAINER: { code: 65, hint: 'no process of the pod runs on its node; is the container running (not restarting or completed)?' },
+  NO_TCPDUMP: { code: 66, hint: 'the debug image has no tcpdump; pass an --image that has tcpdump and nsenter' },
+  NO_NSENTER: { code: 67, hint: 'the debug image has no nsenter; pass an --image that has util-linux nsenter' },
+  NSENTER_DENIED: { code: 68, hint: 'the debug pod cannot enter the namespace: it needs hostPID and CAP_SYS_ADMIN, CAP_SYS_PTRACE (try --privileged)' },
+  BAD_FILTER: { code: 69, hint: "tcpdump rejected the filter; check its syntax (see man pcap-filter), e.g. 'tcp port 80'" },
+  NO_INTERFACE: { code: 70, hint: 'that interface does not exist in the pod; leave -i at auto, or use any' },
+  NETNS_GONE: { code: 71, hint: 'the container exited or restarted meanwhile; run the command again' },
+  CAPTURE_DENIED: { code: 72, hint: 'tcpdump may not capture: the debug pod needs CAP_NET_RAW and CAP_NET_ADMIN (try --privileged)' },
+  CAPTURE_FAILED: { code: 73, hint: 'tcpdump could not start; its message above says why' },
+  NO_CAPTURE: { code: 74, hint: 'that capture is no longer running' },
+} as const;
+
+export type AgentErrorCode = keyof typeof AGENT_EXIT;
+
+/** The agent error name for an exit status, or undefined for statuses that are not the agent's. */
+export function agentExitName(status: number): AgentErrorCode | undefined {
+  return (Object.keys(AGENT_EXIT) as AgentErrorCode[]).find((k) => AGENT_EXIT[k].code === status);
+}
+
+let script: string | undefined;
+
+/** The agent's POSIX sh source; the build copies agent.sh next to the compiled agent.js. */
+export function agentScript(): string {
+  script ??= readFileSync(new URL('./agent.sh', import.meta.url), 'utf8');
+  return script;
+}
+
+/** $0 of the agent: what ps on the node shows for it. */
+export const AGENT_ARGV0 = 'kubectl-netns';
+
+function agentArgv(op: string, args: string[]): string[] {
+  return ['sh', '-c', agentScript(), AGENT_ARGV0, op, ...args];
+}
+
+const POSITIVE_INT = /^[1-9][0-9]{0,8}$/;
+const POD_UID = /^[0-9a-fA-F-]{1,64}$/;
+const CONTAINER_ID = /^[A-Za-z0-9_-]{1,128}$/;
+// Linux allows 15 bytes; ':' (alias labels) and '@' (ip's "eth0@if9") are accepted by the agent.
+const IFACE = /^[A-Za-z0-9_.][A-Za-z0-9_.:@-]{0,14}$/;
+const CAPTURE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+function positive(value: number, what: string, max?: number): string {
+  const s = String(value);
+  if (!Number.isSafeInteger(value) || !POSITIVE_INT.test(s)) throw new RangeError(`${what} must be a positive integer, got ${s}`);
+  if (max !== undefined && value > max) throw new RangeError(`${what} must be at most ${max}, got ${s}`);
+  return s;
+}
+
+function checked(value: string, re: RegExp, what: string): string {
+  if (!re.test(value)) throw new RangeError(`invalid ${what}: ${JSON.stringify(value)}`);
+  return value;
+}
+
+// argv cannot carry NUL; everything else in user words is data.
+function words(list: readonly string[], what: string): string[] {
+  for (const w of list) if (typeof w !== 'string' || w.includes('\0')) throw new RangeError(`${what} contains a NUL byte`);
+  return [...list];
+}
+
+/** `pid`: find a process of the pod (by its containers' ids, else by the pod UID). */
+export function pidArgv(o: { podUid: string; containerIds: readonly string[] }): string[] {
+  const ids = o.containerIds.map((id) => checked(id.replace(/^[a-z0-9.+-]+:\/\//, ''), CONTAINER_ID, 'container id'));
+  return agentArgv('pid', ['--uid', checked(o.podUid, POD_UID, 'pod UID'), ...ids]);
+}
+
+export interface CaptureOptions {
+  pid: number;
+  /** 'auto' (default route's interface), 'any', or an interface name inside the pod. */
+  iface?: string | undefined;
+  snaplen?: number | undefined;
+  count?: number | undefined;
+  durationSeconds?: number | undefined;
+  /** Lets stop/stats find this capture; without it they cannot. */
+  id?: string | undefined;
+  /** tcpdump filter words, passed as they are. */
+  filter: readonly string[];
+}
+
+/** `capture`: tcpdump in the pid's network namespace, pcap on stdout. */
+export function captureArgv(o: CaptureOptions): string[] {
+  const args = ['--pid', positive(o.pid, 'pid'), '--iface', checked(o.iface ?? 'auto', IFACE, 'interface name')];
+  if (o.snaplen !== undefined) args.push('--snaplen', positive(o.snaplen, 'snaplen', 262144));
+  if (o.count !== undefined) args.push('--count', positive(o.count, 'count'));
+  if (o.durationSeconds !== undefined) args.push('--duration', positive(o.durationSeconds, 'duration'));
+  if (o.id !== undefined) args.push('--id', checked(o.id, CAPTURE_ID, 'capture id'));
+  return agentArgv('capture', [...args, '--', ...words(o.filter, 'filter')]);
+}
+
+/** `stop`: SIGINT to the capture's tcpdump, so it flushes and prints its counts. */
+export function stopArgv(id: string): string[] {
+  return agentArgv('stop', [checked(id, CAPTURE_ID, 'capture id')]);
+}
+
+/** `stats`: SIGUSR1 to the capture's tcpdump; the counts appear on the capture's stderr. */
+export function statsArgv(id: string): string[] {
+  return agentArgv('stats', [checked(id, CAPTURE_ID, 'capture id')]);
+}
+
+/** `exec`: run a command in the pid's network namespace; its exit status comes back unchanged. */
+export function execArgv(o: { pid: number; command: readonly string[] }): string[] {
+  if (o.command.length === 0 || o.command[0] === '') throw new RangeError('exec needs a command');
+  return agentArgv('exec', ['--pid', positive(o.pid, 'pid'), '--', ...words(o.command, 'command')]);
+}
+
+/** What `pid` prints: the PID on the node and the inode of its network namespace. */
+export function parsePidOutput(stdout: string): { pid: number; netnsInode: string } {
+  const m = /^([1-9][0-9]*) ([1-9][0-9]*)$/.exec(stdout.trim());
+  if (!m) throw new Error(`unexpected output from the agent's pid lookup: ${JSON.stringify(stdout.slice(0, 200))}`);
+  return { pid: Number(m[1]), netnsInode: m[2]! };
+}
+
+const ERROR_LINE = /^kubectl-netns-agent: error: ([A-Z_]+): (.*)$/;
+const INFO_LINE = /^kubectl-netns-agent: info: (.*)$/;
+
+/** The agent's error line among other stderr lines (tcpdump's, nsenter's), if there is one. */
+export function parseAgentError(stderrText: string): { code: AgentErrorCode; message: string } | undefined {
+  let found: { code: AgentErrorCode; message: string } | undefined;
+  for (const line of stderrText.split(/\r?\n/)) {
+    const m = ERROR_LINE.exec(line);
+    if (m && m[1]! in AGENT_EXIT) found = { code: m[1] as AgentErrorCode, message: m[2]! };
+  }
+  return found;
+}
+
+/** The message of an agent info line, e.g. "capturing on eth0 in netns 4026532308 (pid 4242)". */
+export function parseAgentInfo(line: string): string | undefined {
+  return INFO_LINE.exec(line.replace(/\r$/, ''))?.[1];
+}
+
+/** The interface, netns and pid a capture actually uses (the answer to `-i auto`), from its info line. */
+export function parseCaptureInfo(line: string): { iface: string; netnsInode: string; pid: number } | undefined {
+  const m = /^capturing on (\S+) in netns ([0-9]+) \(pid ([0-9]+)\)$/.exec(parseAgentInfo(line) ?? '');
+  return m ? { iface: m[1]!, netnsInode: m[2]!, pid: Number(m[3]) } : undefined;
+}
+
+export interface TcpdumpStats {
+  captured: number;
+  receivedByFilter: number;
+  droppedByKernel: number;
+  /** Only printed by tcpdump when non-zero. */
+  droppedByInterface?: number;
+}
+
+// tcpdump's final block puts each count on its own line; on SIGUSR1 it prints them on one line:
+// "tcpdump: 5 packets captured, 7 packets received by filter, 0 packets dropped by kernel".
+const STATS =
+  /([0-9]+) packets? captured(?:, |\r?\n)([0-9]+) packets? received by filter(?:, |\r?\n)([0-9]+) packets? dropped by kernel(?:(?:, |\r?\n)([0-9]+) packets? dropped by interface)?/g;
+
+/** The latest complete set of tcpdump counts in TEXT (final 3-line block or SIGUSR1 line). */
+export function parseTcpdumpStats(text: string): TcpdumpStats | undefined {
+  let last: RegExpExecArray | undefined;
+  for (const m of text.matchAll(STATS)) last = m;
+  if (!last) return undefined;
+  const stats: TcpdumpStats = { captured: Number(last[1]), receivedByFilter: Number(last[2]), droppedByKernel: Number(last[3]) };
+  if (last[4] !== undefined) stats.droppedByInterface = Number(last[4]);
+  return stats;
+}
+
+const STAT_LINE: ReadonlyArray<[RegExp, keyof TcpdumpStats]> = [
+  [/([0-9]+) packets? captured/, 'captured'],
+  [/([0-9]+) packets? received by filter/, 'receivedByFilter'],
+  [/([0-9]+) packets? dropped by kernel/, 'droppedByKernel'],
+  [/([0-9]+) packets? dropped by interface/, 'droppedByInterface'],
+];
+
+/** The counts on ONE stderr line, for line-by-line readers: merge results to follow the final block. */
+export function parseTcpdumpStatsLine(line: string): Partial<TcpdumpStats> | undefined {
+  if (!/^(?:tcpdump: )?[0-9]+ packets? /.test(line)) return undefined;
+  const out: Partial<TcpdumpStats> = {};
+  for (const [re, key] of STAT_LINE) {
+    const m = re.exec(line);
+    if (m) out[key] = Number(m[1]);
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
