@@ -29,6 +29,7 @@ export interface CaptureArgs extends GlobalArgs {
   duration?: string | undefined;
   output?: string | undefined;
   wireshark: boolean;
+  'buffer-size': number;
   'host-side'?: boolean | undefined;
   '--'?: Array<string | number> | undefined;
 }
@@ -41,6 +42,7 @@ export interface CapturePlan {
   snaplen: number | undefined;
   count: number | undefined;
   durationSeconds: number | undefined;
+  bufferKiB: number;
   output: OutputPlan;
 }
 
@@ -66,6 +68,7 @@ export function planCapture(a: CaptureArgs, now: Date = new Date()): CapturePlan
     snaplen: a.snaplen === undefined ? undefined : parsePositiveInt(a.snaplen, '--snaplen', 262144),
     count: a.count === undefined ? undefined : parsePositiveInt(a.count, '--count'),
     durationSeconds: a.duration === undefined ? undefined : parseDuration(a.duration, '--duration'),
+    bufferKiB: parsePositiveInt(a['buffer-size'], '--buffer-size', 4096) * 1024,
     output,
   };
 }
@@ -96,6 +99,11 @@ export function registerCapture(y: Argv<GlobalArgs>, run: CommandRunner = defaul
         .option('duration', { type: 'string', describe: 'Stop after this long, e.g. 30s, 5m (also bounds the debug pod\'s lifetime)' })
         .option('output', { alias: 'o', type: 'string', describe: 'Write pcap to FILE, or - for stdout (refused on a terminal). Default: TARGET-TIME.pcap' })
         .option('wireshark', { type: 'boolean', default: false, describe: 'Start Wireshark and stream packets into it live' })
+        .option('buffer-size', {
+          type: 'number',
+          default: 32,
+          describe: 'Kernel capture buffer in MiB (tcpdump -B); raise it if the summary reports packets dropped by kernel',
+        })
         .example('$0 capture web-7d9 -o web.pcap', 'all traffic of pod web-7d9 into web.pcap')
         .example('$0 capture deploy/web -n shop -- tcp port 8080', 'one pod of deployment web, port 8080 only')
         .example('$0 capture web-7d9 -o - | wireshark -k -i -', 'live into Wireshark through a pipe')
@@ -154,7 +162,16 @@ export async function runCapture(a: CaptureArgs): Promise<number> {
       },
     });
     const capture = s.exec(
-      captureArgv({ pid, iface: plan.iface, snaplen: plan.snaplen, count: plan.count, durationSeconds: plan.durationSeconds, id: captureId, filter: plan.filter }),
+      captureArgv({
+        pid,
+        iface: plan.iface,
+        snaplen: plan.snaplen,
+        count: plan.count,
+        durationSeconds: plan.durationSeconds === undefined ? undefined : Math.ceil(plan.durationSeconds),
+        bufferKiB: plan.bufferKiB,
+        id: captureId,
+        filter: plan.filter,
+      }),
       { stdout: writer, stderr: stderrSink },
     );
     info(`capturing from ${target.namespace}/${target.pod} (container ${target.container}, node ${target.node}) to ${sink.description}; Ctrl-C to stop`);

@@ -115,7 +115,8 @@ export function buildDebugPod(o: DebugPodOptions): V1Pod {
           securityContext,
           resources: {
             requests: { cpu: '10m', memory: '32Mi' },
-            limits: { memory: '256Mi' },
+            // tcpdump's capture buffer (--buffer-size, 32 MiB by default) is charged to the pod.
+            limits: { memory: '512Mi' },
           },
         },
       ],

@@ -20,9 +20,12 @@
 #       stderr: one info line saying how the PID was found.
 #       KNETNS_PROC=DIR replaces /proc for this op only; it exists for fixture tests.
 #   capture --pid PID [--iface IFACE] [--snaplen N] [--count N] [--duration SECONDS]
-#           [--id CAPTURE_ID] -- [FILTER WORDS...]
+#           [--buffer KIB] [--id CAPTURE_ID] -- [FILTER WORDS...]
 #       Streams a pcap of PID's network namespace to stdout
-#       (tcpdump --immediate-mode -U -w - -Z root -i IFACE [-s N] [-c N] -- FILTER...).
+#       (tcpdump --immediate-mode -U -w - -Z root -B KIB -i IFACE [-s N] [-c N] -- FILTER...).
+#       --buffer: the kernel capture buffer in KiB (default 32768). In immediate mode every packet
+#       takes a snaplen-sized slot, so tcpdump's 2 MiB default holds ~7 full-size packets and
+#       drops bursts.
 #       IFACE "auto" (default): the IPv4 default route's interface in that namespace, else its
 #       first UP non-loopback interface, else "any". "eth0@if9" (as ip shows it) means eth0.
 #       Interface and filter are checked with tcpdump -d first, so failures get a code. With
@@ -342,10 +345,10 @@ stop_after() {
 }
 
 op_capture() {
-  pid='' iface=auto snaplen='' count='' duration='' id=''
+  pid='' iface=auto snaplen='' count='' duration='' id='' buffer=32768
   while [ $# -gt 0 ]; do
     case $1 in
-      --pid | --iface | --snaplen | --count | --duration | --id)
+      --pid | --iface | --snaplen | --count | --duration | --buffer | --id)
         [ $# -ge 2 ] || fail USAGE "capture: $1 needs a value"
         case $1 in
           --pid) pid=$2 ;;
@@ -353,6 +356,7 @@ op_capture() {
           --snaplen) snaplen=$2 ;;
           --count) count=$2 ;;
           --duration) duration=$2 ;;
+          --buffer) buffer=$2 ;;
           *) id=$2 ;;
         esac
         shift 2 ;;
@@ -364,7 +368,7 @@ op_capture() {
   [ "$iface" = auto ] || is_iface "$iface" || fail USAGE "capture: bad interface name '$iface'"
   # `ip link` shows a veth as eth0@if9; people paste that.
   iface=${iface%%@*}
-  for num in "$snaplen" "$count" "$duration"; do
+  for num in "$snaplen" "$count" "$duration" "$buffer"; do
     [ -z "$num" ] || is_count "$num" || fail USAGE "capture: '$num' is not a positive integer"
   done
   [ -z "$snaplen" ] || [ "$snaplen" -le 262144 ] || fail USAGE "capture: --snaplen must be at most 262144"
@@ -414,7 +418,7 @@ op_capture() {
   # nsenter -n without -p execs in place: tcpdump keeps PID $$, which pidfile and stop_after use.
   # --immediate-mode: otherwise libpcap hands packets over in blocks up to 1s late, and the
   # packets of the last second before a stop are lost, which is when people press Ctrl-C.
-  exec "$NSENTER" -t "$pid" -n -- "$TCPDUMP" --immediate-mode -U -w - -Z root "$@"
+  exec "$NSENTER" -t "$pid" -n -- "$TCPDUMP" --immediate-mode -U -w - -Z root -B "$buffer" "$@"
 }
 
 # Prints the PID of capture ID if that process is still this capture, else nothing.

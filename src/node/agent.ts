@@ -81,6 +81,8 @@ export interface CaptureOptions {
   snaplen?: number | undefined;
   count?: number | undefined;
   durationSeconds?: number | undefined;
+  /** Kernel capture buffer in KiB (tcpdump -B); the agent defaults to 32768. */
+  bufferKiB?: number | undefined;
   /** Lets stop/stats find this capture; without it they cannot. */
   id?: string | undefined;
   /** tcpdump filter words, passed as they are. */
@@ -93,6 +95,7 @@ export function captureArgv(o: CaptureOptions): string[] {
   if (o.snaplen !== undefined) args.push('--snaplen', positive(o.snaplen, 'snaplen', 262144));
   if (o.count !== undefined) args.push('--count', positive(o.count, 'count'));
   if (o.durationSeconds !== undefined) args.push('--duration', positive(o.durationSeconds, 'duration'));
+  if (o.bufferKiB !== undefined) args.push('--buffer', positive(o.bufferKiB, 'buffer size', 4 * 1024 * 1024));
   if (o.id !== undefined) args.push('--id', checked(o.id, CAPTURE_ID, 'capture id'));
   return agentArgv('capture', [...args, '--', ...words(o.filter, 'filter')]);
 }

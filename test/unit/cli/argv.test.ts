@@ -42,6 +42,7 @@ test('capture: filter words after -- stay separate words; global flags anywhere'
   assert.deepEqual(plan.output, { kind: 'file', path: 'web.pcap' });
   assert.equal(plan.count, 10);
   assert.equal(plan.iface, 'auto');
+  assert.equal(plan.bufferKiB, 32 * 1024, 'a 32 MiB kernel buffer by default');
 });
 
 test('capture: -f keeps the expression as one word; -o - means stdout; --duration parsed', async () => {

@@ -52,7 +52,7 @@ test('the debug pod is pinned, host-PID, minimal-capability, self-expiring and l
             seccompProfile: { type: 'Unconfined' },
             appArmorProfile: { type: 'Unconfined' },
           },
-          resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '256Mi' } },
+          resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '512Mi' } },
         },
       ],
     },
