@@ -2,14 +2,14 @@
 // to a file, stdout or Wireshark. Validate (pure), then plan the sink before any pod exists, then
 // act: debug pod, PID, capture; the `finally` stops tcpdump, closes the sink and deletes the pod.
 import type { Argv } from 'yargs';
-import { ExitCode, usageError } from '../errors.ts';
+import { ExitCode, usageError, UserError } from '../errors.ts';
 import { info, warn, debug } from '../log.ts';
 import { runContext, type GlobalArgs } from '../cli/global.ts';
 import { defaultRunner, type CommandRunner } from '../cli/runner.ts';
 import { parseDuration, parsePositiveInt } from '../cli/parse.ts';
 import { exitCodeForSignal, receivedSignal, shutdownSignal, trackLeftover } from '../cli/signals.ts';
 import { parseTarget, resolveTarget } from '../kube/target.ts';
-import { captureArgv, parseAgentInfo, parseTcpdumpStatsLine, statsArgv, stopArgv, type TcpdumpStats } from '../node/agent.ts';
+import { ackArgv, captureArgv, parseAgentInfo, parseCaptureInfo, parseTcpdumpStatsLine, statsArgv, stopArgv, type TcpdumpStats } from '../node/agent.ts';
 import { agentFailure, LineCollector } from '../node/agent-errors.ts';
 import { CaptureWriter } from '../output/capture-writer.ts';
 import { assertNotTerminal, fileSink, stdoutSink, type CaptureSink } from '../output/sink.ts';
@@ -44,9 +44,13 @@ export interface CapturePlan {
   durationSeconds: number | undefined;
   bufferKiB: number;
   output: OutputPlan;
+  /** Capture on the node's end of the pod's veth instead of inside the pod. */
+  hostSide: boolean;
 }
 
 const IFACE_RE = /^[A-Za-z0-9_.:@-]{1,15}$/;
+/** tcpdump's "listening on eth0, link-type EN10MB (Ethernet), snapshot length 262144 bytes". */
+const TCPDUMP_LISTENING = /listening on (\S+), (link-type \S+)/;
 
 /** Checks the flags and decides what to do, without touching the cluster. Pure. */
 export function planCapture(a: CaptureArgs, now: Date = new Date()): CapturePlan {
@@ -56,6 +60,7 @@ export function planCapture(a: CaptureArgs, now: Date = new Date()): CapturePlan
   }
   const filter = a.filter !== undefined ? [a.filter] : words;
   if (!IFACE_RE.test(a.interface)) throw usageError(`invalid interface name "${a.interface}" for --interface`);
+  if (a['host-side'] && a.interface === 'any') throw usageError('--host-side needs one interface of the pod, not any', 'leave -i at auto (the pod\'s main interface) or name it, e.g. -i eth0');
   if (a.wireshark && a.output !== undefined) throw usageError('--wireshark and --output are mutually exclusive', 'Wireshark reads the packets itself; use one of them');
   const output: OutputPlan = a.wireshark
     ? { kind: 'wireshark' }
@@ -70,6 +75,7 @@ export function planCapture(a: CaptureArgs, now: Date = new Date()): CapturePlan
     durationSeconds: a.duration === undefined ? undefined : parseDuration(a.duration, '--duration'),
     bufferKiB: parsePositiveInt(a['buffer-size'], '--buffer-size', 4096) * 1024,
     output,
+    hostSide: a['host-side'] === true,
   };
 }
 
@@ -99,6 +105,11 @@ export function registerCapture(y: Argv<GlobalArgs>, run: CommandRunner = defaul
         .option('duration', { type: 'string', describe: 'Stop after this long, e.g. 30s, 5m (also bounds the debug pod\'s lifetime)' })
         .option('output', { alias: 'o', type: 'string', describe: 'Write pcap to FILE, or - for stdout (refused on a terminal). Default: TARGET-TIME.pcap' })
         .option('wireshark', { type: 'boolean', default: false, describe: 'Start Wireshark and stream packets into it live' })
+        .option('host-side', {
+          type: 'boolean',
+          default: false,
+          describe: "Capture on the node's end of the pod's veth (-i names the pod's interface), e.g. to see what leaves the pod before the node's firewall",
+        })
         .option('buffer-size', {
           type: 'number',
           default: 32,
@@ -120,6 +131,11 @@ function openSink(plan: OutputPlan): Promise<CaptureSink> | CaptureSink {
   return fileSink(plan.path);
 }
 
+/** A stdout for agent ops whose output we do not need. */
+function discard(): Writable {
+  return new Writable({ write: (_c, _e, cb) => cb() });
+}
+
 export async function runCapture(a: CaptureArgs): Promise<number> {
   const plan = planCapture(a);
   if (plan.output.kind === 'stdout') assertNotTerminal(process.stdout.isTTY); // before any API call
@@ -129,6 +145,9 @@ export async function runCapture(a: CaptureArgs): Promise<number> {
   const target = await resolveTarget(ctx.client, ref, ctx.cfg.namespace, a.container);
   if (target.via) info(`${target.via}: using pod ${target.pod}`);
   for (const w of target.warnings) warn(w);
+  if (plan.hostSide && target.hostNetwork) {
+    throw new UserError(`pod "${target.pod}" uses hostNetwork: it has no veth whose host side could be captured`, { exitCode: ExitCode.targetState, hint: 'capture without --host-side' });
+  }
 
   const sink = await openSink(plan.output);
   const writer = new CaptureWriter(sink.stream);
@@ -139,24 +158,62 @@ export async function runCapture(a: CaptureArgs): Promise<number> {
   let exitCode: number = ExitCode.ok;
   let failure: unknown;
   let stopRequested = false;
+  let sinkGone = false;
   let lastStats: Partial<TcpdumpStats> | undefined;
+  let iface: string | undefined;
   const started = Date.now();
   try {
     session = await openTargetSession(ctx, target, {
       durationSeconds: plan.durationSeconds,
+      hostNetwork: plan.hostSide,
       onCreated: (s) => (untrack = trackLeftover(s.podName, `debug pod ${s.namespace}/${s.podName}`)),
     });
     const s = session;
     const { pid } = await lookupPid(s, target);
     const captureId = randomId(4);
+    // The agent stays after tcpdump ends until we have every packet tcpdump counted, because
+    // Kubernetes drops stdout still in flight when the exec'd command exits (kubernetes#124571):
+    // with a slow reader that would be the capture's tail.
+    let acked = false;
+    const ack = () => {
+      if (acked) return;
+      acked = true;
+      void s.exec(ackArgv(captureId), { stdout: discard() }).catch((err: unknown) => debug(`ack failed: ${String(err)}`));
+    };
+    const awaitDelivery = () => {
+      let last = -1;
+      let idle = 0;
+      const timer = setInterval(() => {
+        const have = writer.parser.packets;
+        const want = lastStats?.captured;
+        if (want === undefined || have >= want || sinkGone) {
+          clearInterval(timer);
+          ack();
+        } else if (have === last && ++idle >= 100) {
+          clearInterval(timer);
+          warn(`${want - have} of the ${want} packets tcpdump captured did not arrive`);
+          ack();
+        } else if (have !== last) {
+          last = have;
+          idle = 0;
+        }
+      }, 100);
+    };
     const stderrSink = new Writable({
       write(chunk: Buffer, _e, cb) {
         for (const line of stderrLines.push(chunk.toString('utf8'))) {
-          const note = parseAgentInfo(line);
-          if (note) info(`${target.namespace}/${target.pod}: ${note}`);
+          debug(`node: ${line}`);
+          const chosen = parseCaptureInfo(line);
+          if (chosen) iface = chosen.iface;
           const st = parseTcpdumpStatsLine(line);
           if (st) lastStats = { ...lastStats, ...st };
-          debug(`agent: ${line}`);
+          // Announce only once tcpdump listens: traffic sent before that is not in the capture,
+          // and people start their reproduction when they see this line.
+          if (parseAgentInfo(line)?.startsWith('capture finished')) awaitDelivery();
+          const listening = TCPDUMP_LISTENING.exec(line);
+          if (listening) {
+            info(`capturing on ${iface ?? listening[1]} in ${target.namespace}/${target.pod} (node ${target.node}, ${listening[2]}) to ${sink.description}; Ctrl-C to stop`);
+          }
         }
         cb();
       },
@@ -170,11 +227,12 @@ export async function runCapture(a: CaptureArgs): Promise<number> {
         durationSeconds: plan.durationSeconds === undefined ? undefined : Math.ceil(plan.durationSeconds),
         bufferKiB: plan.bufferKiB,
         id: captureId,
+        awaitAck: true,
+        hostSide: plan.hostSide,
         filter: plan.filter,
       }),
       { stdout: writer, stderr: stderrSink },
     );
-    info(`capturing from ${target.namespace}/${target.pod} (container ${target.container}, node ${target.node}) to ${sink.description}; Ctrl-C to stop`);
     status.start(() => ({ packets: writer.parser.packets, bytes: writer.parser.streamBytes, elapsedMs: Date.now() - started, droppedByKernel: lastStats?.droppedByKernel }));
 
     // Stopping = asking tcpdump to finish (SIGINT), so the last packet is written whole and its
@@ -183,15 +241,18 @@ export async function runCapture(a: CaptureArgs): Promise<number> {
       if (stopRequested || s.closed) return;
       stopRequested = true;
       debug(`stopping capture: ${why}`);
-      void s.exec(stopArgv(captureId), { stdout: new Writable({ write: (_c, _e, cb) => cb() }) }).catch((err: unknown) => debug(`stop failed: ${String(err)}`));
+      void s.exec(stopArgv(captureId), { stdout: discard() }).catch((err: unknown) => debug(`stop failed: ${String(err)}`));
     };
     const onSignal = () => stop('signal');
     shutdownSignal.addEventListener('abort', onSignal, { once: true });
-    void sink.gone.then(() => stop('the reader went away'));
+    void sink.gone.then(() => {
+      sinkGone = true;
+      stop('the reader went away');
+    });
     // Live kernel-drop counts: tcpdump prints its counters on SIGUSR1.
     const statsTimer = status.enabledFor(() =>
       setInterval(() => {
-        void s.exec(statsArgv(captureId), { stdout: new Writable({ write: (_c, _e, cb) => cb() }) }).catch(() => {});
+        void s.exec(statsArgv(captureId), { stdout: discard() }).catch(() => {});
       }, 2000),
     );
     try {
@@ -218,7 +279,7 @@ export async function runCapture(a: CaptureArgs): Promise<number> {
     if (writer.parser.header) {
       const secs = ((Date.now() - started) / 1000).toFixed(1);
       const st = lastStats;
-      const kernel = st ? `; tcpdump: ${st.receivedByFilter ?? '?'} received by filter, ${st.droppedByKernel ?? '?'} dropped by kernel` : '';
+      const kernel = st ? `; tcpdump: ${st.captured ?? '?'} captured, ${st.receivedByFilter ?? '?'} received by filter, ${st.droppedByKernel ?? '?'} dropped by kernel` : '';
       info(`captured ${packets} packets (${formatBytes(writer.parser.streamBytes)}) in ${secs}s to ${sink.description}${kernel}`);
     }
   }

@@ -34,7 +34,9 @@ export function collect(child: ChildProcess, timeoutMs = 120_000): Promise<Plugi
   child.stderr?.on('data', (c: Buffer) => (err += c.toString()));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      // SIGTERM first so the plugin still deletes its debug pod; SIGKILL if that hangs too.
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 15_000).unref();
       reject(new Error(`plugin did not exit within ${timeoutMs}ms; stderr so far:\n${err}`));
     }, timeoutMs);
     child.on('close', (code, signal) => {

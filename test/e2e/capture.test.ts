@@ -1,0 +1,197 @@
+// `kubectl netns capture` against the real local cluster: a real debug pod on a real kubelet,
+// tcpdump in the target pod's namespace, pcap streamed back through the exec websocket.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, readFileSync, existsSync, readdirSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { ensureCluster, kubectl, createNamespace, runPod, deleteNamespace, KUBECONFIG } from '../helpers/cluster.ts';
+import { collect, DEBUG_IMAGE, runPlugin, startPlugin, waitForStderr, WEB_IMAGE } from '../helpers/plugin.ts';
+import { readCapture } from '../../src/pcap/reader.ts';
+import { summarize } from '../../src/pcap/packets.ts';
+
+const skip = ensureCluster();
+const ns = `e2e-capture-${process.pid}`;
+const env = { KUBECONFIG };
+const dir = mkdtempSync(join(tmpdir(), 'knetns-e2e-'));
+let podIP = '';
+
+/** HTTP GETs from the root namespace to the pod (our own test host on the cluster bridge). */
+async function sendRequests(n: number, path = '/index.html'): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    await new Promise<void>((resolve, reject) => {
+      const req = request(`http://${podIP}:8080${path}?i=${i}`, { timeout: 5000 }, (res) => {
+        res.resume();
+        res.on('end', () => resolve());
+      });
+      req.on('error', reject);
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.end();
+    });
+  }
+}
+
+/** UDP datagrams to the pod (nothing listens; the packets are what we want to see). */
+async function sendUdp(n: number, port = 9999): Promise<void> {
+  const sock = createSocket('udp4');
+  for (let i = 0; i < n; i++) await new Promise<void>((resolve, reject) => sock.send(`datagram ${i}`, port, podIP, (e) => (e ? reject(e) : resolve())));
+  sock.close();
+}
+
+function debugPods(): string[] {
+  const out = kubectl(['get', 'pods', '-A', '-l', 'app.kubernetes.io/managed-by=kubectl-netns', '-o', 'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name} {end}']);
+  return out.split(' ').filter((s) => s.startsWith(`${ns}/`));
+}
+
+const base = ['-n', ns, '--image', DEBUG_IMAGE];
+
+describe('capture', { skip, timeout: 900_000 }, () => {
+  before(async () => {
+    await createNamespace(ns);
+    const pod = await runPod(ns, 'web', WEB_IMAGE);
+    podIP = pod.status?.podIP ?? '';
+    assert.match(podIP, /^\d+\.\d+\.\d+\.\d+$/);
+  });
+  after(async () => {
+    await deleteNamespace(ns);
+  });
+
+  test('to a file while HTTP requests arrive: SYNs and the GET are in a pcap that tcpdump and tshark read; no debug pod remains', async () => {
+    const file = join(dir, 'web.pcap');
+    const child = startPlugin(['capture', 'web', ...base, '-o', file, '--duration', '6s'], { env });
+    const done = collect(child);
+    await waitForStderr(child, /capturing on eth0/);
+    await sendRequests(3);
+    const r = await done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.length, 0, 'nothing on stdout when writing a file');
+    const cap = readCapture(readFileSync(file));
+    const s = summarize(cap.packets, cap.interfaces.map((i) => i.linkType));
+    assert.ok(s.tcpSyns >= 3, `expected >= 3 SYNs, got ${s.tcpSyns}`);
+    assert.ok(s.httpRequests.some((h) => h.line === 'GET /index.html?i=0 HTTP/1.1' && h.dst === podIP), JSON.stringify(s.httpRequests));
+    const tcpdumpText = execFileSync('tcpdump', ['-nn', '-r', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    assert.match(tcpdumpText, new RegExp(`> ${podIP.replace(/\./g, '\\.')}\\.8080: Flags \\[S\\]`));
+    const tshark = execFileSync('tshark', ['-r', file, '-Y', 'http.request', '-T', 'fields', '-e', 'http.request.uri'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    assert.match(tshark, /\/index\.html\?i=0/);
+    assert.match(r.stderr, /captured \d+ packets .* to .*web\.pcap; tcpdump: \d+ captured, \d+ received by filter, 0 dropped by kernel/);
+    assert.deepEqual(debugPods(), []);
+    assert.deepEqual(readdirSync(dir).filter((f) => f.includes('partial')), [], 'no temporary file left');
+  });
+
+  test('-o - pipes pcap into a reader (tcpdump -r -), and --count stops the capture', async () => {
+    const child = startPlugin(['capture', 'web', ...base, '-o', '-', '--count', '4', '--', 'tcp', 'port', '8080'], { env });
+    const reader = spawn('tcpdump', ['-nn', '-r', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stdout!.pipe(reader.stdin);
+    let text = '';
+    reader.stdout.on('data', (c: Buffer) => (text += c.toString()));
+    const done = collect(child);
+    await waitForStderr(child, /capturing on/);
+    await sendRequests(2);
+    const r = await done;
+    assert.equal(r.code, 0, r.stderr);
+    await new Promise((resolve) => reader.on('close', resolve));
+    assert.equal(text.trim().split('\n').length, 4, text);
+    assert.match(text, /8080/);
+    assert.deepEqual(debugPods(), []);
+  });
+
+  test('a slow reader still gets every packet tcpdump captured (the exec stream does not drop the tail)', async () => {
+    // tcpdump stops by itself (--count) while megabytes are still on their way to a reader that
+    // is slower than the traffic: Kubernetes would drop what is in flight when the command exits.
+    const want = 4000;
+    const child = startPlugin(['capture', 'web', ...base, '-o', '-', '--count', String(want), '--', 'udp', 'port', '9999'], { env });
+    child.stdout!.pause();
+    let stderr = '';
+    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await waitForStderr(child, /capturing on/);
+    const sock = createSocket('udp4');
+    const payload = Buffer.alloc(1400, 0x61);
+    for (let i = 0; i < want + 200; i++) {
+      await new Promise<void>((resolve, reject) => sock.send(payload, 9999, podIP, (e) => (e ? reject(e) : resolve())));
+      if (i % 100 === 99) await delay(2);
+    }
+    sock.close();
+    const chunks: Buffer[] = [];
+    for await (const chunk of child.stdout!) {
+      chunks.push(chunk as Buffer);
+      await delay(10);
+    }
+    assert.equal(await exited, 0, stderr);
+    const cap = readCapture(Buffer.concat(chunks));
+    assert.equal(cap.truncatedBytes, 0);
+    assert.equal(cap.packets.length, want, `every packet tcpdump wrote reached the reader; stderr: ${stderr}`);
+    assert.doesNotMatch(stderr, /did not arrive/);
+  });
+
+  test('SIGINT: exits promptly, the pcap is valid up to its last packet, no debug pod remains', async () => {
+    const file = join(dir, 'interrupted.pcap');
+    const child = startPlugin(['capture', 'web', ...base, '-o', file], { env });
+    const done = collect(child);
+    await waitForStderr(child, /capturing on/);
+    await sendRequests(2);
+    await delay(500);
+    const t0 = Date.now();
+    child.kill('SIGINT');
+    const r = await done;
+    const took = Date.now() - t0;
+    assert.equal(r.code, 130, r.stderr);
+    assert.ok(took < 15_000, `took ${took}ms to stop`);
+    const cap = readCapture(readFileSync(file));
+    assert.equal(cap.truncatedBytes, 0);
+    assert.ok(cap.packets.length >= 6, `${cap.packets.length} packets`);
+    execFileSync('tcpdump', ['-r', file], { stdio: 'ignore' });
+    assert.deepEqual(debugPods(), []);
+  });
+
+  test('two captures of the same pod at once do not interfere', async () => {
+    const a = join(dir, 'a.pcap');
+    const b = join(dir, 'b.pcap');
+    const ca = startPlugin(['capture', 'web', ...base, '-o', a, '--duration', '8s', '--', 'tcp', 'port', '8080'], { env });
+    const cb = startPlugin(['capture', 'web', ...base, '-o', b, '--duration', '8s', '-f', 'udp port 9999'], { env });
+    const [ra, rb] = [collect(ca), collect(cb)];
+    await Promise.all([waitForStderr(ca, /capturing on/), waitForStderr(cb, /capturing on/)]);
+    await sendRequests(2);
+    await sendUdp(5);
+    const [xa, xb] = await Promise.all([ra, rb]);
+    assert.equal(xa.code, 0, xa.stderr);
+    assert.equal(xb.code, 0, xb.stderr);
+    const sa = summarize(readCapture(readFileSync(a)).packets, [1]);
+    const sb = summarize(readCapture(readFileSync(b)).packets, [1]);
+    assert.ok((sa.protocols.tcp ?? 0) > 0 && !sa.protocols.udp, JSON.stringify(sa.protocols));
+    assert.equal(sb.protocols.udp, 5, JSON.stringify(sb.protocols));
+    assert.ok(!sb.protocols.tcp, JSON.stringify(sb.protocols));
+    assert.deepEqual(debugPods(), []);
+  });
+
+  test('SIGKILL of the client: the debug pod stops by its deadline, and cleanup removes it', async () => {
+    const before = new Set(debugPods());
+    const child = startPlugin(['capture', 'web', ...base, '-o', join(dir, 'killed.pcap'), '--duration', '2s', '--pod-timeout', '10s'], { env });
+    const done = collect(child);
+    await waitForStderr(child, /capturing on/);
+    child.kill('SIGKILL');
+    await done;
+    const [left] = debugPods().filter((p) => !before.has(p));
+    assert.ok(left, 'a SIGKILLed client leaves its debug pod behind');
+    const name = left.split('/')[1]!;
+    const deadline = Number(kubectl(['get', 'pod', '-n', ns, name, '-o', 'jsonpath={.spec.activeDeadlineSeconds}']));
+    assert.equal(deadline, 10 + 2 + 30);
+    let phase = '';
+    for (let i = 0; i < 90 && phase !== 'Failed'; i++) {
+      await delay(1000);
+      phase = kubectl(['get', 'pod', '-n', ns, name, '-o', 'jsonpath={.status.phase}/{.status.reason}']);
+      if (phase.startsWith('Failed')) phase = 'Failed';
+    }
+    assert.equal(phase, 'Failed', 'the kubelet stops the pod at its deadline');
+    const r = await runPlugin(['cleanup', '-n', ns], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout.toString(), new RegExp(name));
+    assert.match(r.stderr, /deleted \d+ debug pod/);
+    assert.deepEqual(debugPods(), []);
+    assert.ok(!existsSync(join(dir, 'killed.pcap')), 'no half-written file under the final name');
+  });
+});

@@ -1,0 +1,140 @@
+// Bad input against the real API server: each gets a one-line error with a hint, a distinct exit
+// code, no hang, and no debug pod left behind.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureCluster, kubectl, createNamespace, runPod, deleteNamespace, KUBECONFIG } from '../helpers/cluster.ts';
+import { DEBUG_IMAGE, runPlugin, WEB_IMAGE } from '../helpers/plugin.ts';
+import { ExitCode } from '../../src/errors.ts';
+
+const skip = ensureCluster();
+const ns = `e2e-errors-${process.pid}`;
+const baselineNs = `e2e-baseline-${process.pid}`;
+const env = { KUBECONFIG };
+const base = ['-n', ns, '--image', DEBUG_IMAGE];
+const dir = mkdtempSync(join(tmpdir(), 'knetns-e2e-'));
+
+function noDebugPods(namespace = ns): void {
+  assert.equal(kubectl(['get', 'pods', '-n', namespace, '-l', 'app.kubernetes.io/managed-by=kubectl-netns', '-o', 'name']).trim(), '');
+}
+
+function oneLineError(stderr: string, re: RegExp): void {
+  const lines = stderr.trim().split('\n').filter((l) => l.startsWith('error: '));
+  assert.equal(lines.length, 1, stderr);
+  assert.match(lines[0]!, re);
+  assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
+}
+
+/** A kubeconfig for a service account that may only do what `rules` allow in `ns`. */
+function narrowKubeconfig(name: string, rules: Array<{ resources: string[]; verbs: string[] }>): string {
+  kubectl(['create', 'serviceaccount', name, '-n', ns]);
+  kubectl(['apply', '-f', '-'], JSON.stringify({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'Role',
+    metadata: { name, namespace: ns },
+    rules: rules.map((r) => ({ apiGroups: [''], ...r })),
+  }));
+  kubectl(['create', 'rolebinding', name, '-n', ns, `--role=${name}`, `--serviceaccount=${ns}:${name}`]);
+  const token = kubectl(['create', 'token', name, '-n', ns, '--duration=1h']).trim();
+  const server = kubectl(['config', 'view', '--minify', '-o', 'jsonpath={.clusters[0].cluster.server}']).trim();
+  const ca = kubectl(['config', 'view', '--minify', '--raw', '-o', 'jsonpath={.clusters[0].cluster.certificate-authority-data}']).trim();
+  const file = join(dir, `${name}.kubeconfig`);
+  writeFileSync(file, JSON.stringify({
+    apiVersion: 'v1', kind: 'Config', 'current-context': 'narrow',
+    clusters: [{ name: 'c', cluster: { server, 'certificate-authority-data': ca } }],
+    users: [{ name: 'u', user: { token } }],
+    contexts: [{ name: 'narrow', context: { cluster: 'c', user: 'u', namespace: ns } }],
+  }));
+  return file;
+}
+
+describe('errors against the real API', { skip, timeout: 600_000 }, () => {
+  before(async () => {
+    await createNamespace(ns);
+    await createNamespace(baselineNs, { 'pod-security.kubernetes.io/enforce': 'baseline' });
+    await runPod(ns, 'web', WEB_IMAGE);
+    await runPod(baselineNs, 'web', WEB_IMAGE);
+  });
+  after(async () => {
+    await deleteNamespace(ns);
+    await deleteNamespace(baselineNs);
+  });
+
+  test('unknown pod', async () => {
+    const r = await runPlugin(['capture', 'nope', ...base, '-o', join(dir, 'x.pcap')], { env });
+    assert.equal(r.code, ExitCode.notFound);
+    oneLineError(r.stderr, new RegExp(`pods "nope" in namespace "${ns}" not found`));
+  });
+
+  test('pod not running', async () => {
+    kubectl(['apply', '-n', ns, '-f', '-'], JSON.stringify({
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'stuck' },
+      spec: { automountServiceAccountToken: false, nodeSelector: { 'no-such-label': 'x' }, containers: [{ name: 'c', image: WEB_IMAGE }] },
+    }));
+    const r = await runPlugin(['exec', 'stuck', ...base, '--', 'true'], { env });
+    assert.equal(r.code, ExitCode.targetState);
+    oneLineError(r.stderr, /pod "stuck" is Pending, not Running/);
+  });
+
+  test('unknown container names the ones that exist', async () => {
+    const r = await runPlugin(['exec', 'web', ...base, '-c', 'nope', '--', 'true'], { env });
+    assert.equal(r.code, ExitCode.notFound);
+    oneLineError(r.stderr, /container "nope" not found in pod "web"/);
+    assert.match(r.stderr, /hint: containers in this pod: main/);
+  });
+
+  test('unknown context', async () => {
+    const r = await runPlugin(['exec', 'web', ...base, '--context', 'nope', '--', 'true'], { env });
+    assert.equal(r.code, ExitCode.config);
+    oneLineError(r.stderr, /context "nope" does not exist/);
+  });
+
+  test('a debug image that cannot be pulled fails fast with the reason, and the pod is removed', async () => {
+    const r = await runPlugin(['exec', 'web', '-n', ns, '--image', 'kubectl-netns.local/does-not-exist:dev', '--', 'true'], { env, timeoutMs: 60_000 });
+    assert.equal(r.code, ExitCode.debugPod, r.stderr);
+    oneLineError(r.stderr, /cannot start: (ErrImagePull|ImagePullBackOff)/);
+    assert.match(r.stderr, /hint: the node cannot pull kubectl-netns\.local\/does-not-exist:dev/);
+    assert.ok(r.ms < 45_000, `took ${r.ms}ms`);
+    noDebugPods();
+  });
+
+  test('a namespace whose PodSecurity level rejects the debug pod: clear message, and --debug-namespace works', async () => {
+    const r = await runPlugin(['exec', 'web', '-n', baselineNs, '--image', DEBUG_IMAGE, '--', 'true'], { env });
+    assert.equal(r.code, ExitCode.forbidden);
+    oneLineError(r.stderr, new RegExp(`rejected in namespace "${baselineNs}": its PodSecurity level is "baseline"`));
+    assert.match(r.stderr, /hint: .*--debug-namespace/);
+    const ok = await runPlugin(['exec', 'web', '-n', baselineNs, '--image', DEBUG_IMAGE, '--debug-namespace', ns, '--', 'cat', '/proc/net/dev'], { env });
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout.toString(), /eth0:/);
+    noDebugPods();
+    noDebugPods(baselineNs);
+  });
+
+  test('a user without pods/create is told which permission is missing', async () => {
+    const kc = narrowKubeconfig('viewer', [{ resources: ['pods'], verbs: ['get', 'list'] }]);
+    const r = await runPlugin(['exec', 'web', '--kubeconfig', kc, '--image', DEBUG_IMAGE, '--', 'true'], { env });
+    assert.equal(r.code, ExitCode.forbidden);
+    oneLineError(r.stderr, /cannot create pods in namespace .* \(needs "create" on "pods"\)/);
+  });
+
+  test('a user without pods/exec is told which permission is missing, and the debug pod is removed', async () => {
+    const kc = narrowKubeconfig('creator', [
+      { resources: ['pods'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
+      { resources: ['events'], verbs: ['list'] },
+    ]);
+    const r = await runPlugin(['exec', 'web', '--kubeconfig', kc, '--image', DEBUG_IMAGE, '--', 'true'], { env });
+    assert.equal(r.code, ExitCode.forbidden, r.stderr);
+    oneLineError(r.stderr, /cannot exec into pod .* \(needs "create" on "pods\/exec"\)/);
+    noDebugPods();
+  });
+
+  test("an invalid BPF filter surfaces tcpdump's own message", async () => {
+    const r = await runPlugin(['capture', 'web', ...base, '-o', join(dir, 'bad.pcap'), '--', 'tcp', 'port', 'nonsense!'], { env });
+    assert.equal(r.code, ExitCode.agent, r.stderr);
+    oneLineError(r.stderr, /syntax error|illegal|unknown port/);
+    assert.match(r.stderr, /hint: tcpdump rejected the filter/);
+    noDebugPods();
+  });
+});

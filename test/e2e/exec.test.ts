@@ -1,0 +1,65 @@
+// `kubectl netns exec` against the real local cluster, once through kubectl's own plugin discovery.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { ensureCluster, kubectl, createNamespace, runPod, deleteNamespace, KUBECONFIG, KUBECTL } from '../helpers/cluster.ts';
+import { DEBUG_IMAGE, PLUGIN, runPlugin, WEB_IMAGE } from '../helpers/plugin.ts';
+
+const skip = ensureCluster();
+const ns = `e2e-exec-${process.pid}`;
+const env = { KUBECONFIG };
+const base = ['-n', ns, '--image', DEBUG_IMAGE];
+let podIP = '';
+
+function debugPods(): string {
+  return kubectl(['get', 'pods', '-n', ns, '-l', 'app.kubernetes.io/managed-by=kubectl-netns', '-o', 'name']).trim();
+}
+
+describe('exec', { skip, timeout: 600_000 }, () => {
+  before(async () => {
+    await createNamespace(ns);
+    podIP = (await runPod(ns, 'web', WEB_IMAGE)).status?.podIP ?? '';
+  });
+  after(async () => {
+    await deleteNamespace(ns);
+  });
+
+  test("ip -j addr shows the pod's own IP (the web image has no ip tool: it comes from the debug image)", async () => {
+    const r = await runPlugin(['exec', 'web', ...base, '--', 'ip', '-j', 'addr'], { env });
+    assert.equal(r.code, 0, r.stderr);
+    const links = JSON.parse(r.stdout.toString()) as Array<{ ifname: string; addr_info: Array<{ local: string }> }>;
+    const eth0 = links.find((l) => l.ifname === 'eth0');
+    assert.ok(eth0, r.stdout.toString());
+    assert.ok(eth0.addr_info.some((a) => a.local === podIP), `${podIP} not in ${JSON.stringify(eth0.addr_info)}`);
+    assert.equal(debugPods(), '');
+  });
+
+  test("the command's exit code is propagated", async () => {
+    const r = await runPlugin(['exec', 'web', ...base, '--', 'sh', '-c', 'echo to-stderr >&2; exit 7'], { env });
+    assert.equal(r.code, 7);
+    assert.match(r.stderr, /to-stderr/);
+    const missing = await runPlugin(['exec', 'web', ...base, '--', 'no-such-tool'], { env });
+    assert.equal(missing.code, 127, missing.stderr);
+  });
+
+  test('-i forwards stdin (binary-safe) to the command', async () => {
+    const input = Buffer.alloc(256 * 1024);
+    for (let i = 0; i < input.length; i++) input[i] = (i * 7 + 3) & 0xff;
+    const r = await runPlugin(['exec', 'web', ...base, '-i', '--', 'wc', '-c'], { env, input });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.toString().trim(), String(input.length));
+  });
+
+  test('kubectl finds the plugin on PATH: `kubectl netns exec` works through plugin discovery', async () => {
+    const bin = mkdtempSync(join(tmpdir(), 'knetns-path-'));
+    symlinkSync(PLUGIN, join(bin, 'kubectl-netns'));
+    const PATH = [bin, dirname(process.execPath), process.env.PATH].join(':');
+    const list = execFileSync(KUBECTL, ['plugin', 'list'], { env: { ...process.env, PATH }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    assert.match(list, /kubectl-netns/);
+    const out = execFileSync(KUBECTL, ['netns', 'exec', 'web', ...base, '--', 'cat', '/proc/net/dev'], { env: { ...process.env, PATH, KUBECONFIG }, encoding: 'utf8' });
+    assert.match(out, /eth0:/);
+  });
+});
