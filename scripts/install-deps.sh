@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Install the system packages kubectl-netns' local cluster, images and tests need, on Debian 12 as root.
+# Idempotent: when every package is already installed it does not even run apt-get update.
+#
+# Kubernetes itself is not a Debian package, and Debian's etcd (3.4.23) is older than Kubernetes 1.34
+# supports: scripts/cluster/build.sh builds both with Go from the Go module proxy (Go >= 1.24
+# needed; Debian 12's golang-go is 1.19, too old). With KNETNS_ETCD=debian the cluster uses
+# Debian's etcd instead: then also apt-get install etcd-server.
+#
+# Usage: sudo bash scripts/install-deps.sh
+set -euo pipefail
+
+PACKAGES=(
+  containerd runc containernetworking-plugins   # the container runtime and CNI plugins (/usr/lib/cni)
+  iproute2 iptables util-linux mount            # ip/ss, nsenter, mount --make-rshared
+  tcpdump tshark busybox-static dash            # image contents and pcap checks in tests
+  gcc libc6-dev                                 # the static pause binary
+  openssl ca-certificates curl jq procps        # certificates, health checks
+  shellcheck                                    # lint of the shell scripts and the on-node agent
+)
+
+say() { printf '[install-deps] %s\n' "$*" >&2; }
+die() { printf '[install-deps] error: %s\n' "$*" >&2; exit 1; }
+
+[[ "$(uname -s)" == Linux ]] || die "needs Linux: the local cluster runs kubelet, containerd and network namespaces on this machine"
+[[ $EUID -eq 0 ]] || die "needs root: run: sudo bash scripts/install-deps.sh"
+if ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg-query >/dev/null 2>&1; then
+  die "not a Debian-like system (no apt-get). Install by hand: ${PACKAGES[*]} (Debian names; see docs/local-cluster.md), and Go >= 1.24"
+fi
+if [[ -r /etc/os-release ]]; then
+  # shellcheck disable=SC1091
+  . /etc/os-release
+  if [[ "${ID:-}" != debian || "${VERSION_ID:-}" != 12 ]]; then
+    say "warning: tested on Debian 12, this is ${PRETTY_NAME:-unknown}; package names may differ"
+  fi
+fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" != "install ok installed" ]]; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  say "all ${#PACKAGES[@]} Debian packages already installed"
+else
+  say "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  # tshark asks whether non-root users may capture; answer it up front (no).
+  echo 'wireshark-common wireshark-common/install-setuid boolean false' | debconf-set-selections
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# Go, to build the pinned Kubernetes release (and nothing else needs it at run time).
+GO=$(command -v go || true)
+if [[ -z "$GO" && -x /usr/local/go/bin/go ]]; then GO=/usr/local/go/bin/go; fi
+if [[ -z "$GO" ]]; then
+  say "MISSING: Go >= 1.24 (not from Debian 12: its golang-go is 1.19). Install it from https://go.dev/dl/ into /usr/local/go"
+  exit 1
+fi
+gov=$("$GO" env GOVERSION)          # go1.26.8
+minor=${gov#go1.}; minor=${minor%%.*}
+if ((minor < 24)); then
+  say "MISSING: Go >= 1.24 to build Kubernetes; $GO is $gov"
+  exit 1
+fi
+say "Go: $gov at $GO"
+
+# Node >= 22 comes from the project's own devDependencies (npm ci) when the system one is older.
+say "Node: run 'npm ci' in the repo (it brings node@22 into node_modules/.bin)"
+say "done; next: sudo npm run cluster:up"

@@ -1,0 +1,189 @@
+// What e2e tests need to use the local cluster that scripts/cluster/up.sh runs: where it is, a health
+// check that skips locally and fails in CI, and small kubectl-based helpers.
+//
+// The tests drive the cluster with the kubectl built for it (same version as the API server), not
+// with the code under test, so a failure here points at the cluster, not at the plugin.
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const REPO_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+// The pinned Kubernetes version, read from the one place it is set.
+function pinnedVersion(): string {
+  const text = readFileSync(join(REPO_DIR, 'scripts', 'cluster', 'versions.sh'), 'utf8');
+  const m = /KNETNS_K8S_VERSION:-(v\d+\.\d+\.\d+)/.exec(text);
+  if (!m?.[1]) throw new Error('cannot find the Kubernetes version in scripts/cluster/versions.sh');
+  return process.env.KNETNS_K8S_VERSION ?? m[1];
+}
+
+export const K8S_VERSION = pinnedVersion();
+export const STATE_DIR = '/var/lib/kubectl-netns-cluster';
+export const KUBECONFIG = join(STATE_DIR, 'kubeconfig');
+export const CACHE_DIR = process.env.KNETNS_CACHE_DIR ?? '/var/cache/kubectl-netns';
+export const KUBECTL = join(CACHE_DIR, `k8s-${K8S_VERSION}`, 'kubectl');
+export const CONTAINERD_SOCK = '/run/kubectl-netns/containerd/containerd.sock';
+export const NODE_NAME = 'knetns-node';
+export const NODE_IP = '10.213.0.1';
+export const POD_CIDR = '10.214.0.0/24';
+export const BRIDGE = 'knetns0';
+export const IMAGES = {
+  debug: 'kubectl-netns.local/debug:dev',
+  web: 'kubectl-netns.local/web:dev',
+  pause: 'kubectl-netns.local/pause:dev',
+} as const;
+
+export interface KubectlResult {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
+
+export interface KubectlOptions {
+  input?: string;
+  timeoutMs?: number;
+  kubeconfig?: string;
+}
+
+/**
+ * Run the cluster's kubectl (admin kubeconfig unless opts.kubeconfig) and return its exit code and
+ * output; never throws for a non-zero exit. Synchronous: tests call it between awaits.
+ */
+export function kubectlRun(args: string[], opts: KubectlOptions = {}): KubectlResult {
+  const r = spawnSync(KUBECTL, ['--kubeconfig', opts.kubeconfig ?? KUBECONFIG, ...args], {
+    input: opts.input ?? '',
+    encoding: 'utf8',
+    timeout: opts.timeoutMs ?? 60_000,
+    maxBuffer: 64 * 1024 * 1024,
+    env: { ...process.env, KUBECONFIG: undefined },
+  });
+  if (r.error) {
+    const why = (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT' ? 'timed out' : r.error.message;
+    return { stdout: r.stdout ?? '', stderr: `kubectl ${args.join(' ')}: ${why}\n${r.stderr ?? ''}`, code: 124 };
+  }
+  return { stdout: r.stdout, stderr: r.stderr, code: r.status ?? 128 };
+}
+
+/** Run kubectl and return its stdout; throws with kubectl's stderr when it fails. */
+export function kubectl(args: string[], inputOrOpts?: string | KubectlOptions): string {
+  const opts = typeof inputOrOpts === 'string' ? { input: inputOrOpts } : (inputOrOpts ?? {});
+  const r = kubectlRun(args, opts);
+  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (exit ${r.code}): ${r.stderr.trim()}`);
+  return r.stdout;
+}
+
+/** kubectl ... -o json, parsed. */
+export function kubectlJson<T = any>(args: string[], opts: KubectlOptions = {}): T {
+  return JSON.parse(kubectl([...args, '-o', 'json'], opts)) as T;
+}
+
+/** A DNS-1123 name unique enough for parallel test runs. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomBytes(3).toString('hex')}`;
+}
+
+function clusterProblem(): string | undefined {
+  if (!existsSync(KUBECTL)) return `kubectl ${K8S_VERSION} not built at ${KUBECTL}`;
+  if (!existsSync(KUBECONFIG)) return `no kubeconfig at ${KUBECONFIG}`;
+  const ready = kubectlRun(['get', '--raw', '/readyz', '--request-timeout=5s'], { timeoutMs: 10_000 });
+  if (ready.code !== 0 || ready.stdout.trim() !== 'ok') return `API server not ready: ${ready.stderr.trim() || ready.stdout.trim()}`;
+  const node = kubectlRun(['get', 'node', NODE_NAME, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'], { timeoutMs: 10_000 });
+  if (node.stdout.trim() !== 'True') return `node ${NODE_NAME} is not Ready`;
+  return undefined;
+}
+
+/**
+ * Check the local cluster is up and healthy. Returns undefined when it is, else a skip reason to
+ * pass as node:test's `skip` option. In CI (CI=true) an unhealthy cluster throws instead: CI must
+ * never pass by skipping the e2e tests.
+ */
+export function ensureCluster(): string | undefined {
+  const problem = clusterProblem();
+  if (!problem) return undefined;
+  const reason = `local cluster not available (${problem}); start it with: sudo npm run cluster:up`;
+  if (process.env.CI === 'true') throw new Error(reason);
+  return reason;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Poll fn until it returns a value other than undefined, or throw after timeoutMs. */
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000, everyMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+/** Create a namespace (with labels) and wait until its default service account exists. */
+export async function createNamespace(name: string, labels: Record<string, string> = {}): Promise<void> {
+  const manifest = { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'app.kubernetes.io/part-of': 'kubectl-netns-e2e', ...labels } } };
+  kubectl(['create', '-f', '-'], JSON.stringify(manifest));
+  await waitFor(`the default service account in ${name}`, async () =>
+    kubectlRun(['get', 'serviceaccount', 'default', '-n', name]).code === 0 ? true : undefined,
+  );
+}
+
+/** Delete a namespace; by default do not wait for its pods to go. */
+export async function deleteNamespace(name: string, opts: { wait?: boolean } = {}): Promise<void> {
+  kubectl(['delete', 'namespace', name, '--ignore-not-found', `--wait=${opts.wait ?? false}`], { timeoutMs: 180_000 });
+}
+
+export interface RunPodOptions {
+  command?: string[];
+  hostNetwork?: boolean;
+  hostPID?: boolean;
+  privileged?: boolean;
+  labels?: Record<string, string>;
+  /** Mount a service account token (default false: faster, and nothing needs it). */
+  serviceAccountToken?: boolean;
+  timeoutMs?: number;
+}
+
+// Waiting reasons that will not fix themselves: fail at once with the kubelet's message.
+const FATAL_WAITING = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'CreateContainerError', 'CreateContainerConfigError', 'CrashLoopBackOff', 'RunContainerError']);
+
+/** Create a pod and wait until it is Running; returns the pod object. */
+export async function runPod(namespace: string, name: string, image: string, opts: RunPodOptions = {}): Promise<any> {
+  const pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace, labels: { 'app.kubernetes.io/part-of': 'kubectl-netns-e2e', ...opts.labels } },
+    spec: {
+      restartPolicy: 'Never',
+      terminationGracePeriodSeconds: 0,
+      automountServiceAccountToken: opts.serviceAccountToken ?? false,
+      hostNetwork: opts.hostNetwork ?? false,
+      hostPID: opts.hostPID ?? false,
+      containers: [
+        {
+          name: 'main',
+          image,
+          imagePullPolicy: 'IfNotPresent',
+          ...(opts.command ? { command: opts.command } : {}),
+          ...(opts.privileged ? { securityContext: { privileged: true } } : {}),
+        },
+      ],
+    },
+  };
+  kubectl(['create', '-f', '-'], JSON.stringify(pod));
+  return waitFor(
+    `pod ${namespace}/${name} Running`,
+    async () => {
+      const p = kubectlJson(['get', 'pod', name, '-n', namespace]);
+      if (p.status?.phase === 'Running') return p;
+      if (p.status?.phase === 'Failed' || p.status?.phase === 'Succeeded') throw new Error(`pod ${namespace}/${name} ended: ${p.status.phase}`);
+      for (const cs of p.status?.containerStatuses ?? []) {
+        const w = cs.state?.waiting;
+        if (w && FATAL_WAITING.has(w.reason)) throw new Error(`pod ${namespace}/${name}: ${w.reason}: ${w.message ?? ''}`);
+      }
+      return undefined;
+    },
+    opts.timeoutMs ?? 90_000,
+  );
+}
