@@ -4,14 +4,16 @@
 // The requests go only to the pod's IP on the cluster's own bridge on this machine.
 import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { readCapture } from '../src/pcap/reader.ts';
 import { summarize } from '../src/pcap/packets.ts';
+import { KUBECONFIG, KUBECTL } from './cluster/paths.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const kubeconfig = process.env.KNETNS_KUBECONFIG ?? '/var/lib/kubectl-netns-cluster/kubeconfig';
-const kubectlBin = process.env.KNETNS_KUBECTL ?? execFileSync('bash', [`${root}/scripts/cluster/kubectl-path.sh`], { encoding: 'utf8' }).trim();
+const kubeconfig = KUBECONFIG;
+const kubectlBin = KUBECTL;
 const image = 'kubectl-netns.local/debug:dev';
 const ns = 'demo';
 const env = { ...process.env, KUBECONFIG: kubeconfig };
@@ -56,7 +58,7 @@ kubectl(['wait', '-n', ns, '--for=condition=Ready', 'pod/web', '--timeout=120s']
 const podIP = kubectl(['get', 'pod', '-n', ns, 'web', '-o', 'jsonpath={.status.podIP}']).trim();
 say(`kubectl netns capture web -o demo.pcap --duration 8s   (pod IP ${podIP})`);
 
-const capture = plugin(['capture', 'web', '-o', `${root}/demo.pcap`, '--duration', '8s']);
+const capture = plugin(['capture', 'web', '-o', join(root, 'demo.pcap'), '--duration', '8s']);
 let sent = false;
 capture.stderr!.on('data', (chunk: Buffer) => {
   process.stderr.write(chunk);
@@ -77,7 +79,7 @@ if (code !== 0) {
   process.exit(code);
 }
 
-const cap = readCapture(readFileSync(`${root}/demo.pcap`));
+const cap = readCapture(readFileSync(join(root, 'demo.pcap')));
 const s = summarize(cap.packets, cap.interfaces.map((i) => i.linkType));
 say(`demo.pcap: ${s.packets} packets, ${s.bytes} bytes on the wire, ${s.tcpSyns} TCP SYNs`);
 for (const c of s.conversations.slice(0, 5)) {

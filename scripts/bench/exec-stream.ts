@@ -15,8 +15,9 @@ import { resolveConfig } from '../../src/kube/config.ts';
 import { createKubeClient } from '../../src/kube/client.ts';
 import { DebugSession } from '../../src/kube/session.ts';
 import { CONTAINER_NAME } from '../../src/kube/debug-pod.ts';
+import { KUBECONFIG } from '../cluster/paths.ts';
 
-const { values } = parseArgs({ options: { mib: { type: 'string', default: '64' }, 'slow-mbps': { type: 'string', default: '40' }, kubeconfig: { type: 'string', default: '/var/lib/kubectl-netns-cluster/kubeconfig' } } });
+const { values } = parseArgs({ options: { mib: { type: 'string', default: '64' }, 'slow-mbps': { type: 'string', default: '40' }, kubeconfig: { type: 'string', default: KUBECONFIG } } });
 const bytes = Number(values.mib) * 1024 * 1024;
 const slowBps = Number(values['slow-mbps']) * 1e6;
 

@@ -3,10 +3,11 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { KUBECONFIG } from '../cluster/paths.ts';
 
 const dir = fileURLToPath(new URL('.', import.meta.url));
 const run = (file: string, args: string[] = []) => execFileSync(process.execPath, [`${dir}/${file}`, ...args], { stdio: 'inherit' });
 
 run('pcap-parse.ts');
-if (existsSync('/var/lib/kubectl-netns-cluster/kubeconfig')) run('exec-stream.ts');
+if (existsSync(KUBECONFIG)) run('exec-stream.ts');
 else process.stdout.write('exec-stream: skipped, the local cluster is not up (npm run cluster:up)\n');

@@ -5,25 +5,12 @@
 // with the code under test, so a failure here points at the cluster, not at the plugin.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
 
-const REPO_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-// The pinned Kubernetes version, read from the one place it is set.
-function pinnedVersion(): string {
-  const text = readFileSync(join(REPO_DIR, 'scripts', 'cluster', 'versions.sh'), 'utf8');
-  const m = /KNETNS_K8S_VERSION:-(v\d+\.\d+\.\d+)/.exec(text);
-  if (!m?.[1]) throw new Error('cannot find the Kubernetes version in scripts/cluster/versions.sh');
-  return process.env.KNETNS_K8S_VERSION ?? m[1];
-}
+import { CACHE_DIR, K8S_VERSION, KUBECONFIG, KUBECTL, STATE_DIR } from '../../scripts/cluster/paths.ts';
 
-export const K8S_VERSION = pinnedVersion();
-export const STATE_DIR = '/var/lib/kubectl-netns-cluster';
-export const KUBECONFIG = join(STATE_DIR, 'kubeconfig');
-export const CACHE_DIR = process.env.KNETNS_CACHE_DIR ?? '/var/cache/kubectl-netns';
-export const KUBECTL = join(CACHE_DIR, `k8s-${K8S_VERSION}`, 'kubectl');
+export { CACHE_DIR, K8S_VERSION, KUBECONFIG, KUBECTL, STATE_DIR };
 export const CONTAINERD_SOCK = '/run/kubectl-netns/containerd/containerd.sock';
 export const NODE_NAME = 'knetns-node';
 export const NODE_IP = '10.213.0.1';
