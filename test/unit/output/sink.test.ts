@@ -1,0 +1,60 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { assertNotTerminal, fileSink } from '../../../src/output/sink.ts';
+import { findWireshark } from '../../../src/output/wireshark.ts';
+import { renderStatus, formatBytes } from '../../../src/output/status-line.ts';
+import { ExitCode, UserError } from '../../../src/errors.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'knetns-sink-'));
+
+test('a file appears under its name only when finished, cut to the last complete record', async () => {
+  const path = join(dir, 'cap.pcap');
+  const sink = await fileSink(path);
+  sink.stream.write(Buffer.from('complete-part|partial-record'));
+  assert.ok(!existsSync(path), 'not visible while capturing');
+  await sink.finish('complete-part|'.length);
+  assert.equal(readFileSync(path, 'utf8'), 'complete-part|');
+  assert.deepEqual(readdirSync(dir).filter((f) => f.includes('partial')), []);
+});
+
+test('a failed capture leaves no file, and an existing file is not clobbered', async () => {
+  const path = join(dir, 'keep.pcap');
+  writeFileSync(path, 'previous capture');
+  const sink = await fileSink(path);
+  sink.stream.write(Buffer.from('junk'));
+  await sink.discard();
+  assert.equal(readFileSync(path, 'utf8'), 'previous capture');
+  assert.deepEqual(readdirSync(dir).filter((f) => f.includes('partial')), []);
+});
+
+test('unwritable destinations are output errors before anything starts', async () => {
+  await assert.rejects(fileSink(join(dir, 'missing-dir', 'x.pcap')), (e: unknown) => e instanceof UserError && e.exitCode === ExitCode.output);
+  await assert.rejects(fileSink(dir), (e: unknown) => e instanceof UserError && /is a directory/.test(e.message));
+});
+
+test('pcap is never written to a terminal', () => {
+  assert.throws(() => assertNotTerminal(true), (e: unknown) => e instanceof UserError && e.exitCode === ExitCode.output && /-o - \| wireshark/.test(e.hint ?? ''));
+  assert.doesNotThrow(() => assertNotTerminal(false));
+  assert.doesNotThrow(() => assertNotTerminal(undefined));
+});
+
+test('Wireshark is found on PATH or at its install path, else a clear error', () => {
+  const bin = mkdtempSync(join(tmpdir(), 'knetns-ws-'));
+  assert.throws(() => findWireshark('linux', { PATH: bin }), (e: unknown) => e instanceof UserError && e.exitCode === ExitCode.output && /not installed/.test(e.message));
+  writeFileSync(join(bin, 'wireshark'), '#!/bin/sh\n');
+  chmodSync(join(bin, 'wireshark'), 0o755);
+  assert.equal(findWireshark('linux', { PATH: bin }), join(bin, 'wireshark'));
+  assert.throws(() => findWireshark('darwin', { PATH: '/nonexistent', HOME: '/nonexistent' }), /not installed/);
+});
+
+test('the status line shows packets, bytes, rate and kernel drops', () => {
+  assert.equal(
+    renderStatus({ packets: 1234, bytes: 3 * 1024 * 1024, elapsedMs: 12_400, droppedByKernel: 7 }, { pps: 99.6, bps: 2048 }),
+    'capturing: 1234 packets, 3.0 MiB (100 pkt/s, 2.0 KiB/s), 7 dropped by kernel, 12s',
+  );
+  assert.equal(formatBytes(512), '512 B');
+  assert.equal(formatBytes(1536), '1.5 KiB');
+});
