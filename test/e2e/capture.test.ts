@@ -148,6 +148,27 @@ describe('capture', { skip, timeout: 900_000 }, () => {
     assert.deepEqual(debugPods(), []);
   });
 
+  test('a second Ctrl-C exits at once and says what may be left; cleanup finds it', async () => {
+    const before = new Set(debugPods());
+    const child = startPlugin(['capture', 'web', ...base, '-o', join(dir, 'twice.pcap')], { env });
+    const done = collect(child);
+    await waitForStderr(child, /capturing on/);
+    child.kill('SIGINT');
+    // Apart enough that the kernel does not merge them into one pending signal.
+    await delay(100);
+    child.kill('SIGINT');
+    const r = await done;
+    assert.equal(r.code, 130);
+    assert.ok(r.ms < 60_000);
+    assert.match(r.stderr, /warning: debug pod e2e-capture-\d+\/netns-web-\w+ may be left behind; `kubectl netns cleanup` removes it/);
+    const left = debugPods().filter((p) => !before.has(p));
+    if (left.length > 0) {
+      const c = await runPlugin(['cleanup', '-n', ns], { env });
+      assert.equal(c.code, 0, c.stderr);
+    }
+    assert.deepEqual(debugPods().filter((p) => !before.has(p)), []);
+  });
+
   test('two captures of the same pod at once do not interfere', async () => {
     const a = join(dir, 'a.pcap');
     const b = join(dir, 'b.pcap');

@@ -1,7 +1,7 @@
 // `kubectl netns exec` against the real local cluster, once through kubectl's own plugin discovery.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -51,6 +51,19 @@ describe('exec', { skip, timeout: 600_000 }, () => {
     const r = await runPlugin(['exec', 'web', ...base, '-i', '--', 'wc', '-c'], { env, input });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.toString().trim(), String(input.length));
+  });
+
+  test('-it gives an interactive shell a real terminal (driven through script(1), which owns a pty)', async () => {
+    const cmd = [process.execPath, PLUGIN, 'exec', '-it', 'web', ...base, '--', 'sh'].map((w) => `'${w}'`).join(' ');
+    const out = spawnSync('script', ['-qec', cmd, '/dev/null'], {
+      input: 'tty; echo "cols=$(stty size)"; exit 3\n',
+      env: { ...process.env, KUBECONFIG },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(out.status, 3, out.stdout + out.stderr);
+    assert.match(out.stdout, /\/dev\/pts\/\d+/);
+    assert.equal(debugPods(), '');
   });
 
   test('kubectl finds the plugin on PATH: `kubectl netns exec` works through plugin discovery', async () => {
