@@ -8,6 +8,10 @@ import { installSignalHandlers, receivedSignal, exitCodeForSignal, Interrupted }
 import { registerCapture } from '../commands/capture.ts';
 import { registerCleanup } from '../commands/cleanup.ts';
 import { registerExec } from '../commands/exec.ts';
+import { registerInspect } from '../commands/inspect.ts';
+import { registerLs } from '../commands/ls.ts';
+import { registerShell } from '../commands/shell.ts';
+import { registerWhoHas } from '../commands/whohas.ts';
 import { VERSION } from '../version.ts';
 import type { CommandRunner } from './runner.ts';
 
@@ -20,6 +24,10 @@ export function buildParser(args: string[], run?: CommandRunner): Argv<GlobalArg
     .middleware((argv) => configureLog({ level: argv.quiet ? 'quiet' : argv.verbose ? 'verbose' : 'normal' }));
   y = registerCapture(y, run);
   y = registerExec(y, run);
+  y = registerShell(y, run);
+  y = registerInspect(y, run);
+  y = registerLs(y, run);
+  y = registerWhoHas(y, run);
   y = registerCleanup(y, run);
   return y
     .demandCommand(1, 'a command is required')

@@ -9,6 +9,14 @@ export const defaultRunner: CommandRunner = async (command, argv) => {
       return (await import('../commands/capture.ts')).runCapture(argv as never);
     case 'exec':
       return (await import('../commands/exec.ts')).runExec(argv as never);
+    case 'shell':
+      return (await import('../commands/shell.ts')).runShell(argv as never);
+    case 'inspect':
+      return (await import('../commands/inspect.ts')).runInspect(argv as never);
+    case 'ls':
+      return (await import('../commands/ls.ts')).runLs(argv as never);
+    case 'whohas':
+      return (await import('../commands/whohas.ts')).runWhoHas(argv as never);
     case 'cleanup':
       return (await import('../commands/cleanup.ts')).runCleanup(argv as never);
     default:

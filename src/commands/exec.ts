@@ -8,7 +8,7 @@ import { info, warn } from '../log.ts';
 import { runContext, type GlobalArgs } from '../cli/global.ts';
 import { defaultRunner, type CommandRunner } from '../cli/runner.ts';
 import { exitCodeForSignal, receivedSignal, shutdownSignal, trackLeftover } from '../cli/signals.ts';
-import { parseTarget, resolveTarget } from '../kube/target.ts';
+import { parseTarget, resolveTarget, type ResolvedTarget } from '../kube/target.ts';
 import { execArgv } from '../node/agent.ts';
 import { agentFailure, isAgentError, LineCollector } from '../node/agent-errors.ts';
 import { lookupPid, openTargetSession } from './session-helpers.ts';
@@ -53,6 +53,23 @@ export function registerExec(y: Argv<GlobalArgs>, run: CommandRunner = defaultRu
 export async function runExec(a: ExecArgs): Promise<number> {
   const plan = planExec(a, process.stdin.isTTY);
   if (!a.stdin && a.tty) warn('-t without -i: the command gets a terminal but no keyboard input');
+  return runInTargetNetns(a, { command: () => plan.command, tty: plan.tty, stdin: a.stdin });
+}
+
+/** How to run a command in a target's network namespace: exec's and shell's shared plan. */
+export interface InNetnsPlan {
+  /** The argv, given the resolved target (shell names the pod in its prompt). */
+  command: (target: Pick<ResolvedTarget, 'namespace' | 'pod'>) => string[];
+  tty: boolean;
+  stdin: boolean;
+}
+
+/**
+ * Resolves TARGET, starts a debug pod on its node and runs the command in the pod's network
+ * namespace with stdout/stderr (or a TTY) passed through; returns the command's exit code. The
+ * one code path of exec and shell.
+ */
+export async function runInTargetNetns(a: GlobalArgs & { target: string; container?: string | undefined }, run: InNetnsPlan): Promise<number> {
   const ctx = runContext(a);
   const target = await resolveTarget(ctx.client, parseTarget(a.target), ctx.cfg.namespace, a.container);
   if (target.via) info(`${target.via}: using pod ${target.pod}`);
@@ -60,7 +77,7 @@ export async function runExec(a: ExecArgs): Promise<number> {
 
   let untrack = () => {};
   const session = await openTargetSession(ctx, target, { onCreated: (s) => (untrack = trackLeftover(s.podName, `debug pod ${s.namespace}/${s.podName}`)) });
-  const restoreTerminal = plan.tty ? enterRawMode() : () => {};
+  const restoreTerminal = run.tty ? enterRawMode() : () => {};
   try {
     const { pid } = await lookupPid(session, target);
     // stderr passes through, and is watched for the agent's own error line (e.g. nsenter denied).
@@ -72,12 +89,12 @@ export async function runExec(a: ExecArgs): Promise<number> {
         else process.stderr.once('drain', () => cb());
       },
     });
-    const result = await session.exec(execArgv({ pid, command: plan.command }), {
+    const result = await session.exec(execArgv({ pid, command: run.command(target) }), {
       stdout: process.stdout,
-      stderr: plan.tty ? undefined : stderr,
-      stdin: a.stdin ? process.stdin : undefined,
-      tty: plan.tty,
-      terminal: plan.tty ? process.stdout : undefined,
+      stderr: run.tty ? undefined : stderr,
+      stdin: run.stdin ? process.stdin : undefined,
+      tty: run.tty,
+      terminal: run.tty ? process.stdout : undefined,
       signal: shutdownSignal,
     });
     if (result.exitCode !== 0 && isAgentError(lines.all())) throw agentFailure(result.exitCode, lines.all(), 'exec');

@@ -1,6 +1,7 @@
 # kubectl-netns on-node agent: finds a pod's process on the node and runs tools in its network
-# namespace. POSIX sh; must run under busybox ash and dash. Runs inside the debug pod (hostPID;
-# CAP_SYS_ADMIN, CAP_SYS_PTRACE, CAP_NET_ADMIN, CAP_NET_RAW).
+# namespace, and lists every network namespace on the node. POSIX sh; must run under busybox ash
+# and dash. Runs inside the debug pod (hostPID; CAP_SYS_ADMIN, CAP_SYS_PTRACE, CAP_NET_ADMIN,
+# CAP_NET_RAW; hostNetwork for scan and capture --host-side).
 #
 # Invocation (user data arrives ONLY as argv words; nothing here evals or re-parses them):
 #   sh -c "$AGENT" kubectl-netns OP [ARGS...]
@@ -20,7 +21,7 @@
 #       stderr: one info line saying how the PID was found.
 #       KNETNS_PROC=DIR replaces /proc for this op only; it exists for fixture tests.
 #   capture --pid PID [--iface IFACE] [--snaplen N] [--count N] [--duration SECONDS]
-#           [--buffer KIB] [--id CAPTURE_ID] -- [FILTER WORDS...]
+#           [--buffer KIB] [--id CAPTURE_ID] [--host-side] -- [FILTER WORDS...]
 #       Streams a pcap of PID's network namespace to stdout
 #       (tcpdump --immediate-mode -U -w - -Z root -B KIB -i IFACE [-s N] [-c N] -- FILTER...).
 #       --buffer: the kernel capture buffer in KiB (default 32768). In immediate mode every packet
@@ -31,6 +32,12 @@
 #       Interface and filter are checked with tcpdump -d first, so failures get a code. With
 #       --id, tcpdump's PID is kept in /tmp/kubectl-netns-capture-ID.pid for stop/stats.
 #       --duration stops it with SIGINT.
+#       --host-side: capture on the host end of IFACE instead, in the agent's own network
+#       namespace, which must be the node's (a hostNetwork debug pod). Inside the pod ip shows
+#       the veth as "eth0@if127": 127 is the ifindex of its peer, found with `ip -o link` here and
+#       checked to point back (its "@ifN" is eth0's ifindex). Then the info line is
+#       "kubectl-netns-agent: info: host side of IFACE (netns INODE, pid PID) is HOSTIF (master
+#       BRIDGE|-)" before the usual one, which names HOSTIF and the node's netns.
 #       stdout: pcap bytes.
 #       stderr: "kubectl-netns-agent: info: capturing on IFACE in netns INODE (pid PID)", then
 #       tcpdump's own lines: "listening on ...", on SIGUSR1 "tcpdump: N packets captured, N packets
@@ -42,9 +49,43 @@
 #       capture that has not started yet sees the request and exits 0 without capturing.
 #   stats CAPTURE_ID
 #       SIGUSR1 to that capture's tcpdump: the counts appear on the CAPTURE's stderr. stdout: none.
+#   ack CAPTURE_ID
+#       Tells a capture started with --await-ack that the client has received every packet, so
+#       it may exit. Kubernetes drops stdout still in flight when the exec'd command exits
+#       (kubernetes#124571); with --await-ack the capture prints "kubectl-netns-agent: info:
+#       capture finished; ..." after tcpdump's final counts and waits up to 30s for this.
 #   exec --pid PID -- CMD [ARGS...]
 #       Runs CMD in PID's network namespace (nsenter -n; the debug pod's filesystem). The exit
 #       code is CMD's own; nsenter reports a missing command with 127.
+#   scan
+#       Every network namespace on the node, from ALL of: /proc/*/ns/net of every process; the
+#       nsfs mounts in the mountinfo of every mount namespace (one holder process per mount
+#       namespace: a namespace without processes may be kept only by a mount in ANOTHER mount
+#       namespace); the nsfs files in /run/netns, /var/run/netns, /run/docker/netns. Process
+#       count is not a cost driver: a fixed handful of stat/grep/awk runs reads all of /proc,
+#       then `ip` runs once per network namespace. stdout: tab-separated records, one per line:
+#         self PID NETNS MNTNS           the agent's own namespaces (hostNetwork: NETNS is the node's)
+#         host PID|- NETNS|- MNTNS|-     the node's namespaces: PID 1's, else kthreadd's (PID 2,
+#                                        always in the initial ones) where PID 1 is unreadable;
+#                                        /proc/PID/root is how files and the CNI cache are read
+#         proc PID NETNS MNTNS COMM POD_UID|- CONTAINER_ID|-
+#                                        COMM with unprintable bytes as '?'; POD_UID and the
+#                                        container id from its cgroup path (as for pid)
+#         mount HOLDER MNTNS NETNS MOUNTPOINT
+#                                        an nsfs mount of NETNS in mount namespace MNTNS, of which
+#                                        HOLDER is the lowest PID; MOUNTPOINT as mountinfo writes
+#                                        it (octal escapes such as \040 kept), relative to
+#                                        HOLDER's root: enter with nsenter --net=/proc/HOLDER/root/MOUNTPOINT
+#         file PATH NETNS                an nsfs file in one of the directories above (node paths)
+#         cni FILE JSON                  a libcni cache entry (/var/lib/cni/results/FILE on the
+#                                        node), on one line, its base64 "config" removed
+#         ipaddr NETNS JSON              `ip -j -d addr show` in NETNS (once per namespace)
+#         warn MESSAGE                   something could not be read; the rest is still valid
+#         done COUNT                     last line: the scan is complete (COUNT namespaces)
+#   netinfo --pid PID [--sockets]
+#       PID's namespace in more detail. stdout, tab-separated:
+#         route 4|6 JSON                 `ip -j [-6] route show`
+#         socket LINE                    each line of `ss -H -tulpn` (with --sockets)
 #
 # Errors: exactly one stderr line "kubectl-netns-agent: error: CODE: message" and exit status:
 #   64 USAGE           unknown op, missing or malformed argument
@@ -58,7 +99,9 @@
 #   72 CAPTURE_DENIED  tcpdump may not capture (needs NET_RAW, NET_ADMIN)
 #   73 CAPTURE_FAILED  tcpdump failed to start for another reason; its message included
 #   74 NO_CAPTURE      stats: no running capture with that id
-# For exec, CMD may itself exit 64-74: the error LINE, not the status, marks an agent failure.
+#   75 NO_IP           iproute2 ip (with JSON output) is not installed in the debug image
+#   76 NO_PEER         capture --host-side: no peer of the interface in the node's namespace
+# For exec, CMD may itself exit 64-76: the error LINE, not the status, marks an agent failure.
 # Keep this table in step with AGENT_EXIT in agent.ts (a unit test compares them).
 
 set -u
@@ -82,6 +125,8 @@ fail() {
     CAPTURE_DENIED) fail_rc=72 ;;
     CAPTURE_FAILED) fail_rc=73 ;;
     NO_CAPTURE) fail_rc=74 ;;
+    NO_IP) fail_rc=75 ;;
+    NO_PEER) fail_rc=76 ;;
     *) fail_rc=1 ;;
   esac
   # The client looks for one line; tool messages and user words may carry newlines.
@@ -135,12 +180,19 @@ tool_path() {
   printf '%s' "$tp_found"
 }
 
-# Sets NSENTER / TCPDUMP to the tool's path, or fails with NO_NSENTER / NO_TCPDUMP.
+# Sets NSENTER / TCPDUMP / IP to the tool's path, or fails with NO_NSENTER / NO_TCPDUMP / NO_IP.
 need() {
   case $1 in
     nsenter)
       NSENTER=$(tool_path nsenter)
       [ -n "$NSENTER" ] || fail NO_NSENTER "nsenter not found in the debug image (PATH=$PATH)" ;;
+    ip)
+      # Only a path is a real iproute2 ip: the bare name is busybox's applet, which has no -j.
+      IP=$(tool_path ip)
+      case $IP in
+        /*) ;;
+        *) fail NO_IP "iproute2 ip not found in the debug image (busybox ip cannot print JSON; PATH=$PATH)" ;;
+      esac ;;
     *)
       TCPDUMP=$(tool_path tcpdump)
       [ -n "$TCPDUMP" ] || fail NO_TCPDUMP "tcpdump not found in the debug image (PATH=$PATH)" ;;
@@ -317,6 +369,7 @@ unreadable_fail() {
 
 pidfile() { printf '/tmp/kubectl-netns-capture-%s.pid' "$1"; }
 stopfile() { printf '/tmp/kubectl-netns-capture-%s.stop' "$1"; }
+ackfile() { printf '/tmp/kubectl-netns-capture-%s.ack' "$1"; }
 
 # The interface a user most likely means, as seen inside the namespace.
 auto_iface() {
@@ -345,9 +398,10 @@ stop_after() {
 }
 
 op_capture() {
-  pid='' iface=auto snaplen='' count='' duration='' id='' buffer=32768
+  pid='' iface=auto snaplen='' count='' duration='' id='' buffer=32768 await_ack='' host_side=''
   while [ $# -gt 0 ]; do
     case $1 in
+      --host-side) host_side=1; shift ;;
       --pid | --iface | --snaplen | --count | --duration | --buffer | --id)
         [ $# -ge 2 ] || fail USAGE "capture: $1 needs a value"
         case $1 in
@@ -360,6 +414,7 @@ op_capture() {
           *) id=$2 ;;
         esac
         shift 2 ;;
+      --await-ack) await_ack=1; shift ;;
       --) shift; break ;;
       *) fail USAGE "capture: unexpected argument '$1' (filter words go after --)" ;;
     esac
@@ -377,6 +432,13 @@ op_capture() {
   need tcpdump
   check_target "$pid"
   [ "$iface" = auto ] && iface=$(auto_iface "$pid")
+  if [ -n "$host_side" ]; then
+    [ "$iface" != any ] || fail USAGE "capture: --host-side needs one interface of the pod, not 'any'"
+    host_peer "$pid" "$iface"
+    info "host side of $iface (netns $target_inode, pid $pid) is $peer_if (master $peer_master)"
+    iface=$peer_if
+    target_inode=$peer_netns
+  fi
 
   # The filter stays in "$@"; options go in front. "--" keeps filter words from being options.
   set -- -- "$@"
@@ -386,7 +448,7 @@ op_capture() {
 
   # Compile once without the filter, once with it: a failure that only the filter causes is the
   # filter's, whatever words tcpdump uses for it.
-  if ! cmsg=$("$NSENTER" -t "$pid" -n -- "$TCPDUMP" -d -i "$iface" 2>&1 >/dev/null); then
+  if ! cmsg=$(in_capture_ns "$TCPDUMP" -d -i "$iface" 2>&1 >/dev/null); then
     cmsg=$(reason "$cmsg")
     case $cmsg in
       nsenter:*) nsenter_fail "$cmsg" "$pid" ;;
@@ -395,7 +457,7 @@ op_capture() {
       *) fail CAPTURE_FAILED "tcpdump cannot capture on '$iface': $cmsg" ;;
     esac
   fi
-  if ! cmsg=$("$NSENTER" -t "$pid" -n -- "$TCPDUMP" -d "$@" 2>&1 >/dev/null); then
+  if ! cmsg=$(in_capture_ns "$TCPDUMP" -d "$@" 2>&1 >/dev/null); then
     cmsg=$(reason "$cmsg")
     case $cmsg in
       nsenter:*) nsenter_fail "$cmsg" "$pid" ;;
@@ -413,12 +475,101 @@ op_capture() {
       exit 0
     fi
   fi
-  [ -z "$duration" ] || stop_after "$duration" "$$" </dev/null >/dev/null 2>&1 &
   info "capturing on $iface in netns $target_inode (pid $pid)"
-  # nsenter -n without -p execs in place: tcpdump keeps PID $$, which pidfile and stop_after use.
   # --immediate-mode: otherwise libpcap hands packets over in blocks up to 1s late, and the
   # packets of the last second before a stop are lost, which is when people press Ctrl-C.
-  exec "$NSENTER" -t "$pid" -n -- "$TCPDUMP" --immediate-mode -U -w - -Z root -B "$buffer" "$@"
+  # nsenter -n without -p execs in place, so $! is tcpdump itself, which stop and stop_after signal.
+  # tcpdump installs its own SIGINT handler, so being a background job (SIGINT ignored) is harmless.
+  if [ -n "$host_side" ]; then
+    "$TCPDUMP" --immediate-mode -U -w - -Z root -B "$buffer" "$@" &
+  else
+    "$NSENTER" -t "$pid" -n -- "$TCPDUMP" --immediate-mode -U -w - -Z root -B "$buffer" "$@" &
+  fi
+  tcpdump_pid=$!
+  if [ -n "$id" ]; then
+    printf '%s\n' "$tcpdump_pid" >"$(pidfile "$id")"
+    # A stop that reached this shell before the pidfile named tcpdump is passed on.
+    trap 'kill -INT "$tcpdump_pid" 2>/dev/null' INT TERM
+  fi
+  [ -z "$duration" ] || stop_after "$duration" "$tcpdump_pid" </dev/null >/dev/null 2>&1 &
+  while :; do
+    wait "$tcpdump_pid"
+    tcpdump_rc=$?
+    # wait returns early when a trapped signal arrives; only tcpdump's own end counts.
+    kill -0 "$tcpdump_pid" 2>/dev/null || break
+  done
+  if [ -n "$await_ack" ] && [ -n "$id" ]; then
+    # Kubernetes drops stdout still in flight when the exec'd command exits (kubernetes#124571),
+    # which for a slow reader is the capture's tail. So stay until the client says it has every
+    # packet tcpdump counted (ack op), or 30s pass.
+    info "capture finished; waiting for the client to receive every packet"
+    ack_wait=0
+    while [ ! -e "$(ackfile "$id")" ] && [ "$ack_wait" -lt 150 ]; do
+      sleep 0.2 2>/dev/null || sleep 1
+      ack_wait=$((ack_wait + 1))
+    done
+  fi
+  [ -z "$id" ] || rm -f "$(pidfile "$id")" "$(ackfile "$id")"
+  exit "$tcpdump_rc"
+}
+
+# Runs a command where the capture happens: in PID's network namespace, or with --host-side in
+# our own (the node's).
+in_capture_ns() {
+  if [ -n "$host_side" ]; then "$@"; else "$NSENTER" -t "$pid" -n -- "$@"; fi
+}
+
+# The node's own network and mount namespaces are those of PID 1, or of kthreadd (PID 2, always in
+# the initial namespaces) where PID 1 cannot be read, as on sandboxed machines. Prints that PID,
+# or '-' when neither can be read.
+host_holder() {
+  for hh_pid in 1 2; do
+    if [ "$hh_pid" = 2 ] && [ "$(cat "$PROC_ROOT/2/comm" 2>/dev/null)" != kthreadd ]; then continue; fi
+    stat -L -c %i "$PROC_ROOT/$hh_pid/ns/net" "$PROC_ROOT/$hh_pid/ns/mnt" >/dev/null 2>&1 || continue
+    printf '%s' "$hh_pid"
+    return 0
+  done
+  printf '%s' -
+}
+
+# Sets peer_if, peer_master and peer_netns: the host end of veth IFACE ($2) of PID ($1), in our
+# own network namespace, which must be the node's. `ip -o link` writes a veth as
+# "2: eth0@if127: <...> ... master knetns0 ...": 127 is the peer's ifindex where the peer lives.
+host_peer() {
+  need ip
+  hp_self=$(stat -L -c %i /proc/self/ns/net 2>/dev/null)
+  hp_holder=$(host_holder)
+  if [ "$hp_holder" != - ] && [ "$(stat -L -c %i "$PROC_ROOT/$hp_holder/ns/net" 2>/dev/null)" != "$hp_self" ]; then
+    fail NO_PEER "the debug pod is not in the node's network namespace (it needs hostNetwork for --host-side)"
+  fi
+  hp_line=$("$NSENTER" -t "$1" -n -- "$IP" -o link show dev "$2" 2>&1) ||
+    fail NO_INTERFACE "no interface '$2' in the network namespace of process $1: $hp_line"
+  hp_index=${hp_line%%:*}
+  hp_peer=$(printf '%s\n' "$hp_line" | sed -n 's/^[0-9]*: [^ ]*@if\([0-9]*\): .*/\1/p')
+  [ -n "$hp_peer" ] || fail NO_PEER "'$2' in the network namespace of process $1 has no peer in another namespace (not a veth?): $hp_line"
+  hp_found=$("$IP" -o link show 2>/dev/null | awk -v want="$hp_peer" -v back="$hp_index" '
+    {
+      idx = $1
+      sub(/:$/, "", idx)
+      if (idx != want) next
+      name = $2
+      sub(/:$/, "", name)
+      peer = name
+      if (!sub(/^.*@if/, "", peer)) peer = ""
+      sub(/@.*$/, "", name)
+      master = "-"
+      for (i = 3; i < NF; i++) if ($i == "master") master = $(i + 1)
+      if (peer == back) print name, master
+      else print "-", peer
+      exit
+    }')
+  case $hp_found in
+    '') fail NO_PEER "the peer of '$2' (ifindex $hp_peer) is not in the node's network namespace" ;;
+    '- '*) fail NO_PEER "ifindex $hp_peer in the node's network namespace is not the peer of '$2' (it points to ifindex ${hp_found#- }, not $hp_index)" ;;
+  esac
+  peer_if=${hp_found% *}
+  peer_master=${hp_found#* }
+  peer_netns=$hp_self
 }
 
 # Prints the PID of capture ID if that process is still this capture, else nothing.
@@ -460,6 +611,12 @@ op_stop() {
   exit 0
 }
 
+op_ack() {
+  if [ $# -ne 1 ] || ! is_capture_id "$1"; then fail USAGE "usage: ack CAPTURE_ID"; fi
+  : >"$(ackfile "$1")" || fail CAPTURE_FAILED "cannot write $(ackfile "$1")"
+  exit 0
+}
+
 op_stats() {
   if [ $# -ne 1 ] || ! is_capture_id "$1"; then fail USAGE "usage: stats CAPTURE_ID"; fi
   sp=$(capture_pid "$1")
@@ -491,9 +648,258 @@ op_exec() {
   exec "$NSENTER" -t "$pid" -n -- "$@"
 }
 
+# ---- scan, netinfo ---------------------------------------------------------------------------
+
+TAB=$(printf '\t')
+
+# "proc" records for every process whose namespaces can be read. A fixed handful of processes
+# (stat, grep, awk) reads all of /proc, however many processes there are: per-process readlinks
+# would cost thousands of forks on a busy node. Zombies and processes that exit meanwhile are
+# simply missing (their ns links cannot be read).
+scan_procs() {
+  {
+    stat -L -c 'N %n %i' "$PROC_ROOT"/[0-9]*/ns/net 2>/dev/null
+    stat -L -c 'M %n %i' "$PROC_ROOT"/[0-9]*/ns/mnt 2>/dev/null
+    grep -H '' "$PROC_ROOT"/[0-9]*/comm "$PROC_ROOT"/[0-9]*/cgroup 2>/dev/null
+  } | awk -v root="$PROC_ROOT" '
+    function pid_of(path,   rest) {
+      rest = substr(path, length(root) + 2)
+      return substr(rest, 1, index(rest, "/") - 1)
+    }
+    $1 == "N" { net[pid_of($2)] = $3; next }
+    $1 == "M" { mnt[pid_of($2)] = $3; next }
+    {
+      # ROOT/PID/comm:NAME or ROOT/PID/cgroup:HIERARCHY:CONTROLLERS:PATH
+      pid = pid_of($0)
+      rest = substr($0, length(root) + length(pid) + 3)
+      if (substr(rest, 1, 5) == "comm:") {
+        c = substr(rest, 6)
+        gsub(/[^ -~]/, "?", c)
+        comm[pid] = c == "" ? "?" : c
+        next
+      }
+      if (substr(rest, 1, 7) != "cgroup:") next
+      path = substr(rest, 8)
+      sub(/^[^:]*:[^:]*:/, "", path)
+      n = split(path, part, "/")
+      for (i = 1; i <= n; i++) {
+        c = part[i]
+        # cgroupfs: pod<uid>; systemd: kubepods-besteffort-pod<uid with _>.slice
+        if (c ~ /^pod[0-9a-f-]+$/ && length(c) == 39) uid[pid] = substr(c, 4)
+        else if (c ~ /-pod[0-9a-f_]+\.slice$/) {
+          u = c
+          sub(/^.*-pod/, "", u)
+          sub(/\.slice$/, "", u)
+          gsub(/_/, "-", u)
+          if (length(u) == 36) uid[pid] = u
+        }
+        # <id>, cri-containerd-<id>.scope, crio-<id>.scope, docker-<id>.scope; conmon is not the container
+        if (c ~ /conmon/) continue
+        k = c
+        sub(/\.scope$/, "", k)
+        sub(/^.*-/, "", k)
+        if (length(k) == 64 && k ~ /^[0-9a-f]+$/) cid[pid] = k
+      }
+    }
+    END {
+      for (pid in net) {
+        printf "proc\t%s\t%s\t%s\t%s\t%s\t%s\n", pid, net[pid], (pid in mnt) ? mnt[pid] : "-", \
+          (pid in comm) ? comm[pid] : "?", (pid in uid) ? uid[pid] : "-", (pid in cid) ? cid[pid] : "-"
+      }
+    }'
+}
+
+# "mount" records: nsfs mounts of network namespaces in the mountinfo of every mount namespace,
+# each read once, through its lowest PID (PROCS: the proc records). grep, not awk, opens the
+# files: awk gives up on a file that vanished (its process exited), grep goes on.
+scan_mounts() {
+  sm_map=$(printf '%s\n' "$1" | awk -F"$TAB" '
+    $1 == "proc" && $4 != "-" && (!($4 in h) || $2 + 0 < h[$4] + 0) { h[$4] = $2 }
+    END { for (m in h) printf "%s:%s ", h[m], m }')
+  set --
+  for sm_hm in $sm_map; do set -- "$@" "$PROC_ROOT/${sm_hm%%:*}/mountinfo"; done
+  [ $# -gt 0 ] || return 0
+  # Before 3.19 the kernel showed these as "proc" mounts; the root field names the namespace.
+  grep -H -e ' - nsfs ' -e ' - proc ' "$@" 2>/dev/null | awk -v root="$PROC_ROOT" -v map="$sm_map" '
+    BEGIN {
+      n = split(map, kv, " ")
+      for (i = 1; i <= n; i++) { c = index(kv[i], ":"); mntns[substr(kv[i], 1, c - 1)] = substr(kv[i], c + 1) }
+    }
+    {
+      # ROOT/HOLDER/mountinfo:ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER
+      c = index($0, "/mountinfo:")
+      holder = substr($0, length(root) + 2, c - length(root) - 2)
+      $0 = substr($0, c + 11)
+      for (i = 7; i < NF; i++) if ($i == "-") break
+      if (($(i + 1) == "nsfs" || $(i + 1) == "proc") && $4 ~ /^net:\[[0-9]+\]$/) {
+        ino = $4
+        gsub(/[^0-9]/, "", ino)
+        printf "mount\t%s\t%s\t%s\t%s\n", holder, mntns[holder], ino, $5
+      }
+    }'
+}
+
+# "file" records: nsfs files in the directories runtimes and `ip netns` use, seen from the node's
+# mount namespace through ROOT (/proc/HOST/root). /var/run is a symlink to /run almost everywhere;
+# an absolute symlink would resolve in OUR root, so a symlinked /var/run is not followed.
+scan_files() {
+  sf_root=$1
+  for sf_dir in /run/netns /run/docker/netns /var/run/netns /var/run/docker/netns; do
+    case $sf_dir in /var/run/*) [ ! -L "$sf_root/var/run" ] || continue ;; esac
+    [ -d "$sf_root$sf_dir" ] || continue
+    set -- "$sf_root$sf_dir"/*
+    [ -e "$1" ] || continue
+    # 6e736673 is NSFS_MAGIC: a file there without a mount on it is only an empty leftover.
+    { stat -f -L -c 'T %t %n' "$@"; stat -L -c 'I %i %n' "$@"; } 2>/dev/null | awk -v skip="$((${#sf_root} + 1))" '
+      { name = substr($0, length($1) + length($2) + 3) }
+      $1 == "T" { type[name] = $2 }
+      $1 == "I" { ino[name] = $2 }
+      END { for (f in ino) if (type[f] == "6e736673") printf "file\t%s\t%s\n", substr(f, skip), ino[f] }'
+  done
+}
+
+# "cni" records: libcni's cache (/var/lib/cni/results) under ROOT, one line per file, without the
+# base64 network config. It names the pod (cniArgs) and its netns path (result.interfaces[].sandbox)
+# even after every process of the sandbox has gone.
+scan_cni() {
+  sc_dir=$1/var/lib/cni/results
+  [ -d "$sc_dir" ] || return 0
+  set -- "$sc_dir"/*
+  [ -f "$1" ] || return 0
+  grep -H '' "$@" 2>/dev/null | awk -v skip="$((${#sc_dir} + 1))" '
+    function flush() {
+      gsub(/"config":"[^"]*",?/, "", body)
+      printf "cni\t%s\t%s\n", cur, body
+    }
+    {
+      rest = substr($0, skip + 1)
+      c = index(rest, ":")
+      name = substr(rest, 1, c - 1)
+      text = substr(rest, c + 1)
+      gsub(/\t/, " ", text)
+      if (name != cur) {
+        if (cur != "") flush()
+        cur = name
+        body = ""
+      }
+      body = body text
+    }
+    END { if (cur != "") flush() }'
+}
+
+# One way into each namespace, as "NETNS t PID" (a process in it, the lowest PID) or "NETNS f PATH"
+# (a mount, as /proc/HOLDER/root/MOUNTPOINT, else a file under the node's root $1). Reads records.
+scan_entries() {
+  awk -F"$TAB" -v root="$PROC_ROOT" -v hostroot="$1" '
+    # mountinfo writes space, tab, newline and backslash as \ooo.
+    function unoct(s,   out, i, d) {
+      out = ""
+      while ((i = index(s, "\\")) > 0) {
+        d = substr(s, i + 1, 3)
+        if (d ~ /^[0-7][0-7][0-7]$/) {
+          out = out substr(s, 1, i - 1) sprintf("%c", substr(d, 1, 1) * 64 + substr(d, 2, 1) * 8 + substr(d, 3, 1))
+          s = substr(s, i + 4)
+        } else {
+          out = out substr(s, 1, i)
+          s = substr(s, i + 1)
+        }
+      }
+      return out s
+    }
+    $1 == "proc" { if (!($3 in pid) || $2 + 0 < pid[$3] + 0) pid[$3] = $2; next }
+    $1 == "mount" && !($4 in path) { p = unoct($5); if (p !~ /[\t\n]/) path[$4] = root "/" $2 "/root" p; next }
+    $1 == "file" && !($3 in path) && hostroot != "" { path[$3] = hostroot $2; next }
+    END {
+      for (ns in pid) printf "%s\tt\t%s\n", ns, pid[ns]
+      for (ns in path) if (!(ns in pid)) printf "%s\tf\t%s\n", ns, path[ns]
+    }'
+}
+
+# "ipaddr" records: `ip -j -d addr show` once per namespace (ENTRIES from scan_entries), directly
+# in our own (SELF), through nsenter elsewhere; bounded, so one stuck namespace cannot hang the scan.
+scan_addrs() {
+  printf '%s\n' "$1" | while IFS=$TAB read -r sa_ns sa_how sa_arg; do
+    [ -n "$sa_ns" ] || continue
+    if [ "$sa_ns" = "$2" ]; then
+      sa_out=$(bounded "$IP" -j -d addr show 2>&1)
+    elif [ "$sa_how" = t ]; then
+      sa_out=$(bounded "$NSENTER" -t "$sa_arg" -n -- "$IP" -j -d addr show 2>&1)
+    else
+      sa_out=$(bounded "$NSENTER" --net="$sa_arg" -- "$IP" -j -d addr show 2>&1)
+    fi
+    case $sa_out in
+      '['*) printf 'ipaddr\t%s\t%s\n' "$sa_ns" "$(printf '%s' "$sa_out" | tr '\t\n' '  ')" ;;
+      *) printf 'warn\tcannot read the interfaces of netns %s: %s\n' "$sa_ns" "$(oneline "$sa_out")" ;;
+    esac
+  done
+}
+
+op_scan() {
+  [ $# -eq 0 ] || fail USAGE "scan: unexpected argument '$1'"
+  need nsenter
+  need ip
+  self_net=$(stat -L -c %i /proc/self/ns/net 2>/dev/null) || fail NSENTER_DENIED "cannot read /proc/self/ns/net"
+  self_mnt=$(stat -L -c %i /proc/self/ns/mnt 2>/dev/null) || self_mnt=-
+  printf 'self\t%s\t%s\t%s\n' "$$" "$self_net" "$self_mnt"
+  host=$(host_holder)
+  host_root=''
+  if [ "$host" = - ]; then
+    printf 'host\t-\t-\t-\n'
+    printf 'warn\tneither PID 1 nor kthreadd can be read: node files and the CNI cache are not looked at\n'
+  else
+    printf 'host\t%s\t%s\t%s\n' "$host" "$(stat -L -c %i "$PROC_ROOT/$host/ns/net")" "$(stat -L -c %i "$PROC_ROOT/$host/ns/mnt")"
+    host_root=$PROC_ROOT/$host/root
+  fi
+  procs=$(scan_procs)
+  [ -n "$procs" ] || fail NSENTER_DENIED "cannot read the namespaces of any process (the debug pod needs hostPID and CAP_SYS_PTRACE)"
+  printf '%s\n' "$procs"
+  mounts=$(scan_mounts "$procs")
+  [ -z "$mounts" ] || printf '%s\n' "$mounts"
+  files=''
+  if [ -n "$host_root" ]; then
+    files=$(scan_files "$host_root")
+    [ -z "$files" ] || printf '%s\n' "$files"
+    scan_cni "$host_root"
+  fi
+  entries=$(printf '%s\n%s\n%s\n' "$procs" "$mounts" "$files" | scan_entries "$host_root")
+  scan_addrs "$entries" "$self_net"
+  printf 'done\t%s\n' "$(printf '%s\n' "$entries" | grep -c .)"
+}
+
+op_netinfo() {
+  pid='' sockets=''
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --pid)
+        [ $# -ge 2 ] || fail USAGE "netinfo: --pid needs a value"
+        pid=$2
+        shift 2 ;;
+      --sockets) sockets=1; shift ;;
+      *) fail USAGE "netinfo: unexpected argument '$1'" ;;
+    esac
+  done
+  is_count "$pid" || fail USAGE "netinfo: --pid must be a process id, got '$pid'"
+  need ip
+  check_target "$pid"
+  for ni_family in 4 6; do
+    ni_out=$("$NSENTER" -t "$pid" -n -- "$IP" -j "-$ni_family" route show 2>&1) || nsenter_fail "$ni_out" "$pid"
+    printf 'route\t%s\t%s\n' "$ni_family" "$(printf '%s' "$ni_out" | tr '\t\n' '  ')"
+  done
+  [ -n "$sockets" ] || return 0
+  ni_ss=$(tool_path ss)
+  case $ni_ss in
+    /*) ;;
+    *) printf 'warn\tss (iproute2) not found in the debug image: no sockets\n'; return 0 ;;
+  esac
+  # -p names the owning processes: it reads /proc/*/fd of the node's processes (hostPID).
+  "$NSENTER" -t "$pid" -n -- "$ni_ss" -H -tulpn 2>/dev/null | while IFS= read -r ni_line; do
+    printf 'socket\t%s\n' "$(printf '%s' "$ni_line" | tr '\t' ' ')"
+  done
+}
+
 # ---- dispatch --------------------------------------------------------------------------------
 
-[ $# -gt 0 ] || fail USAGE "no operation given (ops: pid, capture, stop, stats, exec)"
+[ $# -gt 0 ] || fail USAGE "no operation given (ops: pid, capture, stop, stats, ack, exec, scan, netinfo)"
 agent_op=$1
 shift
 case $agent_op in
@@ -501,6 +907,9 @@ case $agent_op in
   capture) op_capture "$@" ;;
   stop) op_stop "$@" ;;
   stats) op_stats "$@" ;;
+  ack) op_ack "$@" ;;
   exec) op_exec "$@" ;;
-  *) fail USAGE "unknown operation '$agent_op' (ops: pid, capture, stop, stats, exec)" ;;
+  scan) op_scan "$@" ;;
+  netinfo) op_netinfo "$@" ;;
+  *) fail USAGE "unknown operation '$agent_op' (ops: pid, capture, stop, stats, ack, exec, scan, netinfo)" ;;
 esac

@@ -19,6 +19,11 @@ export const AGENT_EXIT = {
   CAPTURE_DENIED: { code: 72, hint: 'tcpdump may not capture: the debug pod needs CAP_NET_RAW and CAP_NET_ADMIN (try --privileged)' },
   CAPTURE_FAILED: { code: 73, hint: 'tcpdump could not start; its message above says why' },
   NO_CAPTURE: { code: 74, hint: 'that capture is no longer running' },
+  NO_IP: { code: 75, hint: 'the debug image has no iproute2 ip (busybox ip cannot print JSON); pass an --image that has it' },
+  NO_PEER: {
+    code: 76,
+    hint: "host-side capture needs a veth whose other end is in the node's network namespace (bridge CNIs such as bridge, flannel, calico); capture inside the pod instead",
+  },
 } as const;
 
 export type AgentErrorCode = keyof typeof AGENT_EXIT;
@@ -83,10 +88,14 @@ export interface CaptureOptions {
   durationSeconds?: number | undefined;
   /** Kernel capture buffer in KiB (tcpdump -B); the agent defaults to 32768. */
   bufferKiB?: number | undefined;
+  /** Stay after tcpdump ends until `ack` (see ackArgv): Kubernetes drops stdout in flight at exit. */
+  awaitAck?: boolean | undefined;
   /** Lets stop/stats find this capture; without it they cannot. */
   id?: string | undefined;
   /** tcpdump filter words, passed as they are. */
   filter: readonly string[];
+  /** Capture on the node's end of the pod's veth (the debug pod must use hostNetwork). */
+  hostSide?: boolean | undefined;
 }
 
 /** `capture`: tcpdump in the pid's network namespace, pcap on stdout. */
@@ -97,12 +106,22 @@ export function captureArgv(o: CaptureOptions): string[] {
   if (o.durationSeconds !== undefined) args.push('--duration', positive(o.durationSeconds, 'duration'));
   if (o.bufferKiB !== undefined) args.push('--buffer', positive(o.bufferKiB, 'buffer size', 4 * 1024 * 1024));
   if (o.id !== undefined) args.push('--id', checked(o.id, CAPTURE_ID, 'capture id'));
+  if (o.awaitAck) args.push('--await-ack');
+  if (o.hostSide) {
+    if (o.iface === 'any') throw new RangeError('a host-side capture needs one interface of the pod, not any');
+    args.push('--host-side');
+  }
   return agentArgv('capture', [...args, '--', ...words(o.filter, 'filter')]);
 }
 
 /** `stop`: SIGINT to the capture's tcpdump, so it flushes and prints its counts. */
 export function stopArgv(id: string): string[] {
   return agentArgv('stop', [checked(id, CAPTURE_ID, 'capture id')]);
+}
+
+/** `ack`: the client has every packet; a capture started with awaitAck may now exit. */
+export function ackArgv(id: string): string[] {
+  return agentArgv('ack', [checked(id, CAPTURE_ID, 'capture id')]);
 }
 
 /** `stats`: SIGUSR1 to the capture's tcpdump; the counts appear on the capture's stderr. */
@@ -114,6 +133,16 @@ export function statsArgv(id: string): string[] {
 export function execArgv(o: { pid: number; command: readonly string[] }): string[] {
   if (o.command.length === 0 || o.command[0] === '') throw new RangeError('exec needs a command');
   return agentArgv('exec', ['--pid', positive(o.pid, 'pid'), '--', ...words(o.command, 'command')]);
+}
+
+/** `scan`: every network namespace on the node, as tagged records (parsed by node/scan.ts). */
+export function scanArgv(): string[] {
+  return agentArgv('scan', []);
+}
+
+/** `netinfo`: routes (and with sockets, listening sockets) of the pid's network namespace. */
+export function netinfoArgv(o: { pid: number; sockets: boolean }): string[] {
+  return agentArgv('netinfo', ['--pid', positive(o.pid, 'pid'), ...(o.sockets ? ['--sockets'] : [])]);
 }
 
 /** What `pid` prints: the PID on the node and the inode of its network namespace. */

@@ -1,0 +1,54 @@
+// `kubectl netns shell TARGET`: a shell from the debug image inside the pod's network namespace,
+// i.e. `exec -it TARGET -- sh` in one word, through exec's own code path. A TTY only when stdin
+// is a terminal, so `echo 'ip a' | kubectl netns shell web` works from scripts too.
+import type { Argv } from 'yargs';
+import type { GlobalArgs } from '../cli/global.ts';
+import { defaultRunner, type CommandRunner } from '../cli/runner.ts';
+import type { ResolvedTarget } from '../kube/target.ts';
+import { runInTargetNetns, type InNetnsPlan } from './exec.ts';
+
+export interface ShellArgs extends GlobalArgs {
+  target: string;
+  container?: string | undefined;
+}
+
+/**
+ * bash when the debug image has it, else sh; the prompt names the pod. The pod arrives as $1 (argv,
+ * never pasted into the script), and only in the RFC 1123 form pod names have, because shells
+ * expand parameters in PS1.
+ */
+export const SHELL_SCRIPT =
+  'if [ -n "$1" ]; then PS1="[netns $1] # "; export PS1; fi; if command -v bash >/dev/null 2>&1; then exec bash; fi; exec sh';
+
+const SAFE_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+
+/** The argv run in the pod's network namespace. Pure. */
+export function shellCommand(target: Pick<ResolvedTarget, 'namespace' | 'pod'>): string[] {
+  const name = `${target.namespace}/${target.pod}`;
+  return ['sh', '-c', SHELL_SCRIPT, 'kubectl-netns-shell', SAFE_NAME.test(name) ? name : ''];
+}
+
+/** Interactive (TTY, raw local terminal) when stdin is a terminal; otherwise the shell reads commands from stdin. Pure. */
+export function planShell(stdinIsTTY: boolean | undefined): InNetnsPlan {
+  return { command: shellCommand, tty: stdinIsTTY === true, stdin: true };
+}
+
+export function registerShell(y: Argv<GlobalArgs>, run: CommandRunner = defaultRunner): Argv<GlobalArgs> {
+  return y.command(
+    'shell <target>',
+    "Open a shell (with the debug image's tools) inside the pod's network namespace",
+    (c) =>
+      c
+        .positional('target', { type: 'string', demandOption: true, describe: 'POD, pod/NAME, deploy/NAME, sts/NAME, ds/NAME, rs/NAME or job/NAME' })
+        .option('container', { alias: 'c', type: 'string', describe: 'Container whose network namespace to use (default: the default container, else the first)' })
+        .example('$0 shell web-7d9', 'interactive: ip, ss, tcpdump, ping in the pod\'s network')
+        .example("echo 'ss -tlnp' | $0 shell web-7d9", 'non-interactive: commands from stdin'),
+    async (argv) => {
+      process.exitCode = await run('shell', argv as unknown as Record<string, unknown>);
+    },
+  ) as unknown as Argv<GlobalArgs>;
+}
+
+export async function runShell(a: ShellArgs): Promise<number> {
+  return runInTargetNetns(a, planShell(process.stdin.isTTY));
+}

@@ -1,0 +1,119 @@
+// `kubectl netns whohas IP [--node NODE | --all-nodes]`: which network namespace(s), on which
+// node, hold an address: a pod's, the node's, or one no pod owns any more (seed 004: an IP that
+// answers pings but not the service, because an orphaned namespace still holds it). Without
+// --node every Ready Linux node is searched, a few in parallel. Exit 0 when found, 4 when not.
+import type { Argv } from 'yargs';
+import { ExitCode, exitCodeOf, usageError, UserError } from '../errors.ts';
+import { info, warn } from '../log.ts';
+import { runContext, type GlobalArgs } from '../cli/global.ts';
+import { defaultRunner, type CommandRunner } from '../cli/runner.ts';
+import { parsePositiveInt } from '../cli/parse.ts';
+import { matchingAddresses, parseAddressQuery, type AddressQuery } from '../node/address-match.ts';
+import { cidr } from '../node/iproute.ts';
+import { API_VERSION, netnsItem, OUTPUT_FORMATS, renderWhoHas, type OutputFormat, type WhoHasItem, type WhoHasResult } from '../output/netns-views.ts';
+import { allNodes, DEFAULT_PARALLEL_NODES, nodeExists, scanNodes, type NodeOutcome } from './node-scan.ts';
+
+export interface WhoHasArgs extends GlobalArgs {
+  address: string;
+  node?: string | undefined;
+  'all-nodes': boolean;
+  output: OutputFormat;
+  parallel: number;
+}
+
+/** The address query and where to look (undefined node: every node). Pure. */
+export function planWhoHas(a: Pick<WhoHasArgs, 'address' | 'node' | 'all-nodes'>): { query: AddressQuery; node: string | undefined } {
+  if (a.node !== undefined && a['all-nodes']) throw usageError('--node and --all-nodes are mutually exclusive');
+  let query: AddressQuery;
+  try {
+    query = parseAddressQuery(String(a.address));
+  } catch (err) {
+    throw usageError((err as Error).message, 'give an address such as 10.244.1.7 or fd00::2, or a subnet such as 10.244.1.0/24');
+  }
+  return { query, node: a.node };
+}
+
+/** Everything on the scanned nodes that holds a matching address, and which nodes failed. Pure. */
+export function whoHas(query: AddressQuery, outcomes: readonly NodeOutcome[]): WhoHasResult {
+  const items: WhoHasItem[] = [];
+  const errors: WhoHasResult['errors'] = [];
+  for (const o of outcomes) {
+    if (!o.scan) {
+      errors.push({ node: o.node, message: o.error instanceof Error ? o.error.message : String(o.error) });
+      continue;
+    }
+    for (const e of o.scan.entries) {
+      const hits = matchingAddresses(e.interfaces ?? [], query);
+      if (hits.length > 0) items.push({ ...netnsItem(o.node, e), matches: hits.map((h) => ({ interface: h.iface, address: cidr(h.address) })) });
+    }
+  }
+  return { apiVersion: API_VERSION, kind: 'WhoHas', query: query.text, nodes: outcomes.filter((o) => o.scan).map((o) => o.node), errors, items };
+}
+
+export function registerWhoHas(y: Argv<GlobalArgs>, run: CommandRunner = defaultRunner): Argv<GlobalArgs> {
+  return y.command(
+    'whohas <address>',
+    'Find the network namespace(s) holding an IP address (or any address in a subnet), orphaned ones included',
+    (c) =>
+      c
+        .positional('address', { type: 'string', demandOption: true, describe: 'IPv4/IPv6 address, or a subnet (10.244.1.0/24)' })
+        .option('node', { type: 'string', describe: 'Search only this node (default: every Ready Linux node)' })
+        .option('all-nodes', { alias: 'A', type: 'boolean', default: false, describe: 'Search every Ready Linux node (the default without --node)' })
+        .option('output', { alias: 'o', choices: OUTPUT_FORMATS, default: 'table' as OutputFormat, describe: 'table, wide (more columns) or json' })
+        .option('parallel', { type: 'number', default: DEFAULT_PARALLEL_NODES, describe: 'Nodes searched at once' })
+        .example('$0 whohas 10.244.1.15', 'which pod (or leftover namespace) holds this IP, on any node')
+        .example('$0 whohas 10.244.1.15 --node n1 -o json', 'one node, for scripts')
+        .epilogue('Exit code 0: found; 4: no namespace on the searched nodes holds it.'),
+    async (argv) => {
+      process.exitCode = await run('whohas', argv as unknown as Record<string, unknown>);
+    },
+  ) as unknown as Argv<GlobalArgs>;
+}
+
+export async function runWhoHas(a: WhoHasArgs): Promise<number> {
+  const plan = planWhoHas(a);
+  const parallel = parsePositiveInt(a.parallel, '--parallel', 64);
+  const ctx = runContext(a);
+  let nodes: string[];
+  if (plan.node !== undefined) {
+    if (!(await nodeExists(ctx, plan.node))) throw new UserError(`node "${plan.node}" not found`, { exitCode: ExitCode.notFound, hint: 'kubectl get nodes' });
+    nodes = [plan.node];
+  } else {
+    nodes = await allNodes(ctx);
+    info(`searching ${nodes.length} node(s), ${Math.min(parallel, nodes.length)} at a time`);
+  }
+  const outcomes = await scanNodes(ctx, nodes, parallel);
+  const result = whoHas(plan.query, outcomes);
+  for (const e of result.errors) warn(`node ${e.node} could not be searched: ${e.message}`);
+
+  if (result.items.length === 0) {
+    const failed = outcomes.find((o) => o.error !== undefined);
+    // Not found, and some node was not searched: the honest answer is "unknown", not "nobody".
+    if (failed) {
+      throw new UserError(`${plan.query.text} is not on the ${result.nodes.length} node(s) searched; ${result.errors.length} node(s) could not be searched`, {
+        exitCode: exitCodeOf(failed.error),
+        hint: result.errors.map((e) => `${e.node}: ${e.message}`).join('; '),
+      });
+    }
+    if (a.output === 'json') process.stdout.write(renderWhoHas(result, a.output, false));
+    info(`no network namespace on ${result.nodes.length} node(s) holds ${plan.query.text}`);
+    return ExitCode.notFound;
+  }
+  process.stdout.write(renderWhoHas(result, a.output, process.stdout.isTTY === true && !process.env.NO_COLOR));
+  for (const i of result.items) {
+    const where = `node ${i.node}, netns ${i.inode}`;
+    if (i.state === 'pod') info(`${plan.query.text} is held by pod ${i.pod?.namespace}/${i.pod?.name} (${where})`);
+    else if (i.state === 'host') info(`${plan.query.text} is the node's own address (${where})`);
+    else if (i.state === 'other') info(`${plan.query.text} is held by a namespace no pod owns, with ${i.processes} process(es), lowest ${i.pid} ${i.command} (${where})`);
+    else {
+      const pod = i.pod?.name ? ` (was pod ${i.pod.namespace}/${i.pod.name})` : i.pod?.uid ? ` (was pod uid ${i.pod.uid})` : '';
+      const held = i.holders.length
+        ? `a mount in the mount namespace of ${i.holders.map((h) => `pid ${h.pid} (${h.command})`).join(', ')} keeps it alive`
+        : i.processes > 0
+          ? `${i.processes} process(es) keep it alive, lowest ${i.pid} ${i.command}`
+          : `kept by ${i.paths.join(', ')}`;
+      info(`${plan.query.text} is held by ${i.state === 'orphaned' ? 'an orphaned' : 'a stale'} namespace${pod} (${where}); ${held}; enter it with: ${i.enter}`);
+    }
+  }
+  return ExitCode.ok;
+}
