@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ensureCluster, kubectl, createNamespace, runPod, deleteNamespace, KUBECONFIG } from '../helpers/cluster.ts';
-import { collect, DEBUG_IMAGE, runPlugin, startPlugin, waitForStderr, WEB_IMAGE } from '../helpers/plugin.ts';
+import { collect, DEBUG_IMAGE, PLUGIN, runPlugin, startPlugin, waitForStderr, WEB_IMAGE } from '../helpers/plugin.ts';
 import { readCapture } from '../../src/pcap/reader.ts';
 import { summarize } from '../../src/pcap/packets.ts';
 
@@ -130,6 +130,35 @@ describe('capture', { skip, timeout: 900_000 }, () => {
     assert.equal(cap.truncatedBytes, 0);
     assert.equal(cap.packets.length, counted, `every packet tcpdump wrote reached the reader; stderr: ${stderr}`);
     assert.doesNotMatch(stderr, /did not arrive/);
+  });
+
+  test('-o - | head: when the reader exits the capture stops by itself and its debug pod goes', async () => {
+    // A real shell pipeline, so the plugin's stdout IS head's stdin, as on a user's terminal.
+    const words = [process.execPath, PLUGIN, 'capture', 'web', ...base, '-o', '-'].map((w) => `'${w}'`).join(' ');
+    const child = spawn('sh', ['-c', `${words} | head -c 100 | wc -c`], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const done = collect(child);
+    await waitForStderr(child, /capturing on/);
+    // Traffic until head has its 100 bytes and exits; the plugin then finds its stdout closed.
+    for (let i = 0; i < 10; i++) await sendRequests(1).catch(() => {});
+    const r = await done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout.toString(), /^100\n/);
+    assert.match(r.stderr, /captured \d+ packets .* to stdout/);
+    assert.ok(r.ms < 60_000);
+    assert.deepEqual(debugPods(), []);
+  });
+
+  test('SIGTERM stops the capture like Ctrl-C (exit 143), the file is complete, no debug pod remains', async () => {
+    const file = join(dir, 'terminated.pcap');
+    const child = startPlugin(['capture', 'web', ...base, '-o', file], { env });
+    const done = collect(child);
+    await waitForStderr(child, /capturing on/);
+    await sendRequests(1);
+    child.kill('SIGTERM');
+    const r = await done;
+    assert.equal(r.code, 143, r.stderr);
+    assert.equal(readCapture(readFileSync(file)).truncatedBytes, 0);
+    assert.deepEqual(debugPods(), []);
   });
 
   test('SIGINT: exits promptly, the pcap is valid up to its last packet, no debug pod remains', async () => {
