@@ -75,9 +75,11 @@ export function translateUpgradeError(err: unknown, r: Pick<ExecRequest, 'namesp
   const code = /Unexpected server response: (\d{3})/.exec(message)?.[1];
   const where = `pod "${r.pod}" in namespace "${r.namespace}"`;
   if (code === '403') {
-    return new UserError(`forbidden: you cannot exec into ${where} (needs "create" on "pods/exec")`, {
+    // The exec websocket is a GET, which the API server authorizes as "get" on pods/exec (newer
+    // servers also check "create"), so a Role needs both verbs.
+    return new UserError(`forbidden: you cannot exec into ${where} (needs "create" and "get" on "pods/exec")`, {
       exitCode: ExitCode.forbidden,
-      hint: `ask for RBAC that allows it, e.g. kubectl auth can-i create pods/exec -n ${r.namespace}`,
+      hint: `ask for RBAC that allows it; check with kubectl auth can-i get pods/exec -n ${r.namespace}`,
       cause: err,
     });
   }

@@ -2,7 +2,7 @@
 // code, no hang, and no debug pod left behind.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureCluster, kubectl, createNamespace, runPod, deleteNamespace, KUBECONFIG } from '../helpers/cluster.ts';
@@ -126,7 +126,32 @@ describe('errors against the real API', { skip, timeout: 600_000 }, () => {
     ]);
     const r = await runPlugin(['exec', 'web', '--kubeconfig', kc, '--image', DEBUG_IMAGE, '--', 'true'], { env });
     assert.equal(r.code, ExitCode.forbidden, r.stderr);
-    oneLineError(r.stderr, /cannot exec into pod .* \(needs "create" on "pods\/exec"\)/);
+    oneLineError(r.stderr, /cannot exec into pod .* \(needs "create" and "get" on "pods\/exec"\)/);
+    noDebugPods();
+  });
+
+  test('a kubeconfig whose user authenticates through an exec credential plugin works', async () => {
+    // A real exec plugin (client.authentication.k8s.io/v1): a script that prints an ExecCredential
+    // with a service-account token allowed to do exactly what the plugin needs.
+    const plain = narrowKubeconfig('execauth', [
+      { resources: ['pods'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
+      { resources: ['pods/exec'], verbs: ['create', 'get'] },
+      { resources: ['events'], verbs: ['list'] },
+    ]);
+    const cfg = JSON.parse(readFileSync(plain, 'utf8')) as { users: Array<{ name: string; user: Record<string, unknown> }> };
+    const token = cfg.users[0]!.user.token as string;
+    const script = join(dir, 'exec-credential.sh');
+    writeFileSync(
+      script,
+      `#!/bin/sh\nprintf '%s' '${JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token } })}'\n`,
+      { mode: 0o755 },
+    );
+    cfg.users[0]!.user = { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: script, interactiveMode: 'Never' } };
+    const kc = join(dir, 'exec-auth.kubeconfig');
+    writeFileSync(kc, JSON.stringify(cfg));
+    const r = await runPlugin(['exec', 'web', '--kubeconfig', kc, '--image', DEBUG_IMAGE, '--', 'cat', '/proc/net/dev'], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout.toString(), /eth0:/);
     noDebugPods();
   });
 

@@ -40,7 +40,7 @@ test('exit codes come from the status frame', () => {
 test('a refused upgrade names the missing permission or state', () => {
   const forbidden = translateUpgradeError(new Error('Unexpected server response: 403'), { namespace: 'shop', pod: 'netns-x' });
   assert.equal(forbidden.exitCode, ExitCode.forbidden);
-  assert.match(forbidden.message, /needs "create" on "pods\/exec"/);
+  assert.match(forbidden.message, /needs "create" and "get" on "pods\/exec"/);
   assert.equal(translateUpgradeError(new Error('Unexpected server response: 404'), { namespace: 'a', pod: 'b' }).exitCode, ExitCode.notFound);
   assert.equal(translateUpgradeError(new Error('socket hang up'), { namespace: 'a', pod: 'b' }).exitCode, ExitCode.connection);
 });
