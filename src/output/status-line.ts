@@ -55,7 +55,8 @@ export class StatusLine {
       this.rate.bps = 0.5 * this.rate.bps + 0.5 * ((s.bytes - this.last.bytes) / dt);
     }
     this.last = { packets: s.packets, bytes: s.bytes, at: s.elapsedMs };
-    const cols = this.out.columns ?? 100;
+    // A pty without a size (script(1), some CI runners) reports 0 columns.
+    const cols = this.out.columns || 100;
     this.out.write(`\r\x1b[K${renderStatus(s, this.rate).slice(0, Math.max(10, cols - 1))}`);
     this.drawn = true;
   }

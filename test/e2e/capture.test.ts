@@ -69,6 +69,7 @@ describe('capture', { skip, timeout: 900_000 }, () => {
     const r = await done;
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.length, 0, 'nothing on stdout when writing a file');
+    assert.doesNotMatch(r.stderr, /capturing: \d+ packets/, 'no live status line when stderr is not a terminal');
     const cap = readCapture(readFileSync(file));
     const s = summarize(cap.packets, cap.interfaces.map((i) => i.linkType));
     assert.ok(s.tcpSyns >= 3, `expected >= 3 SYNs, got ${s.tcpSyns}`);
@@ -159,6 +160,23 @@ describe('capture', { skip, timeout: 900_000 }, () => {
     assert.equal(r.code, 143, r.stderr);
     assert.equal(readCapture(readFileSync(file)).truncatedBytes, 0);
     assert.deepEqual(debugPods(), []);
+  });
+
+  test('on a terminal, one live status line shows packets, bytes, rate and kernel drops', async () => {
+    const file = join(dir, 'status.pcap');
+    const cmd = [process.execPath, PLUGIN, 'capture', 'web', ...base, '-o', file, '--duration', '7s'].map((w) => `'${w}'`).join(' ');
+    // script(1) gives the plugin a pty for stderr, as an interactive user has.
+    const child = spawn('script', ['-qfec', cmd, '/dev/null'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let screen = '';
+    child.stdout!.on('data', (c: Buffer) => (screen += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    while (!/capturing on/.test(screen)) await delay(100);
+    for (let i = 0; i < 10; i++) await sendRequests(1);
+    assert.equal(await exited, 0, screen);
+    const updates = screen.split('\r\x1b[K').map((l) => l.trim()).filter((l) => l.startsWith('capturing:'));
+    assert.ok(updates.length >= 3, screen);
+    assert.match(updates.at(-1)!, /^capturing: \d+ packets, [\d.]+ (B|KiB|MiB) \(\d+ pkt\/s, [\d.]+ (B|KiB|MiB)\/s\), 0 dropped by kernel, \ds$/);
+    assert.match(screen, /captured \d+ packets/);
   });
 
   test('SIGINT: exits promptly, the pcap is valid up to its last packet, no debug pod remains', async () => {
