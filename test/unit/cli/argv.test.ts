@@ -1,21 +1,11 @@
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildParser } from '../../../src/cli/app.ts';
+import { parse } from '../../helpers/argv.ts';
 import { planCapture, type CaptureArgs } from '../../../src/commands/capture.ts';
 import { planExec } from '../../../src/commands/exec.ts';
 import { ExitCode, UserError } from '../../../src/errors.ts';
 
 // Real argv strings, parsed by the real parser; the runner records instead of touching a cluster.
-async function parse(line: string): Promise<{ command: string; argv: Record<string, unknown> }> {
-  let seen: { command: string; argv: Record<string, unknown> } | undefined;
-  await buildParser(line.split(' ').filter(Boolean), async (command, argv) => {
-    seen = { command, argv };
-    return 0;
-  }).parseAsync();
-  assert.ok(seen, `no command ran for: ${line}`);
-  return seen;
-}
-
 async function usageFailure(line: string): Promise<UserError> {
   try {
     await parse(line);

@@ -6,22 +6,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildParser } from '../../../src/cli/app.ts';
+import { parse } from '../../helpers/argv.ts';
 import { planCapture, type CaptureArgs } from '../../../src/commands/capture.ts';
 import { planLs, type LsArgs } from '../../../src/commands/ls.ts';
 import { planShell, shellCommand, SHELL_SCRIPT } from '../../../src/commands/shell.ts';
 import { planWhoHas, type WhoHasArgs } from '../../../src/commands/whohas.ts';
 import { ExitCode, UserError } from '../../../src/errors.ts';
-
-async function parse(line: string): Promise<{ command: string; argv: Record<string, unknown> }> {
-  let seen: { command: string; argv: Record<string, unknown> } | undefined;
-  await buildParser(line.split(' ').filter(Boolean), async (command, argv) => {
-    seen = { command, argv };
-    return 0;
-  }).parseAsync();
-  assert.ok(seen, `no command ran for: ${line}`);
-  return seen;
-}
 
 async function usageFailure(line: string, re?: RegExp): Promise<void> {
   try {
