@@ -2,11 +2,12 @@
 // code, no hang, and no debug pod left behind.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureCluster, kubectl, createNamespace, runPod, deleteNamespace, KUBECONFIG } from '../helpers/cluster.ts';
-import { DEBUG_IMAGE, runPlugin, WEB_IMAGE } from '../helpers/plugin.ts';
+import { DEBUG_IMAGE, PLUGIN, runPlugin, WEB_IMAGE } from '../helpers/plugin.ts';
 import { ExitCode } from '../../src/errors.ts';
 
 const skip = ensureCluster();
@@ -76,6 +77,16 @@ describe('errors against the real API', { skip, timeout: 600_000 }, () => {
     const r = await runPlugin(['exec', 'stuck', ...base, '--', 'true'], { env });
     assert.equal(r.code, ExitCode.targetState);
     oneLineError(r.stderr, /pod "stuck" is Pending, not Running/);
+  });
+
+  test('pcap to a terminal is refused before any debug pod exists', async () => {
+    const cmd = [process.execPath, PLUGIN, 'capture', 'web', ...base, '-o', '-'].map((w) => `'${w}'`).join(' ');
+    // script(1) makes the plugin's stdout a terminal, as when someone forgets the redirect.
+    const out = spawnSync('script', ['-qec', cmd, '/dev/null'], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(out.status, ExitCode.output, out.stdout);
+    assert.match(out.stdout, /error: refusing to write pcap data to a terminal/);
+    assert.doesNotMatch(out.stdout, /starting debug pod/);
+    noDebugPods();
   });
 
   test('unknown container names the ones that exist', async () => {
