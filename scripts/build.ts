@@ -8,5 +8,5 @@ rmSync(`${root}/dist`, { recursive: true, force: true });
 execFileSync(process.execPath, [`${root}/node_modules/typescript/bin/tsc`, '-p', `${root}/tsconfig.json`], { stdio: 'inherit' });
 mkdirSync(`${root}/dist/node`, { recursive: true });
 copyFileSync(`${root}/src/node/agent.sh`, `${root}/dist/node/agent.sh`);
-chmodSync(`${root}/dist/main.js`, 0o755);
+for (const bin of ['main.js', 'complete.js']) chmodSync(`${root}/dist/${bin}`, 0o755);
 process.stderr.write('built dist/\n');

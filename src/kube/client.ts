@@ -50,6 +50,7 @@ export interface KubeClient {
   deletePod(namespace: string, name: string, gracePeriodSeconds?: number): Promise<void>;
   readNamespace(name: string): Promise<V1Namespace>;
   readNode(name: string): Promise<V1Node>;
+  listNamespaces(): Promise<V1Namespace[]>;
   listNodes(): Promise<V1Node[]>;
   listEvents(namespace: string, fieldSelector: string): Promise<CoreV1Event[]>;
   /** Watches one pod; `onEvent` gets every ADDED/MODIFIED/DELETED object. */
@@ -107,6 +108,9 @@ export function createKubeClient(kc: KubeConfig): KubeClient {
     },
     readNamespace: (name) => core.readNamespace({ name }),
     readNode: (name) => core.readNode({ name }),
+    async listNamespaces() {
+      return (await core.listNamespace({})).items;
+    },
     async listNodes() {
       return (await core.listNode({})).items;
     },

@@ -6,7 +6,7 @@ import { mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { ensureCluster, kubectl, createNamespace, runPod, deleteNamespace, KUBECONFIG, KUBECTL } from '../helpers/cluster.ts';
-import { DEBUG_IMAGE, PLUGIN, runPlugin, WEB_IMAGE } from '../helpers/plugin.ts';
+import { DEBUG_IMAGE, PLUGIN, ROOT, runPlugin, WEB_IMAGE } from '../helpers/plugin.ts';
 
 const skip = ensureCluster();
 const ns = `e2e-exec-${process.pid}`;
@@ -74,5 +74,11 @@ describe('exec', { skip, timeout: 600_000 }, () => {
     assert.match(list, /kubectl-netns/);
     const out = execFileSync(KUBECTL, ['netns', 'exec', 'web', ...base, '--', 'cat', '/proc/net/dev'], { env: { ...process.env, PATH, KUBECONFIG }, encoding: 'utf8' });
     assert.match(out, /eth0:/);
+    // Shell completion: kubectl asks kubectl_complete-netns (also on PATH) for candidates.
+    symlinkSync(join(ROOT, 'dist', 'complete.js'), join(bin, 'kubectl_complete-netns'));
+    const complete = (...words: string[]) =>
+      execFileSync(KUBECTL, ['__complete', 'netns', ...words], { env: { ...process.env, PATH, KUBECONFIG }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    assert.match(complete('cap'), /^capture\n:4\n/);
+    assert.match(complete('exec', '-n', ns, 'w'), /^web\n:4\n/);
   });
 });

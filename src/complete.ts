@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+// kubectl_complete-netns: kubectl (>= 1.26) runs it for `kubectl netns <TAB>`. It must never
+// print an error: a lookup that fails (no cluster, no permission) just offers nothing.
+import { completionOutput, completionRequest, Directive, type CompletionRequest } from './cli/complete.ts';
+
+async function candidates(req: CompletionRequest): Promise<{ words: string[]; directive: number }> {
+  const need = req.need;
+  if (need.kind === 'words') return { words: [...need.words], directive: Directive.noFileComp };
+  if (need.kind === 'files') return { words: [], directive: Directive.default };
+  if (need.kind === 'nothing') return { words: [], directive: Directive.noFileComp };
+  const { resolveConfig } = await import('./kube/config.ts');
+  const { createKubeClient } = await import('./kube/client.ts');
+  const cfg = resolveConfig({ kubeconfig: req.kubeconfig, context: req.context, namespace: req.namespace });
+  if (need.kind === 'contexts') return { words: cfg.kc.getContexts().map((c) => c.name), directive: Directive.noFileComp };
+  const client = createKubeClient(cfg.kc);
+  const names = <T extends { metadata?: { name?: string } }>(items: T[]) => items.map((i) => i.metadata?.name ?? '').filter(Boolean);
+  if (need.kind === 'namespaces') return { words: names(await client.listNamespaces()), directive: Directive.noFileComp };
+  if (need.kind === 'nodes') return { words: names(await client.listNodes()), directive: Directive.noFileComp };
+  const pods = names((await client.listPods(cfg.namespace)).filter((p) => p.status?.phase === 'Running'));
+  const nodes = need.kind === 'nodes-and-pods' ? names(await client.listNodes().catch(() => [])) : [];
+  return { words: [...nodes, ...pods], directive: Directive.noFileComp };
+}
+
+const args = process.argv.slice(2);
+const req = completionRequest(args.length > 0 ? args : ['']);
+let out = { words: [] as string[], directive: Directive.noFileComp as number };
+try {
+  out = await candidates(req);
+} catch {
+  // Offer nothing rather than an error in the middle of someone's command line.
+}
+process.stdout.write(completionOutput(out.words, req.partial, out.directive));
+process.exit(0);

@@ -1,0 +1,33 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { completionOutput, completionRequest, COMMANDS } from '../../../src/cli/complete.ts';
+
+test('the first word completes to a command', () => {
+  assert.deepEqual(completionRequest(['']).need, { kind: 'words', words: COMMANDS });
+  assert.equal(completionOutput(COMMANDS, 'c', 4), 'capture\ncleanup\n:4\n');
+});
+
+test('targets complete to running pods, ls also to nodes; one positional only', () => {
+  assert.deepEqual(completionRequest(['capture', 'we']).need, { kind: 'pods' });
+  assert.deepEqual(completionRequest(['exec', '-n', 'shop', '']).need, { kind: 'pods' });
+  assert.deepEqual(completionRequest(['ls', '']).need, { kind: 'nodes-and-pods' });
+  assert.deepEqual(completionRequest(['capture', 'web', '']).need, { kind: 'nothing' });
+  assert.deepEqual(completionRequest(['whohas', '']).need, { kind: 'nothing' });
+});
+
+test('flag values: namespaces, contexts, nodes, output formats; free text after --', () => {
+  assert.deepEqual(completionRequest(['capture', '-n', '']).need, { kind: 'namespaces' });
+  assert.deepEqual(completionRequest(['--context', '']).need, { kind: 'contexts' });
+  assert.deepEqual(completionRequest(['ls', '--node', '']).need, { kind: 'nodes' });
+  assert.deepEqual(completionRequest(['ls', '-o', '']).need, { kind: 'words', words: ['table', 'wide', 'json'] });
+  assert.deepEqual(completionRequest(['capture', '-o', '']).need, { kind: 'files' });
+  assert.deepEqual(completionRequest(['exec', 'web', '--', 'i']).need, { kind: 'nothing' });
+});
+
+test('the lookups use the cluster and namespace given so far', () => {
+  const r = completionRequest(['--kubeconfig', '/k', '--context=prod', '-n', 'shop', 'capture', '']);
+  assert.equal(r.kubeconfig, '/k');
+  assert.equal(r.context, 'prod');
+  assert.equal(r.namespace, 'shop');
+  assert.equal(completionRequest(['--namespace=ops', 'exec', '']).namespace, 'ops');
+});
