@@ -5,11 +5,10 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, existsSync, readdirSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { ensureCluster, kubectl, createNamespace, runPod, deleteNamespace, KUBECONFIG } from '../helpers/cluster.ts';
+import { ensureCluster, kubectl, createNamespace, runPod, deleteNamespace, debugPods, httpGet, KUBECONFIG } from '../helpers/cluster.ts';
 import { collect, DEBUG_IMAGE, PLUGIN, runPlugin, startPlugin, waitForStderr, WEB_IMAGE } from '../helpers/plugin.ts';
 import { readCapture } from '../../src/pcap/reader.ts';
 import { summarize } from '../../src/pcap/packets.ts';
@@ -22,17 +21,7 @@ let podIP = '';
 
 /** HTTP GETs from the root namespace to the pod (our own test host on the cluster bridge). */
 async function sendRequests(n: number, path = '/index.html'): Promise<void> {
-  for (let i = 0; i < n; i++) {
-    await new Promise<void>((resolve, reject) => {
-      const req = request(`http://${podIP}:8080${path}?i=${i}`, { timeout: 5000 }, (res) => {
-        res.resume();
-        res.on('end', () => resolve());
-      });
-      req.on('error', reject);
-      req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.end();
-    });
-  }
+  for (let i = 0; i < n; i++) await httpGet(`http://${podIP}:8080${path}?i=${i}`);
 }
 
 /** UDP datagrams to the pod (nothing listens; the packets are what we want to see). */
@@ -40,11 +29,6 @@ async function sendUdp(n: number, port = 9999): Promise<void> {
   const sock = createSocket('udp4');
   for (let i = 0; i < n; i++) await new Promise<void>((resolve, reject) => sock.send(`datagram ${i}`, port, podIP, (e) => (e ? reject(e) : resolve())));
   sock.close();
-}
-
-function debugPods(): string[] {
-  const out = kubectl(['get', 'pods', '-A', '-l', 'app.kubernetes.io/managed-by=kubectl-netns', '-o', 'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name} {end}']);
-  return out.split(' ').filter((s) => s.startsWith(`${ns}/`));
 }
 
 const base = ['-n', ns, '--image', DEBUG_IMAGE];
@@ -79,7 +63,7 @@ describe('capture', { skip, timeout: 900_000 }, () => {
     const tshark = execFileSync('tshark', ['-r', file, '-Y', 'http.request', '-T', 'fields', '-e', 'http.request.uri'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
     assert.match(tshark, /\/index\.html\?i=0/);
     assert.match(r.stderr, /captured \d+ packets .* to .*web\.pcap; tcpdump: \d+ captured, \d+ received by filter, 0 dropped by kernel/);
-    assert.deepEqual(debugPods(), []);
+    assert.deepEqual(debugPods(ns), []);
     assert.deepEqual(readdirSync(dir).filter((f) => f.includes('partial')), [], 'no temporary file left');
   });
 
@@ -97,7 +81,7 @@ describe('capture', { skip, timeout: 900_000 }, () => {
     await new Promise((resolve) => reader.on('close', resolve));
     assert.equal(text.trim().split('\n').length, 4, text);
     assert.match(text, /8080/);
-    assert.deepEqual(debugPods(), []);
+    assert.deepEqual(debugPods(ns), []);
   });
 
   test('a slow reader still gets every packet tcpdump captured (the exec stream does not drop the tail)', async () => {
@@ -146,7 +130,7 @@ describe('capture', { skip, timeout: 900_000 }, () => {
     assert.match(r.stdout.toString(), /^100\n/);
     assert.match(r.stderr, /captured \d+ packets .* to stdout/);
     assert.ok(r.ms < 60_000);
-    assert.deepEqual(debugPods(), []);
+    assert.deepEqual(debugPods(ns), []);
   });
 
   test('SIGTERM stops the capture like Ctrl-C (exit 143), the file is complete, no debug pod remains', async () => {
@@ -159,7 +143,7 @@ describe('capture', { skip, timeout: 900_000 }, () => {
     const r = await done;
     assert.equal(r.code, 143, r.stderr);
     assert.equal(readCapture(readFileSync(file)).truncatedBytes, 0);
-    assert.deepEqual(debugPods(), []);
+    assert.deepEqual(debugPods(ns), []);
   });
 
   test('on a terminal, one live status line shows packets, bytes, rate and kernel drops', async () => {
@@ -196,11 +180,11 @@ describe('capture', { skip, timeout: 900_000 }, () => {
     assert.equal(cap.truncatedBytes, 0);
     assert.ok(cap.packets.length >= 6, `${cap.packets.length} packets`);
     execFileSync('tcpdump', ['-r', file], { stdio: 'ignore' });
-    assert.deepEqual(debugPods(), []);
+    assert.deepEqual(debugPods(ns), []);
   });
 
   test('a second Ctrl-C exits at once and says what may be left; cleanup finds it', async () => {
-    const before = new Set(debugPods());
+    const before = new Set(debugPods(ns));
     const child = startPlugin(['capture', 'web', ...base, '-o', join(dir, 'twice.pcap')], { env });
     const done = collect(child);
     await waitForStderr(child, /capturing on/);
@@ -212,12 +196,12 @@ describe('capture', { skip, timeout: 900_000 }, () => {
     assert.equal(r.code, 130);
     assert.ok(r.ms < 60_000);
     assert.match(r.stderr, /warning: debug pod e2e-capture-\d+\/netns-web-\w+ may be left behind; `kubectl netns cleanup` removes it/);
-    const left = debugPods().filter((p) => !before.has(p));
+    const left = debugPods(ns).filter((p) => !before.has(p));
     if (left.length > 0) {
       const c = await runPlugin(['cleanup', '-n', ns], { env });
       assert.equal(c.code, 0, c.stderr);
     }
-    assert.deepEqual(debugPods().filter((p) => !before.has(p)), []);
+    assert.deepEqual(debugPods(ns).filter((p) => !before.has(p)), []);
   });
 
   test('two captures of the same pod at once do not interfere', async () => {
@@ -237,17 +221,17 @@ describe('capture', { skip, timeout: 900_000 }, () => {
     assert.ok((sa.protocols.tcp ?? 0) > 0 && !sa.protocols.udp, JSON.stringify(sa.protocols));
     assert.equal(sb.protocols.udp, 5, JSON.stringify(sb.protocols));
     assert.ok(!sb.protocols.tcp, JSON.stringify(sb.protocols));
-    assert.deepEqual(debugPods(), []);
+    assert.deepEqual(debugPods(ns), []);
   });
 
   test('SIGKILL of the client: the debug pod stops by its deadline, and cleanup removes it', async () => {
-    const before = new Set(debugPods());
+    const before = new Set(debugPods(ns));
     const child = startPlugin(['capture', 'web', ...base, '-o', join(dir, 'killed.pcap'), '--duration', '2s', '--pod-timeout', '10s'], { env });
     const done = collect(child);
     await waitForStderr(child, /capturing on/);
     child.kill('SIGKILL');
     await done;
-    const [left] = debugPods().filter((p) => !before.has(p));
+    const [left] = debugPods(ns).filter((p) => !before.has(p));
     assert.ok(left, 'a SIGKILLed client leaves its debug pod behind');
     const name = left.split('/')[1]!;
     const deadline = Number(kubectl(['get', 'pod', '-n', ns, name, '-o', 'jsonpath={.spec.activeDeadlineSeconds}']));
@@ -263,7 +247,7 @@ describe('capture', { skip, timeout: 900_000 }, () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout.toString(), new RegExp(name));
     assert.match(r.stderr, /deleted \d+ debug pod/);
-    assert.deepEqual(debugPods(), []);
+    assert.deepEqual(debugPods(ns), []);
     assert.ok(!existsSync(join(dir, 'killed.pcap')), 'no half-written file under the final name');
   });
 });

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureCluster, kubectl, createNamespace, runPod, deleteNamespace, KUBECONFIG } from '../helpers/cluster.ts';
+import { ensureCluster, kubectl, createNamespace, runPod, deleteNamespace, debugPods, KUBECONFIG } from '../helpers/cluster.ts';
 import { DEBUG_IMAGE, PLUGIN, runPlugin, WEB_IMAGE } from '../helpers/plugin.ts';
 import { ExitCode } from '../../src/errors.ts';
 
@@ -18,7 +18,7 @@ const base = ['-n', ns, '--image', DEBUG_IMAGE];
 const dir = mkdtempSync(join(tmpdir(), 'knetns-e2e-'));
 
 function noDebugPods(namespace = ns): void {
-  assert.equal(kubectl(['get', 'pods', '-n', namespace, '-l', 'app.kubernetes.io/managed-by=kubectl-netns', '-o', 'name']).trim(), '');
+  assert.deepEqual(debugPods(namespace), []);
 }
 
 function oneLineError(stderr: string, re: RegExp): void {

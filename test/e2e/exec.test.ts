@@ -5,7 +5,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
-import { ensureCluster, kubectl, createNamespace, runPod, deleteNamespace, KUBECONFIG, KUBECTL } from '../helpers/cluster.ts';
+import { ensureCluster, createNamespace, runPod, deleteNamespace, debugPods, KUBECONFIG, KUBECTL } from '../helpers/cluster.ts';
 import { DEBUG_IMAGE, PLUGIN, ROOT, runPlugin, WEB_IMAGE } from '../helpers/plugin.ts';
 
 const skip = ensureCluster();
@@ -13,10 +13,6 @@ const ns = `e2e-exec-${process.pid}`;
 const env = { KUBECONFIG };
 const base = ['-n', ns, '--image', DEBUG_IMAGE];
 let podIP = '';
-
-function debugPods(): string {
-  return kubectl(['get', 'pods', '-n', ns, '-l', 'app.kubernetes.io/managed-by=kubectl-netns', '-o', 'name']).trim();
-}
 
 describe('exec', { skip, timeout: 600_000 }, () => {
   before(async () => {
@@ -34,7 +30,7 @@ describe('exec', { skip, timeout: 600_000 }, () => {
     const eth0 = links.find((l) => l.ifname === 'eth0');
     assert.ok(eth0, r.stdout.toString());
     assert.ok(eth0.addr_info.some((a) => a.local === podIP), `${podIP} not in ${JSON.stringify(eth0.addr_info)}`);
-    assert.equal(debugPods(), '');
+    assert.deepEqual(debugPods(ns), []);
   });
 
   test("the command's exit code is propagated", async () => {
@@ -63,7 +59,7 @@ describe('exec', { skip, timeout: 600_000 }, () => {
     });
     assert.equal(out.status, 3, out.stdout + out.stderr);
     assert.match(out.stdout, /\/dev\/pts\/\d+/);
-    assert.equal(debugPods(), '');
+    assert.deepEqual(debugPods(ns), []);
   });
 
   test('kubectl finds the plugin on PATH: `kubectl netns exec` works through plugin discovery', async () => {

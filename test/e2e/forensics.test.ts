@@ -8,10 +8,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createNamespace, deleteNamespace, ensureCluster, KUBECONFIG, kubectl, kubectlJson, NODE_NAME, runPod, waitFor, BRIDGE } from '../helpers/cluster.ts';
+import { createNamespace, debugPods, deleteNamespace, ensureCluster, httpGet, KUBECONFIG, kubectl, kubectlJson, NODE_NAME, runPod, waitFor, BRIDGE } from '../helpers/cluster.ts';
 import { holdInPrivateMountNs, type HeldNetns } from '../helpers/forensics.ts';
 import { cleanupAll, isAlive, netnsInodeOf, prerequisiteSkip } from '../helpers/netns.ts';
 import { collect, DEBUG_IMAGE, PLUGIN, runPlugin, startPlugin, waitForStderr, WEB_IMAGE } from '../helpers/plugin.ts';
@@ -19,7 +18,7 @@ import { checkShape, readmeShape } from '../helpers/shape.ts';
 import { readCapture } from '../../src/pcap/reader.ts';
 import { summarize } from '../../src/pcap/packets.ts';
 import { ExitCode } from '../../src/errors.ts';
-import { cell, LS_COLUMNS, columnsFor, type NetnsItem, type NetnsList, type WhoHasResult } from '../../src/output/netns-views.ts';
+import { cell, LS_COLUMNS, columnsFor, type NetnsList, type WhoHasResult } from '../../src/output/netns-views.ts';
 import type { InspectReport } from '../../src/output/inspect-view.ts';
 
 const skip = ensureCluster() || prerequisiteSkip(['unshare', 'nsenter', 'script', 'ip', 'tcpdump']);
@@ -27,18 +26,6 @@ const ns = `e2e-forensics-${process.pid}`;
 const env = { KUBECONFIG };
 const base = ['-n', ns, '--image', DEBUG_IMAGE];
 const dir = mkdtempSync(join(tmpdir(), 'knetns-e2e-forensics-'));
-
-function httpGet(ip: string, path: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const req = request(`http://${ip}:8080${path}`, { timeout: 5000 }, (res) => {
-      res.resume();
-      res.on('end', () => resolve());
-    });
-    req.on('error', reject);
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.end();
-  });
-}
 
 /** The pod's sandbox (pause) process on this node, found the way an admin would: its cgroup. */
 function pausePid(uid: string): number {
@@ -51,10 +38,6 @@ function pausePid(uid: string): number {
     }
   }
   throw new Error(`no pause process of pod ${uid}`);
-}
-
-function debugPods(): string {
-  return kubectl(['get', 'pods', '-n', ns, '-l', 'app.kubernetes.io/managed-by=kubectl-netns', '-o', 'name']).trim();
 }
 
 async function json<T>(args: string[], expectCode = 0): Promise<T> {
@@ -112,7 +95,7 @@ describe('forensics: inspect, ls, whohas, capture --host-side, shell', { skip, t
     assert.equal(statSync(r.netns.paths[0]!).ino, r.netns.inode);
     assert.ok(r.routes.some((x) => x.dst === '10.214.0.0/24' && x.dev === 'eth0' && x.prefsrc === r.pod.ip));
     assert.ok(r.sockets?.some((s) => s.local === '*:8080' && s.processes.some((p) => p.command === 'httpd')), JSON.stringify(r.sockets));
-    assert.equal(debugPods(), '');
+    assert.deepEqual(debugPods(ns), []);
 
     const text = await runPlugin(['inspect', 'web', ...base, '-o', 'wide'], { env });
     assert.equal(text.code, 0, text.stderr);
@@ -167,7 +150,7 @@ describe('forensics: inspect, ls, whohas, capture --host-side, shell', { skip, t
     assert.ok(viaPod.items.some((i) => i.inode === mine.inode && i.state === 'pod'));
     const viaFlag = await json<NetnsList>(['ls', '--node', NODE_NAME, ...base, '-o', 'json']);
     assert.ok(viaFlag.items.some((i) => i.inode === mine.inode));
-    assert.equal(debugPods(), '');
+    assert.deepEqual(debugPods(ns), []);
   });
 
   describe('a pod whose network namespace is left behind (seed 004)', () => {
@@ -223,7 +206,7 @@ describe('forensics: inspect, ls, whohas, capture --host-side, shell', { skip, t
       const table = await runPlugin(['whohas', oldIP, '--node', NODE_NAME, ...base], { env });
       assert.equal(table.code, 0, table.stderr);
       assert.match(table.stdout.toString(), new RegExp(`^${NODE_NAME} +${inode} +(orphaned|stale) `, 'm'));
-      assert.equal(debugPods(), '');
+      assert.deepEqual(debugPods(ns), []);
     });
 
     test('whohas of an address nobody holds: exit 4, nothing on stdout (table) and an empty list (json)', async () => {
@@ -244,14 +227,14 @@ describe('forensics: inspect, ls, whohas, capture --host-side, shell', { skip, t
     const child = startPlugin(['capture', 'web', ...base, '--host-side', '-o', file, '--duration', '6s', '--', 'tcp', 'port', '8080'], { env });
     const done = collect(child);
     await waitForStderr(child, new RegExp(`capturing on ${veth}`));
-    for (let i = 0; i < 3; i++) await httpGet(web.status.podIP, `/index.html?host-side=${i}`);
+    for (let i = 0; i < 3; i++) await httpGet(`http://${web.status.podIP}:8080/index.html?host-side=${i}`);
     const r = await done;
     assert.equal(r.code, 0, r.stderr);
     const cap = readCapture(readFileSync(file));
     const s = summarize(cap.packets, cap.interfaces.map((i) => i.linkType));
     assert.ok(s.tcpSyns >= 3, `expected >= 3 SYNs, got ${s.tcpSyns}`);
     assert.ok(s.httpRequests.some((h) => h.line === 'GET /index.html?host-side=0 HTTP/1.1' && h.dst === web.status.podIP), JSON.stringify(s.httpRequests));
-    assert.equal(debugPods(), '');
+    assert.deepEqual(debugPods(ns), []);
   });
 
   test('shell without a terminal: reads commands from stdin, exit code passed on', async () => {
@@ -281,6 +264,6 @@ describe('forensics: inspect, ls, whohas, capture --host-side, shell', { skip, t
     }
     assert.match(out, /^\/dev\/pts\/\d+\r?$/m, out);
     assert.ok(out.includes(`inet ${web.status.podIP}/`), out);
-    assert.equal(debugPods(), '');
+    assert.deepEqual(debugPods(ns), []);
   });
 });

@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { request } from 'node:http';
 
 
 import { CACHE_DIR, K8S_VERSION, KUBECONFIG, KUBECTL, STATE_DIR } from '../../scripts/cluster/paths.ts';
@@ -173,4 +174,24 @@ export async function runPod(namespace: string, name: string, image: string, opt
     },
     opts.timeoutMs ?? 90_000,
   );
+}
+
+/** kubectl-netns debug pods in `namespace` (every namespace when undefined), as "namespace/name". */
+export function debugPods(namespace?: string): string[] {
+  const where = namespace ? ['-n', namespace] : ['-A'];
+  const out = kubectl(['get', 'pods', ...where, '-l', 'app.kubernetes.io/managed-by=kubectl-netns', '-o', 'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name} {end}']);
+  return out.split(' ').filter(Boolean);
+}
+
+/** One HTTP GET to a test pod (our own host on the cluster bridge), body discarded. */
+export function httpGet(url: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { timeout: 5000 }, (res) => {
+      res.resume();
+      res.on('end', () => resolve());
+    });
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.end();
+  });
 }
