@@ -9,7 +9,7 @@ import { defaultRunner, type CommandRunner } from '../cli/runner.ts';
 import { parseDuration, parsePositiveInt } from '../cli/parse.ts';
 import { exitCodeForSignal, receivedSignal, shutdownSignal, trackLeftover } from '../cli/signals.ts';
 import { parseTarget, resolveTarget } from '../kube/target.ts';
-import { ackArgv, captureArgv, parseAgentInfo, parseCaptureInfo, parseTcpdumpStatsLine, statsArgv, stopArgv, type TcpdumpStats } from '../node/agent.ts';
+import { ackArgv, captureArgv, isInterfaceName, parseAgentInfo, parseCaptureInfo, parseTcpdumpStatsLine, statsArgv, stopArgv, type TcpdumpStats } from '../node/agent.ts';
 import { agentFailure, LineCollector } from '../node/agent-errors.ts';
 import { CaptureWriter } from '../output/capture-writer.ts';
 import { assertNotTerminal, fileSink, stdoutSink, type CaptureSink } from '../output/sink.ts';
@@ -48,7 +48,6 @@ export interface CapturePlan {
   hostSide: boolean;
 }
 
-const IFACE_RE = /^[A-Za-z0-9_.:@-]{1,15}$/;
 /** tcpdump's "listening on eth0, link-type EN10MB (Ethernet), snapshot length 262144 bytes". */
 const TCPDUMP_LISTENING = /listening on (\S+), (link-type \S+)/;
 
@@ -59,7 +58,7 @@ export function planCapture(a: CaptureArgs, now: Date = new Date()): CapturePlan
     throw usageError('give the filter either with --filter or after --, not both');
   }
   const filter = a.filter !== undefined ? [a.filter] : words;
-  if (!IFACE_RE.test(a.interface)) throw usageError(`invalid interface name "${a.interface}" for --interface`);
+  if (!isInterfaceName(a.interface)) throw usageError(`invalid interface name "${a.interface}" for --interface`);
   if (a['host-side'] && a.interface === 'any') throw usageError('--host-side needs one interface of the pod, not any', 'leave -i at auto (the pod\'s main interface) or name it, e.g. -i eth0');
   if (a.wireshark && a.output !== undefined) throw usageError('--wireshark and --output are mutually exclusive', 'Wireshark reads the packets itself; use one of them');
   const output: OutputPlan = a.wireshark

@@ -53,6 +53,11 @@ const POD_UID = /^[0-9a-fA-F-]{1,64}$/;
 const CONTAINER_ID = /^[A-Za-z0-9_-]{1,128}$/;
 // Linux allows 15 bytes; ':' (alias labels) and '@' (ip's "eth0@if9") are accepted by the agent.
 const IFACE = /^[A-Za-z0-9_.][A-Za-z0-9_.:@-]{0,14}$/;
+
+/** Whether the agent accepts NAME for -i (checked up front so a bad name is a usage error). */
+export function isInterfaceName(name: string): boolean {
+  return IFACE.test(name);
+}
 const CAPTURE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 function positive(value: number, what: string, max?: number): string {

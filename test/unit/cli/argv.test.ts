@@ -60,6 +60,9 @@ test('capture: contradictory or invalid flags are usage errors', async () => {
   assert.throws(() => planCapture(count.argv as unknown as CaptureArgs), /--count must be a whole number/);
   const iface = await parse('capture web -i eth0;id');
   assert.throws(() => planCapture(iface.argv as unknown as CaptureArgs), /invalid interface name/);
+  // Names the agent would refuse are refused here, as usage errors, before any pod exists.
+  const dashed = await parse('capture web --interface=-x');
+  assert.throws(() => planCapture(dashed.argv as unknown as CaptureArgs), /invalid interface name/);
 });
 
 test('unknown flags, unknown commands and missing targets are usage errors', async () => {
