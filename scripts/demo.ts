@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { readCapture } from '../src/pcap/reader.ts';
-import { summarize } from '../src/pcap/packets.ts';
+import { readCapture } from '../test/helpers/pcap/reader.ts';
+import { summarize } from '../test/helpers/pcap/packets.ts';
 import { KUBECONFIG, KUBECTL } from './cluster/paths.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { readPcap } from '../../src/pcap/reader.ts';
+import { readPcap } from '../helpers/pcap/reader.ts';
 import { captureArgv, parseCaptureInfo, parseTcpdumpStats, statsArgv, stopArgv, type CaptureOptions } from '../../src/node/agent.ts';
 import {
   addVeth,

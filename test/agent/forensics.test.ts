@@ -12,8 +12,8 @@ import { matchingAddresses, parseAddressQuery } from '../../src/node/address-mat
 import { buildNetnsTable, hostPeers, type NetnsEntry, type PodRef } from '../../src/node/netns-table.ts';
 import { parseNetinfo } from '../../src/node/netinfo.ts';
 import { parseScan, type ScanFacts } from '../../src/node/scan.ts';
-import { readCapture } from '../../src/pcap/reader.ts';
-import { summarize } from '../../src/pcap/packets.ts';
+import { readCapture } from '../helpers/pcap/reader.ts';
+import { summarize } from '../helpers/pcap/packets.ts';
 import {
   cniCacheEntry,
   createBridge,

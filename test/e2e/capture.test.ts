@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ensureCluster, kubectl, createNamespace, runPod, deleteNamespace, debugPods, httpGet, KUBECONFIG } from '../helpers/cluster.ts';
 import { collect, DEBUG_IMAGE, PLUGIN, runPlugin, startPlugin, waitForStderr, WEB_IMAGE } from '../helpers/plugin.ts';
-import { readCapture } from '../../src/pcap/reader.ts';
-import { summarize } from '../../src/pcap/packets.ts';
+import { readCapture } from '../helpers/pcap/reader.ts';
+import { summarize } from '../helpers/pcap/packets.ts';
 
 const skip = ensureCluster();
 const ns = `e2e-capture-${process.pid}`;

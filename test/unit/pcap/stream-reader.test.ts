@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { PcapFormatError } from '../../../src/pcap/error.ts';
 import { epochString, LinkType, type PcapHeader, type PcapRecord } from '../../../src/pcap/format.ts';
-import { readPcap } from '../../../src/pcap/reader.ts';
+import { readPcap } from '../../helpers/pcap/reader.ts';
 import { PcapStreamParser } from '../../../src/pcap/stream-reader.ts';
 import { pcapRecord } from '../../../src/pcap/writer.ts';
-import { captureToFile, captureToStdout, httpGet, httpServer, requireCaptureTools, tempDir, tsharkFields } from './fixtures.ts';
+import { captureToFile, captureToStdout, httpGet, httpServer, requireCaptureTools, tempDir, tsharkFields } from '../../helpers/pcap/fixtures.ts';
 
 const skip = requireCaptureTools(['tcpdump', 'tshark']);
 

@@ -7,9 +7,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { epochString, LinkType, type ByteOrder, type PcapRecord } from '../../../src/pcap/format.ts';
-import { readPcap } from '../../../src/pcap/reader.ts';
+import { readPcap } from '../../helpers/pcap/reader.ts';
 import { pcapGlobalHeader, pcapRecord, writePcapRecordHeader } from '../../../src/pcap/writer.ts';
-import { captureToFile, httpGet, httpServer, requireCaptureTools, tempDir, tsharkFields } from './fixtures.ts';
+import { captureToFile, httpGet, httpServer, requireCaptureTools, tempDir, tsharkFields } from '../../helpers/pcap/fixtures.ts';
 
 const skip = requireCaptureTools(['tcpdump', 'tshark']);
 

@@ -3,7 +3,7 @@
 // Packet bytes are views of the input buffer, never copies.
 
 import type { Buffer } from 'node:buffer';
-import { PcapFormatError } from './error.ts';
+import { PcapFormatError } from '../../../src/pcap/error.ts';
 import {
   PCAP_GLOBAL_HEADER_LEN,
   PcapMagic,
@@ -13,8 +13,8 @@ import {
   type ByteOrder,
   type PcapHeader,
   type PcapRecord,
-} from './format.ts';
-import { PcapStreamParser } from './stream-reader.ts';
+} from '../../../src/pcap/format.ts';
+import { PcapStreamParser } from '../../../src/pcap/stream-reader.ts';
 
 /** A classic pcap file: header, complete records, and how many trailing bytes were a cut-off record. */
 export interface PcapFile {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { PcapFormatError } from '../../../src/pcap/error.ts';
 import { LinkType, PcapngBlockType, type ByteOrder } from '../../../src/pcap/format.ts';
-import { readCapture, readPcap, readPcapng, sniffFormat, type Capture, type PcapngPacket } from '../../../src/pcap/reader.ts';
+import { readCapture, readPcap, readPcapng, sniffFormat, type Capture, type PcapngPacket } from './reader.ts';
 import { pcapGlobalHeader, pcapRecord } from '../../../src/pcap/writer.ts';
 import { captureToFile, httpGet, httpServer, requireCaptureTools, tempDir, tsharkFields } from './fixtures.ts';
 

@@ -3,7 +3,7 @@
 // TCP/UDP/ICMP headers only, tolerant of truncated packets (it reports what the bytes allow).
 
 import { Buffer } from 'node:buffer';
-import { LinkType } from './format.ts';
+import { LinkType } from '../../../src/pcap/format.ts';
 
 /** TCP flag bits as they appear in byte 13 of the TCP header. */
 export const TcpFlag = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10, URG: 0x20, ECE: 0x40, CWR: 0x80 } as const;

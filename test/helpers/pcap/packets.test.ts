@@ -8,8 +8,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { LinkType, type PcapRecord } from '../../../src/pcap/format.ts';
-import { decodePacket, formatEndpoint, formatIPv6, payloadOf, summarize, tcpFlagsString, type DecodedPacket } from '../../../src/pcap/packets.ts';
-import { readPcap } from '../../../src/pcap/reader.ts';
+import { decodePacket, formatEndpoint, formatIPv6, payloadOf, summarize, tcpFlagsString, type DecodedPacket } from './packets.ts';
+import { readPcap } from './reader.ts';
 import { pcapGlobalHeader, pcapRecord } from '../../../src/pcap/writer.ts';
 import { captureToFile, freeUdpPort, httpGet, httpServer, requireCaptureTools, tempDir, tsharkFields, udpToClosedPort } from './fixtures.ts';
 
