@@ -10,9 +10,9 @@ async function candidates(req: CompletionRequest): Promise<{ words: string[]; di
   if (need.kind === 'nothing') return { words: [], directive: Directive.noFileComp };
   const { resolveConfig } = await import('./kube/config.ts');
   const { createKubeClient } = await import('./kube/client.ts');
-  const cfg = resolveConfig({ kubeconfig: req.kubeconfig, context: req.context, namespace: req.namespace });
+  const cfg = await resolveConfig({ kubeconfig: req.kubeconfig, context: req.context, namespace: req.namespace });
   if (need.kind === 'contexts') return { words: cfg.kc.getContexts().map((c) => c.name), directive: Directive.noFileComp };
-  const client = createKubeClient(cfg.kc);
+  const client = await createKubeClient(cfg);
   const names = <T extends { metadata?: { name?: string } }>(items: T[]) => items.map((i) => i.metadata?.name ?? '').filter(Boolean);
   if (need.kind === 'namespaces') return { words: names(await client.listNamespaces()), directive: Directive.noFileComp };
   if (need.kind === 'nodes') return { words: names(await client.listNodes()), directive: Directive.noFileComp };

@@ -1,7 +1,7 @@
 // Everything meant for people goes to stderr; stdout carries data only (pcap, command output,
 // tables, JSON). One logger for the whole process, configured once from -v/-q.
 
-export type Level = 'quiet' | 'normal' | 'verbose';
+type Level = 'quiet' | 'normal' | 'verbose';
 
 let level: Level = 'normal';
 let sink: NodeJS.WritableStream = process.stderr;
@@ -10,10 +10,6 @@ let sink: NodeJS.WritableStream = process.stderr;
 export function configureLog(opts: { level?: Level; stream?: NodeJS.WritableStream }): void {
   if (opts.level) level = opts.level;
   if (opts.stream) sink = opts.stream;
-}
-
-export function logLevel(): Level {
-  return level;
 }
 
 /** Progress and results a person wants to see; silenced by -q. */

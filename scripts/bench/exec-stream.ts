@@ -49,8 +49,8 @@ function sampler(w: Writable): { stop(): { queued: number; arrayBuffers: number 
   return { stop: () => (clearInterval(t), { queued, arrayBuffers }) };
 }
 
-const cfg = resolveConfig({ kubeconfig: values.kubeconfig, namespace: 'default' });
-const client = createKubeClient(cfg.kc);
+const cfg = await resolveConfig({ kubeconfig: values.kubeconfig, namespace: 'default' });
+const client = await createKubeClient(cfg);
 const nodeName = (await client.listNodes())[0]!.metadata!.name!;
 const session = await DebugSession.open(client, { namespace: 'default', nodeName, image: 'kubectl-netns.local/debug:dev', privileged: false, target: undefined, version: 'bench', podTimeoutMs: 60_000 });
 // The command lingers after writing: Kubernetes drops stdout in flight when it exits (kubernetes#124571).

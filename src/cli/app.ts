@@ -1,34 +1,26 @@
-// The command-line application: parses argv with yargs, runs one command, and formats any error
-// exactly once. stdout carries data only; everything for people goes to stderr.
+// The command-line application: parses argv with yargs, runs one command from the command table,
+// and formats any error exactly once. stdout carries data only; everything for people goes to stderr.
 import yargs, { type Argv } from 'yargs';
 import { ExitCode, exitCodeOf, formatError, usageError } from '../errors.ts';
 import { configureLog } from '../log.ts';
-import { addGlobalOptions, type GlobalArgs } from './global.ts';
-import { installSignalHandlers, receivedSignal, exitCodeForSignal, Interrupted } from './signals.ts';
-import { registerCapture } from '../commands/capture.ts';
-import { registerCleanup } from '../commands/cleanup.ts';
-import { registerExec } from '../commands/exec.ts';
-import { registerInspect } from '../commands/inspect.ts';
-import { registerLs } from '../commands/ls.ts';
-import { registerShell } from '../commands/shell.ts';
-import { registerWhoHas } from '../commands/whohas.ts';
 import { VERSION } from '../version.ts';
-import type { CommandRunner } from './runner.ts';
+import type { Runner } from './command.ts';
+import { commands } from './commands.ts';
+import { addGlobalOptions, type GlobalArgs } from './global.ts';
+import { exitCodeForSignal, installSignalHandlers, Interrupted, receivedSignal } from './signals.ts';
 
-/** The parser, separate from running it so tests can parse real argv strings. */
-export function buildParser(args: string[], run?: CommandRunner): Argv<GlobalArgs> {
-  let y = addGlobalOptions(yargs(args))
+/** yargs settings every parser of ours uses (the real one and completion's). */
+function baseParser(args: string[]): Argv<GlobalArgs> {
+  return addGlobalOptions(yargs(args)).parserConfiguration({ 'populate--': true, 'strip-aliased': true, 'strip-dashed': false });
+}
+
+/** The parser, separate from running it so tests can parse real argv strings (with RUNNER recording instead of running). */
+export function buildParser(args: string[], runner?: Runner, result: { code?: number } = {}): Argv<GlobalArgs> {
+  let y = baseParser(args)
     .scriptName('kubectl netns')
-    .usage('$0 <command> [options]\n\nCapture packets and run tools inside a pod\'s network namespace.')
-    .parserConfiguration({ 'populate--': true, 'strip-aliased': true, 'strip-dashed': false })
+    .usage("$0 <command> [options]\n\nCapture packets and run tools inside a pod's network namespace.")
     .middleware((argv) => configureLog({ level: argv.quiet ? 'quiet' : argv.verbose ? 'verbose' : 'normal' }));
-  y = registerCapture(y, run);
-  y = registerExec(y, run);
-  y = registerShell(y, run);
-  y = registerInspect(y, run);
-  y = registerLs(y, run);
-  y = registerWhoHas(y, run);
-  y = registerCleanup(y, run);
+  for (const c of commands) y = c.register(y, result, runner);
   return y
     .demandCommand(1, 'a command is required')
     .strict()
@@ -37,7 +29,9 @@ export function buildParser(args: string[], run?: CommandRunner): Argv<GlobalArg
     .help()
     .alias('help', 'h')
     .wrap(Math.min(110, process.stderr.columns ?? 100))
-    .epilogue('Exit codes: 0 ok, 2 usage, 3 kubeconfig, 4 not found, 5 target not running, 6 forbidden, 7 debug pod failed, 8 connection lost, 9 agent/tcpdump, 10 output, 11 timeout, 130 interrupted.\nexec returns the command\'s own exit code.')
+    .epilogue(
+      'Exit codes: 0 ok, 2 usage, 3 kubeconfig, 4 not found, 5 target not running, 6 forbidden, 7 debug pod failed, 8 connection lost, 9 agent/tcpdump, 10 output, 11 timeout, 130 interrupted.\nexec returns the command\'s own exit code.',
+    )
     .fail((msg, err) => {
       if (err) throw err;
       throw usageError(msg ?? 'invalid arguments');
@@ -45,12 +39,14 @@ export function buildParser(args: string[], run?: CommandRunner): Argv<GlobalArg
     .exitProcess(false);
 }
 
+/** Runs the command line; resolves with the exit code. */
 export async function main(args: string[]): Promise<number> {
   installSignalHandlers();
   const verbose = args.includes('-v') || args.includes('--verbose');
+  const result: { code?: number } = {};
   try {
-    await buildParser(args).parseAsync();
-    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
+    await buildParser(args, undefined, result).parseAsync();
+    return result.code ?? ExitCode.ok;
   } catch (err) {
     const sig = receivedSignal();
     if (err instanceof Interrupted || (sig && !(err as { exitCode?: number }).exitCode)) {

@@ -1,9 +1,13 @@
 // What to offer when kubectl asks for completions (`kubectl netns cap<TAB>`): kubectl >= 1.26 runs
 // `kubectl_complete-netns ARGS… PARTIAL` and reads one candidate per line, then `:DIRECTIVE`.
-// Deciding WHAT to complete is pure; looking names up is the caller's job.
-import { OUTPUT_FORMATS } from '../output/netns-views.ts';
+// Deciding WHAT to complete is pure; looking names up is the caller's job. Command names and flags
+// come from the command table through the real parser, so they cannot drift from it.
+import yargs from 'yargs';
+import { commands } from './commands.ts';
+import { addGlobalOptions } from './global.ts';
 
-export const COMMANDS = ['capture', 'exec', 'shell', 'inspect', 'ls', 'whohas', 'cleanup'] as const;
+/** Every command name, in the table's order. */
+export const COMMANDS: readonly string[] = commands.map((c) => c.name);
 
 /** cobra's ShellCompDirective values that we use. */
 export const Directive = { default: 0, noFileComp: 4 } as const;
@@ -27,62 +31,85 @@ export interface CompletionRequest {
   namespace?: string | undefined;
 }
 
-// Flags that take a value, so the word after them is not a command or a target.
-const VALUE_FLAGS = new Set([
-  '--kubeconfig', '--context', '-n', '--namespace', '--image', '--debug-namespace', '--pod-timeout',
-  '-c', '--container', '-f', '--filter', '-i', '--interface', '-s', '--snaplen', '--count', '--duration',
-  '-o', '--output', '--buffer-size', '--node', '--parallel',
-]);
+/** What the parser knows about one command's flags: which take a value, and their fixed choices. */
+interface FlagFacts {
+  /** Flag spelling (`-o`, `--output`) → option key (`output`), for flags that take a value. */
+  valueFlags: Map<string, string>;
+  choices: Map<string, readonly string[]>;
+}
 
-/** Parses the words kubectl passes (the last one is the word being completed). Pure. */
+const flagFacts = new Map<string | undefined, FlagFacts>();
+
+/** The flags of COMMAND (undefined: only the global ones), read from a parser built like the real one. */
+function factsFor(command: string | undefined): FlagFacts {
+  let facts = flagFacts.get(command);
+  if (facts) return facts;
+  let y = addGlobalOptions(yargs([]));
+  const cmd = commands.find((c) => c.name === command);
+  if (cmd) y = cmd.options(y);
+  const o = y.getOptions();
+  const booleans = new Set(o.boolean);
+  const spell = (k: string) => (k.length === 1 ? `-${k}` : `--${k}`);
+  const valueFlags = new Map<string, string>();
+  for (const key of Object.keys(o.key)) {
+    if (booleans.has(key) || Object.values(o.alias).some((aliases) => aliases.includes(key))) continue;
+    for (const spelling of [key, ...(o.alias[key] ?? [])]) valueFlags.set(spell(spelling), key);
+  }
+  facts = { valueFlags, choices: new Map(Object.entries(o.choices)) };
+  flagFacts.set(command, facts);
+  return facts;
+}
+
+/** Flag values by option key, where the parser has no fixed choices. */
+const VALUE_NEED: Readonly<Record<string, CompletionNeed>> = {
+  namespace: { kind: 'namespaces' },
+  'debug-namespace': { kind: 'namespaces' },
+  context: { kind: 'contexts' },
+  node: { kind: 'nodes' },
+  kubeconfig: { kind: 'files' },
+  output: { kind: 'files' },
+  interface: { kind: 'words', words: ['auto', 'any', 'eth0'] },
+};
+
+/** Parses the words kubectl passes (the last one is the word being completed). */
 export function completionRequest(args: readonly string[]): CompletionRequest {
   const words = args.slice(0, -1);
   const partial = args.at(-1) ?? '';
   const req: CompletionRequest = { need: { kind: 'nothing' }, partial };
   let command: string | undefined;
   const positionals: string[] = [];
-  let pendingFlag: string | undefined;
+  let pending: string | undefined;
+  const remember = (key: string, value: string | undefined) => {
+    if (key === 'kubeconfig') req.kubeconfig = value;
+    if (key === 'context') req.context = value;
+    if (key === 'namespace') req.namespace = value;
+  };
   for (const w of words) {
     if (w === '--') return { ...req, need: { kind: 'nothing' } }; // filter words / remote commands: free text
-    if (pendingFlag) {
-      if (pendingFlag === '--kubeconfig') req.kubeconfig = w;
-      if (pendingFlag === '--context') req.context = w;
-      if (pendingFlag === '-n' || pendingFlag === '--namespace') req.namespace = w;
-      pendingFlag = undefined;
+    if (pending) {
+      remember(pending, w);
+      pending = undefined;
       continue;
     }
     if (w.startsWith('-')) {
       const [flag, value] = w.split('=', 2) as [string, string | undefined];
-      if (VALUE_FLAGS.has(flag) && value === undefined) pendingFlag = flag;
-      else if (flag === '--namespace' || flag === '-n') req.namespace = value;
-      else if (flag === '--context') req.context = value;
-      else if (flag === '--kubeconfig') req.kubeconfig = value;
+      const key = factsFor(command).valueFlags.get(flag);
+      if (key && value === undefined) pending = key;
+      else if (key) remember(key, value);
       continue;
     }
     if (!command) command = w;
     else positionals.push(w);
   }
-  if (pendingFlag) {
-    const byFlag: Record<string, CompletionNeed> = {
-      '-n': { kind: 'namespaces' },
-      '--namespace': { kind: 'namespaces' },
-      '--debug-namespace': { kind: 'namespaces' },
-      '--context': { kind: 'contexts' },
-      '--node': { kind: 'nodes' },
-      '--kubeconfig': { kind: 'files' },
-      '-i': { kind: 'words', words: ['auto', 'any', 'eth0'] },
-      '--interface': { kind: 'words', words: ['auto', 'any', 'eth0'] },
-    };
-    let need = byFlag[pendingFlag] ?? { kind: 'nothing' };
-    if (pendingFlag === '-o' || pendingFlag === '--output') need = command === 'capture' ? { kind: 'files' } : { kind: 'words', words: OUTPUT_FORMATS };
-    return { ...req, need };
+  if (pending) {
+    const choices = factsFor(command).choices.get(pending);
+    return { ...req, need: choices ? { kind: 'words', words: choices } : (VALUE_NEED[pending] ?? { kind: 'nothing' }) };
   }
   if (partial.startsWith('-')) return req;
   if (!command) return { ...req, need: { kind: 'words', words: COMMANDS } };
   if (positionals.length > 0) return req;
-  if (command === 'ls') return { ...req, need: { kind: 'nodes-and-pods' } };
-  if (command === 'capture' || command === 'exec' || command === 'shell' || command === 'inspect') return { ...req, need: { kind: 'pods' } };
-  return req;
+  const completes = commands.find((c) => c.name === command)?.completes;
+  return { ...req, need: completes ? { kind: completes } : { kind: 'nothing' } };
 }
 
 /** The lines kubectl reads: matching candidates, then the directive. Pure. */

@@ -1,10 +1,12 @@
 // Flags every command shares (kubectl's own global flags are not forwarded to plugins, so we
 // implement --kubeconfig, --context and -n ourselves) and the per-run context built from them.
 import type { Argv } from 'yargs';
+import { createKubeClient } from '../kube/client.ts';
 import { resolveConfig, type ResolvedConfig } from '../kube/config.ts';
-import { createKubeClient, type KubeClient } from '../kube/client.ts';
 import { DEFAULT_IMAGE } from '../kube/debug-pod.ts';
+import type { DebugPodContext } from '../kube/with-debug-pod.ts';
 import { parseDuration } from './parse.ts';
+import { shutdownSignal, trackLeftover } from './signals.ts';
 
 export interface GlobalArgs {
   kubeconfig?: string | undefined;
@@ -18,7 +20,7 @@ export interface GlobalArgs {
   quiet?: boolean | undefined;
 }
 
-export const GLOBAL_GROUP = 'Global options:';
+const GLOBAL_GROUP = 'Global options:';
 
 /** Registers the shared flags on the root parser. */
 export function addGlobalOptions<T>(y: Argv<T>): Argv<T & GlobalArgs> {
@@ -41,26 +43,24 @@ export function addGlobalOptions<T>(y: Argv<T>): Argv<T & GlobalArgs> {
 }
 
 /** What a command needs to talk to the cluster, resolved once per run. */
-export interface RunContext {
-  cfg: ResolvedConfig;
-  client: KubeClient;
-  image: string;
+export interface RunContext extends DebugPodContext {
+  readonly cfg: ResolvedConfig;
   /** Where debug pods go; undefined means "the target's namespace". */
-  debugNamespace: string | undefined;
-  privileged: boolean;
-  podTimeoutMs: number;
+  readonly debugNamespace: string | undefined;
 }
 
 /** Resolves kubeconfig/context/namespace and builds the client. */
-export function runContext(args: GlobalArgs): RunContext {
+export async function runContext(args: GlobalArgs): Promise<RunContext> {
   const podTimeoutMs = parseDuration(args['pod-timeout'], '--pod-timeout') * 1000;
-  const cfg = resolveConfig({ kubeconfig: args.kubeconfig, context: args.context, namespace: args.namespace });
+  const cfg = await resolveConfig({ kubeconfig: args.kubeconfig, context: args.context, namespace: args.namespace });
   return {
     cfg,
-    client: createKubeClient(cfg.kc),
+    client: await createKubeClient(cfg),
     image: args.image,
     debugNamespace: args['debug-namespace'],
     privileged: args.privileged,
     podTimeoutMs,
+    signal: shutdownSignal,
+    track: trackLeftover,
   };
 }

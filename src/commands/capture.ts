@@ -1,23 +1,22 @@
 // `kubectl netns capture TARGET`: tcpdump inside the pod's network namespace, streamed back as pcap
-// to a file, stdout or Wireshark. Validate (pure), then plan the sink before any pod exists, then
-// act: debug pod, PID, capture; the `finally` stops tcpdump, closes the sink and deletes the pod.
-import type { Argv } from 'yargs';
-import { ExitCode, usageError, UserError } from '../errors.ts';
-import { info, warn, debug } from '../log.ts';
-import { runContext, type GlobalArgs } from '../cli/global.ts';
-import { defaultRunner, type CommandRunner } from '../cli/runner.ts';
+// to a file, stdout or Wireshark. Reads top to bottom: plan (pure) → resolve the target → open the
+// output → debug pod → remote capture pumped into the output → finish the output → summary.
+import { defineCommand } from '../cli/command.ts';
+import { runContext, type GlobalArgs, type RunContext } from '../cli/global.ts';
+import { withContainer, withTarget } from '../cli/options.ts';
 import { parseDuration, parsePositiveInt } from '../cli/parse.ts';
-import { exitCodeForSignal, receivedSignal, shutdownSignal, trackLeftover } from '../cli/signals.ts';
-import { parseTarget, resolveTarget } from '../kube/target.ts';
-import { ackArgv, captureArgv, isInterfaceName, parseAgentInfo, parseCaptureInfo, parseTcpdumpStatsLine, statsArgv, stopArgv, type TcpdumpStats } from '../node/agent.ts';
-import { agentFailure, LineCollector } from '../node/agent-errors.ts';
+import { exitCodeForSignal, receivedSignal } from '../cli/signals.ts';
+import { ExitCode, usageError, UserError } from '../errors.ts';
+import { info } from '../log.ts';
+import { withDebugPod } from '../kube/with-debug-pod.ts';
+import { isInterfaceName } from '../node/agent.ts';
+import { lookupPid } from '../node/agent-ops.ts';
+import { RemoteCapture, type CaptureOutcome } from '../node/remote-capture.ts';
 import { CaptureWriter } from '../output/capture-writer.ts';
 import { assertNotTerminal, fileSink, stdoutSink, type CaptureSink } from '../output/sink.ts';
 import { formatBytes, StatusLine } from '../output/status-line.ts';
-import { wiresharkSink, findWireshark } from '../output/wireshark.ts';
-import { openTargetSession, lookupPid } from './session-helpers.ts';
-import { randomId } from '../kube/session.ts';
-import { Writable } from 'node:stream';
+import { findWireshark, wiresharkSink } from '../output/wireshark.ts';
+import { resolveOneTarget } from './shared/target.ts';
 
 export interface CaptureArgs extends GlobalArgs {
   target: string;
@@ -48,9 +47,6 @@ export interface CapturePlan {
   hostSide: boolean;
 }
 
-/** tcpdump's "listening on eth0, link-type EN10MB (Ethernet), snapshot length 262144 bytes". */
-const TCPDUMP_LISTENING = /listening on (\S+), (link-type \S+)/;
-
 /** Checks the flags and decides what to do, without touching the cluster. Pure. */
 export function planCapture(a: CaptureArgs, now: Date = new Date()): CapturePlan {
   const words = (a['--'] ?? []).map(String);
@@ -59,8 +55,12 @@ export function planCapture(a: CaptureArgs, now: Date = new Date()): CapturePlan
   }
   const filter = a.filter !== undefined ? [a.filter] : words;
   if (!isInterfaceName(a.interface)) throw usageError(`invalid interface name "${a.interface}" for --interface`);
-  if (a['host-side'] && a.interface === 'any') throw usageError('--host-side needs one interface of the pod, not any', 'leave -i at auto (the pod\'s main interface) or name it, e.g. -i eth0');
-  if (a.wireshark && a.output !== undefined) throw usageError('--wireshark and --output are mutually exclusive', 'Wireshark reads the packets itself; use one of them');
+  if (a['host-side'] && a.interface === 'any') {
+    throw usageError('--host-side needs one interface of the pod, not any', "leave -i at auto (the pod's main interface) or name it, e.g. -i eth0");
+  }
+  if (a.wireshark && a.output !== undefined) {
+    throw usageError('--wireshark and --output are mutually exclusive', 'Wireshark reads the packets itself; use one of them');
+  }
   const output: OutputPlan = a.wireshark
     ? { kind: 'wireshark' }
     : a.output === '-'
@@ -79,212 +79,178 @@ export function planCapture(a: CaptureArgs, now: Date = new Date()): CapturePlan
 }
 
 /** `web-7d9-20261122T101500.pcap`: named after the target and the start time, in the current directory. */
-export function defaultFileName(target: string, now: Date): string {
+function defaultFileName(target: string, now: Date): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   return `${target.replace(/^.*\//, '')}-${stamp}.pcap`;
 }
 
-export function registerCapture(y: Argv<GlobalArgs>, run: CommandRunner = defaultRunner): Argv<GlobalArgs> {
-  return y.command(
-    'capture <target>',
-    "Capture packets in a pod's network namespace (pcap to a file, stdout or Wireshark)",
-    (c) =>
-      c
-        .positional('target', { type: 'string', demandOption: true, describe: 'POD, pod/NAME, deploy/NAME, sts/NAME, ds/NAME, rs/NAME or job/NAME' })
-        .option('container', { alias: 'c', type: 'string', describe: 'Container whose network namespace to use (default: the default container, else the first)' })
-        .option('filter', { alias: 'f', type: 'string', describe: "tcpdump filter expression, e.g. 'tcp port 80' (or give the words after --)" })
-        .option('interface', {
-          alias: 'i',
-          type: 'string',
-          default: 'auto',
-          describe: "Interface in the pod: auto = the default route's interface (Ethernet link type, readable by every Wireshark); any = all interfaces incl. lo (LINUX_SLL2)",
-        })
-        .option('snaplen', { alias: 's', type: 'number', describe: 'Bytes to keep per packet (default: tcpdump\'s 262144, i.e. whole packets)' })
-        .option('count', { type: 'number', describe: 'Stop after this many packets' })
-        .option('duration', { type: 'string', describe: 'Stop after this long, e.g. 30s, 5m (also bounds the debug pod\'s lifetime)' })
-        .option('output', { alias: 'o', type: 'string', describe: 'Write pcap to FILE, or - for stdout (refused on a terminal). Default: TARGET-TIME.pcap' })
-        .option('wireshark', { type: 'boolean', default: false, describe: 'Start Wireshark and stream packets into it live' })
-        .option('host-side', {
-          type: 'boolean',
-          default: false,
-          describe: "Capture on the node's end of the pod's veth (-i names the pod's interface), e.g. to see what leaves the pod before the node's firewall",
-        })
-        .option('buffer-size', {
-          type: 'number',
-          default: 32,
-          describe: 'Kernel capture buffer in MiB (tcpdump -B); raise it if the summary reports packets dropped by kernel',
-        })
-        .example('$0 capture web-7d9 -o web.pcap', 'all traffic of pod web-7d9 into web.pcap')
-        .example('$0 capture deploy/web -n shop -- tcp port 8080', 'one pod of deployment web, port 8080 only')
-        .example('$0 capture web-7d9 -o - | wireshark -k -i -', 'live into Wireshark through a pipe')
-        .example('$0 capture web-7d9 --count 100 --duration 30s', 'stop after 100 packets or 30 seconds'),
-    async (argv) => {
-      process.exitCode = await run('capture', argv as unknown as Record<string, unknown>);
-    },
-  ) as unknown as Argv<GlobalArgs>;
-}
+export const capture = defineCommand<CaptureArgs>({
+  name: 'capture',
+  positionals: '<target>',
+  completes: 'pods',
+  summary: "Capture packets in a pod's network namespace (pcap to a file, stdout or Wireshark)",
+  builder: (y) =>
+    withContainer(withTarget(y))
+      .option('filter', { alias: 'f', type: 'string', describe: "tcpdump filter expression, e.g. 'tcp port 80' (or give the words after --)" })
+      .option('interface', {
+        alias: 'i',
+        type: 'string',
+        default: 'auto',
+        describe: "Interface in the pod: auto = the default route's interface (Ethernet link type, readable by every Wireshark); any = all interfaces incl. lo (LINUX_SLL2)",
+      })
+      .option('snaplen', { alias: 's', type: 'number', describe: "Bytes to keep per packet (default: tcpdump's 262144, i.e. whole packets)" })
+      .option('count', { type: 'number', describe: 'Stop after this many packets' })
+      .option('duration', { type: 'string', describe: "Stop after this long, e.g. 30s, 5m (also bounds the debug pod's lifetime)" })
+      .option('output', { alias: 'o', type: 'string', describe: 'Write pcap to FILE, or - for stdout (refused on a terminal). Default: TARGET-TIME.pcap' })
+      .option('wireshark', { type: 'boolean', default: false, describe: 'Start Wireshark and stream packets into it live' })
+      .option('host-side', {
+        type: 'boolean',
+        default: false,
+        describe: "Capture on the node's end of the pod's veth (-i names the pod's interface), e.g. to see what leaves the pod before the node's firewall",
+      })
+      .option('buffer-size', {
+        type: 'number',
+        default: 32,
+        describe: 'Kernel capture buffer in MiB (tcpdump -B); raise it if the summary reports packets dropped by kernel',
+      })
+      .example('$0 capture web-7d9 -o web.pcap', 'all traffic of pod web-7d9 into web.pcap')
+      .example('$0 capture deploy/web -n shop -- tcp port 8080', 'one pod of deployment web, port 8080 only')
+      .example('$0 capture web-7d9 -o - | wireshark -k -i -', 'live into Wireshark through a pipe')
+      .example('$0 capture web-7d9 --count 100 --duration 30s', 'stop after 100 packets or 30 seconds'),
+  run: runCapture,
+});
 
-function openSink(plan: OutputPlan): Promise<CaptureSink> | CaptureSink {
+/** Opens where the pcap bytes go; WIRESHARK is the executable found up front. */
+function openSink(plan: OutputPlan, wireshark: string | undefined): Promise<CaptureSink> | CaptureSink {
   if (plan.kind === 'stdout') return stdoutSink();
-  if (plan.kind === 'wireshark') return wiresharkSink(findWireshark());
+  if (plan.kind === 'wireshark') return wiresharkSink(wireshark ?? findWireshark());
   return fileSink(plan.path);
 }
 
-/** A stdout for agent ops whose output we do not need. */
-function discard(): Writable {
-  return new Writable({ write: (_c, _e, cb) => cb() });
-}
-
-export async function runCapture(a: CaptureArgs): Promise<number> {
+async function runCapture(a: CaptureArgs): Promise<number> {
   const plan = planCapture(a);
-  if (plan.output.kind === 'stdout') assertNotTerminal(process.stdout.isTTY); // before any API call
-  if (plan.output.kind === 'wireshark') findWireshark();
-  const ctx = runContext(a);
-  const ref = parseTarget(a.target);
-  const target = await resolveTarget(ctx.client, ref, ctx.cfg.namespace, a.container);
-  if (target.via) info(`${target.via}: using pod ${target.pod}`);
-  for (const w of target.warnings) warn(w);
+  // Local output problems are found before any API call, let alone a debug pod.
+  if (plan.output.kind === 'stdout') assertNotTerminal(process.stdout.isTTY);
+  const wireshark = plan.output.kind === 'wireshark' ? findWireshark() : undefined;
+  const ctx = await runContext(a);
+  const target = await resolveOneTarget(ctx, a.target, a.container);
   if (plan.hostSide && target.hostNetwork) {
-    throw new UserError(`pod "${target.pod}" uses hostNetwork: it has no veth whose host side could be captured`, { exitCode: ExitCode.targetState, hint: 'capture without --host-side' });
+    throw new UserError(`pod "${target.pod}" uses hostNetwork: it has no veth whose host side could be captured`, {
+      exitCode: ExitCode.targetState,
+      hint: 'capture without --host-side',
+    });
   }
 
-  const sink = await openSink(plan.output);
-  const writer = new CaptureWriter(sink.stream);
-  const status = new StatusLine(process.stderr, a.quiet !== true);
-  const stderrLines = new LineCollector();
-  let session: Awaited<ReturnType<typeof openTargetSession>> | undefined;
-  let untrack = () => {};
-  let exitCode: number = ExitCode.ok;
-  let failure: unknown;
-  let stopRequested = false;
-  let sinkGone = false;
-  let lastStats: Partial<TcpdumpStats> | undefined;
-  let iface: string | undefined;
-  const started = Date.now();
+  const output = new CaptureOutput(await openSink(plan.output, wireshark), a.quiet !== true);
+  let outcome: CaptureOutcome | undefined;
   try {
-    session = await openTargetSession(ctx, target, {
-      durationSeconds: plan.durationSeconds,
-      hostNetwork: plan.hostSide,
-      onCreated: (s) => (untrack = trackLeftover(s.podName, `debug pod ${s.namespace}/${s.podName}`)),
-    });
-    const s = session;
-    const { pid } = await lookupPid(s, target);
-    const captureId = randomId(4);
-    // The agent stays after tcpdump ends until we have every packet tcpdump counted, because
-    // Kubernetes drops stdout still in flight when the exec'd command exits (kubernetes#124571):
-    // with a slow reader that would be the capture's tail.
-    let acked = false;
-    const ack = () => {
-      if (acked) return;
-      acked = true;
-      void s.exec(ackArgv(captureId), { stdout: discard() }).catch((err: unknown) => debug(`ack failed: ${String(err)}`));
-    };
-    const awaitDelivery = () => {
-      let last = -1;
-      let idle = 0;
-      const timer = setInterval(() => {
-        const have = writer.parser.packets;
-        const want = lastStats?.captured;
-        if (want === undefined || have >= want || sinkGone) {
-          clearInterval(timer);
-          ack();
-        } else if (have === last && ++idle >= 100) {
-          clearInterval(timer);
-          warn(`${want - have} of the ${want} packets tcpdump captured did not arrive`);
-          ack();
-        } else if (have !== last) {
-          last = have;
-          idle = 0;
+    outcome = await withDebugPod(
+      ctx,
+      { namespace: ctx.debugNamespace ?? target.namespace, node: target.node, target, hostNetwork: plan.hostSide, durationSeconds: plan.durationSeconds },
+      async (pod) => {
+        try {
+          const { pid } = await lookupPid(pod, target, ctx.signal);
+          const remote = new RemoteCapture(pod, captureOptions(plan, pid), {
+            onListening: (l) => info(`capturing on ${l.iface} in ${target.namespace}/${target.pod} (node ${target.node}, ${l.linkType}) to ${output.description}; Ctrl-C to stop`),
+          });
+          return await output.pump(remote, ctx);
+        } finally {
+          // The file is complete before the pod is deleted: a second Ctrl-C then loses nothing.
+          await output.finish();
         }
-      }, 100);
-    };
-    const stderrSink = new Writable({
-      write(chunk: Buffer, _e, cb) {
-        for (const line of stderrLines.push(chunk.toString('utf8'))) {
-          debug(`node: ${line}`);
-          const chosen = parseCaptureInfo(line);
-          if (chosen) iface = chosen.iface;
-          const st = parseTcpdumpStatsLine(line);
-          if (st) lastStats = { ...lastStats, ...st };
-          // Announce only once tcpdump listens: traffic sent before that is not in the capture,
-          // and people start their reproduction when they see this line.
-          if (parseAgentInfo(line)?.startsWith('capture finished')) awaitDelivery();
-          const listening = TCPDUMP_LISTENING.exec(line);
-          if (listening) {
-            info(`capturing on ${iface ?? listening[1]} in ${target.namespace}/${target.pod} (node ${target.node}, ${listening[2]}) to ${sink.description}; Ctrl-C to stop`);
-          }
-        }
-        cb();
       },
-    });
-    const capture = s.exec(
-      captureArgv({
-        pid,
-        iface: plan.iface,
-        snaplen: plan.snaplen,
-        count: plan.count,
-        durationSeconds: plan.durationSeconds === undefined ? undefined : Math.ceil(plan.durationSeconds),
-        bufferKiB: plan.bufferKiB,
-        id: captureId,
-        awaitAck: true,
-        hostSide: plan.hostSide,
-        filter: plan.filter,
-      }),
-      { stdout: writer, stderr: stderrSink },
     );
-    status.start(() => ({ packets: writer.parser.packets, bytes: writer.parser.streamBytes, elapsedMs: Date.now() - started, droppedByKernel: lastStats?.droppedByKernel }));
+  } finally {
+    await output.finish();
+    output.summary(outcome);
+  }
+  output.throwIfFailed();
+  const sig = receivedSignal();
+  return sig ? exitCodeForSignal(sig) : ExitCode.ok;
+}
 
-    // Stopping = asking tcpdump to finish (SIGINT), so the last packet is written whole and its
-    // statistics arrive; the exec stream then ends by itself.
-    const stop = (why: string) => {
-      if (stopRequested || s.closed) return;
-      stopRequested = true;
-      debug(`stopping capture: ${why}`);
-      void s.exec(stopArgv(captureId), { stdout: discard() }).catch((err: unknown) => debug(`stop failed: ${String(err)}`));
-    };
-    const onSignal = () => stop('signal');
-    shutdownSignal.addEventListener('abort', onSignal, { once: true });
-    void sink.gone.then(() => {
-      sinkGone = true;
-      stop('the reader went away');
-    });
-    // Live kernel-drop counts: tcpdump prints its counters on SIGUSR1.
-    const statsTimer = status.enabledFor(() =>
-      setInterval(() => {
-        void s.exec(statsArgv(captureId), { stdout: discard() }).catch(() => {});
-      }, 2000),
-    );
+/** The agent's capture options for PLAN in the process PID. Pure. */
+function captureOptions(plan: CapturePlan, pid: number): ConstructorParameters<typeof RemoteCapture>[1] {
+  return {
+    pid,
+    iface: plan.iface,
+    snaplen: plan.snaplen,
+    count: plan.count,
+    // The agent counts whole seconds; a fraction is rounded up rather than cut short.
+    durationSeconds: plan.durationSeconds === undefined ? undefined : Math.ceil(plan.durationSeconds),
+    bufferKiB: plan.bufferKiB,
+    hostSide: plan.hostSide,
+    filter: plan.filter,
+  };
+}
+
+/** The local end of one capture: the sink, the packet-counting writer in front of it, the status line. */
+class CaptureOutput {
+  private readonly sink: CaptureSink;
+  private readonly writer: CaptureWriter;
+  private readonly status: StatusLine;
+  private readonly started = Date.now();
+  private finishing: Promise<void> | undefined;
+  private finishError: unknown;
+
+  constructor(sink: CaptureSink, showStatus: boolean) {
+    this.sink = sink;
+    this.writer = new CaptureWriter(sink.stream);
+    this.status = new StatusLine(process.stderr, showStatus);
+  }
+
+  get description(): string {
+    return this.sink.description;
+  }
+
+  /** Streams REMOTE's packets into the sink until it ends; Ctrl-C or a reader that goes away stops it. */
+  async pump(remote: RemoteCapture, ctx: RunContext): Promise<CaptureOutcome> {
+    const onSignal = () => remote.stop('signal');
+    ctx.signal.addEventListener('abort', onSignal, { once: true });
+    void this.sink.gone.then(() => remote.abandon('the reader went away'));
+    this.status.start(() => ({
+      packets: this.writer.parser.packets,
+      bytes: this.writer.parser.streamBytes,
+      elapsedMs: Date.now() - this.started,
+      droppedByKernel: remote.stats?.droppedByKernel,
+    }));
+    // Live kernel-drop counts for the status line: tcpdump prints its counters on SIGUSR1.
+    const statsTimer = this.status.enabledFor(() => setInterval(() => remote.pollStats(), 2000));
     try {
-      const result = await capture;
-      if (result.exitCode !== 0 && !(stopRequested && result.exitCode === 130)) {
-        throw agentFailure(result.exitCode, stderrLines.all(), 'capture');
-      }
+      return await remote.run(this.writer, () => this.writer.parser.packets);
     } finally {
       if (statsTimer) clearInterval(statsTimer);
-      shutdownSignal.removeEventListener('abort', onSignal);
-    }
-  } catch (err) {
-    failure = err;
-  } finally {
-    status.stop();
-    await new Promise<void>((resolve) => writer.end(() => resolve()));
-    const packets = writer.parser.packets;
-    if (writer.parser.header) await sink.finish(writer.parser.completeOffset).catch((e: unknown) => (failure ??= e));
-    else await sink.discard().catch(() => {});
-    if (session) {
-      await session.close().catch((e: unknown) => warn(`could not delete debug pod ${session?.namespace}/${session?.podName}: ${String((e as Error).message)}; run kubectl netns cleanup`));
-    }
-    untrack();
-    if (writer.parser.header) {
-      const secs = ((Date.now() - started) / 1000).toFixed(1);
-      const st = lastStats;
-      const kernel = st ? `; tcpdump: ${st.captured ?? '?'} captured, ${st.receivedByFilter ?? '?'} received by filter, ${st.droppedByKernel ?? '?'} dropped by kernel` : '';
-      info(`captured ${packets} packets (${formatBytes(writer.parser.streamBytes)}) in ${secs}s to ${sink.description}${kernel}`);
+      ctx.signal.removeEventListener('abort', onSignal);
     }
   }
-  if (failure) throw failure;
-  const sig = receivedSignal();
-  if (sig) exitCode = exitCodeForSignal(sig);
-  return exitCode;
-}
 
+  /**
+   * Ends the output once: complete records only, or no file at all when nothing arrived. Never
+   * rejects, so an earlier failure stays the one reported; see throwIfFailed.
+   */
+  finish(): Promise<void> {
+    this.finishing ??= (async () => {
+      this.status.stop();
+      await new Promise<void>((resolve) => this.writer.end(() => resolve()));
+      if (this.writer.parser.header) await this.sink.finish(this.writer.parser.completeOffset);
+      else await this.sink.discard().catch(() => {});
+    })().catch((err: unknown) => {
+      this.finishError = err;
+    });
+    return this.finishing;
+  }
+
+  /** Throws what finishing the output failed with, if anything. */
+  throwIfFailed(): void {
+    if (this.finishError !== undefined) throw this.finishError;
+  }
+
+  /** The closing line: what was captured, and tcpdump's own counters. */
+  summary(outcome: CaptureOutcome | undefined): void {
+    if (!this.writer.parser.header) return;
+    const secs = ((Date.now() - this.started) / 1000).toFixed(1);
+    const st = outcome?.stats;
+    const kernel = st ? `; tcpdump: ${st.captured ?? '?'} captured, ${st.receivedByFilter ?? '?'} received by filter, ${st.droppedByKernel ?? '?'} dropped by kernel` : '';
+    info(`captured ${this.writer.parser.packets} packets (${formatBytes(this.writer.parser.streamBytes)}) in ${secs}s to ${this.sink.description}${kernel}`);
+  }
+}

@@ -1,39 +1,34 @@
 // `kubectl netns cleanup`: deletes debug pods left behind (a SIGKILLed client, a lost connection),
 // found by the managed-by label, and says what it did. Pods past their deadline are already
 // stopped; this removes their objects too.
-import type { Argv } from 'yargs';
-import { info } from '../log.ts';
+import { defineCommand } from '../cli/command.ts';
 import { runContext, type GlobalArgs } from '../cli/global.ts';
-import { defaultRunner, type CommandRunner } from '../cli/runner.ts';
-import { apiCall, isNotFound } from '../kube/api-errors.ts';
-import { LABEL_MANAGED_BY, MANAGED_BY, ANNOTATION_TARGET } from '../kube/debug-pod.ts';
+import { info } from '../log.ts';
+import { ANNOTATION_TARGET } from '../kube/debug-pod.ts';
+import { deleteDebugPod, listDebugPods } from '../kube/leftovers.ts';
 import { renderTable } from '../output/table.ts';
+import { useColor } from '../output/terminal.ts';
 
 export interface CleanupArgs extends GlobalArgs {
   'all-namespaces': boolean;
   'dry-run': boolean;
 }
 
-export function registerCleanup(y: Argv<GlobalArgs>, run: CommandRunner = defaultRunner): Argv<GlobalArgs> {
-  return y.command(
-    'cleanup',
-    'Delete debug pods that kubectl-netns left behind',
-    (c) =>
-      c
-        .option('all-namespaces', { alias: 'A', type: 'boolean', default: false, describe: 'Look in every namespace, not just -n / the context namespace' })
-        .option('dry-run', { type: 'boolean', default: false, describe: 'Only list what would be deleted' })
-        .example('$0 cleanup -A', 'remove leftovers everywhere'),
-    async (argv) => {
-      process.exitCode = await run('cleanup', argv as unknown as Record<string, unknown>);
-    },
-  ) as unknown as Argv<GlobalArgs>;
-}
+export const cleanup = defineCommand<CleanupArgs>({
+  name: 'cleanup',
+  summary: 'Delete debug pods that kubectl-netns left behind',
+  builder: (y) =>
+    y
+      .option('all-namespaces', { alias: 'A', type: 'boolean', default: false, describe: 'Look in every namespace, not just -n / the context namespace' })
+      .option('dry-run', { type: 'boolean', default: false, describe: 'Only list what would be deleted' })
+      .example('$0 cleanup -A', 'remove leftovers everywhere'),
+  run: runCleanup,
+});
 
-export async function runCleanup(a: CleanupArgs): Promise<number> {
-  const ctx = runContext(a);
+async function runCleanup(a: CleanupArgs): Promise<number> {
+  const ctx = await runContext(a);
   const namespace = a['all-namespaces'] ? undefined : ctx.cfg.namespace;
-  const selector = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
-  const pods = await apiCall({ verb: 'list', resource: 'pods', namespace }, () => ctx.client.listPods(namespace, { labelSelector: selector }), ctx.cfg.server);
+  const pods = await listDebugPods(ctx.client, namespace);
   const where = namespace ? `namespace ${namespace}` : 'any namespace';
   if (pods.length === 0) {
     info(`no kubectl-netns debug pods in ${where}`);
@@ -58,7 +53,7 @@ export async function runCleanup(a: CleanupArgs): Promise<number> {
         { key: 'age', header: 'AGE' },
       ],
       rows,
-      { color: process.stdout.isTTY === true },
+      { color: useColor(process.stdout) },
     ),
   );
   if (a['dry-run']) {
@@ -66,18 +61,12 @@ export async function runCleanup(a: CleanupArgs): Promise<number> {
     return 0;
   }
   let deleted = 0;
-  for (const r of rows) {
-    try {
-      await apiCall({ verb: 'delete', resource: 'pods', namespace: r.namespace, name: r.name }, () => ctx.client.deletePod(r.namespace, r.name, 0), ctx.cfg.server);
-      deleted++;
-    } catch (err) {
-      if (!isNotFound((err as { cause?: unknown }).cause)) throw err;
-    }
-  }
+  for (const r of rows) if (await deleteDebugPod(ctx.client, r.namespace, r.name)) deleted++;
   info(`deleted ${deleted} debug pod(s) in ${where}`);
   return 0;
 }
 
+/** kubectl's AGE column: 45s, 12m, 3h, 2d. */
 function age(ts: Date | string | undefined): string {
   if (!ts) return '';
   const s = Math.max(0, Math.round((Date.now() - new Date(ts).getTime()) / 1000));

@@ -1,15 +1,18 @@
 // `kubectl netns ls NODE | --node NODE | TARGET | --all-nodes`: every network namespace on a node,
 // with processes or without (kept alive only by a bind mount, possibly in another mount
 // namespace), who owns it, its addresses, and whether its pod still exists.
-import type { Argv } from 'yargs';
+import { defineCommand } from '../cli/command.ts';
+import { runContext, type GlobalArgs, type RunContext } from '../cli/global.ts';
+import { withContainer, withOutputFormat } from '../cli/options.ts';
+import { parsePositiveInt } from '../cli/parse.ts';
 import { ExitCode, exitCodeOf, usageError, UserError } from '../errors.ts';
 import { info, warn } from '../log.ts';
-import { runContext, type GlobalArgs, type RunContext } from '../cli/global.ts';
-import { defaultRunner, type CommandRunner } from '../cli/runner.ts';
-import { parsePositiveInt } from '../cli/parse.ts';
+import { nodeExists } from '../kube/nodes.ts';
 import { parseTarget, resolveTarget } from '../kube/target.ts';
-import { netnsItem, OUTPUT_FORMATS, renderNetnsList, type NetnsItem, type OutputFormat } from '../output/netns-views.ts';
-import { allNodes, DEFAULT_PARALLEL_NODES, nodeExists, scanNodes } from './node-scan.ts';
+import type { OutputFormat } from '../output/formats.ts';
+import { netnsItem, renderNetnsList, type NetnsItem } from '../output/netns-views.ts';
+import { useColor } from '../output/terminal.ts';
+import { DEFAULT_PARALLEL_NODES, nodesToSearch, scanNodes } from './shared/node-scan.ts';
 
 export interface LsArgs extends GlobalArgs {
   where?: string | undefined;
@@ -37,35 +40,39 @@ export function planLs(a: Pick<LsArgs, 'where' | 'node' | 'all-nodes'>): LsScope
   return { kind: 'node-or-pod', word: a.where };
 }
 
-export function registerLs(y: Argv<GlobalArgs>, run: CommandRunner = defaultRunner): Argv<GlobalArgs> {
-  return y.command(
-    'ls [where]',
-    "List every network namespace on a node: pods', the node's, orphaned ones kept only by a mount, stale ones whose pod is gone",
-    (c) =>
-      c
-        .positional('where', { type: 'string', describe: 'NODE, or a TARGET (POD, deploy/NAME, ...) meaning its node' })
-        .option('node', { type: 'string', describe: 'The node to list' })
-        .option('all-nodes', { alias: 'A', type: 'boolean', default: false, describe: 'Every Ready Linux node' })
-        .option('container', { alias: 'c', type: 'string', describe: 'With a TARGET: the container that picks the pod (rarely needed)' })
-        .option('output', { alias: 'o', choices: OUTPUT_FORMATS, default: 'table' as OutputFormat, describe: 'table, wide (more columns) or json' })
-        .option('parallel', { type: 'number', default: DEFAULT_PARALLEL_NODES, describe: 'With --all-nodes: nodes scanned at once' })
-        .example('$0 ls knetns-node', 'every network namespace on that node')
-        .example('$0 ls web-7d9 -o wide', "the namespaces on web-7d9's node, with paths and nsenter commands")
-        .example("$0 ls --node n1 -o json | jq '.items[] | select(.state != \"pod\" and .state != \"host\")'", 'leftovers only'),
-    async (argv) => {
-      process.exitCode = await run('ls', argv as unknown as Record<string, unknown>);
-    },
-  ) as unknown as Argv<GlobalArgs>;
-}
+export const ls = defineCommand<LsArgs>({
+  name: 'ls',
+  positionals: '[where]',
+  completes: 'nodes-and-pods',
+  summary: "List every network namespace on a node: pods', the node's, orphaned ones kept only by a mount, stale ones whose pod is gone",
+  builder: (y) =>
+    withOutputFormat(
+      withContainer(
+        y
+          .positional('where', { type: 'string', describe: 'NODE, or a TARGET (POD, deploy/NAME, ...) meaning its node' })
+          .option('node', { type: 'string', describe: 'The node to list' })
+          .option('all-nodes', { alias: 'A', type: 'boolean', default: false, describe: 'Every Ready Linux node' }),
+        'With a TARGET: the container that picks the pod (rarely needed)',
+      ),
+      'table, wide (more columns) or json',
+    )
+      .option('parallel', { type: 'number', default: DEFAULT_PARALLEL_NODES, describe: 'With --all-nodes: nodes scanned at once' })
+      .example('$0 ls knetns-node', 'every network namespace on that node')
+      .example('$0 ls web-7d9 -o wide', "the namespaces on web-7d9's node, with paths and nsenter commands")
+      .example("$0 ls --node n1 -o json | jq '.items[] | select(.state != \"pod\" and .state != \"host\")'", 'leftovers only'),
+  run: runLs,
+});
 
 /** The node names a scope means. */
 async function nodesOf(ctx: RunContext, scope: LsScope, a: LsArgs): Promise<string[]> {
-  if (scope.kind === 'all') return allNodes(ctx);
+  if (scope.kind === 'all') {
+    return nodesToSearch(ctx);
+  }
   if (scope.kind === 'node') {
-    if (!(await nodeExists(ctx, scope.node))) throw new UserError(`node "${scope.node}" not found`, { exitCode: ExitCode.notFound, hint: 'kubectl get nodes' });
+    if (!(await nodeExists(ctx.client, scope.node))) throw new UserError(`node "${scope.node}" not found`, { exitCode: ExitCode.notFound, hint: 'kubectl get nodes' });
     return [scope.node];
   }
-  if (scope.kind === 'node-or-pod' && (await nodeExists(ctx, scope.word))) return [scope.word];
+  if (scope.kind === 'node-or-pod' && (await nodeExists(ctx.client, scope.word))) return [scope.word];
   const word = scope.kind === 'target' ? scope.target : scope.word;
   try {
     const target = await resolveTarget(ctx.client, parseTarget(word), ctx.cfg.namespace, a.container);
@@ -80,10 +87,10 @@ async function nodesOf(ctx: RunContext, scope: LsScope, a: LsArgs): Promise<stri
   }
 }
 
-export async function runLs(a: LsArgs): Promise<number> {
+async function runLs(a: LsArgs): Promise<number> {
   const scope = planLs(a);
   const parallel = parsePositiveInt(a.parallel, '--parallel', 64);
-  const ctx = runContext(a);
+  const ctx = await runContext(a);
   const nodes = await nodesOf(ctx, scope, a);
   const outcomes = await scanNodes(ctx, nodes, parallel);
   const items: NetnsItem[] = [];
@@ -96,7 +103,7 @@ export async function runLs(a: LsArgs): Promise<number> {
       warn(`node ${o.node} could not be listed: ${o.error instanceof Error ? o.error.message : String(o.error)}`);
     }
   }
-  process.stdout.write(renderNetnsList(items, a.output, process.stdout.isTTY === true && !process.env.NO_COLOR, nodes.length > 1));
+  process.stdout.write(renderNetnsList(items, a.output, useColor(process.stdout), nodes.length > 1));
   const leftovers = items.filter((i) => i.state === 'orphaned' || i.state === 'stale').length;
   const listed = outcomes.filter((o) => o.scan).length;
   info(`${items.length} network namespace(s) on ${listed} node(s)${leftovers ? `, ${leftovers} orphaned or stale` : ''}`);

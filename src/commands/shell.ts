@@ -1,11 +1,12 @@
 // `kubectl netns shell TARGET`: a shell from the debug image inside the pod's network namespace,
 // i.e. `exec -it TARGET -- sh` in one word, through exec's own code path. A TTY only when stdin
 // is a terminal, so `echo 'ip a' | kubectl netns shell web` works from scripts too.
-import type { Argv } from 'yargs';
-import type { GlobalArgs } from '../cli/global.ts';
-import { defaultRunner, type CommandRunner } from '../cli/runner.ts';
+import { defineCommand } from '../cli/command.ts';
+import { runContext, type GlobalArgs } from '../cli/global.ts';
+import { withContainer, withTarget } from '../cli/options.ts';
 import type { ResolvedTarget } from '../kube/target.ts';
-import { runInTargetNetns, type InNetnsPlan } from './exec.ts';
+import { runInTargetNetns, type InNetnsPlan } from './shared/in-netns.ts';
+import { resolveOneTarget } from './shared/target.ts';
 
 export interface ShellArgs extends GlobalArgs {
   target: string;
@@ -33,22 +34,18 @@ export function planShell(stdinIsTTY: boolean | undefined): InNetnsPlan {
   return { command: shellCommand, tty: stdinIsTTY === true, stdin: true };
 }
 
-export function registerShell(y: Argv<GlobalArgs>, run: CommandRunner = defaultRunner): Argv<GlobalArgs> {
-  return y.command(
-    'shell <target>',
-    "Open a shell (with the debug image's tools) inside the pod's network namespace",
-    (c) =>
-      c
-        .positional('target', { type: 'string', demandOption: true, describe: 'POD, pod/NAME, deploy/NAME, sts/NAME, ds/NAME, rs/NAME or job/NAME' })
-        .option('container', { alias: 'c', type: 'string', describe: 'Container whose network namespace to use (default: the default container, else the first)' })
-        .example('$0 shell web-7d9', 'interactive: ip, ss, tcpdump, ping in the pod\'s network')
-        .example("echo 'ss -tlnp' | $0 shell web-7d9", 'non-interactive: commands from stdin'),
-    async (argv) => {
-      process.exitCode = await run('shell', argv as unknown as Record<string, unknown>);
-    },
-  ) as unknown as Argv<GlobalArgs>;
-}
-
-export async function runShell(a: ShellArgs): Promise<number> {
-  return runInTargetNetns(a, planShell(process.stdin.isTTY));
-}
+export const shell = defineCommand<ShellArgs>({
+  name: 'shell',
+  positionals: '<target>',
+  completes: 'pods',
+  summary: "Open a shell (with the debug image's tools) inside the pod's network namespace",
+  builder: (y) =>
+    withContainer(withTarget(y))
+      .example('$0 shell web-7d9', "interactive: ip, ss, tcpdump, ping in the pod's network")
+      .example("echo 'ss -tlnp' | $0 shell web-7d9", 'non-interactive: commands from stdin'),
+  run: async (a) => {
+    const ctx = await runContext(a);
+    const target = await resolveOneTarget(ctx, a.target, a.container);
+    return runInTargetNetns(ctx, target, planShell(process.stdin.isTTY));
+  },
+});

@@ -2,16 +2,19 @@
 // node, hold an address: a pod's, the node's, or one no pod owns any more (seed 004: an IP that
 // answers pings but not the service, because an orphaned namespace still holds it). Without
 // --node every Ready Linux node is searched, a few in parallel. Exit 0 when found, 4 when not.
-import type { Argv } from 'yargs';
+import { defineCommand } from '../cli/command.ts';
+import { runContext, type GlobalArgs } from '../cli/global.ts';
+import { withOutputFormat } from '../cli/options.ts';
+import { parsePositiveInt } from '../cli/parse.ts';
 import { ExitCode, exitCodeOf, usageError, UserError } from '../errors.ts';
 import { info, warn } from '../log.ts';
-import { runContext, type GlobalArgs } from '../cli/global.ts';
-import { defaultRunner, type CommandRunner } from '../cli/runner.ts';
-import { parsePositiveInt } from '../cli/parse.ts';
+import { nodeExists } from '../kube/nodes.ts';
 import { matchingAddresses, parseAddressQuery, type AddressQuery } from '../node/address-match.ts';
 import { cidr } from '../node/iproute.ts';
-import { API_VERSION, netnsItem, OUTPUT_FORMATS, renderWhoHas, type OutputFormat, type WhoHasItem, type WhoHasResult } from '../output/netns-views.ts';
-import { allNodes, DEFAULT_PARALLEL_NODES, nodeExists, scanNodes, type NodeOutcome } from './node-scan.ts';
+import type { OutputFormat } from '../output/formats.ts';
+import { API_VERSION, netnsItem, renderWhoHas, type WhoHasItem, type WhoHasResult } from '../output/netns-views.ts';
+import { useColor } from '../output/terminal.ts';
+import { DEFAULT_PARALLEL_NODES, nodesToSearch, scanNodes, type NodeOutcome } from './shared/node-scan.ts';
 
 export interface WhoHasArgs extends GlobalArgs {
   address: string;
@@ -50,36 +53,35 @@ export function whoHas(query: AddressQuery, outcomes: readonly NodeOutcome[]): W
   return { apiVersion: API_VERSION, kind: 'WhoHas', query: query.text, nodes: outcomes.filter((o) => o.scan).map((o) => o.node), errors, items };
 }
 
-export function registerWhoHas(y: Argv<GlobalArgs>, run: CommandRunner = defaultRunner): Argv<GlobalArgs> {
-  return y.command(
-    'whohas <address>',
-    'Find the network namespace(s) holding an IP address (or any address in a subnet), orphaned ones included',
-    (c) =>
-      c
+export const whohas = defineCommand<WhoHasArgs>({
+  name: 'whohas',
+  positionals: '<address>',
+  summary: 'Find the network namespace(s) holding an IP address (or any address in a subnet), orphaned ones included',
+  builder: (y) =>
+    withOutputFormat(
+      y
         .positional('address', { type: 'string', demandOption: true, describe: 'IPv4/IPv6 address, or a subnet (10.244.1.0/24)' })
         .option('node', { type: 'string', describe: 'Search only this node (default: every Ready Linux node)' })
-        .option('all-nodes', { alias: 'A', type: 'boolean', default: false, describe: 'Search every Ready Linux node (the default without --node)' })
-        .option('output', { alias: 'o', choices: OUTPUT_FORMATS, default: 'table' as OutputFormat, describe: 'table, wide (more columns) or json' })
-        .option('parallel', { type: 'number', default: DEFAULT_PARALLEL_NODES, describe: 'Nodes searched at once' })
-        .example('$0 whohas 10.244.1.15', 'which pod (or leftover namespace) holds this IP, on any node')
-        .example('$0 whohas 10.244.1.15 --node n1 -o json', 'one node, for scripts')
-        .epilogue('Exit code 0: found; 4: no namespace on the searched nodes holds it.'),
-    async (argv) => {
-      process.exitCode = await run('whohas', argv as unknown as Record<string, unknown>);
-    },
-  ) as unknown as Argv<GlobalArgs>;
-}
+        .option('all-nodes', { alias: 'A', type: 'boolean', default: false, describe: 'Search every Ready Linux node (the default without --node)' }),
+      'table, wide (more columns) or json',
+    )
+      .option('parallel', { type: 'number', default: DEFAULT_PARALLEL_NODES, describe: 'Nodes searched at once' })
+      .example('$0 whohas 10.244.1.15', 'which pod (or leftover namespace) holds this IP, on any node')
+      .example('$0 whohas 10.244.1.15 --node n1 -o json', 'one node, for scripts')
+      .epilogue('Exit code 0: found; 4: no namespace on the searched nodes holds it.'),
+  run: runWhoHas,
+});
 
-export async function runWhoHas(a: WhoHasArgs): Promise<number> {
+async function runWhoHas(a: WhoHasArgs): Promise<number> {
   const plan = planWhoHas(a);
   const parallel = parsePositiveInt(a.parallel, '--parallel', 64);
-  const ctx = runContext(a);
+  const ctx = await runContext(a);
   let nodes: string[];
   if (plan.node !== undefined) {
-    if (!(await nodeExists(ctx, plan.node))) throw new UserError(`node "${plan.node}" not found`, { exitCode: ExitCode.notFound, hint: 'kubectl get nodes' });
+    if (!(await nodeExists(ctx.client, plan.node))) throw new UserError(`node "${plan.node}" not found`, { exitCode: ExitCode.notFound, hint: 'kubectl get nodes' });
     nodes = [plan.node];
   } else {
-    nodes = await allNodes(ctx);
+    nodes = await nodesToSearch(ctx);
     info(`searching ${nodes.length} node(s), ${Math.min(parallel, nodes.length)} at a time`);
   }
   const outcomes = await scanNodes(ctx, nodes, parallel);
@@ -99,7 +101,7 @@ export async function runWhoHas(a: WhoHasArgs): Promise<number> {
     info(`no network namespace on ${result.nodes.length} node(s) holds ${plan.query.text}`);
     return ExitCode.notFound;
   }
-  process.stdout.write(renderWhoHas(result, a.output, process.stdout.isTTY === true && !process.env.NO_COLOR));
+  process.stdout.write(renderWhoHas(result, a.output, useColor(process.stdout)));
   for (const i of result.items) {
     const where = `node ${i.node}, netns ${i.inode}`;
     if (i.state === 'pod') info(`${plan.query.text} is held by pod ${i.pod?.namespace}/${i.pod?.name} (${where})`);

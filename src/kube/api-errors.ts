@@ -17,7 +17,7 @@ interface StatusBody {
 }
 
 /** The Kubernetes Status object carried by an ApiException, if any. */
-export function statusOf(err: unknown): { code: number; status: StatusBody } | undefined {
+function statusOf(err: unknown): { code: number; status: StatusBody } | undefined {
   if (typeof err !== 'object' || err === null) return undefined;
   const e = err as { code?: unknown; body?: unknown };
   if (typeof e.code !== 'number') return undefined;
@@ -50,8 +50,9 @@ function where(a: ApiAction): string {
   return a.namespace ? `${obj} in namespace "${a.namespace}"` : obj;
 }
 
-/** True for a 404 from the API server. */
+/** True for an API "not found", raw (a 404 status) or already translated. */
 export function isNotFound(err: unknown): boolean {
+  if (err instanceof UserError) return err.exitCode === ExitCode.notFound;
   return statusOf(err)?.code === 404;
 }
 
@@ -128,13 +129,4 @@ export function translateApiError(err: unknown, action: ApiAction, server?: stri
     });
   }
   return err;
-}
-
-/** Runs an API call and translates its failure. */
-export async function apiCall<T>(action: ApiAction, fn: () => Promise<T>, server?: string): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw translateApiError(err, action, server);
-  }
 }

@@ -6,8 +6,8 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
-import type { Cluster, Context, User } from '@kubernetes/client-node';
+import type { Cluster, Context, KubeConfig, User } from '@kubernetes/client-node';
+import { loadClientNode } from './client-node.ts';
 import { ExitCode, UserError } from '../errors.ts';
 
 export interface ConfigFlags {
@@ -21,21 +21,19 @@ export interface ResolvedConfig {
   contextName: string;
   /** -n, else the context's namespace, else "default" (kubectl's order). */
   namespace: string;
-  /** True when the namespace came from -n (for messages like "in namespace X"). */
-  namespaceExplicit: boolean;
   server: string;
   files: string[];
 }
 
 /** Which kubeconfig files kubectl would read, in precedence order. */
-export function kubeconfigFiles(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string[] {
+function kubeconfigFiles(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string[] {
   if (flag) return [flag];
   if (env.KUBECONFIG) return env.KUBECONFIG.split(delimiter).filter((f) => f.length > 0);
   return [join(env.HOME ?? homedir(), '.kube', 'config')];
 }
 
 /** Merges kubeconfig files with kubectl's first-wins rule. Pure given the loaded configs. */
-export function mergeFirstWins(configs: KubeConfig[]): { clusters: Cluster[]; users: User[]; contexts: Context[]; currentContext: string } {
+function mergeFirstWins(configs: KubeConfig[]): { clusters: Cluster[]; users: User[]; contexts: Context[]; currentContext: string } {
   const clusters = new Map<string, Cluster>();
   const users = new Map<string, User>();
   const contexts = new Map<string, Context>();
@@ -50,7 +48,8 @@ export function mergeFirstWins(configs: KubeConfig[]): { clusters: Cluster[]; us
 }
 
 /** Loads the kubeconfig the way kubectl does and validates the chosen context up front. */
-export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
+export async function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): Promise<ResolvedConfig> {
+  const { KubeConfig } = await loadClientNode();
   const candidates = kubeconfigFiles(flags.kubeconfig, env);
   if (flags.kubeconfig && !existsSync(flags.kubeconfig)) {
     throw new UserError(`kubeconfig file ${flags.kubeconfig} does not exist`, {
@@ -114,7 +113,6 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
     kc,
     contextName,
     namespace: flags.namespace ?? context.namespace ?? 'default',
-    namespaceExplicit: flags.namespace !== undefined,
     server: cluster.server,
     files,
   };

@@ -95,7 +95,7 @@ export function translateUpgradeError(err: unknown, r: Pick<ExecRequest, 'namesp
 }
 
 /** Runs the command and resolves with its exit code once the status frame and the close arrived. */
-export async function runExec(client: KubeClient, r: ExecRequest): Promise<ExecResult> {
+export async function execInPod(client: KubeClient, r: ExecRequest): Promise<ExecResult> {
   let status: V1Status | undefined;
   let stdoutBytes = 0;
   let socket: Awaited<ReturnType<KubeClient['openExec']>> | undefined;

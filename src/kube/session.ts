@@ -2,11 +2,11 @@
 // close() is idempotent and is called from `finally` on every exit path; the signal wiring calls
 // it too, and the pod's activeDeadlineSeconds plus its label cover a client that was SIGKILLed.
 import { randomBytes } from 'node:crypto';
-import { debug } from '../log.ts';
-import { apiCall, isNotFound } from './api-errors.ts';
+import { debug, warn } from '../log.ts';
+import { isNotFound } from './api-errors.ts';
 import type { KubeClient, V1Pod } from './client.ts';
 import { buildDebugPod, CONTAINER_NAME, type DebugPodOptions } from './debug-pod.ts';
-import { runExec, type ExecRequest, type ExecResult } from './exec-stream.ts';
+import { execInPod, type ExecRequest, type ExecResult } from './exec-stream.ts';
 import { waitForRunning } from './wait.ts';
 
 export interface SessionOptions extends Omit<DebugPodOptions, 'sessionId' | 'suffix' | 'podTimeoutSeconds'> {
@@ -18,7 +18,7 @@ export interface SessionOptions extends Omit<DebugPodOptions, 'sessionId' | 'suf
 }
 
 /** A random id for labels and pod names; lowercase so it fits a pod name. */
-export function randomId(bytes: number): string {
+function randomId(bytes: number): string {
   return randomBytes(bytes).toString('hex');
 }
 
@@ -42,13 +42,14 @@ export class DebugSession {
     const pod: V1Pod = buildDebugPod({ ...o, podTimeoutSeconds: Math.ceil(o.podTimeoutMs / 1000), sessionId, suffix: randomId(3) });
     const name = pod.metadata!.name!;
     debug(`creating debug pod ${o.namespace}/${name} on node ${o.nodeName} with image ${o.image}`);
-    await apiCall({ verb: 'create', resource: 'pods', namespace: o.namespace }, () => client.createPod(o.namespace, pod));
+    await client.createPod(o.namespace, pod);
     const session = new DebugSession(client, o.namespace, name, sessionId);
     o.onCreated?.(session);
     try {
       await waitForRunning(client, o.namespace, name, { timeoutMs: o.podTimeoutMs, signal: o.signal, onProgress: o.onProgress });
     } catch (err) {
-      await session.close();
+      // The reason it did not start is what the user needs; a failed delete is only worth a note.
+      await session.close().catch((e: unknown) => warn(`could not delete debug pod ${o.namespace}/${name}: ${e instanceof Error ? e.message : String(e)}; run kubectl netns cleanup`));
       throw err;
     }
     debug(`debug pod ${o.namespace}/${name} is running`);
@@ -57,7 +58,7 @@ export class DebugSession {
 
   /** Runs argv in the debug container (no shell in between unless argv starts one). */
   exec(command: string[], io: Omit<ExecRequest, 'namespace' | 'pod' | 'container' | 'command'>): Promise<ExecResult> {
-    return runExec(this.client, { ...io, namespace: this.namespace, pod: this.podName, container: CONTAINER_NAME, command });
+    return execInPod(this.client, { ...io, namespace: this.namespace, pod: this.podName, container: CONTAINER_NAME, command });
   }
 
   /** Deletes the pod at once (grace 0) and waits up to `waitMs` for it to be gone. Safe to call twice. */
@@ -73,11 +74,9 @@ export class DebugSession {
   private async deleteAndWait(waitMs: number): Promise<void> {
     debug(`deleting debug pod ${this.namespace}/${this.podName}`);
     try {
-      await apiCall({ verb: 'delete', resource: 'pods', namespace: this.namespace, name: this.podName }, () =>
-        this.client.deletePod(this.namespace, this.podName, 0),
-      );
+      await this.client.deletePod(this.namespace, this.podName, 0);
     } catch (err) {
-      if (isNotFound((err as { cause?: unknown }).cause ?? err)) return;
+      if (isNotFound(err)) return;
       throw err;
     }
     const deadline = Date.now() + waitMs;

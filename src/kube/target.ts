@@ -2,7 +2,7 @@
 // it, and the facts the on-node agent needs (node, container ids, pod UID). The parsing and the
 // checks are pure functions over pod objects; only resolveTarget talks to the API.
 import { ExitCode, UserError, usageError } from '../errors.ts';
-import { apiCall } from './api-errors.ts';
+import { splitContainerId } from '../node/container-id.ts';
 import type { KubeClient, V1Pod, WorkloadKind } from './client.ts';
 
 export type TargetRef = { kind: 'pod'; name: string } | { kind: WorkloadKind; name: string };
@@ -46,6 +46,8 @@ export interface ResolvedTarget {
   /** containerd, cri-o, docker, ... (the prefix of the container id), or "unknown". */
   runtime: string;
   hostNetwork: boolean;
+  /** The pod object as the API returned it. */
+  object: V1Pod;
   /** Set when the pod was picked from a workload, e.g. "deployment/web". */
   via: string | undefined;
   /** Conditions the user should know about (hostNetwork, restarting container). */
@@ -80,12 +82,6 @@ export function selectContainer(pod: V1Pod, requested: string | undefined): stri
   const first = names[0];
   if (!first) throw new UserError(`pod "${podName}" has no containers`, { exitCode: ExitCode.targetState });
   return first;
-}
-
-/** Splits `containerd://abc` into runtime and id. */
-export function splitContainerId(full: string): { runtime: string; id: string } {
-  const m = /^([a-z0-9-]+):\/\/([0-9a-zA-Z]+)$/.exec(full);
-  return m ? { runtime: m[1]!, id: m[2]! } : { runtime: 'unknown', id: full };
 }
 
 /** Checks that the pod can be entered and extracts what the agent needs. Pure. */
@@ -137,6 +133,7 @@ export function describeTarget(pod: V1Pod, container: string, via?: string): Res
     containerIds: ids.map((i) => i.id),
     runtime: ids[0]?.runtime ?? 'unknown',
     hostNetwork,
+    object: pod,
     via,
     warnings,
   };
@@ -150,16 +147,14 @@ export async function resolveTarget(
   container: string | undefined,
 ): Promise<ResolvedTarget> {
   if (ref.kind === 'pod') {
-    const pod = await apiCall({ verb: 'get', resource: 'pods', namespace, name: ref.name }, () => client.readPod(namespace, ref.name));
+    const pod = await client.readPod(namespace, ref.name);
     return describeTarget(pod, selectContainer(pod, container));
   }
-  const selector = await apiCall({ verb: 'get', resource: `${ref.kind}s`, namespace, name: ref.name }, () =>
-    client.workloadSelector(ref.kind as WorkloadKind, namespace, ref.name),
-  );
+  const selector = await client.workloadSelector(ref.kind, namespace, ref.name);
   if (!selector) {
     throw new UserError(`${ref.kind}/${ref.name} has no matchLabels selector to find its pods`, { exitCode: ExitCode.notFound });
   }
-  const pods = await apiCall({ verb: 'list', resource: 'pods', namespace }, () => client.listPods(namespace, { labelSelector: selector }));
+  const pods = await client.listPods(namespace, { labelSelector: selector });
   const pod = pickPod(pods);
   if (!pod) {
     throw new UserError(`${ref.kind}/${ref.name} has no running pod (${pods.length} pod(s) match ${selector})`, {

@@ -1,7 +1,6 @@
 // Waits for the debug pod to run, and fails fast with the real reason when it cannot: a pull error
 // is final long before any timeout, and the user wants the registry's message, not "timed out".
 import { ExitCode, UserError } from '../errors.ts';
-import { apiCall } from './api-errors.ts';
 import type { KubeClient, V1Pod } from './client.ts';
 
 /** Container waiting reasons that will not fix themselves while we wait. */
@@ -19,7 +18,7 @@ const FATAL_WAITING = new Set([
 export type PodVerdict = { state: 'running' } | { state: 'waiting'; detail: string } | { state: 'failed'; error: UserError };
 
 /** Reads one pod object and says whether it runs, may still run, or never will. Pure. */
-export function judgeDebugPod(pod: V1Pod): PodVerdict {
+function judgeDebugPod(pod: V1Pod): PodVerdict {
   const name = pod.metadata?.name ?? '?';
   const ns = pod.metadata?.namespace ?? '?';
   const phase = pod.status?.phase ?? 'Pending';
@@ -67,7 +66,7 @@ export async function waitForRunning(
   opts: { timeoutMs: number; signal?: AbortSignal | undefined; onProgress?: (detail: string) => void },
 ): Promise<V1Pod> {
   // Look once first: the pod may already be running, or already failed.
-  const first = await apiCall({ verb: 'get', resource: 'pods', namespace, name }, () => client.readPod(namespace, name));
+  const first = await client.readPod(namespace, name);
   const v0 = judgeDebugPod(first);
   if (v0.state === 'running') return first;
   if (v0.state === 'failed') throw v0.error;

@@ -2,6 +2,7 @@
 // Pure apart from reading agent.sh once. User input reaches the node only as argv words after the
 // script; nothing here quotes or escapes into a shell string.
 import { readFileSync } from 'node:fs';
+import { splitContainerId } from './container-id.ts';
 
 /**
  * Agent exit statuses, the one table on the TS side (agent.sh's header and its fail() hold the
@@ -60,7 +61,7 @@ export function isInterfaceName(name: string): boolean {
 }
 const CAPTURE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
-function positive(value: number, what: string, max?: number): string {
+function countArg(value: number, what: string, max?: number): string {
   const s = String(value);
   if (!Number.isSafeInteger(value) || !POSITIVE_INT.test(s)) throw new RangeError(`${what} must be a positive integer, got ${s}`);
   if (max !== undefined && value > max) throw new RangeError(`${what} must be at most ${max}, got ${s}`);
@@ -80,7 +81,7 @@ function words(list: readonly string[], what: string): string[] {
 
 /** `pid`: find a process of the pod (by its containers' ids, else by the pod UID). */
 export function pidArgv(o: { podUid: string; containerIds: readonly string[] }): string[] {
-  const ids = o.containerIds.map((id) => checked(id.replace(/^[a-z0-9.+-]+:\/\//, ''), CONTAINER_ID, 'container id'));
+  const ids = o.containerIds.map((id) => checked(splitContainerId(id).id, CONTAINER_ID, 'container id'));
   return agentArgv('pid', ['--uid', checked(o.podUid, POD_UID, 'pod UID'), ...ids]);
 }
 
@@ -105,11 +106,11 @@ export interface CaptureOptions {
 
 /** `capture`: tcpdump in the pid's network namespace, pcap on stdout. */
 export function captureArgv(o: CaptureOptions): string[] {
-  const args = ['--pid', positive(o.pid, 'pid'), '--iface', checked(o.iface ?? 'auto', IFACE, 'interface name')];
-  if (o.snaplen !== undefined) args.push('--snaplen', positive(o.snaplen, 'snaplen', 262144));
-  if (o.count !== undefined) args.push('--count', positive(o.count, 'count'));
-  if (o.durationSeconds !== undefined) args.push('--duration', positive(o.durationSeconds, 'duration'));
-  if (o.bufferKiB !== undefined) args.push('--buffer', positive(o.bufferKiB, 'buffer size', 4 * 1024 * 1024));
+  const args = ['--pid', countArg(o.pid, 'pid'), '--iface', checked(o.iface ?? 'auto', IFACE, 'interface name')];
+  if (o.snaplen !== undefined) args.push('--snaplen', countArg(o.snaplen, 'snaplen', 262144));
+  if (o.count !== undefined) args.push('--count', countArg(o.count, 'count'));
+  if (o.durationSeconds !== undefined) args.push('--duration', countArg(o.durationSeconds, 'duration'));
+  if (o.bufferKiB !== undefined) args.push('--buffer', countArg(o.bufferKiB, 'buffer size', 4 * 1024 * 1024));
   if (o.id !== undefined) args.push('--id', checked(o.id, CAPTURE_ID, 'capture id'));
   if (o.awaitAck) args.push('--await-ack');
   if (o.hostSide) {
@@ -137,7 +138,7 @@ export function statsArgv(id: string): string[] {
 /** `exec`: run a command in the pid's network namespace; its exit status comes back unchanged. */
 export function execArgv(o: { pid: number; command: readonly string[] }): string[] {
   if (o.command.length === 0 || o.command[0] === '') throw new RangeError('exec needs a command');
-  return agentArgv('exec', ['--pid', positive(o.pid, 'pid'), '--', ...words(o.command, 'command')]);
+  return agentArgv('exec', ['--pid', countArg(o.pid, 'pid'), '--', ...words(o.command, 'command')]);
 }
 
 /** `scan`: every network namespace on the node, as tagged records (parsed by node/scan.ts). */
@@ -147,7 +148,7 @@ export function scanArgv(): string[] {
 
 /** `netinfo`: routes (and with sockets, listening sockets) of the pid's network namespace. */
 export function netinfoArgv(o: { pid: number; sockets: boolean }): string[] {
-  return agentArgv('netinfo', ['--pid', positive(o.pid, 'pid'), ...(o.sockets ? ['--sockets'] : [])]);
+  return agentArgv('netinfo', ['--pid', countArg(o.pid, 'pid'), ...(o.sockets ? ['--sockets'] : [])]);
 }
 
 /** What `pid` prints: the PID on the node and the inode of its network namespace. */

@@ -4,7 +4,8 @@ import { cidr } from '../node/iproute.ts';
 import { hostPeers, type NetnsEntry, type NetnsState } from '../node/netns-table.ts';
 import type { NetInfo } from '../node/netinfo.ts';
 import type { ScanFacts } from '../node/scan.ts';
-import { API_VERSION, cellOf, type OutputFormat } from './netns-views.ts';
+import type { OutputFormat } from './formats.ts';
+import { API_VERSION, cellOf } from './netns-views.ts';
 import { renderJson, renderTable } from './table.ts';
 
 export interface InspectReport {

@@ -2,11 +2,10 @@
 // columns, each column defined by the JSON field it shows, so a table and -o json can never
 // disagree (a unit test renders both from the same items and compares them cell by cell).
 import type { NetnsEntry, NetnsState } from '../node/netns-table.ts';
+import type { OutputFormat } from './formats.ts';
 import { renderJson, renderTable, type Column, type Row } from './table.ts';
 
 export const API_VERSION = 'kubectl-netns/v1';
-export type OutputFormat = 'table' | 'wide' | 'json';
-export const OUTPUT_FORMATS: readonly OutputFormat[] = ['table', 'wide', 'json'];
 
 /** One network namespace on one node, as -o json writes it. */
 export interface NetnsItem {
@@ -88,19 +87,19 @@ export function cellOf(value: unknown): string | number {
 }
 
 /** NAMESPACE/NAME, or uid:UID when only the UID is known. */
-export function podCell(value: unknown): string {
+function podCell(value: unknown): string {
   const pod = value as NetnsItem['pod'];
   if (pod?.name) return `${pod.namespace ?? '?'}/${pod.name}`;
   return pod?.uid ? `uid:${pod.uid}` : '<none>';
 }
 
 /** "eth0=10.214.0.4/24": where a whohas match sits. */
-export function matchesCell(value: unknown): string | number {
+function matchesCell(value: unknown): string | number {
   return cellOf(((value ?? []) as WhoHasItem['matches']).map((m) => `${m.interface}=${m.address}`));
 }
 
 /** "sleep/12808": the lowest process of each mount namespace that holds a mount of it. */
-export function holdersCell(value: unknown): string | number {
+function holdersCell(value: unknown): string | number {
   return cellOf(((value ?? []) as NetnsItem['holders']).map((h) => `${h.command}/${h.pid}`));
 }
 
@@ -157,7 +156,7 @@ export function columnsFor(all: readonly FieldColumn[], format: 'table' | 'wide'
 }
 
 /** Renders items as a table (plain unless color) in the given format. */
-export function renderItems(items: readonly object[], all: readonly FieldColumn[], format: 'table' | 'wide', color: boolean, manyNodes = false): string {
+function renderItems(items: readonly object[], all: readonly FieldColumn[], format: 'table' | 'wide', color: boolean, manyNodes = false): string {
   const cols = columnsFor(all, format, manyNodes);
   const rows: Row[] = items.map((item) => Object.fromEntries(cols.map((c) => [c.key, cell(item, c)])));
   return renderTable(cols, rows, { color });

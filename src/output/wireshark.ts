@@ -6,7 +6,7 @@ import { ExitCode, UserError } from '../errors.ts';
 import type { CaptureSink } from './sink.ts';
 
 /** Install locations outside PATH, by platform. */
-export function wiresharkCandidates(platform: NodeJS.Platform, env: NodeJS.ProcessEnv): string[] {
+function wiresharkCandidates(platform: NodeJS.Platform, env: NodeJS.ProcessEnv): string[] {
   if (platform === 'darwin') return ['/Applications/Wireshark.app/Contents/MacOS/Wireshark', `${env.HOME ?? ''}/Applications/Wireshark.app/Contents/MacOS/Wireshark`];
   if (platform === 'win32') {
     const roots = [env.ProgramFiles, env['ProgramFiles(x86)'], 'C:\\Program Files'].filter((r): r is string => !!r);
@@ -16,14 +16,14 @@ export function wiresharkCandidates(platform: NodeJS.Platform, env: NodeJS.Proce
 }
 
 /** The Wireshark executable, or a clear error naming where we looked. */
-export function findWireshark(platform: NodeJS.Platform = process.platform, env: NodeJS.ProcessEnv = process.env): string {
+export function findWireshark(platform: NodeJS.Platform = process.platform, env: NodeJS.ProcessEnv = process.env, exists: (path: string) => boolean = existsSync): string {
   const exe = platform === 'win32' ? 'Wireshark.exe' : 'wireshark';
   const pathDirs = (env.PATH ?? '').split(platform === 'win32' ? ';' : ':').filter(Boolean);
   for (const dir of pathDirs) {
     const p = `${dir}${platform === 'win32' ? '\\' : '/'}${exe}`;
-    if (existsSync(p)) return p;
+    if (exists(p)) return p;
   }
-  const found = wiresharkCandidates(platform, env).find((p) => existsSync(p));
+  const found = wiresharkCandidates(platform, env).find((p) => exists(p));
   if (found) return found;
   throw new UserError('Wireshark is not installed (not on PATH nor in the usual install locations)', {
     exitCode: ExitCode.output,

@@ -45,7 +45,7 @@ export interface PcapStreamTotals {
 const SNAPLEN_SLACK = 65536;
 
 /** Largest captured length we accept for a file whose header says `snaplen`. */
-export function maxCapLen(snaplen: number): number {
+function maxCapLen(snaplen: number): number {
   if (snaplen === 0) return MAX_RECORD_LEN;
   return Math.min(MAX_RECORD_LEN, Math.max(snaplen, DEFAULT_SNAPLEN) + SNAPLEN_SLACK);
 }
@@ -65,7 +65,7 @@ function u16be(b: Uint8Array, o: number): number {
 }
 
 /** Parses the 24-byte global header at `off` of `b`; `streamOffset` only feeds error messages. */
-export function parsePcapGlobalHeader(b: Uint8Array, off: number, streamOffset = off): PcapHeader {
+function parsePcapGlobalHeader(b: Uint8Array, off: number, streamOffset = off): PcapHeader {
   const magicLe = u32le(b, off);
   let byteOrder: PcapHeader['byteOrder'];
   let magic: number;

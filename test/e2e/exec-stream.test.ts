@@ -18,14 +18,14 @@ const ns = `e2e-stream-${process.pid}`;
 let session: DebugSession;
 let nodeName = '';
 
-function nodeOf(): Promise<string> {
-  const { kc } = resolveConfig({ kubeconfig: KUBECONFIG });
-  return createKubeClient(kc).listNodes().then((n) => n[0]!.metadata!.name!);
+async function nodeOf(): Promise<string> {
+  const client = await createKubeClient(await resolveConfig({ kubeconfig: KUBECONFIG }));
+  return (await client.listNodes())[0]!.metadata!.name!;
 }
 
 async function openSession(kubeconfig: string): Promise<DebugSession> {
-  const { kc } = resolveConfig({ kubeconfig, namespace: ns });
-  return DebugSession.open(createKubeClient(kc), {
+  const client = await createKubeClient(await resolveConfig({ kubeconfig, namespace: ns }));
+  return DebugSession.open(client, {
     namespace: ns, nodeName, image: DEBUG_IMAGE, privileged: false, target: undefined, version: 'test', podTimeoutMs: 60_000,
   });
 }
@@ -101,7 +101,8 @@ describe('exec stream', { skip, timeout: 600_000 }, () => {
 
   test('a lost connection is reported as such, promptly, not as a hang or a success', async () => {
     // Our own TCP relay on loopback in front of the API server, so we can cut the wire.
-    const { server: apiServer, kc } = resolveConfig({ kubeconfig: KUBECONFIG });
+    const cfg = await resolveConfig({ kubeconfig: KUBECONFIG });
+    const { server: apiServer, kc } = cfg;
     const api = new URL(apiServer);
     const sockets = new Set<Socket>();
     const relay: Server = createServer((client) => {
@@ -120,9 +121,9 @@ describe('exec stream', { skip, timeout: 600_000 }, () => {
     const cluster = kc.getCurrentCluster()!;
     // Same CA and credentials, only the address changes; TLS still checks the name (127.0.0.1 is in the certificate).
     kc.clusters = kc.clusters.map((c) => (c.name === cluster.name ? { ...c, server: `https://127.0.0.1:${port}` } : c));
-    const client = createKubeClient(kc);
-    const { runExec } = await import('../../src/kube/exec-stream.ts');
-    const running = runExec(client, { namespace: ns, pod: session.podName, container: 'netns', command: ['sleep', '60'], stdout: textSink(), stderr: textSink() });
+    const client = await createKubeClient({ ...cfg, kc });
+    const { execInPod } = await import('../../src/kube/exec-stream.ts');
+    const running = execInPod(client, { namespace: ns, pod: session.podName, container: 'netns', command: ['sleep', '60'], stdout: textSink(), stderr: textSink() });
     await delay(1500);
     const cut = Date.now();
     for (const s of sockets) s.destroy();

@@ -6,7 +6,7 @@ import { buildParser } from '../../src/cli/app.ts';
 export async function parse(line: string): Promise<{ command: string; argv: Record<string, unknown> }> {
   let seen: { command: string; argv: Record<string, unknown> } | undefined;
   await buildParser(line.split(' ').filter(Boolean), async (command, argv) => {
-    seen = { command, argv };
+    seen = { command, argv: { ...argv } };
     return 0;
   }).parseAsync();
   assert.ok(seen, `no command ran for: ${line}`);

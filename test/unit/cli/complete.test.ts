@@ -31,3 +31,18 @@ test('the lookups use the cluster and namespace given so far', () => {
   assert.equal(r.namespace, 'shop');
   assert.equal(completionRequest(['--namespace=ops', 'exec', '']).namespace, 'ops');
 });
+
+test('after any flag that takes a value (per the real parser), the target still completes', async () => {
+  const yargs = (await import('yargs')).default;
+  const { commands } = await import('../../../src/cli/commands.ts');
+  const { addGlobalOptions } = await import('../../../src/cli/global.ts');
+  for (const c of commands.filter((c) => c.completes)) {
+    const o = c.options(addGlobalOptions(yargs([]))).getOptions();
+    const valued = Object.keys(o.key).filter((k) => !o.boolean.includes(k) && k !== 'where' && k !== 'target');
+    assert.ok(valued.length > 5, `${c.name} has value flags`);
+    for (const k of valued) {
+      const flag = k.length === 1 ? `-${k}` : `--${k}`;
+      assert.deepEqual(completionRequest([c.name, flag, 'x', '']).need, { kind: c.completes }, `${c.name} ${flag} x <TAB>`);
+    }
+  }
+});

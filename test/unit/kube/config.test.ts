@@ -31,37 +31,36 @@ function kubeconfig(name: string, body: { current?: string; contexts: Array<[str
 const first = kubeconfig('first.yaml', { current: 'prod', contexts: [['prod', 'prod-cluster', 'shop'], ['shared', 'first-cluster']] });
 const second = kubeconfig('second.yaml', { current: 'dev', contexts: [['dev', 'dev-cluster'], ['shared', 'second-cluster']] });
 
-test('with several KUBECONFIG files the first current-context and the first duplicate win, like kubectl', () => {
-  const r = resolveConfig({}, { KUBECONFIG: `${first}:${join(dir, 'missing.yaml')}:${second}` });
+test('with several KUBECONFIG files the first current-context and the first duplicate win, like kubectl', async () => {
+  const r = await resolveConfig({}, { KUBECONFIG: `${first}:${join(dir, 'missing.yaml')}:${second}` });
   assert.equal(r.contextName, 'prod');
   assert.equal(r.namespace, 'shop');
   assert.equal(r.server, 'https://prod-cluster.test:6443');
-  const shared = resolveConfig({ context: 'shared' }, { KUBECONFIG: `${first}:${second}` });
+  const shared = await resolveConfig({ context: 'shared' }, { KUBECONFIG: `${first}:${second}` });
   assert.equal(shared.server, 'https://first-cluster.test:6443');
   assert.deepEqual(r.files, [first, second]);
 });
 
-test('--context switches cluster, -n overrides the context namespace, default is "default"', () => {
-  const r = resolveConfig({ context: 'dev' }, { KUBECONFIG: `${first}:${second}` });
+test('--context switches cluster, -n overrides the context namespace, default is "default"', async () => {
+  const r = await resolveConfig({ context: 'dev' }, { KUBECONFIG: `${first}:${second}` });
   assert.equal(r.server, 'https://dev-cluster.test:6443');
   assert.equal(r.namespace, 'default');
-  assert.equal(resolveConfig({ namespace: 'ops' }, { KUBECONFIG: first }).namespace, 'ops');
+  assert.equal((await resolveConfig({ namespace: 'ops' }, { KUBECONFIG: first })).namespace, 'ops');
 });
 
-test('an unknown context is an immediate config error naming the known ones', () => {
-  assert.throws(
-    () => resolveConfig({ context: 'nope' }, { KUBECONFIG: first }),
+test('an unknown context is an immediate config error naming the known ones', async () => {
+  await assert.rejects(() => resolveConfig({ context: 'nope' }, { KUBECONFIG: first }),
     (e: unknown) => e instanceof UserError && e.exitCode === ExitCode.config && /context "nope" does not exist/.test(e.message) && /prod, shared/.test(e.hint ?? ''),
   );
 });
 
-test('--kubeconfig pointing nowhere, or no kubeconfig at all, are config errors', () => {
-  assert.throws(() => resolveConfig({ kubeconfig: join(dir, 'nope') }, {}), (e: unknown) => e instanceof UserError && e.exitCode === ExitCode.config);
-  assert.throws(() => resolveConfig({}, { HOME: dir }), (e: unknown) => e instanceof UserError && /no kubeconfig found/.test(e.message));
+test('--kubeconfig pointing nowhere, or no kubeconfig at all, are config errors', async () => {
+  await assert.rejects(() => resolveConfig({ kubeconfig: join(dir, 'nope') }, {}), (e: unknown) => e instanceof UserError && e.exitCode === ExitCode.config);
+  await assert.rejects(() => resolveConfig({}, { HOME: dir }), (e: unknown) => e instanceof UserError && /no kubeconfig found/.test(e.message));
 });
 
-test('a file without current-context asks for --context', () => {
+test('a file without current-context asks for --context', async () => {
   const none = kubeconfig('none.yaml', { contexts: [['x', 'x-cluster']] });
-  assert.throws(() => resolveConfig({}, { KUBECONFIG: none }), (e: unknown) => e instanceof UserError && /no current context/.test(e.message));
-  assert.equal(resolveConfig({ context: 'x' }, { KUBECONFIG: none }).contextName, 'x');
+  await assert.rejects(() => resolveConfig({}, { KUBECONFIG: none }), (e: unknown) => e instanceof UserError && /no current context/.test(e.message));
+  assert.equal((await resolveConfig({ context: 'x' }, { KUBECONFIG: none })).contextName, 'x');
 });

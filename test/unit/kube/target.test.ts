@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeTarget, parseTarget, pickPod, selectContainer, splitContainerId } from '../../../src/kube/target.ts';
+import { describeTarget, parseTarget, pickPod, selectContainer } from '../../../src/kube/target.ts';
+import { splitContainerId } from '../../../src/node/container-id.ts';
 import { ExitCode, UserError } from '../../../src/errors.ts';
 import type { V1Pod } from '../../../src/kube/client.ts';
 

@@ -1,9 +1,9 @@
-// The multi-node plumbing of ls/whohas that needs no cluster: bounded parallelism, which nodes are
-// searched, and the pod facts ownership uses.
+// The multi-node plumbing of ls/whohas that needs no cluster: bounded parallelism and the pod
+// facts ownership uses.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mapLimit, podRefs, searchable } from '../../../src/commands/node-scan.ts';
-import type { V1Node, V1Pod } from '../../../src/kube/client.ts';
+import { mapLimit, podRefs } from '../../../../src/commands/shared/node-scan.ts';
+import type { V1Pod } from '../../../../src/kube/client.ts';
 
 test('mapLimit: never more than LIMIT at once, results in input order, stops starting work once aborted', async () => {
   let running = 0;
@@ -27,13 +27,6 @@ test('mapLimit: never more than LIMIT at once, results in input order, stops sta
     /interrupted/,
   );
   assert.deepEqual(started, [1, 2]);
-});
-
-test('searchable: Ready Linux nodes only, with the reason for the others', () => {
-  const node = (os: string, ready: string): V1Node => ({ metadata: { name: 'n', labels: { 'kubernetes.io/os': os } }, status: { conditions: [{ type: 'Ready', status: ready }] } });
-  assert.deepEqual(searchable(node('linux', 'True')), { ok: true });
-  assert.deepEqual(searchable(node('windows', 'True')), { ok: false, why: 'it runs windows' });
-  assert.deepEqual(searchable(node('linux', 'Unknown')), { ok: false, why: 'it is not Ready' });
 });
 
 test('podRefs: UID, static-pod mirror UID, and every container id (current and last) without the runtime prefix', () => {

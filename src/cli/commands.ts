@@ -1,0 +1,12 @@
+// The command table: every command kubectl-netns has, in the order --help lists them. The parser,
+// the runner and shell completion all read this list.
+import { capture } from '../commands/capture.ts';
+import { cleanup } from '../commands/cleanup.ts';
+import { exec } from '../commands/exec.ts';
+import { inspect } from '../commands/inspect.ts';
+import { ls } from '../commands/ls.ts';
+import { shell } from '../commands/shell.ts';
+import { whohas } from '../commands/whohas.ts';
+import type { Command } from './command.ts';
+
+export const commands: readonly Command[] = [capture, exec, shell, inspect, ls, whohas, cleanup];

@@ -1,0 +1,68 @@
+// The debug pod's lifecycle, written once for every command: start it next to the target, record
+// it as a possible leftover, run the command's work, and always delete it. A failed delete is
+// reported as a warning; it never replaces the command's own result.
+import { debug, info, warn } from '../log.ts';
+import { VERSION } from '../version.ts';
+import type { KubeClient } from './client.ts';
+import { DebugSession } from './session.ts';
+
+/** What starting a debug pod needs from the run: the client, the user's pod choices, and the process wiring. */
+export interface DebugPodContext {
+  readonly client: KubeClient;
+  readonly image: string;
+  readonly privileged: boolean;
+  readonly podTimeoutMs: number;
+  /** Aborted on Ctrl-C/SIGTERM: waiting for the pod stops at once. */
+  readonly signal: AbortSignal;
+  /** Records something a hard exit would leave behind; returns its remover. */
+  readonly track: (key: string, description: string) => () => void;
+}
+
+/** Where the debug pod goes and what it is for. */
+export interface DebugPodSpec {
+  /** Namespace the debug pod is created in. */
+  namespace: string;
+  node: string;
+  /** The pod it serves (labels, annotation, name); undefined for node-wide work. */
+  target?: { namespace: string; pod: string } | undefined;
+  /** The node's own network instead of the pod network (node scans, host-side capture). */
+  hostNetwork?: boolean | undefined;
+  /** Bounds the pod's deadline when the user gave --duration. */
+  durationSeconds?: number | undefined;
+}
+
+/** Runs FN with a running debug pod on SPEC.node and deletes the pod on every exit path. */
+export async function withDebugPod<T>(ctx: DebugPodContext, spec: DebugPodSpec, fn: (session: DebugSession) => Promise<T>): Promise<T> {
+  const where = spec.target && spec.namespace === spec.target.namespace ? '' : ` in namespace ${spec.namespace}`;
+  info(`starting debug pod on node ${spec.node}${where}...`);
+  let untrack = () => {};
+  const opening = DebugSession.open(ctx.client, {
+    namespace: spec.namespace,
+    nodeName: spec.node,
+    image: ctx.image,
+    privileged: ctx.privileged,
+    target: spec.target,
+    durationSeconds: spec.durationSeconds,
+    hostNetwork: spec.hostNetwork,
+    version: VERSION,
+    podTimeoutMs: ctx.podTimeoutMs,
+    signal: ctx.signal,
+    onProgress: (detail) => debug(`debug pod on ${spec.node}: ${detail}`),
+    onCreated: (s) => (untrack = ctx.track(s.podName, `debug pod ${s.namespace}/${s.podName}`)),
+  });
+  // A pod that never ran is deleted by open() itself.
+  const session = await opening.catch((err: unknown) => {
+    untrack();
+    throw err;
+  });
+  try {
+    return await fn(session);
+  } finally {
+    try {
+      await session.close();
+    } catch (err) {
+      warn(`could not delete debug pod ${session.namespace}/${session.podName}: ${err instanceof Error ? err.message : String(err)}; run kubectl netns cleanup`);
+    }
+    untrack();
+  }
+}

@@ -1,0 +1,165 @@
+// One tcpdump on a node, driven through the agent's capture protocol:
+//   capture (long exec: pcap on stdout, status lines on stderr) → "listening on" → stats (SIGUSR1,
+//   counts appear on the capture's stderr) → stop (SIGINT: tcpdump writes its last packet whole and
+//   prints its final counts) → "capture finished" → ack once every counted packet has arrived → end.
+// The single-pod capture drives one of these; a multi-pod capture drives one per target.
+import { Writable } from 'node:stream';
+import { randomBytes } from 'node:crypto';
+import { debug, warn } from '../log.ts';
+import { ackArgv, captureArgv, parseAgentInfo, parseCaptureInfo, parseTcpdumpStatsLine, statsArgv, stopArgv, type CaptureOptions, type TcpdumpStats } from './agent.ts';
+import { agentFailure, LineCollector } from './agent-errors.ts';
+import type { AgentExec } from './agent-ops.ts';
+
+/** tcpdump's "listening on eth0, link-type EN10MB (Ethernet), snapshot length 262144 bytes". */
+const TCPDUMP_LISTENING = /listening on (\S+), (link-type \S+)/;
+/** How often to compare what arrived with what tcpdump counted, once it has finished. */
+const DELIVERY_POLL_MS = 100;
+/**
+ * How long the tail may stall before we stop waiting for it. Kubernetes can drop stdout still in
+ * flight when the exec ends (kubernetes#124571); a stall this long means the bytes are not coming.
+ */
+const DELIVERY_IDLE_LIMIT_MS = 10_000;
+
+/** What tcpdump said when it started listening. */
+export interface Listening {
+  /** The interface really captured (the answer to `-i auto`, or the host-side veth). */
+  iface: string;
+  /** e.g. "link-type EN10MB". */
+  linkType: string;
+}
+
+export interface RemoteCaptureHooks {
+  /** tcpdump listens: traffic from now on is in the capture. */
+  onListening?: (l: Listening) => void;
+  /** tcpdump printed new counters (on SIGUSR1 and at the end). */
+  onStats?: (s: Partial<TcpdumpStats>) => void;
+}
+
+/** How a capture ended. */
+export interface CaptureOutcome {
+  /** tcpdump's last counters, if it printed any. */
+  stats: Partial<TcpdumpStats> | undefined;
+  /** The interface from the agent's info line. */
+  iface: string | undefined;
+}
+
+/** A random id the agent files this capture under, so stop/stats/ack find it. */
+function captureId(): string {
+  return randomBytes(4).toString('hex');
+}
+
+/** A stdout for agent ops whose output we do not need. */
+function discard(): Writable {
+  return new Writable({ write: (_c, _e, cb) => cb() });
+}
+
+export class RemoteCapture {
+  readonly id = captureId();
+  private readonly agent: AgentExec;
+  private readonly options: Omit<CaptureOptions, 'id' | 'awaitAck'>;
+  private readonly hooks: RemoteCaptureHooks;
+  private readonly lines = new LineCollector();
+  private stopRequested = false;
+  private abandoned = false;
+  private acked = false;
+  private ended = false;
+  private lastStats: Partial<TcpdumpStats> | undefined;
+  private capturedIface: string | undefined;
+
+  constructor(agent: AgentExec, options: Omit<CaptureOptions, 'id' | 'awaitAck'>, hooks: RemoteCaptureHooks = {}) {
+    this.agent = agent;
+    this.options = options;
+    this.hooks = hooks;
+  }
+
+  /** tcpdump's latest counters. */
+  get stats(): Partial<TcpdumpStats> | undefined {
+    return this.lastStats;
+  }
+
+  /**
+   * Runs the capture with pcap bytes into OUT until tcpdump ends (count, duration, stop) and the
+   * stream is closed. DELIVERED counts the packets that have reached OUT's consumer.
+   */
+  async run(out: Writable, delivered: () => number): Promise<CaptureOutcome> {
+    const stderr = new Writable({
+      write: (chunk: Buffer, _e, cb) => {
+        for (const line of this.lines.push(chunk.toString('utf8'))) this.onLine(line, delivered);
+        cb();
+      },
+    });
+    try {
+      const result = await this.agent.exec(captureArgv({ ...this.options, id: this.id, awaitAck: true }), { stdout: out, stderr });
+      // 130: tcpdump stopped by our own SIGINT before it finished starting.
+      if (result.exitCode !== 0 && !(this.stopRequested && result.exitCode === 130)) {
+        throw agentFailure(result.exitCode, this.lines.all(), 'capture');
+      }
+      return { stats: this.lastStats, iface: this.capturedIface };
+    } finally {
+      this.ended = true;
+    }
+  }
+
+  /** Asks tcpdump to finish (SIGINT), so its last packet is written whole and its counters arrive. */
+  stop(why: string): void {
+    if (this.stopRequested || this.ended) return;
+    this.stopRequested = true;
+    debug(`stopping capture ${this.id}: ${why}`);
+    this.fire(stopArgv(this.id), 'stop');
+  }
+
+  /** Stops, and does not wait for the rest of the packets: nobody reads them any more. */
+  abandon(why: string): void {
+    this.abandoned = true;
+    this.stop(why);
+  }
+
+  /** Asks tcpdump for its counters (SIGUSR1); they arrive through onStats. */
+  pollStats(): void {
+    if (!this.stopRequested && !this.ended) this.fire(statsArgv(this.id), 'stats', true);
+  }
+
+  private onLine(line: string, delivered: () => number): void {
+    debug(`node: ${line}`);
+    const chosen = parseCaptureInfo(line);
+    if (chosen) this.capturedIface = chosen.iface;
+    const st = parseTcpdumpStatsLine(line);
+    if (st) {
+      this.lastStats = { ...this.lastStats, ...st };
+      this.hooks.onStats?.(this.lastStats);
+    }
+    if (parseAgentInfo(line)?.startsWith('capture finished')) void this.ackWhenDelivered(delivered);
+    const listening = TCPDUMP_LISTENING.exec(line);
+    if (listening) this.hooks.onListening?.({ iface: this.capturedIface ?? listening[1]!, linkType: listening[2]! });
+  }
+
+  // The agent stays after tcpdump ends until we confirm that every packet tcpdump counted has
+  // arrived, because Kubernetes drops stdout still in flight when the exec'd command exits.
+  private async ackWhenDelivered(delivered: () => number): Promise<void> {
+    let last = -1;
+    let idleSince = Date.now();
+    for (;;) {
+      const have = delivered();
+      const want = this.lastStats?.captured;
+      if (want === undefined || have >= want || this.abandoned) break;
+      if (have !== last) {
+        last = have;
+        idleSince = Date.now();
+      } else if (Date.now() - idleSince >= DELIVERY_IDLE_LIMIT_MS) {
+        warn(`${want - have} of the ${want} packets tcpdump captured did not arrive`);
+        break;
+      }
+      await new Promise((r) => setTimeout(r, DELIVERY_POLL_MS));
+    }
+    if (this.acked) return;
+    this.acked = true;
+    this.fire(ackArgv(this.id), 'ack');
+  }
+
+  /** Runs a short op next to the capture; its failure only matters for -v. */
+  private fire(argv: string[], op: string, quiet = false): void {
+    this.agent.exec(argv, { stdout: discard() }).catch((err: unknown) => {
+      if (!quiet) debug(`${op} failed: ${String(err)}`);
+    });
+  }
+}
