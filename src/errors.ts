@@ -69,6 +69,11 @@ export function formatError(err: unknown, verbose: boolean): string {
   return lines.join('\n');
 }
 
+/** REASON as an Error (an abort reason or a rejection may be anything). */
+export function asError(reason: unknown): Error {
+  return reason instanceof Error ? reason : new Error(String(reason));
+}
+
 /** The exit code for any error: UserError carries its own, anything else is internal. */
 export function exitCodeOf(err: unknown): number {
   return err instanceof UserError ? err.exitCode : ExitCode.internal;

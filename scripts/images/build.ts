@@ -233,7 +233,7 @@ function presentConfigDigest(ctr: string[], ref: string): string | undefined {
   const target = lines.slice(1).map((l) => l.split(/\s+/)).find((cols) => cols[0] === ref)?.[2];
   if (!target) return undefined;
   try {
-    const manifest = JSON.parse(execFileSync(ctr[0]!, [...ctr.slice(1), 'content', 'get', target], { encoding: 'utf8' }));
+    const manifest = JSON.parse(execFileSync(ctr[0]!, [...ctr.slice(1), 'content', 'get', target], { encoding: 'utf8' })) as { config?: { digest?: string } } | null;
     return manifest?.config?.digest;
   } catch {
     return undefined;

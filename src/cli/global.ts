@@ -39,7 +39,7 @@ export function addGlobalOptions<T>(y: Argv<T>): Argv<T & GlobalArgs> {
     .option('pod-timeout', { type: 'string', default: '60s', describe: 'How long to wait for the debug pod to start', group: GLOBAL_GROUP })
     .option('verbose', { alias: 'v', type: 'boolean', describe: 'Explain each step on stderr', group: GLOBAL_GROUP })
     .option('quiet', { alias: 'q', type: 'boolean', describe: 'Only errors and warnings on stderr', group: GLOBAL_GROUP })
-    .conflicts('verbose', 'quiet') as unknown as Argv<T & GlobalArgs>;
+    .conflicts('verbose', 'quiet');
 }
 
 /** What a command needs to talk to the cluster, resolved once per run. */

@@ -15,7 +15,9 @@ export function withContainer<T>(y: Argv<T>, describe = 'Container whose network
   return y.option('container', { alias: 'c', type: 'string', describe });
 }
 
+const TABLE: OutputFormat = 'table';
+
 /** `-o/--output` for commands that print tables: table, wide or json. */
 export function withOutputFormat<T>(y: Argv<T>, describe: string): Argv<T & { output: OutputFormat }> {
-  return y.option('output', { alias: 'o', choices: OUTPUT_FORMATS, default: 'table' as OutputFormat, describe });
+  return y.option('output', { alias: 'o', choices: OUTPUT_FORMATS, default: TABLE, describe });
 }

@@ -6,7 +6,7 @@ import { runContext, type GlobalArgs, type RunContext } from '../cli/global.ts';
 import { withContainer, withTarget } from '../cli/options.ts';
 import { parseDuration, parsePositiveInt } from '../cli/parse.ts';
 import { exitCodeForSignal, receivedSignal } from '../cli/signals.ts';
-import { ExitCode, usageError, UserError } from '../errors.ts';
+import { asError, ExitCode, usageError, UserError } from '../errors.ts';
 import { info } from '../log.ts';
 import { withDebugPod } from '../kube/with-debug-pod.ts';
 import { isInterfaceName } from '../node/agent.ts';
@@ -242,7 +242,7 @@ class CaptureOutput {
 
   /** Throws what finishing the output failed with, if anything. */
   throwIfFailed(): void {
-    if (this.finishError !== undefined) throw this.finishError;
+    if (this.finishError !== undefined) throw asError(this.finishError);
   }
 
   /** The closing line: what was captured, and tcpdump's own counters. */

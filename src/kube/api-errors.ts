@@ -29,7 +29,7 @@ function statusOf(err: unknown): { code: number; status: StatusBody } | undefine
       status = { message: e.body };
     }
   } else if (typeof e.body === 'object' && e.body !== null) {
-    status = e.body as StatusBody;
+    status = e.body;
   }
   return { code: e.code, status };
 }

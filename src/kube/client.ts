@@ -138,7 +138,7 @@ export async function createKubeClient(cfg: ResolvedConfig): Promise<KubeClient>
         onFrame(channel, payload);
         return true;
       });
-      return socket as unknown as ExecSocket;
+      return socket;
     },
   };
 }

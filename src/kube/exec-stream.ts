@@ -5,7 +5,7 @@
 // without a status frame means the connection was lost, and is reported as such.
 import { stringify } from 'node:querystring';
 import type { Readable, Writable } from 'node:stream';
-import { ExitCode, UserError } from '../errors.ts';
+import { asError, ExitCode, UserError } from '../errors.ts';
 import type { KubeClient, V1Status } from './client.ts';
 
 const STDIN = 0;
@@ -149,11 +149,11 @@ export async function execInPod(client: KubeClient, r: ExecRequest): Promise<Exe
           try {
             resolve({ exitCode: exitCodeFromStatus(s), stdoutBytes });
           } catch (err) {
-            reject(err);
+            reject(asError(err));
           }
         });
       } else if (r.signal?.aborted) {
-        finish(() => reject(r.signal?.reason));
+        finish(() => reject(asError(r.signal?.reason)));
       } else {
         finish(() =>
           reject(

@@ -1,6 +1,6 @@
 // Waits for the debug pod to run, and fails fast with the real reason when it cannot: a pull error
 // is final long before any timeout, and the user wants the registry's message, not "timed out".
-import { ExitCode, UserError } from '../errors.ts';
+import { asError, ExitCode, UserError } from '../errors.ts';
 import type { KubeClient, V1Pod } from './client.ts';
 
 /** Container waiting reasons that will not fix themselves while we wait. */
@@ -83,7 +83,7 @@ export async function waitForRunning(
       handle?.stop();
       fn();
     };
-    const onAbort = () => finish(() => reject(opts.signal?.reason ?? new Error('aborted')));
+    const onAbort = () => finish(() => reject(asError(opts.signal?.reason ?? 'aborted')));
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     const timer = setTimeout(() => {
       void describeStuck(client, namespace, name, lastDetail).then((msg) =>
@@ -114,20 +114,20 @@ export async function waitForRunning(
       // A watch can end normally (server timeout); poll once and keep waiting by re-watching.
       if (settled) return;
       if (err) {
-        finish(() => reject(err));
+        finish(() => reject(asError(err)));
         return;
       }
       void client.watchPod(namespace, name, onEvent, onDone).then((h) => {
         if (settled) h.stop();
         else handle = h;
-      }, (e: unknown) => finish(() => reject(e)));
+      }, (e: unknown) => finish(() => reject(asError(e))));
     };
     client.watchPod(namespace, name, onEvent, onDone).then(
       (h) => {
         if (settled) h.stop();
         else handle = h;
       },
-      (e: unknown) => finish(() => reject(e)),
+      (e: unknown) => finish(() => reject(asError(e))),
     );
   });
 }

@@ -61,7 +61,7 @@ function parseJsonArray(text: string, what: string): unknown[] {
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new Error(`${what}: not JSON: ${(err as Error).message}`);
+    throw new Error(`${what}: not JSON: ${(err as Error).message}`, { cause: err });
   }
   if (!Array.isArray(value)) throw new Error(`${what}: expected a JSON array`);
   return value;

@@ -81,9 +81,14 @@ export interface FieldColumn extends Column {
 /** How a table cell shows a JSON value: lists comma-joined, and <none> where there is nothing (as kubectl). */
 export function cellOf(value: unknown): string | number {
   if (value === null || value === undefined || value === '') return '<none>';
-  if (Array.isArray(value)) return value.length === 0 ? '<none>' : value.map(String).join(',');
+  if (Array.isArray(value)) return value.length === 0 ? '<none>' : value.map(scalarText).join(',');
   if (typeof value === 'number') return value;
-  return String(value);
+  return scalarText(value);
+}
+
+/** A string or number as itself; anything else as JSON, never "[object Object]". */
+function scalarText(value: unknown): string {
+  return typeof value === 'string' || typeof value === 'number' ? String(value) : JSON.stringify(value);
 }
 
 /** NAMESPACE/NAME, or uid:UID when only the UID is known. */

@@ -34,7 +34,7 @@ export function findWireshark(platform: NodeJS.Platform = process.platform, env:
 /** Launches Wireshark and returns a sink feeding its stdin. */
 export function wiresharkSink(executable: string = findWireshark()): CaptureSink {
   const child = execa(executable, ['-k', '-i', '-'], { stdin: 'pipe', stdout: 'ignore', stderr: 'ignore', reject: false });
-  const stdin = child.stdin!;
+  const stdin = child.stdin;
   // Wireshark quitting closes its stdin: writes then fail with EPIPE, which means "stop", not "crash".
   stdin.on('error', () => {});
   const gone = new Promise<void>((resolve) => {
@@ -45,9 +45,10 @@ export function wiresharkSink(executable: string = findWireshark()): CaptureSink
     description: 'Wireshark',
     gone,
     finish: () => new Promise<void>((resolve) => stdin.end(() => resolve())),
-    discard: async () => {
+    discard: () => {
       stdin.end();
       child.kill();
+      return Promise.resolve();
     },
   };
 }

@@ -3,6 +3,8 @@
 import 'yargs';
 
 declare module 'yargs' {
+  // T must repeat the original declaration's parameter for the interfaces to merge.
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
   interface Argv<T> {
     getOptions(): {
       key: Record<string, boolean>;

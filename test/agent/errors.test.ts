@@ -34,7 +34,7 @@ function assertAgentError(r: AgentResult, code: AgentErrorCode, message?: RegExp
   assert.equal(r.code, AGENT_EXIT[code].code, r.stderr);
   assert.equal(r.stdout.length, 0, 'nothing on stdout');
   assert.equal(r.stderr.split('\n').filter((l) => l.startsWith('kubectl-netns-agent: error:')).length, 1);
-  if (message) assert.match(err!.message, message);
+  if (message) assert.match(err.message, message);
 }
 
 // The same shell with capabilities dropped (bounding and inheritable sets, so root loses them).

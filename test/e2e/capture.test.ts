@@ -152,7 +152,7 @@ describe('capture', { skip, timeout: 900_000 }, () => {
     // script(1) gives the plugin a pty for stderr, as an interactive user has.
     const child = spawn('script', ['-qfec', cmd, '/dev/null'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let screen = '';
-    child.stdout!.on('data', (c: Buffer) => (screen += c.toString()));
+    child.stdout.on('data', (c: Buffer) => (screen += c.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     while (!/capturing on/.test(screen)) await delay(100);
     for (let i = 0; i < 10; i++) await sendRequests(1);

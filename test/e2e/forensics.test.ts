@@ -100,7 +100,7 @@ describe('forensics: inspect, ls, whohas, capture --host-side, shell', { skip, t
     const text = await runPlugin(['inspect', 'web', ...base, '-o', 'wide'], { env });
     assert.equal(text.code, 0, text.stderr);
     const out = text.stdout.toString();
-    assert.match(out, new RegExp(`^Pod IP: +${r.pod.ip!.replace(/\./g, '\\.')}$`, 'm'));
+    assert.match(out, new RegExp(`^Pod IP: +${r.pod.ip.replace(/\./g, '\\.')}$`, 'm'));
     assert.match(out, new RegExp(`^eth0 .* ${eth0.hostPeer.name} +${eth0.hostPeer.index} +${BRIDGE}$`, 'm'));
     assert.match(out, /^Listening sockets:\nPROTO/m);
     assert.doesNotMatch(out, /\x1b\[/, 'plain when piped');
@@ -251,13 +251,13 @@ describe('forensics: inspect, ls, whohas, capture --host-side, shell', { skip, t
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let out = '';
-    child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     try {
       await waitFor('the prompt', async () => (out.includes(`[netns ${ns}/web] # `) ? true : undefined), 60_000, 100);
-      child.stdin!.write('tty; ip -o -4 addr show dev eth0; echo marker-$((6*7))\n');
+      child.stdin.write('tty; ip -o -4 addr show dev eth0; echo marker-$((6*7))\n');
       await waitFor('the marker', async () => (/marker-42/.test(out) ? true : undefined), 30_000, 100);
-      child.stdin!.write('exit 3\n');
+      child.stdin.write('exit 3\n');
       assert.equal(await exited, 3, out);
     } finally {
       child.kill('SIGKILL');

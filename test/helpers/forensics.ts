@@ -113,8 +113,8 @@ export async function holdInPrivateMountNs(nsPid: number, fileName = 'net'): Pro
   onCleanup(() => rmSync(dir, { recursive: true, force: true }));
   track(holder);
   let out = '';
-  holder.stdout!.on('data', (b: Buffer) => (out += b.toString()));
-  holder.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+  holder.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  holder.stderr.on('data', (b: Buffer) => (out += b.toString()));
   await until('the holder to mount the namespace', () => out.includes('ready') || holder.exitCode !== null);
   if (!out.includes('ready')) throw new Error(`holder failed: ${out}`);
   await until('the holder to exec sleep', () => {
@@ -202,7 +202,7 @@ export async function manyProcesses(count: number): Promise<() => void> {
   };
   onCleanup(kill);
   let out = '';
-  child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
   await until(`${count} processes`, () => out.includes('started'), 60_000);
   return kill;
 }

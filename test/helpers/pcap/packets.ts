@@ -155,7 +155,7 @@ function transport(p: DecodedPacket, b: Uint8Array, off: number, l4Len: number):
     p.srcPort = u16(b, off);
     p.dstPort = u16(b, off + 2);
     p.tcpSeq = u32(b, off + 4);
-    p.tcpFlags = b[off + 13] as number;
+    p.tcpFlags = b[off + 13];
     const hdrLen = ((b[off + 12] as number) >> 4) * 4;
     p.payloadOffset = off + hdrLen;
     p.payloadLength = Math.max(0, l4Len - hdrLen);
@@ -169,8 +169,8 @@ function transport(p: DecodedPacket, b: Uint8Array, off: number, l4Len: number):
   } else if (proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6) {
     p.protocol = proto === IPPROTO_ICMP ? 'icmp' : 'icmpv6';
     if (b.length < off + 2) return;
-    p.icmpType = b[off] as number;
-    p.icmpCode = b[off + 1] as number;
+    p.icmpType = b[off];
+    p.icmpCode = b[off + 1];
   }
 }
 
@@ -179,7 +179,7 @@ function ipv4(p: DecodedPacket, b: Uint8Array, off: number): void {
   if (b.length < off + 20) return;
   const ihl = ((b[off] as number) & 0x0f) * 4;
   const totalLen = u16(b, off + 2);
-  p.ipProtocol = b[off + 9] as number;
+  p.ipProtocol = b[off + 9];
   p.src = formatIPv4(b, off + 12);
   p.dst = formatIPv4(b, off + 16);
   // Later fragments carry no transport header; TSO/GSO captures may have total length 0.

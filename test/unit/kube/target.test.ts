@@ -16,7 +16,7 @@ function pod(over: Partial<{ name: string; phase: string; ready: boolean; create
       conditions: [{ type: 'Ready', status: over.ready === false ? 'False' : 'True' }],
       containerStatuses: (over.statuses as never) ?? containers.map((name) => ({ name, ready: true, restartCount: 0, image: 'x', imageID: 'x', containerID: `containerd://${name}0123abcdef`, state: { running: {} } })),
     },
-  } as V1Pod;
+  };
 }
 
 function rejects(fn: () => unknown, code: number, re: RegExp): void {

@@ -45,8 +45,8 @@ function expected(item: object, c: FieldColumn): string {
   }
   if (c.field === 'holders') return (v as NetnsItem['holders']).map((h) => `${h.command}/${h.pid}`).join(',') || '<none>';
   if (c.field === 'matches') return (v as Array<{ interface: string; address: string }>).map((m) => `${m.interface}=${m.address}`).join(',') || '<none>';
-  if (Array.isArray(v)) return v.join(',') || '<none>';
-  return v === null || v === undefined || v === '' ? '<none>' : String(v);
+  if (Array.isArray(v)) return (v as string[]).join(',') || '<none>';
+  return v === null || v === undefined || v === '' ? '<none>' : typeof v === 'string' || typeof v === 'number' ? String(v) : JSON.stringify(v);
 }
 
 for (const format of ['table', 'wide'] as const) {
