@@ -24,7 +24,10 @@ function kubectl(args: string[], input?: string): string {
 }
 
 function plugin(args: string[], stdio: 'inherit' | 'pipe' = 'inherit') {
-  return spawn(process.execPath, [`${root}/dist/main.js`, '-n', ns, '--image', image, ...args], { env, stdio: ['ignore', stdio, 'pipe'] });
+  return spawn(process.execPath, [`${root}/dist/main.js`, '-n', ns, '--image', image, ...args], {
+    env,
+    stdio: ['ignore', stdio, 'pipe'],
+  });
 }
 
 function get(url: string): Promise<number> {
@@ -41,7 +44,9 @@ function get(url: string): Promise<number> {
 
 say(`namespace ${ns} and a web pod (busybox httpd) on the local cluster`);
 kubectl(['apply', '-f', '-'], `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${ns}\n`);
-kubectl(['apply', '-n', ns, '-f', '-'], `apiVersion: v1
+kubectl(
+  ['apply', '-n', ns, '-f', '-'],
+  `apiVersion: v1
 kind: Pod
 metadata:
   name: web
@@ -53,7 +58,8 @@ spec:
     image: kubectl-netns.local/web:dev
     imagePullPolicy: Never
     ports: [{containerPort: 8080}]
-`);
+`,
+);
 kubectl(['wait', '-n', ns, '--for=condition=Ready', 'pod/web', '--timeout=120s']);
 const podIP = kubectl(['get', 'pod', '-n', ns, 'web', '-o', 'jsonpath={.status.podIP}']).trim();
 say(`kubectl netns capture web -o demo.pcap --duration 8s   (pod IP ${podIP})`);
@@ -80,12 +86,18 @@ if (code !== 0) {
 }
 
 const cap = readCapture(readFileSync(join(root, 'demo.pcap')));
-const s = summarize(cap.packets, cap.interfaces.map((i) => i.linkType));
+const s = summarize(
+  cap.packets,
+  cap.interfaces.map((i) => i.linkType),
+);
 say(`demo.pcap: ${s.packets} packets, ${s.bytes} bytes on the wire, ${s.tcpSyns} TCP SYNs`);
 for (const c of s.conversations.slice(0, 5)) {
-  process.stderr.write(`    ${c.protocol} ${c.src}:${c.srcPort ?? ''} -> ${c.dst}:${c.dstPort ?? ''}  ${c.packets} packets, ${c.bytes} bytes\n`);
+  process.stderr.write(
+    `    ${c.protocol} ${c.src}:${c.srcPort ?? ''} -> ${c.dst}:${c.dstPort ?? ''}  ${c.packets} packets, ${c.bytes} bytes\n`,
+  );
 }
-for (const r of s.httpRequests) process.stderr.write(`    HTTP ${r.src}:${r.srcPort} -> ${r.dst}:${r.dstPort}  ${r.line}\n`);
+for (const r of s.httpRequests)
+  process.stderr.write(`    HTTP ${r.src}:${r.srcPort} -> ${r.dst}:${r.dstPort}  ${r.line}\n`);
 process.stderr.write('    open it with: wireshark demo.pcap   or: tcpdump -nn -r demo.pcap\n');
 
 say('kubectl netns exec web -- ip a');

@@ -11,10 +11,13 @@ async function candidates(req: CompletionRequest): Promise<{ words: string[]; di
   const { resolveConfig } = await import('./kube/config.ts');
   const { createKubeClient } = await import('./kube/client.ts');
   const cfg = await resolveConfig({ kubeconfig: req.kubeconfig, context: req.context, namespace: req.namespace });
-  if (need.kind === 'contexts') return { words: cfg.kc.getContexts().map((c) => c.name), directive: Directive.noFileComp };
+  if (need.kind === 'contexts')
+    return { words: cfg.kc.getContexts().map((c) => c.name), directive: Directive.noFileComp };
   const client = await createKubeClient(cfg);
-  const names = <T extends { metadata?: { name?: string } }>(items: T[]) => items.map((i) => i.metadata?.name ?? '').filter(Boolean);
-  if (need.kind === 'namespaces') return { words: names(await client.listNamespaces()), directive: Directive.noFileComp };
+  const names = <T extends { metadata?: { name?: string } }>(items: T[]) =>
+    items.map((i) => i.metadata?.name ?? '').filter(Boolean);
+  if (need.kind === 'namespaces')
+    return { words: names(await client.listNamespaces()), directive: Directive.noFileComp };
   if (need.kind === 'nodes') return { words: names(await client.listNodes()), directive: Directive.noFileComp };
   const pods = names((await client.listPods(cfg.namespace)).filter((p) => p.status?.phase === 'Running'));
   const nodes = need.kind === 'nodes-and-pods' ? names(await client.listNodes().catch(() => [])) : [];

@@ -11,7 +11,16 @@
 // Usage: node scripts/images/build.ts [--address SOCK] [--ctr PATH] [--out DIR] [--no-import] [--only debug,web]
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdtempSync, realpathSync, rmSync, statSync, mkdirSync } from 'node:fs';
+import {
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdtempSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  mkdirSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -80,7 +89,9 @@ class Rootfs {
   // busybox-static as /bin/busybox with one symlink per applet, except names a real tool already has.
   busybox(): void {
     this.copy('bin/busybox', BUSYBOX, 0o755);
-    const taken = new Set([...this.nodes.keys()].filter((p) => this.nodes.get(p)?.type === 'file').map((p) => posix.basename(p)));
+    const taken = new Set(
+      [...this.nodes.keys()].filter((p) => this.nodes.get(p)?.type === 'file').map((p) => posix.basename(p)),
+    );
     const applets = execFileSync(BUSYBOX, ['--list-full'], { encoding: 'utf8' }).split('\n').filter(Boolean);
     for (const applet of applets) {
       if (applet === 'bin/busybox' || taken.has(posix.basename(applet))) continue;
@@ -116,7 +127,10 @@ function baseFiles(fs: Rootfs, extraUsers = ''): void {
   fs.dir('tmp', 0o1777);
   fs.dir('root', 0o700);
   for (const d of ['etc', 'proc', 'sys', 'dev', 'run', 'var/run', 'usr/local/bin']) fs.dir(d);
-  fs.data('etc/passwd', `root:x:0:0:root:/root:/bin/sh\n${extraUsers}nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n`);
+  fs.data(
+    'etc/passwd',
+    `root:x:0:0:root:/root:/bin/sh\n${extraUsers}nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n`,
+  );
   fs.data('etc/group', `root:x:0:\n${extraUsers ? 'tcpdump:x:108:\n' : ''}nogroup:x:65534:\n`);
 }
 
@@ -145,7 +159,10 @@ function webImage(): { fs: Rootfs; cmd: string[] } {
   const fs = new Rootfs();
   baseFiles(fs);
   fs.busybox();
-  fs.data('www/index.html', '<!doctype html>\n<title>kubectl-netns web</title>\n<p>hello from kubectl-netns.local/web</p>\n');
+  fs.data(
+    'www/index.html',
+    '<!doctype html>\n<title>kubectl-netns web</title>\n<p>hello from kubectl-netns.local/web</p>\n',
+  );
   return { fs, cmd: ['httpd', '-f', '-p', '8080', '-h', '/www'] };
 }
 
@@ -200,7 +217,12 @@ async function writeLayer(fs: Rootfs, path: string): Promise<void> {
 const ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64' };
 
 // One docker-archive: returns the archive path and the image config digest.
-async function writeArchive(ref: string, fs: Rootfs, cmd: string[], work: string): Promise<{ archive: string; configDigest: string }> {
+async function writeArchive(
+  ref: string,
+  fs: Rootfs,
+  cmd: string[],
+  work: string,
+): Promise<{ archive: string; configDigest: string }> {
   const layerPath = join(work, 'layer.tar');
   await writeLayer(fs, layerPath);
   const diffId = await sha256File(layerPath);
@@ -209,13 +231,20 @@ async function writeArchive(ref: string, fs: Rootfs, cmd: string[], work: string
       architecture: ARCH[process.arch] ?? process.arch,
       os: 'linux',
       created: EPOCH.toISOString(),
-      config: { Env: [PATH_ENV], Cmd: cmd, WorkingDir: '/', Labels: { 'org.opencontainers.image.source': 'kubectl-netns scripts/images/build.ts' } },
+      config: {
+        Env: [PATH_ENV],
+        Cmd: cmd,
+        WorkingDir: '/',
+        Labels: { 'org.opencontainers.image.source': 'kubectl-netns scripts/images/build.ts' },
+      },
       rootfs: { type: 'layers', diff_ids: [`sha256:${diffId}`] },
       history: [{ created: EPOCH.toISOString(), created_by: 'kubectl-netns scripts/images/build.ts' }],
     }),
   );
   const configHex = createHash('sha256').update(config).digest('hex');
-  const manifest = Buffer.from(JSON.stringify([{ Config: `${configHex}.json`, RepoTags: [ref], Layers: [`${diffId}/layer.tar`] }]));
+  const manifest = Buffer.from(
+    JSON.stringify([{ Config: `${configHex}.json`, RepoTags: [ref], Layers: [`${diffId}/layer.tar`] }]),
+  );
   const archive = join(work, `${ref.replace(/[^a-z0-9]+/gi, '_')}.tar`);
   await writeTar(archive, async (pack) => {
     await entry(pack, { name: `${diffId}/`, type: 'directory', mode: 0o755 });
@@ -229,11 +258,18 @@ async function writeArchive(ref: string, fs: Rootfs, cmd: string[], work: string
 
 // The config digest of the image `ref` already in containerd, or undefined.
 function presentConfigDigest(ctr: string[], ref: string): string | undefined {
-  const lines = execFileSync(ctr[0]!, [...ctr.slice(1), 'images', 'ls', `name==${ref}`], { encoding: 'utf8' }).split('\n');
-  const target = lines.slice(1).map((l) => l.split(/\s+/)).find((cols) => cols[0] === ref)?.[2];
+  const lines = execFileSync(ctr[0]!, [...ctr.slice(1), 'images', 'ls', `name==${ref}`], { encoding: 'utf8' }).split(
+    '\n',
+  );
+  const target = lines
+    .slice(1)
+    .map((l) => l.split(/\s+/))
+    .find((cols) => cols[0] === ref)?.[2];
   if (!target) return undefined;
   try {
-    const manifest = JSON.parse(execFileSync(ctr[0]!, [...ctr.slice(1), 'content', 'get', target], { encoding: 'utf8' })) as { config?: { digest?: string } } | null;
+    const manifest = JSON.parse(
+      execFileSync(ctr[0]!, [...ctr.slice(1), 'content', 'get', target], { encoding: 'utf8' }),
+    ) as { config?: { digest?: string } } | null;
     return manifest?.config?.digest;
   } catch {
     return undefined;
@@ -251,10 +287,12 @@ async function main(): Promise<void> {
     },
   });
   const keys = (values.only ? values.only.split(',') : Object.keys(IMAGES)) as ImageKey[];
-  for (const k of keys) if (!(k in IMAGES)) throw new Error(`unknown image ${k}; known: ${Object.keys(IMAGES).join(', ')}`);
+  for (const k of keys)
+    if (!(k in IMAGES)) throw new Error(`unknown image ${k}; known: ${Object.keys(IMAGES).join(', ')}`);
   const doImport = !values['no-import'];
   const ctr = [values.ctr, '--address', values.address, '-n', NAMESPACE];
-  if (doImport && !existsSync(values.address)) throw new Error(`containerd socket ${values.address} not found (is the cluster up? npm run cluster:up)`);
+  if (doImport && !existsSync(values.address))
+    throw new Error(`containerd socket ${values.address} not found (is the cluster up? npm run cluster:up)`);
 
   const work = mkdtempSync(join(tmpdir(), 'knetns-images-'));
   try {
@@ -273,12 +311,16 @@ async function main(): Promise<void> {
       if (doImport) {
         if (presentConfigDigest(ctr, ref) === configDigest) what += ', already in containerd';
         else {
-          execFileSync(ctr[0]!, [...ctr.slice(1), 'images', 'import', archive], { stdio: ['ignore', 'ignore', 'inherit'] });
+          execFileSync(ctr[0]!, [...ctr.slice(1), 'images', 'import', archive], {
+            stdio: ['ignore', 'ignore', 'inherit'],
+          });
           what += ', imported';
         }
       }
       rmSync(archive);
-      console.error(`[images] ${ref} ${configDigest.slice(0, 19)} ${(size / 1048576).toFixed(1)} MiB: ${what} (${Date.now() - started} ms)`);
+      console.error(
+        `[images] ${ref} ${configDigest.slice(0, 19)} ${(size / 1048576).toFixed(1)} MiB: ${what} (${Date.now() - started} ms)`,
+      );
     }
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -11,7 +11,11 @@ import { exitCodeForSignal, installSignalHandlers, Interrupted, receivedSignal }
 
 /** yargs settings every parser of ours uses (the real one and completion's). */
 function baseParser(args: string[]): Argv<GlobalArgs> {
-  return addGlobalOptions(yargs(args)).parserConfiguration({ 'populate--': true, 'strip-aliased': true, 'strip-dashed': false });
+  return addGlobalOptions(yargs(args)).parserConfiguration({
+    'populate--': true,
+    'strip-aliased': true,
+    'strip-dashed': false,
+  });
 }
 
 /** The parser, separate from running it so tests can parse real argv strings (with RUNNER recording instead of running). */
@@ -30,7 +34,7 @@ export function buildParser(args: string[], runner?: Runner, result: { code?: nu
     .alias('help', 'h')
     .wrap(Math.min(110, process.stderr.columns ?? 100))
     .epilogue(
-      'Exit codes: 0 ok, 2 usage, 3 kubeconfig, 4 not found, 5 target not running, 6 forbidden, 7 debug pod failed, 8 connection lost, 9 agent/tcpdump, 10 output, 11 timeout, 130 interrupted.\nexec returns the command\'s own exit code.',
+      "Exit codes: 0 ok, 2 usage, 3 kubeconfig, 4 not found, 5 target not running, 6 forbidden, 7 debug pod failed, 8 connection lost, 9 agent/tcpdump, 10 output, 11 timeout, 130 interrupted.\nexec returns the command's own exit code.",
     )
     .fail((msg, err) => {
       if (err) throw err;

@@ -25,20 +25,49 @@ const GLOBAL_GROUP = 'Global options:';
 /** Registers the shared flags on the root parser. */
 export function addGlobalOptions<T>(y: Argv<T>): Argv<T & GlobalArgs> {
   return y
-    .option('kubeconfig', { type: 'string', describe: 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)', group: GLOBAL_GROUP })
+    .option('kubeconfig', {
+      type: 'string',
+      describe: 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)',
+      group: GLOBAL_GROUP,
+    })
     .option('context', { type: 'string', describe: 'The kubeconfig context to use', group: GLOBAL_GROUP })
-    .option('namespace', { alias: 'n', type: 'string', describe: "Namespace of the target (default: the context's namespace)", group: GLOBAL_GROUP })
-    .option('image', { type: 'string', default: DEFAULT_IMAGE, describe: 'Debug image; needs sh, tcpdump, nsenter (util-linux), ip and ss', group: GLOBAL_GROUP })
-    .option('debug-namespace', { type: 'string', describe: "Namespace for the debug pod (default: the target's namespace)", group: GLOBAL_GROUP })
+    .option('namespace', {
+      alias: 'n',
+      type: 'string',
+      describe: "Namespace of the target (default: the context's namespace)",
+      group: GLOBAL_GROUP,
+    })
+    .option('image', {
+      type: 'string',
+      default: DEFAULT_IMAGE,
+      describe: 'Debug image; needs sh, tcpdump, nsenter (util-linux), ip and ss',
+      group: GLOBAL_GROUP,
+    })
+    .option('debug-namespace', {
+      type: 'string',
+      describe: "Namespace for the debug pod (default: the target's namespace)",
+      group: GLOBAL_GROUP,
+    })
     .option('privileged', {
       type: 'boolean',
       default: false,
-      describe: 'Run the debug pod privileged instead of with SYS_ADMIN, SYS_PTRACE, NET_ADMIN, NET_RAW and unconfined seccomp/AppArmor',
+      describe:
+        'Run the debug pod privileged instead of with SYS_ADMIN, SYS_PTRACE, NET_ADMIN, NET_RAW and unconfined seccomp/AppArmor',
       group: GLOBAL_GROUP,
     })
-    .option('pod-timeout', { type: 'string', default: '60s', describe: 'How long to wait for the debug pod to start', group: GLOBAL_GROUP })
+    .option('pod-timeout', {
+      type: 'string',
+      default: '60s',
+      describe: 'How long to wait for the debug pod to start',
+      group: GLOBAL_GROUP,
+    })
     .option('verbose', { alias: 'v', type: 'boolean', describe: 'Explain each step on stderr', group: GLOBAL_GROUP })
-    .option('quiet', { alias: 'q', type: 'boolean', describe: 'Only errors and warnings on stderr', group: GLOBAL_GROUP })
+    .option('quiet', {
+      alias: 'q',
+      type: 'boolean',
+      describe: 'Only errors and warnings on stderr',
+      group: GLOBAL_GROUP,
+    })
     .conflicts('verbose', 'quiet');
 }
 

@@ -11,7 +11,10 @@ export function withTarget<T>(y: Argv<T>): Argv<T & { target: string }> {
 }
 
 /** `-c/--container`: which container's network namespace (all containers of a pod share one). */
-export function withContainer<T>(y: Argv<T>, describe = 'Container whose network namespace to use (default: the default container, else the first)'): Argv<T & { container: string | undefined }> {
+export function withContainer<T>(
+  y: Argv<T>,
+  describe = 'Container whose network namespace to use (default: the default container, else the first)',
+): Argv<T & { container: string | undefined }> {
   return y.option('container', { alias: 'c', type: 'string', describe });
 }
 

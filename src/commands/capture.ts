@@ -56,10 +56,16 @@ export function planCapture(a: CaptureArgs, now: Date = new Date()): CapturePlan
   const filter = a.filter !== undefined ? [a.filter] : words;
   if (!isInterfaceName(a.interface)) throw usageError(`invalid interface name "${a.interface}" for --interface`);
   if (a['host-side'] && a.interface === 'any') {
-    throw usageError('--host-side needs one interface of the pod, not any', "leave -i at auto (the pod's main interface) or name it, e.g. -i eth0");
+    throw usageError(
+      '--host-side needs one interface of the pod, not any',
+      "leave -i at auto (the pod's main interface) or name it, e.g. -i eth0",
+    );
   }
   if (a.wireshark && a.output !== undefined) {
-    throw usageError('--wireshark and --output are mutually exclusive', 'Wireshark reads the packets itself; use one of them');
+    throw usageError(
+      '--wireshark and --output are mutually exclusive',
+      'Wireshark reads the packets itself; use one of them',
+    );
   }
   const output: OutputPlan = a.wireshark
     ? { kind: 'wireshark' }
@@ -80,7 +86,10 @@ export function planCapture(a: CaptureArgs, now: Date = new Date()): CapturePlan
 
 /** `web-7d9-20261122T101500.pcap`: named after the target and the start time, in the current directory. */
 function defaultFileName(target: string, now: Date): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `${target.replace(/^.*\//, '')}-${stamp}.pcap`;
 }
 
@@ -91,27 +100,49 @@ export const capture = defineCommand<CaptureArgs>({
   summary: "Capture packets in a pod's network namespace (pcap to a file, stdout or Wireshark)",
   builder: (y) =>
     withContainer(withTarget(y))
-      .option('filter', { alias: 'f', type: 'string', describe: "tcpdump filter expression, e.g. 'tcp port 80' (or give the words after --)" })
+      .option('filter', {
+        alias: 'f',
+        type: 'string',
+        describe: "tcpdump filter expression, e.g. 'tcp port 80' (or give the words after --)",
+      })
       .option('interface', {
         alias: 'i',
         type: 'string',
         default: 'auto',
-        describe: "Interface in the pod: auto = the default route's interface (Ethernet link type, readable by every Wireshark); any = all interfaces incl. lo (LINUX_SLL2)",
+        describe:
+          "Interface in the pod: auto = the default route's interface (Ethernet link type, readable by every Wireshark); any = all interfaces incl. lo (LINUX_SLL2)",
       })
-      .option('snaplen', { alias: 's', type: 'number', describe: "Bytes to keep per packet (default: tcpdump's 262144, i.e. whole packets)" })
+      .option('snaplen', {
+        alias: 's',
+        type: 'number',
+        describe: "Bytes to keep per packet (default: tcpdump's 262144, i.e. whole packets)",
+      })
       .option('count', { type: 'number', describe: 'Stop after this many packets' })
-      .option('duration', { type: 'string', describe: "Stop after this long, e.g. 30s, 5m (also bounds the debug pod's lifetime)" })
-      .option('output', { alias: 'o', type: 'string', describe: 'Write pcap to FILE, or - for stdout (refused on a terminal). Default: TARGET-TIME.pcap' })
-      .option('wireshark', { type: 'boolean', default: false, describe: 'Start Wireshark and stream packets into it live' })
+      .option('duration', {
+        type: 'string',
+        describe: "Stop after this long, e.g. 30s, 5m (also bounds the debug pod's lifetime)",
+      })
+      .option('output', {
+        alias: 'o',
+        type: 'string',
+        describe: 'Write pcap to FILE, or - for stdout (refused on a terminal). Default: TARGET-TIME.pcap',
+      })
+      .option('wireshark', {
+        type: 'boolean',
+        default: false,
+        describe: 'Start Wireshark and stream packets into it live',
+      })
       .option('host-side', {
         type: 'boolean',
         default: false,
-        describe: "Capture on the node's end of the pod's veth (-i names the pod's interface), e.g. to see what leaves the pod before the node's firewall",
+        describe:
+          "Capture on the node's end of the pod's veth (-i names the pod's interface), e.g. to see what leaves the pod before the node's firewall",
       })
       .option('buffer-size', {
         type: 'number',
         default: 32,
-        describe: 'Kernel capture buffer in MiB (tcpdump -B); raise it if the summary reports packets dropped by kernel',
+        describe:
+          'Kernel capture buffer in MiB (tcpdump -B); raise it if the summary reports packets dropped by kernel',
       })
       .example('$0 capture web-7d9 -o web.pcap', 'all traffic of pod web-7d9 into web.pcap')
       .example('$0 capture deploy/web -n shop -- tcp port 8080', 'one pod of deployment web, port 8080 only')
@@ -146,12 +177,21 @@ async function runCapture(a: CaptureArgs): Promise<number> {
   try {
     outcome = await withDebugPod(
       ctx,
-      { namespace: ctx.debugNamespace ?? target.namespace, node: target.node, target, hostNetwork: plan.hostSide, durationSeconds: plan.durationSeconds },
+      {
+        namespace: ctx.debugNamespace ?? target.namespace,
+        node: target.node,
+        target,
+        hostNetwork: plan.hostSide,
+        durationSeconds: plan.durationSeconds,
+      },
       async (pod) => {
         try {
           const { pid } = await lookupPid(pod, target, ctx.signal);
           const remote = new RemoteCapture(pod, captureOptions(plan, pid), {
-            onListening: (l) => info(`capturing on ${l.iface} in ${target.namespace}/${target.pod} (node ${target.node}, ${l.linkType}) to ${output.description}; Ctrl-C to stop`),
+            onListening: (l) =>
+              info(
+                `capturing on ${l.iface} in ${target.namespace}/${target.pod} (node ${target.node}, ${l.linkType}) to ${output.description}; Ctrl-C to stop`,
+              ),
           });
           return await output.pump(remote, ctx);
         } finally {
@@ -250,7 +290,11 @@ class CaptureOutput {
     if (!this.writer.parser.header) return;
     const secs = ((Date.now() - this.started) / 1000).toFixed(1);
     const st = outcome?.stats;
-    const kernel = st ? `; tcpdump: ${st.captured ?? '?'} captured, ${st.receivedByFilter ?? '?'} received by filter, ${st.droppedByKernel ?? '?'} dropped by kernel` : '';
-    info(`captured ${this.writer.parser.packets} packets (${formatBytes(this.writer.parser.streamBytes)}) in ${secs}s to ${this.sink.description}${kernel}`);
+    const kernel = st
+      ? `; tcpdump: ${st.captured ?? '?'} captured, ${st.receivedByFilter ?? '?'} received by filter, ${st.droppedByKernel ?? '?'} dropped by kernel`
+      : '';
+    info(
+      `captured ${this.writer.parser.packets} packets (${formatBytes(this.writer.parser.streamBytes)}) in ${secs}s to ${this.sink.description}${kernel}`,
+    );
   }
 }

@@ -19,7 +19,12 @@ export const cleanup = defineCommand<CleanupArgs>({
   summary: 'Delete debug pods that kubectl-netns left behind',
   builder: (y) =>
     y
-      .option('all-namespaces', { alias: 'A', type: 'boolean', default: false, describe: 'Look in every namespace, not just -n / the context namespace' })
+      .option('all-namespaces', {
+        alias: 'A',
+        type: 'boolean',
+        default: false,
+        describe: 'Look in every namespace, not just -n / the context namespace',
+      })
       .option('dry-run', { type: 'boolean', default: false, describe: 'Only list what would be deleted' })
       .example('$0 cleanup -A', 'remove leftovers everywhere'),
   run: runCleanup,

@@ -18,9 +18,13 @@ export interface ExecArgs extends GlobalArgs {
 }
 
 /** The command words after `--`; at least one is required. Pure. */
-export function planExec(a: Pick<ExecArgs, '--' | 'tty' | 'stdin'>, stdinIsTTY: boolean | undefined): { command: string[]; tty: boolean } {
+export function planExec(
+  a: Pick<ExecArgs, '--' | 'tty' | 'stdin'>,
+  stdinIsTTY: boolean | undefined,
+): { command: string[]; tty: boolean } {
   const command = (a['--'] ?? []).map(String);
-  if (command.length === 0) throw usageError('no command given', 'put the command after --, e.g. kubectl netns exec POD -- ip addr');
+  if (command.length === 0)
+    throw usageError('no command given', 'put the command after --, e.g. kubectl netns exec POD -- ip addr');
   if (a.tty && !stdinIsTTY) {
     throw usageError('-t needs a terminal on stdin', 'drop -t when piping input (use -i alone)');
   }
@@ -35,7 +39,12 @@ export const exec = defineCommand<ExecArgs>({
   builder: (y) =>
     withContainer(withTarget(y))
       .option('stdin', { alias: 'i', type: 'boolean', default: false, describe: 'Pass stdin to the command' })
-      .option('tty', { alias: 't', type: 'boolean', default: false, describe: 'Allocate a TTY (interactive programs: exec -it POD -- bash)' })
+      .option('tty', {
+        alias: 't',
+        type: 'boolean',
+        default: false,
+        describe: 'Allocate a TTY (interactive programs: exec -it POD -- bash)',
+      })
       .example('$0 exec web-7d9 -- ip -br addr', "the pod's interfaces and addresses")
       .example('$0 exec web-7d9 -- ss -tlnp', 'listening TCP sockets')
       .example('$0 exec -it web-7d9 -- bash', 'an interactive shell with the debug tools'),

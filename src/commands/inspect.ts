@@ -28,7 +28,8 @@ export const inspect = defineCommand<InspectArgs>({
   name: 'inspect',
   positionals: '<target>',
   completes: 'pods',
-  summary: "Show a pod's network namespace: PIDs, inode, nsfs paths, interfaces and their host-side veths, routes, sockets",
+  summary:
+    "Show a pod's network namespace: PIDs, inode, nsfs paths, interfaces and their host-side veths, routes, sockets",
   builder: (y) =>
     withOutputFormat(withContainer(withTarget(y)), 'table, wide (adds listening sockets) or json (everything)')
       .example('$0 inspect web-7d9', 'interfaces, host-side veths, routes')
@@ -41,21 +42,40 @@ export const inspect = defineCommand<InspectArgs>({
     const spec = { namespace: ctx.debugNamespace ?? target.namespace, node: target.node, target, hostNetwork: true };
     return withDebugPod(ctx, spec, async (pod) => {
       const { pid, netnsInode } = await lookupPid(pod, target, ctx.signal);
-      const [scan, net] = await Promise.all([scanWith(ctx, pod, target.node), collectOk(pod, netinfoArgv({ pid, sockets }), 'netinfo', ctx.signal)]);
+      const [scan, net] = await Promise.all([
+        scanWith(ctx, pod, target.node),
+        collectOk(pod, netinfoArgv({ pid, sockets }), 'netinfo', ctx.signal),
+      ]);
       const netinfo = parseNetinfo(net, sockets);
       for (const w of netinfo.warnings) warn(w);
       const entry = scan.entries.find((e) => e.inode === netnsInode);
       if (!entry) {
-        throw new UserError(`the node scan did not see network namespace ${netnsInode} of pod ${target.pod} (did it just restart?)`, { exitCode: ExitCode.targetState });
+        throw new UserError(
+          `the node scan did not see network namespace ${netnsInode} of pod ${target.pod} (did it just restart?)`,
+          { exitCode: ExitCode.targetState },
+        );
       }
       debug(`inspect: pid ${pid}, netns ${netnsInode}, state ${entry.state}`);
       const status = target.object.status;
-      const statuses = [...(status?.initContainerStatuses ?? []), ...(status?.containerStatuses ?? []), ...(status?.ephemeralContainerStatuses ?? [])];
+      const statuses = [
+        ...(status?.initContainerStatuses ?? []),
+        ...(status?.containerStatuses ?? []),
+        ...(status?.ephemeralContainerStatuses ?? []),
+      ];
       const report = buildInspect({
-        pod: { namespace: target.namespace, name: target.pod, uid: target.podUid, ip: target.podIP ?? null, hostNetwork: target.hostNetwork },
+        pod: {
+          namespace: target.namespace,
+          name: target.pod,
+          uid: target.podUid,
+          ip: target.podIP ?? null,
+          hostNetwork: target.hostNetwork,
+        },
         node: target.node,
         runtime: target.runtime,
-        containers: statuses.map((s) => ({ name: s.name, id: s.containerID ? splitContainerId(s.containerID).id : undefined })),
+        containers: statuses.map((s) => ({
+          name: s.name,
+          id: s.containerID ? splitContainerId(s.containerID).id : undefined,
+        })),
         netnsInode,
         facts: scan.facts,
         entry,

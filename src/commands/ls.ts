@@ -24,7 +24,11 @@ export interface LsArgs extends GlobalArgs {
 }
 
 /** Which node(s) to list. */
-export type LsScope = { kind: 'node'; node: string } | { kind: 'target'; target: string } | { kind: 'node-or-pod'; word: string } | { kind: 'all' };
+export type LsScope =
+  | { kind: 'node'; node: string }
+  | { kind: 'target'; target: string }
+  | { kind: 'node-or-pod'; word: string }
+  | { kind: 'all' };
 
 /**
  * Reads the scope from the arguments. A bare word is a node if a node has that name, else a pod
@@ -35,7 +39,8 @@ export function planLs(a: Pick<LsArgs, 'where' | 'node' | 'all-nodes'>): LsScope
   if (given > 1) throw usageError('give one of NODE, TARGET, --node NODE or --all-nodes');
   if (a.node !== undefined) return { kind: 'node', node: a.node };
   if (a['all-nodes']) return { kind: 'all' };
-  if (a.where === undefined) throw usageError('which node?', 'kubectl netns ls NODE, ls POD (its node), or ls --all-nodes');
+  if (a.where === undefined)
+    throw usageError('which node?', 'kubectl netns ls NODE, ls POD (its node), or ls --all-nodes');
   if (a.where.includes('/')) return { kind: 'target', target: a.where };
   return { kind: 'node-or-pod', word: a.where };
 }
@@ -44,22 +49,33 @@ export const ls = defineCommand<LsArgs>({
   name: 'ls',
   positionals: '[where]',
   completes: 'nodes-and-pods',
-  summary: "List every network namespace on a node: pods', the node's, orphaned ones kept only by a mount, stale ones whose pod is gone",
+  summary:
+    "List every network namespace on a node: pods', the node's, orphaned ones kept only by a mount, stale ones whose pod is gone",
   builder: (y) =>
     withOutputFormat(
       withContainer(
         y
-          .positional('where', { type: 'string', describe: 'NODE, or a TARGET (POD, deploy/NAME, ...) meaning its node' })
+          .positional('where', {
+            type: 'string',
+            describe: 'NODE, or a TARGET (POD, deploy/NAME, ...) meaning its node',
+          })
           .option('node', { type: 'string', describe: 'The node to list' })
           .option('all-nodes', { alias: 'A', type: 'boolean', default: false, describe: 'Every Ready Linux node' }),
         'With a TARGET: the container that picks the pod (rarely needed)',
       ),
       'table, wide (more columns) or json',
     )
-      .option('parallel', { type: 'number', default: DEFAULT_PARALLEL_NODES, describe: 'With --all-nodes: nodes scanned at once' })
+      .option('parallel', {
+        type: 'number',
+        default: DEFAULT_PARALLEL_NODES,
+        describe: 'With --all-nodes: nodes scanned at once',
+      })
       .example('$0 ls knetns-node', 'every network namespace on that node')
       .example('$0 ls web-7d9 -o wide', "the namespaces on web-7d9's node, with paths and nsenter commands")
-      .example("$0 ls --node n1 -o json | jq '.items[] | select(.state != \"pod\" and .state != \"host\")'", 'leftovers only'),
+      .example(
+        '$0 ls --node n1 -o json | jq \'.items[] | select(.state != "pod" and .state != "host")\'',
+        'leftovers only',
+      ),
   run: runLs,
 });
 
@@ -69,7 +85,8 @@ async function nodesOf(ctx: RunContext, scope: LsScope, a: LsArgs): Promise<stri
     return nodesToSearch(ctx);
   }
   if (scope.kind === 'node') {
-    if (!(await nodeExists(ctx.client, scope.node))) throw new UserError(`node "${scope.node}" not found`, { exitCode: ExitCode.notFound, hint: 'kubectl get nodes' });
+    if (!(await nodeExists(ctx.client, scope.node)))
+      throw new UserError(`node "${scope.node}" not found`, { exitCode: ExitCode.notFound, hint: 'kubectl get nodes' });
     return [scope.node];
   }
   if (scope.kind === 'node-or-pod' && (await nodeExists(ctx.client, scope.word))) return [scope.word];
@@ -106,6 +123,8 @@ async function runLs(a: LsArgs): Promise<number> {
   process.stdout.write(renderNetnsList(items, a.output, useColor(process.stdout), nodes.length > 1));
   const leftovers = items.filter((i) => i.state === 'orphaned' || i.state === 'stale').length;
   const listed = outcomes.filter((o) => o.scan).length;
-  info(`${items.length} network namespace(s) on ${listed} node(s)${leftovers ? `, ${leftovers} orphaned or stale` : ''}`);
+  info(
+    `${items.length} network namespace(s) on ${listed} node(s)${leftovers ? `, ${leftovers} orphaned or stale` : ''}`,
+  );
   return failure ? exitCodeOf(failure) : 0;
 }

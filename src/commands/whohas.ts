@@ -25,13 +25,19 @@ export interface WhoHasArgs extends GlobalArgs {
 }
 
 /** The address query and where to look (undefined node: every node). Pure. */
-export function planWhoHas(a: Pick<WhoHasArgs, 'address' | 'node' | 'all-nodes'>): { query: AddressQuery; node: string | undefined } {
+export function planWhoHas(a: Pick<WhoHasArgs, 'address' | 'node' | 'all-nodes'>): {
+  query: AddressQuery;
+  node: string | undefined;
+} {
   if (a.node !== undefined && a['all-nodes']) throw usageError('--node and --all-nodes are mutually exclusive');
   let query: AddressQuery;
   try {
     query = parseAddressQuery(String(a.address));
   } catch (err) {
-    throw usageError((err as Error).message, 'give an address such as 10.244.1.7 or fd00::2, or a subnet such as 10.244.1.0/24');
+    throw usageError(
+      (err as Error).message,
+      'give an address such as 10.244.1.7 or fd00::2, or a subnet such as 10.244.1.0/24',
+    );
   }
   return { query, node: a.node };
 }
@@ -47,10 +53,21 @@ export function whoHas(query: AddressQuery, outcomes: readonly NodeOutcome[]): W
     }
     for (const e of o.scan.entries) {
       const hits = matchingAddresses(e.interfaces ?? [], query);
-      if (hits.length > 0) items.push({ ...netnsItem(o.node, e), matches: hits.map((h) => ({ interface: h.iface, address: cidr(h.address) })) });
+      if (hits.length > 0)
+        items.push({
+          ...netnsItem(o.node, e),
+          matches: hits.map((h) => ({ interface: h.iface, address: cidr(h.address) })),
+        });
     }
   }
-  return { apiVersion: API_VERSION, kind: 'WhoHas', query: query.text, nodes: outcomes.filter((o) => o.scan).map((o) => o.node), errors, items };
+  return {
+    apiVersion: API_VERSION,
+    kind: 'WhoHas',
+    query: query.text,
+    nodes: outcomes.filter((o) => o.scan).map((o) => o.node),
+    errors,
+    items,
+  };
 }
 
 export const whohas = defineCommand<WhoHasArgs>({
@@ -60,9 +77,18 @@ export const whohas = defineCommand<WhoHasArgs>({
   builder: (y) =>
     withOutputFormat(
       y
-        .positional('address', { type: 'string', demandOption: true, describe: 'IPv4/IPv6 address, or a subnet (10.244.1.0/24)' })
+        .positional('address', {
+          type: 'string',
+          demandOption: true,
+          describe: 'IPv4/IPv6 address, or a subnet (10.244.1.0/24)',
+        })
         .option('node', { type: 'string', describe: 'Search only this node (default: every Ready Linux node)' })
-        .option('all-nodes', { alias: 'A', type: 'boolean', default: false, describe: 'Search every Ready Linux node (the default without --node)' }),
+        .option('all-nodes', {
+          alias: 'A',
+          type: 'boolean',
+          default: false,
+          describe: 'Search every Ready Linux node (the default without --node)',
+        }),
       'table, wide (more columns) or json',
     )
       .option('parallel', { type: 'number', default: DEFAULT_PARALLEL_NODES, describe: 'Nodes searched at once' })
@@ -78,7 +104,8 @@ async function runWhoHas(a: WhoHasArgs): Promise<number> {
   const ctx = await runContext(a);
   let nodes: string[];
   if (plan.node !== undefined) {
-    if (!(await nodeExists(ctx.client, plan.node))) throw new UserError(`node "${plan.node}" not found`, { exitCode: ExitCode.notFound, hint: 'kubectl get nodes' });
+    if (!(await nodeExists(ctx.client, plan.node)))
+      throw new UserError(`node "${plan.node}" not found`, { exitCode: ExitCode.notFound, hint: 'kubectl get nodes' });
     nodes = [plan.node];
   } else {
     nodes = await nodesToSearch(ctx);
@@ -92,10 +119,13 @@ async function runWhoHas(a: WhoHasArgs): Promise<number> {
     const failed = outcomes.find((o) => o.error !== undefined);
     // Not found, and some node was not searched: the honest answer is "unknown", not "nobody".
     if (failed) {
-      throw new UserError(`${plan.query.text} is not on the ${result.nodes.length} node(s) searched; ${result.errors.length} node(s) could not be searched`, {
-        exitCode: exitCodeOf(failed.error),
-        hint: result.errors.map((e) => `${e.node}: ${e.message}`).join('; '),
-      });
+      throw new UserError(
+        `${plan.query.text} is not on the ${result.nodes.length} node(s) searched; ${result.errors.length} node(s) could not be searched`,
+        {
+          exitCode: exitCodeOf(failed.error),
+          hint: result.errors.map((e) => `${e.node}: ${e.message}`).join('; '),
+        },
+      );
     }
     if (a.output === 'json') process.stdout.write(renderWhoHas(result, a.output, false));
     info(`no network namespace on ${result.nodes.length} node(s) holds ${plan.query.text}`);
@@ -106,15 +136,24 @@ async function runWhoHas(a: WhoHasArgs): Promise<number> {
     const where = `node ${i.node}, netns ${i.inode}`;
     if (i.state === 'pod') info(`${plan.query.text} is held by pod ${i.pod?.namespace}/${i.pod?.name} (${where})`);
     else if (i.state === 'host') info(`${plan.query.text} is the node's own address (${where})`);
-    else if (i.state === 'other') info(`${plan.query.text} is held by a namespace no pod owns, with ${i.processes} process(es), lowest ${i.pid} ${i.command} (${where})`);
+    else if (i.state === 'other')
+      info(
+        `${plan.query.text} is held by a namespace no pod owns, with ${i.processes} process(es), lowest ${i.pid} ${i.command} (${where})`,
+      );
     else {
-      const pod = i.pod?.name ? ` (was pod ${i.pod.namespace}/${i.pod.name})` : i.pod?.uid ? ` (was pod uid ${i.pod.uid})` : '';
+      const pod = i.pod?.name
+        ? ` (was pod ${i.pod.namespace}/${i.pod.name})`
+        : i.pod?.uid
+          ? ` (was pod uid ${i.pod.uid})`
+          : '';
       const held = i.holders.length
         ? `a mount in the mount namespace of ${i.holders.map((h) => `pid ${h.pid} (${h.command})`).join(', ')} keeps it alive`
         : i.processes > 0
           ? `${i.processes} process(es) keep it alive, lowest ${i.pid} ${i.command}`
           : `kept by ${i.paths.join(', ')}`;
-      info(`${plan.query.text} is held by ${i.state === 'orphaned' ? 'an orphaned' : 'a stale'} namespace${pod} (${where}); ${held}; enter it with: ${i.enter}`);
+      info(
+        `${plan.query.text} is held by ${i.state === 'orphaned' ? 'an orphaned' : 'a stale'} namespace${pod} (${where}); ${held}; enter it with: ${i.enter}`,
+      );
     }
   }
   return ExitCode.ok;

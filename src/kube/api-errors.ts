@@ -65,16 +65,21 @@ export function translateApiError(err: unknown, action: ApiAction, server?: stri
     if (st.code === 404) {
       return new UserError(`${where(action)} not found`, {
         exitCode: ExitCode.notFound,
-        hint: action.namespace ? `check the name and namespace (kubectl get ${action.resource.split('/')[0]} -n ${action.namespace})` : undefined,
+        hint: action.namespace
+          ? `check the name and namespace (kubectl get ${action.resource.split('/')[0]} -n ${action.namespace})`
+          : undefined,
         cause: err,
       });
     }
     if (st.code === 401) {
-      return new UserError(`the API server rejected our credentials (Unauthorized) while trying to ${action.verb} ${where(action)}`, {
-        exitCode: ExitCode.config,
-        hint: 'your token or certificate may have expired; check `kubectl auth whoami` with the same --context',
-        cause: err,
-      });
+      return new UserError(
+        `the API server rejected our credentials (Unauthorized) while trying to ${action.verb} ${where(action)}`,
+        {
+          exitCode: ExitCode.config,
+          hint: 'your token or certificate may have expired; check `kubectl auth whoami` with the same --context',
+          cause: err,
+        },
+      );
     }
     if (st.code === 403) {
       if (/PodSecurity/.test(msg)) {
@@ -89,11 +94,14 @@ export function translateApiError(err: unknown, action: ApiAction, server?: stri
         );
       }
       const sub = action.resource.includes('/') ? action.resource : `${action.resource}`;
-      return new UserError(`forbidden: you cannot ${action.verb} ${where(action)} (needs "${action.verb}" on "${sub}")`, {
-        exitCode: ExitCode.forbidden,
-        hint: `ask for RBAC that allows it, e.g. kubectl auth can-i ${action.verb} ${sub}${action.namespace ? ` -n ${action.namespace}` : ''}`,
-        cause: err,
-      });
+      return new UserError(
+        `forbidden: you cannot ${action.verb} ${where(action)} (needs "${action.verb}" on "${sub}")`,
+        {
+          exitCode: ExitCode.forbidden,
+          hint: `ask for RBAC that allows it, e.g. kubectl auth can-i ${action.verb} ${sub}${action.namespace ? ` -n ${action.namespace}` : ''}`,
+          cause: err,
+        },
+      );
     }
     if (st.code === 409) {
       return new UserError(`${where(action)} already exists`, { exitCode: ExitCode.debugPod, cause: err });
@@ -117,16 +125,21 @@ export function translateApiError(err: unknown, action: ApiAction, server?: stri
       ENOTFOUND: 'the server name does not resolve; check the cluster entry in your kubeconfig',
       ETIMEDOUT: 'the server did not answer; check your network/VPN and the --context',
       ECONNRESET: 'the connection was reset; retry, and check proxies between you and the cluster',
-      DEPTH_ZERO_SELF_SIGNED_CERT: 'the server certificate is not trusted; check certificate-authority in the kubeconfig',
-      UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'the server certificate is not trusted; check certificate-authority in the kubeconfig',
+      DEPTH_ZERO_SELF_SIGNED_CERT:
+        'the server certificate is not trusted; check certificate-authority in the kubeconfig',
+      UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+        'the server certificate is not trusted; check certificate-authority in the kubeconfig',
       SELF_SIGNED_CERT_IN_CHAIN: 'the server certificate is not trusted; check certificate-authority in the kubeconfig',
       ERR_TLS_CERT_ALTNAME_INVALID: 'the server certificate does not match the server address in the kubeconfig',
     };
-    return new UserError(`cannot reach the API server${target} (${code}) while trying to ${action.verb} ${where(action)}`, {
-      exitCode: ExitCode.connection,
-      hint: hints[code] ?? 'check that the cluster is reachable with `kubectl cluster-info`',
-      cause: err,
-    });
+    return new UserError(
+      `cannot reach the API server${target} (${code}) while trying to ${action.verb} ${where(action)}`,
+      {
+        exitCode: ExitCode.connection,
+        hint: hints[code] ?? 'check that the cluster is reachable with `kubectl cluster-info`',
+        cause: err,
+      },
+    );
   }
   return err;
 }

@@ -9,7 +9,15 @@ import { translateApiError, type ApiAction } from './api-errors.ts';
 import { loadClientNode } from './client-node.ts';
 import type { ResolvedConfig } from './config.ts';
 
-export type { CoreV1Event, V1Container, V1Namespace, V1Node, V1Pod, V1PodSpec, V1Status } from '@kubernetes/client-node';
+export type {
+  CoreV1Event,
+  V1Container,
+  V1Namespace,
+  V1Node,
+  V1Pod,
+  V1PodSpec,
+  V1Status,
+} from '@kubernetes/client-node';
 
 /** Workload kinds a target may name; each resolves to a label selector. */
 export type WorkloadKind = 'deployment' | 'statefulset' | 'daemonset' | 'replicaset' | 'job';
@@ -45,7 +53,12 @@ export interface KubeClient {
   listNodes(): Promise<V1Node[]>;
   listEvents(namespace: string, fieldSelector: string): Promise<CoreV1Event[]>;
   /** Watches one pod; `onEvent` gets every ADDED/MODIFIED/DELETED object. */
-  watchPod(namespace: string, name: string, onEvent: (type: string, pod: V1Pod) => void, onDone: (err?: unknown) => void): Promise<WatchHandle>;
+  watchPod(
+    namespace: string,
+    name: string,
+    onEvent: (type: string, pod: V1Pod) => void,
+    onDone: (err?: unknown) => void,
+  ): Promise<WatchHandle>;
   /**
    * Opens an exec websocket. `onFrame` receives every frame (channel byte + payload); client-node's
    * own stream handling is bypassed because it applies no backpressure and ends process.stdout.
@@ -68,7 +81,11 @@ export async function createKubeClient(cfg: ResolvedConfig): Promise<KubeClient>
   const batch = kc.makeApiClient(BatchV1Api);
   // Inert streams: client-node's handler ends these on v5 close frames, and by default they are
   // process.stdout/stderr, which it would otherwise close underneath us.
-  const inert = { stdin: new PassThrough(), stdout: new PassThrough() as Writable, stderr: new PassThrough() as Writable };
+  const inert = {
+    stdin: new PassThrough(),
+    stdout: new PassThrough() as Writable,
+    stderr: new PassThrough() as Writable,
+  };
   const ws = new WebSocketHandler(kc, undefined, inert);
   const call = async <T>(action: ApiAction, fn: () => Promise<T>): Promise<T> => {
     try {
@@ -80,10 +97,13 @@ export async function createKubeClient(cfg: ResolvedConfig): Promise<KubeClient>
 
   return {
     server: cfg.server,
-    readPod: (namespace, name) => call({ verb: 'get', resource: 'pods', namespace, name }, () => core.readNamespacedPod({ namespace, name })),
+    readPod: (namespace, name) =>
+      call({ verb: 'get', resource: 'pods', namespace, name }, () => core.readNamespacedPod({ namespace, name })),
     listPods: (namespace, opts = {}) =>
       call({ verb: 'list', resource: 'pods', namespace }, async () => {
-        const list = namespace ? await core.listNamespacedPod({ namespace, ...opts }) : await core.listPodForAllNamespaces({ ...opts });
+        const list = namespace
+          ? await core.listNamespacedPod({ namespace, ...opts })
+          : await core.listPodForAllNamespaces({ ...opts });
         return list.items;
       }),
     workloadSelector: (kind, namespace, name) =>
@@ -103,16 +123,21 @@ export async function createKubeClient(cfg: ResolvedConfig): Promise<KubeClient>
           .map(([k, v]) => `${k}=${v}`)
           .join(',');
       }),
-    createPod: (namespace, pod) => call({ verb: 'create', resource: 'pods', namespace }, () => core.createNamespacedPod({ namespace, body: pod })),
+    createPod: (namespace, pod) =>
+      call({ verb: 'create', resource: 'pods', namespace }, () => core.createNamespacedPod({ namespace, body: pod })),
     deletePod: (namespace, name, gracePeriodSeconds) =>
       call({ verb: 'delete', resource: 'pods', namespace, name }, async () => {
         await core.deleteNamespacedPod({ namespace, name, gracePeriodSeconds });
       }),
     readNode: (name) => call({ verb: 'get', resource: 'nodes', name }, () => core.readNode({ name })),
-    listNamespaces: () => call({ verb: 'list', resource: 'namespaces' }, async () => (await core.listNamespace({})).items),
+    listNamespaces: () =>
+      call({ verb: 'list', resource: 'namespaces' }, async () => (await core.listNamespace({})).items),
     listNodes: () => call({ verb: 'list', resource: 'nodes' }, async () => (await core.listNode({})).items),
     listEvents: (namespace, fieldSelector) =>
-      call({ verb: 'list', resource: 'events', namespace }, async () => (await core.listNamespacedEvent({ namespace, fieldSelector })).items),
+      call(
+        { verb: 'list', resource: 'events', namespace },
+        async () => (await core.listNamespacedEvent({ namespace, fieldSelector })).items,
+      ),
     async watchPod(namespace, name, onEvent, onDone) {
       const watch = new Watch(kc);
       let stopped = false;
@@ -122,7 +147,12 @@ export async function createKubeClient(cfg: ResolvedConfig): Promise<KubeClient>
           { fieldSelector: `metadata.name=${name}` },
           (type, obj) => onEvent(type, obj as V1Pod),
           (err) => {
-            if (!stopped) onDone(err ? translateApiError(err, { verb: 'watch', resource: 'pods', namespace, name }, cfg.server) : undefined);
+            if (!stopped)
+              onDone(
+                err
+                  ? translateApiError(err, { verb: 'watch', resource: 'pods', namespace, name }, cfg.server)
+                  : undefined,
+              );
           },
         ),
       );

@@ -33,7 +33,12 @@ function kubeconfigFiles(flag: string | undefined, env: NodeJS.ProcessEnv = proc
 }
 
 /** Merges kubeconfig files with kubectl's first-wins rule. Pure given the loaded configs. */
-function mergeFirstWins(configs: KubeConfig[]): { clusters: Cluster[]; users: User[]; contexts: Context[]; currentContext: string } {
+function mergeFirstWins(configs: KubeConfig[]): {
+  clusters: Cluster[];
+  users: User[];
+  contexts: Context[];
+  currentContext: string;
+} {
   const clusters = new Map<string, Cluster>();
   const users = new Map<string, User>();
   const contexts = new Map<string, Context>();
@@ -44,7 +49,12 @@ function mergeFirstWins(configs: KubeConfig[]): { clusters: Cluster[]; users: Us
     for (const c of kc.contexts) if (!contexts.has(c.name)) contexts.set(c.name, c);
     if (!currentContext && kc.currentContext) currentContext = kc.currentContext;
   }
-  return { clusters: [...clusters.values()], users: [...users.values()], contexts: [...contexts.values()], currentContext };
+  return {
+    clusters: [...clusters.values()],
+    users: [...users.values()],
+    contexts: [...contexts.values()],
+    currentContext,
+  };
 }
 
 /** Loads the kubeconfig the way kubectl does and validates the chosen context up front. */
@@ -102,10 +112,13 @@ export async function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv =
   }
   const cluster = merged.clusters.find((c) => c.name === context.cluster);
   if (!cluster) {
-    throw new UserError(`context "${contextName}" refers to cluster "${context.cluster}", which is not in the kubeconfig`, {
-      exitCode: ExitCode.config,
-      hint: 'fix the kubeconfig (kubectl config get-clusters lists the clusters)',
-    });
+    throw new UserError(
+      `context "${contextName}" refers to cluster "${context.cluster}", which is not in the kubeconfig`,
+      {
+        exitCode: ExitCode.config,
+        hint: 'fix the kubeconfig (kubectl config get-clusters lists the clusters)',
+      },
+    );
   }
   const kc = new KubeConfig();
   kc.loadFromOptions({ ...merged, currentContext: contextName });

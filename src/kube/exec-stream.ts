@@ -32,7 +32,14 @@ export interface ExecRequest {
   /** Allocate a TTY (interactive shells only: a TTY mangles binary output). */
   tty?: boolean | undefined;
   /** Terminal size source for tty sessions. */
-  terminal?: { columns: number; rows: number; on(event: 'resize', fn: () => void): unknown; off(event: 'resize', fn: () => void): unknown } | undefined;
+  terminal?:
+    | {
+        columns: number;
+        rows: number;
+        on(event: 'resize', fn: () => void): unknown;
+        off(event: 'resize', fn: () => void): unknown;
+      }
+    | undefined;
   /** Aborting closes the socket at once (the remote command is NOT stopped by that). */
   signal?: AbortSignal | undefined;
 }
@@ -44,7 +51,9 @@ export interface ExecResult {
 }
 
 /** The API path for an exec request. Every argv word is its own `command=` parameter. */
-export function execPath(r: Pick<ExecRequest, 'namespace' | 'pod' | 'container' | 'command' | 'stdin' | 'tty'>): string {
+export function execPath(
+  r: Pick<ExecRequest, 'namespace' | 'pod' | 'container' | 'command' | 'stdin' | 'tty'>,
+): string {
   const query = stringify({
     command: r.command,
     container: r.container,
@@ -83,15 +92,23 @@ export function translateUpgradeError(err: unknown, r: Pick<ExecRequest, 'namesp
       cause: err,
     });
   }
-  if (code === '404') return new UserError(`${where} not found while starting exec`, { exitCode: ExitCode.notFound, cause: err });
-  if (code === '401') return new UserError('the API server rejected our credentials (Unauthorized) for exec', { exitCode: ExitCode.config, cause: err });
+  if (code === '404')
+    return new UserError(`${where} not found while starting exec`, { exitCode: ExitCode.notFound, cause: err });
+  if (code === '401')
+    return new UserError('the API server rejected our credentials (Unauthorized) for exec', {
+      exitCode: ExitCode.config,
+      cause: err,
+    });
   if (code === '400') {
     return new UserError(`the API server refused exec into ${where} (HTTP 400: the container may not be running)`, {
       exitCode: ExitCode.targetState,
       cause: err,
     });
   }
-  return new UserError(`cannot open the exec stream to ${where}: ${message}`, { exitCode: ExitCode.connection, cause: err });
+  return new UserError(`cannot open the exec stream to ${where}: ${message}`, {
+    exitCode: ExitCode.connection,
+    cause: err,
+  });
 }
 
 /** Runs the command and resolves with its exit code once the status frame and the close arrived. */
@@ -157,10 +174,13 @@ export async function execInPod(client: KubeClient, r: ExecRequest): Promise<Exe
       } else {
         finish(() =>
           reject(
-            new UserError(`the connection to the API server was lost during exec into pod "${r.pod}" (websocket closed with code ${code} and no exit status)`, {
-              exitCode: ExitCode.connection,
-              hint: 'the command may still be running on the node; rerun, and check connectivity to the cluster',
-            }),
+            new UserError(
+              `the connection to the API server was lost during exec into pod "${r.pod}" (websocket closed with code ${code} and no exit status)`,
+              {
+                exitCode: ExitCode.connection,
+                hint: 'the command may still be running on the node; rerun, and check connectivity to the cluster',
+              },
+            ),
           ),
         );
       }
@@ -207,7 +227,13 @@ export async function execInPod(client: KubeClient, r: ExecRequest): Promise<Exe
 
     if (r.tty && r.terminal) {
       const term = r.terminal;
-      const sendSize = () => ws.send(Buffer.concat([Buffer.from([RESIZE]), Buffer.from(JSON.stringify({ Width: term.columns, Height: term.rows }))]));
+      const sendSize = () =>
+        ws.send(
+          Buffer.concat([
+            Buffer.from([RESIZE]),
+            Buffer.from(JSON.stringify({ Width: term.columns, Height: term.rows })),
+          ]),
+        );
       sendSize();
       term.on('resize', sendSize);
       cleanups.push(() => term.off('resize', sendSize));

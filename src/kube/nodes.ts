@@ -14,7 +14,9 @@ export function searchable(n: V1Node): { ok: true } | { ok: false; why: string }
 }
 
 /** Every node worth searching, sorted, and the others with the reason they are skipped. */
-export async function searchableNodes(client: KubeClient): Promise<{ names: string[]; skipped: Array<{ name: string; why: string }> }> {
+export async function searchableNodes(
+  client: KubeClient,
+): Promise<{ names: string[]; skipped: Array<{ name: string; why: string }> }> {
   const names: string[] = [];
   const skipped: Array<{ name: string; why: string }> = [];
   for (const n of await client.listNodes()) {
@@ -23,7 +25,8 @@ export async function searchableNodes(client: KubeClient): Promise<{ names: stri
     if (s.ok) names.push(name);
     else skipped.push({ name, why: s.why });
   }
-  if (names.length === 0) throw new UserError('no Linux node is Ready to search', { exitCode: ExitCode.notFound, hint: 'kubectl get nodes' });
+  if (names.length === 0)
+    throw new UserError('no Linux node is Ready to search', { exitCode: ExitCode.notFound, hint: 'kubectl get nodes' });
   return { names: names.sort(), skipped };
 }
 

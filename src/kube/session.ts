@@ -39,17 +39,32 @@ export class DebugSession {
   /** Creates the debug pod and waits until it runs. If that fails, the pod is deleted before rethrowing. */
   static async open(client: KubeClient, o: SessionOptions): Promise<DebugSession> {
     const sessionId = randomId(4);
-    const pod: V1Pod = buildDebugPod({ ...o, podTimeoutSeconds: Math.ceil(o.podTimeoutMs / 1000), sessionId, suffix: randomId(3) });
+    const pod: V1Pod = buildDebugPod({
+      ...o,
+      podTimeoutSeconds: Math.ceil(o.podTimeoutMs / 1000),
+      sessionId,
+      suffix: randomId(3),
+    });
     const name = pod.metadata!.name!;
     debug(`creating debug pod ${o.namespace}/${name} on node ${o.nodeName} with image ${o.image}`);
     await client.createPod(o.namespace, pod);
     const session = new DebugSession(client, o.namespace, name, sessionId);
     o.onCreated?.(session);
     try {
-      await waitForRunning(client, o.namespace, name, { timeoutMs: o.podTimeoutMs, signal: o.signal, onProgress: o.onProgress });
+      await waitForRunning(client, o.namespace, name, {
+        timeoutMs: o.podTimeoutMs,
+        signal: o.signal,
+        onProgress: o.onProgress,
+      });
     } catch (err) {
       // The reason it did not start is what the user needs; a failed delete is only worth a note.
-      await session.close().catch((e: unknown) => warn(`could not delete debug pod ${o.namespace}/${name}: ${e instanceof Error ? e.message : String(e)}; run kubectl netns cleanup`));
+      await session
+        .close()
+        .catch((e: unknown) =>
+          warn(
+            `could not delete debug pod ${o.namespace}/${name}: ${e instanceof Error ? e.message : String(e)}; run kubectl netns cleanup`,
+          ),
+        );
       throw err;
     }
     debug(`debug pod ${o.namespace}/${name} is running`);
@@ -58,7 +73,13 @@ export class DebugSession {
 
   /** Runs argv in the debug container (no shell in between unless argv starts one). */
   exec(command: string[], io: Omit<ExecRequest, 'namespace' | 'pod' | 'container' | 'command'>): Promise<ExecResult> {
-    return execInPod(this.client, { ...io, namespace: this.namespace, pod: this.podName, container: CONTAINER_NAME, command });
+    return execInPod(this.client, {
+      ...io,
+      namespace: this.namespace,
+      pod: this.podName,
+      container: CONTAINER_NAME,
+      command,
+    });
   }
 
   /** Deletes the pod at once (grace 0) and waits up to `waitMs` for it to be gone. Safe to call twice. */
@@ -88,6 +109,8 @@ export class DebugSession {
       }
       await new Promise((r) => setTimeout(r, 250));
     }
-    debug(`debug pod ${this.namespace}/${this.podName} still terminating after ${waitMs}ms; the kubelet will finish removing it`);
+    debug(
+      `debug pod ${this.namespace}/${this.podName} still terminating after ${waitMs}ms; the kubelet will finish removing it`,
+    );
   }
 }

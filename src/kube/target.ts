@@ -8,12 +8,23 @@ import type { KubeClient, V1Pod, WorkloadKind } from './client.ts';
 export type TargetRef = { kind: 'pod'; name: string } | { kind: WorkloadKind; name: string };
 
 const KIND_ALIASES: Record<string, TargetRef['kind']> = {
-  po: 'pod', pod: 'pod', pods: 'pod',
-  deploy: 'deployment', deployment: 'deployment', deployments: 'deployment',
-  sts: 'statefulset', statefulset: 'statefulset', statefulsets: 'statefulset',
-  ds: 'daemonset', daemonset: 'daemonset', daemonsets: 'daemonset',
-  rs: 'replicaset', replicaset: 'replicaset', replicasets: 'replicaset',
-  job: 'job', jobs: 'job',
+  po: 'pod',
+  pod: 'pod',
+  pods: 'pod',
+  deploy: 'deployment',
+  deployment: 'deployment',
+  deployments: 'deployment',
+  sts: 'statefulset',
+  statefulset: 'statefulset',
+  statefulsets: 'statefulset',
+  ds: 'daemonset',
+  daemonset: 'daemonset',
+  daemonsets: 'daemonset',
+  rs: 'replicaset',
+  replicaset: 'replicaset',
+  replicasets: 'replicaset',
+  job: 'job',
+  jobs: 'job',
 };
 
 // RFC 1123 subdomain, which is what pod and workload names must be.
@@ -22,11 +33,20 @@ const NAME_RE = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 /** Parses `NAME`, `pod/NAME`, `deploy/NAME`, `sts/NAME`, `ds/NAME`, `rs/NAME`, `job/NAME`. */
 export function parseTarget(input: string): TargetRef {
   const slash = input.indexOf('/');
-  const kindText = slash === -1 ? 'pod' : input.slice(0, slash).toLowerCase().replace(/\.(apps|batch)$/, '');
+  const kindText =
+    slash === -1
+      ? 'pod'
+      : input
+          .slice(0, slash)
+          .toLowerCase()
+          .replace(/\.(apps|batch)$/, '');
   const name = slash === -1 ? input : input.slice(slash + 1);
   const kind = KIND_ALIASES[kindText];
   if (!kind) {
-    throw usageError(`unsupported target kind "${kindText}" in "${input}"`, 'use POD, pod/NAME, deploy/NAME, sts/NAME, ds/NAME, rs/NAME or job/NAME');
+    throw usageError(
+      `unsupported target kind "${kindText}" in "${input}"`,
+      'use POD, pod/NAME, deploy/NAME, sts/NAME, ds/NAME, rs/NAME or job/NAME',
+    );
   }
   if (!NAME_RE.test(name)) {
     throw usageError(`"${name}" is not a valid ${kind} name`, 'names are lowercase letters, digits, "-" and "."');
@@ -60,7 +80,10 @@ export function pickPod(pods: V1Pod[]): V1Pod | undefined {
   const ready = (p: V1Pod) => (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
   const created = (p: V1Pod) => new Date(p.metadata?.creationTimestamp ?? 0).getTime();
   return [...running].sort(
-    (a, b) => Number(ready(b)) - Number(ready(a)) || created(a) - created(b) || (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''),
+    (a, b) =>
+      Number(ready(b)) - Number(ready(a)) ||
+      created(a) - created(b) ||
+      (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''),
   )[0];
 }
 
@@ -98,7 +121,10 @@ export function describeTarget(pod: V1Pod, container: string, via?: string): Res
   if (phase !== 'Running') {
     throw new UserError(`pod "${name}" is ${phase}, not Running`, {
       exitCode: ExitCode.targetState,
-      hint: phase === 'Pending' ? 'wait until it runs (kubectl get pod -w), or look at kubectl describe pod for why it is stuck' : 'only a running pod has a network namespace to enter',
+      hint:
+        phase === 'Pending'
+          ? 'wait until it runs (kubectl get pod -w), or look at kubectl describe pod for why it is stuck'
+          : 'only a running pod has a network namespace to enter',
     });
   }
   const node = pod.spec?.nodeName;
@@ -108,17 +134,22 @@ export function describeTarget(pod: V1Pod, container: string, via?: string): Res
   const warnings: string[] = [];
   if (status?.state?.terminated) {
     const t = status.state.terminated;
-    throw new UserError(`container "${container}" in pod "${name}" has terminated (${t.reason ?? 'exit code ' + t.exitCode})`, {
-      exitCode: ExitCode.targetState,
-      hint: 'all containers of a pod share its network namespace: pick a running one with -c',
-    });
+    throw new UserError(
+      `container "${container}" in pod "${name}" has terminated (${t.reason ?? 'exit code ' + t.exitCode})`,
+      {
+        exitCode: ExitCode.targetState,
+        hint: 'all containers of a pod share its network namespace: pick a running one with -c',
+      },
+    );
   }
   if (status?.state?.waiting) {
     warnings.push(
       `container "${container}" is waiting (${status.state.waiting.reason ?? 'unknown reason'}); entering the pod's network namespace through its sandbox`,
     );
   }
-  const ids = [status?.containerID, status?.lastState?.terminated?.containerID].filter((x): x is string => !!x).map(splitContainerId);
+  const ids = [status?.containerID, status?.lastState?.terminated?.containerID]
+    .filter((x): x is string => !!x)
+    .map(splitContainerId);
   const hostNetwork = pod.spec?.hostNetwork === true;
   if (hostNetwork) {
     warnings.push(`pod "${name}" uses hostNetwork: you will see the node's whole network, not just this pod's traffic`);
@@ -152,7 +183,9 @@ export async function resolveTarget(
   }
   const selector = await client.workloadSelector(ref.kind, namespace, ref.name);
   if (!selector) {
-    throw new UserError(`${ref.kind}/${ref.name} has no matchLabels selector to find its pods`, { exitCode: ExitCode.notFound });
+    throw new UserError(`${ref.kind}/${ref.name} has no matchLabels selector to find its pods`, {
+      exitCode: ExitCode.notFound,
+    });
   }
   const pods = await client.listPods(namespace, { labelSelector: selector });
   const pod = pickPod(pods);

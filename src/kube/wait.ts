@@ -15,7 +15,8 @@ const FATAL_WAITING = new Set([
   'CrashLoopBackOff',
 ]);
 
-export type PodVerdict = { state: 'running' } | { state: 'waiting'; detail: string } | { state: 'failed'; error: UserError };
+export type PodVerdict =
+  { state: 'running' } | { state: 'waiting'; detail: string } | { state: 'failed'; error: UserError };
 
 /** Reads one pod object and says whether it runs, may still run, or never will. Pure. */
 function judgeDebugPod(pod: V1Pod): PodVerdict {
@@ -29,12 +30,15 @@ function judgeDebugPod(pod: V1Pod): PodVerdict {
     const pull = /Image|Pull/.test(waiting.reason);
     return {
       state: 'failed',
-      error: new UserError(`debug pod ${ns}/${name} cannot start: ${waiting.reason}${waiting.message ? `: ${oneLine(waiting.message)}` : ''}`, {
-        exitCode: ExitCode.debugPod,
-        hint: pull
-          ? `the node cannot pull ${image}; pass --image with an image the node can pull (it needs sh, tcpdump, nsenter, ip)`
-          : 'see kubectl describe pod for details; --privileged may help on hardened nodes',
-      }),
+      error: new UserError(
+        `debug pod ${ns}/${name} cannot start: ${waiting.reason}${waiting.message ? `: ${oneLine(waiting.message)}` : ''}`,
+        {
+          exitCode: ExitCode.debugPod,
+          hint: pull
+            ? `the node cannot pull ${image}; pass --image with an image the node can pull (it needs sh, tcpdump, nsenter, ip)`
+            : 'see kubectl describe pod for details; --privileged may help on hardened nodes',
+        },
+      ),
     };
   }
   if (phase === 'Running' && cs?.state?.running) return { state: 'running' };
@@ -43,10 +47,16 @@ function judgeDebugPod(pod: V1Pod): PodVerdict {
     const message = pod.status?.message ?? cs?.state?.terminated?.message ?? '';
     return {
       state: 'failed',
-      error: new UserError(`debug pod ${ns}/${name} ended before it could be used: ${reason}${message ? `: ${oneLine(message)}` : ''}`, {
-        exitCode: ExitCode.debugPod,
-        hint: reason === 'OutOfmemory' || reason === 'OutOfcpu' ? 'the node has no room for the debug pod' : 'see kubectl describe pod for details',
-      }),
+      error: new UserError(
+        `debug pod ${ns}/${name} ended before it could be used: ${reason}${message ? `: ${oneLine(message)}` : ''}`,
+        {
+          exitCode: ExitCode.debugPod,
+          hint:
+            reason === 'OutOfmemory' || reason === 'OutOfcpu'
+              ? 'the node has no room for the debug pod'
+              : 'see kubectl describe pod for details',
+        },
+      ),
     };
   }
   const unschedulable = pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False');
@@ -89,17 +99,24 @@ export async function waitForRunning(
       void describeStuck(client, namespace, name, lastDetail).then((msg) =>
         finish(() =>
           reject(
-            new UserError(`debug pod ${namespace}/${name} did not start within ${Math.round(opts.timeoutMs / 1000)}s (${msg})`, {
-              exitCode: ExitCode.timeout,
-              hint: 'raise --pod-timeout, or check the node with kubectl describe pod',
-            }),
+            new UserError(
+              `debug pod ${namespace}/${name} did not start within ${Math.round(opts.timeoutMs / 1000)}s (${msg})`,
+              {
+                exitCode: ExitCode.timeout,
+                hint: 'raise --pod-timeout, or check the node with kubectl describe pod',
+              },
+            ),
           ),
         ),
       );
     }, opts.timeoutMs);
     const onEvent = (type: string, pod: V1Pod) => {
       if (type === 'DELETED') {
-        finish(() => reject(new UserError(`debug pod ${namespace}/${name} was deleted while starting`, { exitCode: ExitCode.debugPod })));
+        finish(() =>
+          reject(
+            new UserError(`debug pod ${namespace}/${name} was deleted while starting`, { exitCode: ExitCode.debugPod }),
+          ),
+        );
         return;
       }
       const v = judgeDebugPod(pod);
@@ -117,10 +134,13 @@ export async function waitForRunning(
         finish(() => reject(asError(err)));
         return;
       }
-      void client.watchPod(namespace, name, onEvent, onDone).then((h) => {
-        if (settled) h.stop();
-        else handle = h;
-      }, (e: unknown) => finish(() => reject(asError(e))));
+      void client.watchPod(namespace, name, onEvent, onDone).then(
+        (h) => {
+          if (settled) h.stop();
+          else handle = h;
+        },
+        (e: unknown) => finish(() => reject(asError(e))),
+      );
     };
     client.watchPod(namespace, name, onEvent, onDone).then(
       (h) => {

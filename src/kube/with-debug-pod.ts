@@ -32,7 +32,11 @@ export interface DebugPodSpec {
 }
 
 /** Runs FN with a running debug pod on SPEC.node and deletes the pod on every exit path. */
-export async function withDebugPod<T>(ctx: DebugPodContext, spec: DebugPodSpec, fn: (session: DebugSession) => Promise<T>): Promise<T> {
+export async function withDebugPod<T>(
+  ctx: DebugPodContext,
+  spec: DebugPodSpec,
+  fn: (session: DebugSession) => Promise<T>,
+): Promise<T> {
   const where = spec.target && spec.namespace === spec.target.namespace ? '' : ` in namespace ${spec.namespace}`;
   info(`starting debug pod on node ${spec.node}${where}...`);
   let untrack = () => {};
@@ -61,7 +65,9 @@ export async function withDebugPod<T>(ctx: DebugPodContext, spec: DebugPodSpec, 
     try {
       await session.close();
     } catch (err) {
-      warn(`could not delete debug pod ${session.namespace}/${session.podName}: ${err instanceof Error ? err.message : String(err)}; run kubectl netns cleanup`);
+      warn(
+        `could not delete debug pod ${session.namespace}/${session.podName}: ${err instanceof Error ? err.message : String(err)}; run kubectl netns cleanup`,
+      );
     }
     untrack();
   }

@@ -21,7 +21,8 @@ export function parseAddressQuery(text: string): AddressQuery {
     list.addAddress(addr, type);
   } else {
     const prefix = /^\d{1,3}$/.test(bits) ? Number(bits) : Number.NaN;
-    if (!(prefix >= 0 && prefix <= (version === 4 ? 32 : 128))) throw new RangeError(`"${text}" has a bad prefix length`);
+    if (!(prefix >= 0 && prefix <= (version === 4 ? 32 : 128)))
+      throw new RangeError(`"${text}" has a bad prefix length`);
     list.addSubnet(addr, prefix, type);
   }
   return {
@@ -37,6 +38,11 @@ export function parseAddressQuery(text: string): AddressQuery {
 }
 
 /** Each interface address that matches, as "interface" and CIDR. */
-export function matchingAddresses(interfaces: readonly NetInterface[], q: AddressQuery): Array<{ iface: string; address: IpAddress }> {
-  return interfaces.flatMap((i) => i.addresses.filter((a) => q.matches(a)).map((address) => ({ iface: i.name, address })));
+export function matchingAddresses(
+  interfaces: readonly NetInterface[],
+  q: AddressQuery,
+): Array<{ iface: string; address: IpAddress }> {
+  return interfaces.flatMap((i) =>
+    i.addresses.filter((a) => q.matches(a)).map((address) => ({ iface: i.name, address })),
+  );
 }

@@ -33,12 +33,21 @@ export function agentFailure(exitStatus: number, stderrLines: string[], op: stri
   const name = parsed?.code ?? agentExitName(exitStatus);
   if (name) {
     const exitCode = name === 'NO_CONTAINER' || name === 'NETNS_GONE' ? ExitCode.targetState : ExitCode.agent;
-    return new UserError(parsed?.message ?? `the on-node ${op} failed (${name})`, { exitCode, hint: AGENT_EXIT[name].hint });
+    return new UserError(parsed?.message ?? `the on-node ${op} failed (${name})`, {
+      exitCode,
+      hint: AGENT_EXIT[name].hint,
+    });
   }
   // Not the agent's own error: show the last thing the node said, which is usually the reason.
-  const last = stderrLines.map((l) => l.trim()).filter(Boolean).at(-1);
+  const last = stderrLines
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .at(-1);
   return new UserError(`the on-node ${op} failed with exit status ${exitStatus}${last ? `: ${last}` : ''}`, {
     exitCode: ExitCode.agent,
-    hint: exitStatus === 127 ? 'the debug image lacks a tool the agent needs (sh, tcpdump, nsenter); pass another --image' : 'rerun with -v to see the agent\'s output',
+    hint:
+      exitStatus === 127
+        ? 'the debug image lacks a tool the agent needs (sh, tcpdump, nsenter); pass another --image'
+        : "rerun with -v to see the agent's output",
   });
 }

@@ -20,7 +20,11 @@ function collector(into: Buffer[]): Writable {
 }
 
 /** Runs a small op and collects its output in memory. */
-export async function collect(agent: AgentExec, argv: string[], signal?: AbortSignal): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+export async function collect(
+  agent: AgentExec,
+  argv: string[],
+  signal?: AbortSignal,
+): Promise<{ exitCode: number; stdout: string; stderr: string }> {
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   const { exitCode } = await agent.exec(argv, { stdout: collector(out), stderr: collector(err), signal });
@@ -44,8 +48,16 @@ export interface PidTarget {
 }
 
 /** The PID (on the node) of a process in the target container, via the agent's cgroup scan. */
-export async function lookupPid(agent: AgentExec, target: PidTarget, signal?: AbortSignal): Promise<{ pid: number; netnsInode: string }> {
-  const found = parsePidOutput(await collectOk(agent, pidArgv({ podUid: target.podUid, containerIds: target.containerIds }), 'pid', signal));
-  debug(`target ${target.namespace}/${target.pod} container ${target.container}: pid ${found.pid}, netns ${found.netnsInode}`);
+export async function lookupPid(
+  agent: AgentExec,
+  target: PidTarget,
+  signal?: AbortSignal,
+): Promise<{ pid: number; netnsInode: string }> {
+  const found = parsePidOutput(
+    await collectOk(agent, pidArgv({ podUid: target.podUid, containerIds: target.containerIds }), 'pid', signal),
+  );
+  debug(
+    `target ${target.namespace}/${target.pod} container ${target.container}: pid ${found.pid}, netns ${found.netnsInode}`,
+  );
   return found;
 }

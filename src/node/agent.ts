@@ -10,17 +10,32 @@ import { splitContainerId } from './container-id.ts';
  */
 export const AGENT_EXIT = {
   USAGE: { code: 64, hint: 'the agent was called with bad arguments; this is a bug in kubectl-netns' },
-  NO_CONTAINER: { code: 65, hint: 'no process of the pod runs on its node; is the container running (not restarting or completed)?' },
+  NO_CONTAINER: {
+    code: 65,
+    hint: 'no process of the pod runs on its node; is the container running (not restarting or completed)?',
+  },
   NO_TCPDUMP: { code: 66, hint: 'the debug image has no tcpdump; pass an --image that has tcpdump and nsenter' },
   NO_NSENTER: { code: 67, hint: 'the debug image has no nsenter; pass an --image that has util-linux nsenter' },
-  NSENTER_DENIED: { code: 68, hint: 'the debug pod cannot enter the namespace: it needs hostPID and CAP_SYS_ADMIN, CAP_SYS_PTRACE (try --privileged)' },
-  BAD_FILTER: { code: 69, hint: "tcpdump rejected the filter; check its syntax (see man pcap-filter), e.g. 'tcp port 80'" },
+  NSENTER_DENIED: {
+    code: 68,
+    hint: 'the debug pod cannot enter the namespace: it needs hostPID and CAP_SYS_ADMIN, CAP_SYS_PTRACE (try --privileged)',
+  },
+  BAD_FILTER: {
+    code: 69,
+    hint: "tcpdump rejected the filter; check its syntax (see man pcap-filter), e.g. 'tcp port 80'",
+  },
   NO_INTERFACE: { code: 70, hint: 'that interface does not exist in the pod; leave -i at auto, or use any' },
   NETNS_GONE: { code: 71, hint: 'the container exited or restarted meanwhile; run the command again' },
-  CAPTURE_DENIED: { code: 72, hint: 'tcpdump may not capture: the debug pod needs CAP_NET_RAW and CAP_NET_ADMIN (try --privileged)' },
+  CAPTURE_DENIED: {
+    code: 72,
+    hint: 'tcpdump may not capture: the debug pod needs CAP_NET_RAW and CAP_NET_ADMIN (try --privileged)',
+  },
   CAPTURE_FAILED: { code: 73, hint: 'tcpdump could not start; its message above says why' },
   NO_CAPTURE: { code: 74, hint: 'that capture is no longer running' },
-  NO_IP: { code: 75, hint: 'the debug image has no iproute2 ip (busybox ip cannot print JSON); pass an --image that has it' },
+  NO_IP: {
+    code: 75,
+    hint: 'the debug image has no iproute2 ip (busybox ip cannot print JSON); pass an --image that has it',
+  },
   NO_PEER: {
     code: 76,
     hint: "host-side capture needs a veth whose other end is in the node's network namespace (bridge CNIs such as bridge, flannel, calico); capture inside the pod instead",
@@ -63,7 +78,8 @@ const CAPTURE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 function countArg(value: number, what: string, max?: number): string {
   const s = String(value);
-  if (!Number.isSafeInteger(value) || !POSITIVE_INT.test(s)) throw new RangeError(`${what} must be a positive integer, got ${s}`);
+  if (!Number.isSafeInteger(value) || !POSITIVE_INT.test(s))
+    throw new RangeError(`${what} must be a positive integer, got ${s}`);
   if (max !== undefined && value > max) throw new RangeError(`${what} must be at most ${max}, got ${s}`);
   return s;
 }
@@ -75,7 +91,8 @@ function checked(value: string, re: RegExp, what: string): string {
 
 // argv cannot carry NUL; everything else in user words is data.
 function words(list: readonly string[], what: string): string[] {
-  for (const w of list) if (typeof w !== 'string' || w.includes('\0')) throw new RangeError(`${what} contains a NUL byte`);
+  for (const w of list)
+    if (typeof w !== 'string' || w.includes('\0')) throw new RangeError(`${what} contains a NUL byte`);
   return [...list];
 }
 
@@ -200,7 +217,11 @@ export function parseTcpdumpStats(text: string): TcpdumpStats | undefined {
   let last: RegExpExecArray | undefined;
   for (const m of text.matchAll(STATS)) last = m;
   if (!last) return undefined;
-  const stats: TcpdumpStats = { captured: Number(last[1]), receivedByFilter: Number(last[2]), droppedByKernel: Number(last[3]) };
+  const stats: TcpdumpStats = {
+    captured: Number(last[1]),
+    receivedByFilter: Number(last[2]),
+    droppedByKernel: Number(last[3]),
+  };
   if (last[4] !== undefined) stats.droppedByInterface = Number(last[4]);
   return stats;
 }

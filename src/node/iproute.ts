@@ -75,7 +75,10 @@ export function parseIpAddr(text: string): NetInterface[] {
     const index = num(l.ifindex);
     const name = str(l.ifname);
     if (index === undefined || name === undefined) return [];
-    const linkinfo = (typeof l.linkinfo === 'object' && l.linkinfo !== null ? l.linkinfo : {}) as Record<string, unknown>;
+    const linkinfo = (typeof l.linkinfo === 'object' && l.linkinfo !== null ? l.linkinfo : {}) as Record<
+      string,
+      unknown
+    >;
     const addrInfo = Array.isArray(l.addr_info) ? l.addr_info : [];
     return [
       {
@@ -128,7 +131,10 @@ export function parseRoutes(text: string, family: 4 | 6): Route[] {
 export function parseSsLine(line: string): Socket | undefined {
   const m = /^(\S+)\s+(\S+)\s+\d+\s+\d+\s+(\S+)\s+(\S+)\s*(.*)$/.exec(line.trim());
   if (!m) return undefined;
-  const processes = [...(m[5] ?? '').matchAll(/\("((?:[^"\\]|\\.)*)",pid=(\d+),fd=\d+\)/g)].map((p) => ({ command: p[1]!, pid: Number(p[2]) }));
+  const processes = [...(m[5] ?? '').matchAll(/\("((?:[^"\\]|\\.)*)",pid=(\d+),fd=\d+\)/g)].map((p) => ({
+    command: p[1]!,
+    pid: Number(p[2]),
+  }));
   return { netid: m[1]!, state: m[2]!, local: m[3]!, peer: m[4]!, processes };
 }
 

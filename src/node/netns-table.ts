@@ -100,7 +100,8 @@ function pathsByNetns(facts: ScanFacts): Map<string, string[]> {
   for (const f of facts.files) add(f.netns, f.path);
   // A copy of a node mount in another mount namespace adds nothing while the node's exists.
   for (const m of facts.mounts) {
-    if (m.mntns !== hostMnt && !hostMounts.has(`${m.netns} ${m.mountpoint}`)) add(m.netns, `/proc/${m.holder}/root${m.mountpoint}`);
+    if (m.mntns !== hostMnt && !hostMounts.has(`${m.netns} ${m.mountpoint}`))
+      add(m.netns, `/proc/${m.holder}/root${m.mountpoint}`);
   }
   return out;
 }
@@ -114,7 +115,12 @@ function holdersByNetns(facts: ScanFacts): Map<string, MountHolder[]> {
     const list = out.get(m.netns) ?? [];
     if (list.some((h) => h.mntns === m.mntns)) continue;
     const procs = facts.procs.filter((p) => p.mntns === m.mntns);
-    list.push({ pid: m.holder, comm: procs.find((p) => p.pid === m.holder)?.comm ?? '?', mntns: m.mntns, processes: procs.length });
+    list.push({
+      pid: m.holder,
+      comm: procs.find((p) => p.pid === m.holder)?.comm ?? '?',
+      mntns: m.mntns,
+      processes: procs.length,
+    });
     out.set(m.netns, list);
   }
   return out;
@@ -125,21 +131,39 @@ function podByUid(pods: readonly PodRef[], uid: string): PodRef | undefined {
   return pods.find((p) => p.uid === uid || p.mirrorUid === uid);
 }
 
-function ownerOf(procs: ProcFact[], rawPaths: Set<string>, cni: readonly CniFact[], pods: readonly PodRef[]): NetnsOwner | undefined {
+function ownerOf(
+  procs: ProcFact[],
+  rawPaths: Set<string>,
+  cni: readonly CniFact[],
+  pods: readonly PodRef[],
+): NetnsOwner | undefined {
   const uid = mostCommon(procs.map((p) => p.podUid));
   if (uid !== undefined) {
     const pod = podByUid(pods, uid);
     const c = cni.find((x) => x.podUid === uid);
-    return { namespace: pod?.namespace ?? c?.podNamespace, name: pod?.name ?? c?.podName, uid, source: 'cgroup', inApi: pod !== undefined };
+    return {
+      namespace: pod?.namespace ?? c?.podNamespace,
+      name: pod?.name ?? c?.podName,
+      uid,
+      source: 'cgroup',
+      inApi: pod !== undefined,
+    };
   }
   const ids = new Set(procs.map((p) => p.containerId).filter((x): x is string => x !== undefined));
   const byId = pods.find((p) => p.containerIds.some((id) => ids.has(id)));
   if (byId) return { namespace: byId.namespace, name: byId.name, uid: byId.uid, source: 'container-id', inApi: true };
   // No process to ask: libcni's cache names the pod it wired into this namespace's path (or into
   // the sandbox whose id a process here still carries).
-  const c = cni.find((x) => x.podName !== undefined && (x.sandboxes.some((s) => rawPaths.has(s)) || (x.containerId !== undefined && ids.has(x.containerId))));
+  const c = cni.find(
+    (x) =>
+      x.podName !== undefined &&
+      (x.sandboxes.some((s) => rawPaths.has(s)) || (x.containerId !== undefined && ids.has(x.containerId))),
+  );
   if (!c) return undefined;
-  const pod = c.podUid !== undefined ? podByUid(pods, c.podUid) : pods.find((p) => p.namespace === c.podNamespace && p.name === c.podName);
+  const pod =
+    c.podUid !== undefined
+      ? podByUid(pods, c.podUid)
+      : pods.find((p) => p.namespace === c.podNamespace && p.name === c.podName);
   return { namespace: c.podNamespace, name: c.podName, uid: c.podUid, source: 'cni', inApi: pod !== undefined };
 }
 
@@ -180,7 +204,9 @@ export function buildNetnsTable(facts: ScanFacts, pods: readonly PodRef[]): Netn
       enter: first ? `nsenter -t ${first.pid} -n` : p[0] !== undefined ? `nsenter --net=${shellQuote(p[0])}` : '',
     };
   });
-  return entries.sort((a, b) => Number(b.state === 'host') - Number(a.state === 'host') || (BigInt(a.inode) < BigInt(b.inode) ? -1 : 1));
+  return entries.sort(
+    (a, b) => Number(b.state === 'host') - Number(a.state === 'host') || (BigInt(a.inode) < BigInt(b.inode) ? -1 : 1),
+  );
 }
 
 /**

@@ -6,7 +6,17 @@
 import { Writable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { debug, warn } from '../log.ts';
-import { ackArgv, captureArgv, parseAgentInfo, parseCaptureInfo, parseTcpdumpStatsLine, statsArgv, stopArgv, type CaptureOptions, type TcpdumpStats } from './agent.ts';
+import {
+  ackArgv,
+  captureArgv,
+  parseAgentInfo,
+  parseCaptureInfo,
+  parseTcpdumpStatsLine,
+  statsArgv,
+  stopArgv,
+  type CaptureOptions,
+  type TcpdumpStats,
+} from './agent.ts';
 import { agentFailure, LineCollector } from './agent-errors.ts';
 import type { AgentExec } from './agent-ops.ts';
 
@@ -89,7 +99,10 @@ export class RemoteCapture {
       },
     });
     try {
-      const result = await this.agent.exec(captureArgv({ ...this.options, id: this.id, awaitAck: true }), { stdout: out, stderr });
+      const result = await this.agent.exec(captureArgv({ ...this.options, id: this.id, awaitAck: true }), {
+        stdout: out,
+        stderr,
+      });
       // 130: tcpdump stopped by our own SIGINT before it finished starting.
       if (result.exitCode !== 0 && !(this.stopRequested && result.exitCode === 130)) {
         throw agentFailure(result.exitCode, this.lines.all(), 'capture');

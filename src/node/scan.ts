@@ -75,7 +75,8 @@ function opt(v: string | undefined): string | undefined {
 }
 
 function inode(v: string | undefined, line: string): string {
-  if (v === undefined || !INODE.test(v)) throw new Error(`scan: bad namespace inode in ${JSON.stringify(line.slice(0, 200))}`);
+  if (v === undefined || !INODE.test(v))
+    throw new Error(`scan: bad namespace inode in ${JSON.stringify(line.slice(0, 200))}`);
   return v;
 }
 
@@ -152,7 +153,12 @@ export function parseScan(text: string): ScanFacts {
         });
         break;
       case 'mount':
-        mounts.push({ holder: pid(f[1], line), mntns: inode(f[2], line), netns: inode(f[3], line), mountpoint: unescapeMountinfo(f.slice(4).join('\t')) });
+        mounts.push({
+          holder: pid(f[1], line),
+          mntns: inode(f[2], line),
+          netns: inode(f[3], line),
+          mountpoint: unescapeMountinfo(f.slice(4).join('\t')),
+        });
         break;
       case 'file':
         files.push({ path: f[1] ?? '', netns: inode(f[2], line) });

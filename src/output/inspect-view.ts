@@ -28,9 +28,23 @@ export interface InspectReport {
     addresses: string[];
     hostPeer: { name: string; index: number; bridge: string | null } | null;
   }>;
-  routes: Array<{ family: 4 | 6; dst: string; gateway: string | null; dev: string | null; protocol: string | null; scope: string | null; prefsrc: string | null }>;
+  routes: Array<{
+    family: 4 | 6;
+    dst: string;
+    gateway: string | null;
+    dev: string | null;
+    protocol: string | null;
+    scope: string | null;
+    prefsrc: string | null;
+  }>;
   /** Listening sockets (ss -tulpn); null unless asked for (-o wide, -o json). */
-  sockets: Array<{ netid: string; state: string; local: string; peer: string; processes: Array<{ command: string; pid: number }> }> | null;
+  sockets: Array<{
+    netid: string;
+    state: string;
+    local: string;
+    peer: string;
+    processes: Array<{ command: string; pid: number }>;
+  }> | null;
 }
 
 export interface InspectInput {
@@ -47,9 +61,12 @@ export interface InspectInput {
 
 /** The report. Pure. */
 export function buildInspect(i: InspectInput): InspectReport {
-  const lowest = (pred: (p: ScanFacts['procs'][number]) => boolean) => i.facts.procs.filter(pred).sort((a, b) => a.pid - b.pid)[0];
+  const lowest = (pred: (p: ScanFacts['procs'][number]) => boolean) =>
+    i.facts.procs.filter(pred).sort((a, b) => a.pid - b.pid)[0];
   const ids = new Set(i.containers.map((c) => c.id).filter((x): x is string => x !== undefined));
-  const sandbox = lowest((p) => p.podUid === i.pod.uid && p.netns === i.netnsInode && p.containerId !== undefined && !ids.has(p.containerId));
+  const sandbox = lowest(
+    (p) => p.podUid === i.pod.uid && p.netns === i.netnsInode && p.containerId !== undefined && !ids.has(p.containerId),
+  );
   const peers = hostPeers(i.facts, i.netnsInode);
   return {
     apiVersion: API_VERSION,
@@ -57,7 +74,12 @@ export function buildInspect(i: InspectInput): InspectReport {
     pod: i.pod,
     node: i.node,
     runtime: i.runtime,
-    netns: { inode: Number(i.netnsInode), state: i.entry?.state ?? null, paths: i.entry?.paths ?? [], enter: i.entry?.enter ?? '' },
+    netns: {
+      inode: Number(i.netnsInode),
+      state: i.entry?.state ?? null,
+      paths: i.entry?.paths ?? [],
+      enter: i.entry?.enter ?? '',
+    },
     sandbox: { id: sandbox?.containerId ?? null, pid: sandbox?.pid ?? null, command: sandbox?.comm ?? null },
     containers: i.containers.map((c) => {
       const p = c.id === undefined ? undefined : lowest((x) => x.containerId === c.id);
@@ -102,8 +124,14 @@ export function renderInspect(r: InspectReport, format: OutputFormat, color: boo
     ['Netns', `${r.netns.inode}${r.netns.state ? ` (${r.netns.state})` : ''}`],
     ['Paths', r.netns.paths.join(', ') || '<none>'],
     ['Enter', r.netns.enter || '<none>'],
-    ['Sandbox', `${short(r.sandbox.id)}  pid ${r.sandbox.pid ?? '<none>'}${r.sandbox.command ? ` (${r.sandbox.command})` : ''}`],
-    ...r.containers.map((c): [string, string] => [`Container ${c.name}`, `${short(c.id)}  pid ${c.pid ?? '<none>'}${c.command ? ` (${c.command})` : ''}`]),
+    [
+      'Sandbox',
+      `${short(r.sandbox.id)}  pid ${r.sandbox.pid ?? '<none>'}${r.sandbox.command ? ` (${r.sandbox.command})` : ''}`,
+    ],
+    ...r.containers.map((c): [string, string] => [
+      `Container ${c.name}`,
+      `${short(c.id)}  pid ${c.pid ?? '<none>'}${c.command ? ` (${c.command})` : ''}`,
+    ]),
   ];
   const width = Math.max(...kv.map(([k]) => k.length)) + 2;
   const out = [kv.map(([k, v]) => `${`${k}:`.padEnd(width)}${v}`).join('\n'), ''];
@@ -148,7 +176,14 @@ export function renderInspect(r: InspectReport, format: OutputFormat, color: boo
         { key: 'scope', header: 'SCOPE' },
         { key: 'prefsrc', header: 'SOURCE' },
       ],
-      r.routes.map((x) => ({ dst: x.dst, gateway: cellOf(x.gateway), dev: cellOf(x.dev), protocol: cellOf(x.protocol), scope: cellOf(x.scope), prefsrc: cellOf(x.prefsrc) })),
+      r.routes.map((x) => ({
+        dst: x.dst,
+        gateway: cellOf(x.gateway),
+        dev: cellOf(x.dev),
+        protocol: cellOf(x.protocol),
+        scope: cellOf(x.scope),
+        prefsrc: cellOf(x.prefsrc),
+      })),
       { color },
     ),
   );

@@ -50,13 +50,17 @@ export interface WhoHasResult {
 
 /** The JSON item for one namespace. */
 export function netnsItem(node: string, e: NetnsEntry): NetnsItem {
-  const addrs = (e.interfaces ?? []).flatMap((i) => i.addresses).filter((a) => a.scope !== 'host' && a.scope !== 'link');
+  const addrs = (e.interfaces ?? [])
+    .flatMap((i) => i.addresses)
+    .filter((a) => a.scope !== 'host' && a.scope !== 'link');
   const first = e.procs[0];
   return {
     node,
     inode: Number(e.inode),
     state: e.state,
-    pod: e.owner ? { namespace: e.owner.namespace ?? null, name: e.owner.name ?? null, uid: e.owner.uid ?? null } : null,
+    pod: e.owner
+      ? { namespace: e.owner.namespace ?? null, name: e.owner.name ?? null, uid: e.owner.uid ?? null }
+      : null,
     processes: e.procs.length,
     pid: first?.pid ?? null,
     command: first?.comm ?? null,
@@ -64,7 +68,12 @@ export function netnsItem(node: string, e: NetnsEntry): NetnsItem {
     ipv4: addrs.filter((a) => a.family === 'inet').map((a) => a.address),
     ipv6: addrs.filter((a) => a.family === 'inet6').map((a) => a.address),
     paths: e.paths,
-    holders: e.holders.map((h) => ({ pid: h.pid, command: h.comm, mountNamespace: Number(h.mntns), processes: h.processes })),
+    holders: e.holders.map((h) => ({
+      pid: h.pid,
+      command: h.comm,
+      mountNamespace: Number(h.mntns),
+      processes: h.processes,
+    })),
     enter: e.enter,
   };
 }
@@ -111,7 +120,8 @@ function holdersCell(value: unknown): string | number {
 /** Reads a dotted path ("pod.uid") out of an item. */
 export function fieldOf(item: object, path: string): unknown {
   let cur: unknown = item;
-  for (const k of path.split('.')) cur = cur === null || cur === undefined ? undefined : (cur as Record<string, unknown>)[k];
+  for (const k of path.split('.'))
+    cur = cur === null || cur === undefined ? undefined : (cur as Record<string, unknown>)[k];
   return cur;
 }
 
@@ -161,7 +171,13 @@ export function columnsFor(all: readonly FieldColumn[], format: 'table' | 'wide'
 }
 
 /** Renders items as a table (plain unless color) in the given format. */
-function renderItems(items: readonly object[], all: readonly FieldColumn[], format: 'table' | 'wide', color: boolean, manyNodes = false): string {
+function renderItems(
+  items: readonly object[],
+  all: readonly FieldColumn[],
+  format: 'table' | 'wide',
+  color: boolean,
+  manyNodes = false,
+): string {
   const cols = columnsFor(all, format, manyNodes);
   const rows: Row[] = items.map((item) => Object.fromEntries(cols.map((c) => [c.key, cell(item, c)])));
   return renderTable(cols, rows, { color });

@@ -43,7 +43,8 @@ export function stdoutSink(out: NodeJS.WriteStream = process.stdout): CaptureSin
     stream: out,
     description: 'stdout',
     gone,
-    finish: () => new Promise<void>((resolve) => (out.writableNeedDrain ? out.once('drain', () => resolve()) : resolve())),
+    finish: () =>
+      new Promise<void>((resolve) => (out.writableNeedDrain ? out.once('drain', () => resolve()) : resolve())),
     discard: async () => {},
   };
 }
@@ -53,17 +54,26 @@ export async function fileSink(path: string): Promise<CaptureSink> {
   const dir = dirname(path);
   try {
     const st = await fs.stat(path).catch(() => undefined);
-    if (st?.isDirectory()) throw new UserError(`${path} is a directory`, { exitCode: ExitCode.output, hint: 'give a file name, e.g. -o capture.pcap' });
+    if (st?.isDirectory())
+      throw new UserError(`${path} is a directory`, {
+        exitCode: ExitCode.output,
+        hint: 'give a file name, e.g. -o capture.pcap',
+      });
     await fs.access(dir, fs.constants.W_OK);
   } catch (err) {
     if (err instanceof UserError) throw err;
-    throw new UserError(`cannot write ${path}: directory ${dir} is missing or not writable`, { exitCode: ExitCode.output, cause: err });
+    throw new UserError(`cannot write ${path}: directory ${dir} is missing or not writable`, {
+      exitCode: ExitCode.output,
+      cause: err,
+    });
   }
   const tmp = join(dir, `.${basename(path)}.kubectl-netns-${process.pid}.partial`);
   const stream = createWriteStream(tmp, { flags: 'wx' });
   await new Promise<void>((resolve, reject) => {
     stream.once('open', () => resolve());
-    stream.once('error', (err) => reject(new UserError(`cannot write ${path}: ${err.message}`, { exitCode: ExitCode.output, cause: err })));
+    stream.once('error', (err) =>
+      reject(new UserError(`cannot write ${path}: ${err.message}`, { exitCode: ExitCode.output, cause: err })),
+    );
   });
   const closed = () => new Promise<void>((resolve) => (stream.closed ? resolve() : stream.end(() => resolve())));
   return {

@@ -7,7 +7,11 @@ import type { CaptureSink } from './sink.ts';
 
 /** Install locations outside PATH, by platform. */
 function wiresharkCandidates(platform: NodeJS.Platform, env: NodeJS.ProcessEnv): string[] {
-  if (platform === 'darwin') return ['/Applications/Wireshark.app/Contents/MacOS/Wireshark', `${env.HOME ?? ''}/Applications/Wireshark.app/Contents/MacOS/Wireshark`];
+  if (platform === 'darwin')
+    return [
+      '/Applications/Wireshark.app/Contents/MacOS/Wireshark',
+      `${env.HOME ?? ''}/Applications/Wireshark.app/Contents/MacOS/Wireshark`,
+    ];
   if (platform === 'win32') {
     const roots = [env.ProgramFiles, env['ProgramFiles(x86)'], 'C:\\Program Files'].filter((r): r is string => !!r);
     return roots.map((r) => `${r}\\Wireshark\\Wireshark.exe`);
@@ -16,7 +20,11 @@ function wiresharkCandidates(platform: NodeJS.Platform, env: NodeJS.ProcessEnv):
 }
 
 /** The Wireshark executable, or a clear error naming where we looked. */
-export function findWireshark(platform: NodeJS.Platform = process.platform, env: NodeJS.ProcessEnv = process.env, exists: (path: string) => boolean = existsSync): string {
+export function findWireshark(
+  platform: NodeJS.Platform = process.platform,
+  env: NodeJS.ProcessEnv = process.env,
+  exists: (path: string) => boolean = existsSync,
+): string {
   const exe = platform === 'win32' ? 'Wireshark.exe' : 'wireshark';
   const pathDirs = (env.PATH ?? '').split(platform === 'win32' ? ';' : ':').filter(Boolean);
   for (const dir of pathDirs) {
@@ -33,7 +41,12 @@ export function findWireshark(platform: NodeJS.Platform = process.platform, env:
 
 /** Launches Wireshark and returns a sink feeding its stdin. */
 export function wiresharkSink(executable: string = findWireshark()): CaptureSink {
-  const child = execa(executable, ['-k', '-i', '-'], { stdin: 'pipe', stdout: 'ignore', stderr: 'ignore', reject: false });
+  const child = execa(executable, ['-k', '-i', '-'], {
+    stdin: 'pipe',
+    stdout: 'ignore',
+    stderr: 'ignore',
+    reject: false,
+  });
   const stdin = child.stdin;
   // Wireshark quitting closes its stdin: writes then fail with EPIPE, which means "stop", not "crash".
   stdin.on('error', () => {});

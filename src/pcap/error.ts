@@ -3,11 +3,7 @@
 
 /** Why a byte stream is not a capture we can read. */
 export type PcapFormatProblem =
-  | 'bad-magic'
-  | 'unsupported-version'
-  | 'record-too-large'
-  | 'bad-block'
-  | 'truncated-header';
+  'bad-magic' | 'unsupported-version' | 'record-too-large' | 'bad-block' | 'truncated-header';
 
 /** A malformed or unsupported capture; `offset` is the stream position of the offending bytes. */
 export class PcapFormatError extends Error {

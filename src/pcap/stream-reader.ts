@@ -52,10 +52,14 @@ function maxCapLen(snaplen: number): number {
 
 // Reading u32s by hand avoids a Buffer method call per field and works for both byte orders.
 function u32le(b: Uint8Array, o: number): number {
-  return ((b[o] as number) | ((b[o + 1] as number) << 8) | ((b[o + 2] as number) << 16) | ((b[o + 3] as number) << 24)) >>> 0;
+  return (
+    ((b[o] as number) | ((b[o + 1] as number) << 8) | ((b[o + 2] as number) << 16) | ((b[o + 3] as number) << 24)) >>> 0
+  );
 }
 function u32be(b: Uint8Array, o: number): number {
-  return (((b[o] as number) << 24) | ((b[o + 1] as number) << 16) | ((b[o + 2] as number) << 8) | (b[o + 3] as number)) >>> 0;
+  return (
+    (((b[o] as number) << 24) | ((b[o + 1] as number) << 16) | ((b[o + 2] as number) << 8) | (b[o + 3] as number)) >>> 0
+  );
 }
 function u16le(b: Uint8Array, o: number): number {
   return (b[o] as number) | ((b[o + 1] as number) << 8);
@@ -75,8 +79,12 @@ function parsePcapGlobalHeader(b: Uint8Array, off: number, streamOffset = off): 
   } else {
     magic = u32be(b, off);
     if (magic !== PcapMagic.usec && magic !== PcapMagic.nsec) {
-      const looksPcapng = magicLe === PcapngBlockType.SHB && (u32le(b, off + 8) === PCAPNG_BYTE_ORDER_MAGIC || u32be(b, off + 8) === PCAPNG_BYTE_ORDER_MAGIC);
-      const what = looksPcapng ? 'this is pcapng, not classic pcap' : `not a pcap stream: magic 0x${magicLe.toString(16).padStart(8, '0')}`;
+      const looksPcapng =
+        magicLe === PcapngBlockType.SHB &&
+        (u32le(b, off + 8) === PCAPNG_BYTE_ORDER_MAGIC || u32be(b, off + 8) === PCAPNG_BYTE_ORDER_MAGIC);
+      const what = looksPcapng
+        ? 'this is pcapng, not classic pcap'
+        : `not a pcap stream: magic 0x${magicLe.toString(16).padStart(8, '0')}`;
       throw new PcapFormatError('bad-magic', streamOffset, what);
     }
     byteOrder = 'be';
@@ -86,7 +94,11 @@ function parsePcapGlobalHeader(b: Uint8Array, off: number, streamOffset = off): 
   const versionMajor = u16(b, off + 4);
   const versionMinor = u16(b, off + 6);
   if (versionMajor !== 2) {
-    throw new PcapFormatError('unsupported-version', streamOffset + 4, `unsupported pcap version ${versionMajor}.${versionMinor}`);
+    throw new PcapFormatError(
+      'unsupported-version',
+      streamOffset + 4,
+      `unsupported pcap version ${versionMajor}.${versionMinor}`,
+    );
   }
   const linkField = u32(b, off + 20);
   return {

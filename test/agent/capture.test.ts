@@ -7,7 +7,14 @@ import { spawn } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { readPcap } from '../helpers/pcap/reader.ts';
-import { captureArgv, parseCaptureInfo, parseTcpdumpStats, statsArgv, stopArgv, type CaptureOptions } from '../../src/node/agent.ts';
+import {
+  captureArgv,
+  parseCaptureInfo,
+  parseTcpdumpStats,
+  statsArgv,
+  stopArgv,
+  type CaptureOptions,
+} from '../../src/node/agent.ts';
 import {
   addVeth,
   cleanupAll,
@@ -74,7 +81,10 @@ describe('agent capture', { skip, concurrency: false }, () => {
         const r = await agent.done;
         assert.equal(r.code, 0, r.stderr);
 
-        const info = r.stderr.split('\n').map(parseCaptureInfo).find((x) => x !== undefined);
+        const info = r.stderr
+          .split('\n')
+          .map(parseCaptureInfo)
+          .find((x) => x !== undefined);
         assert.deepEqual(info, { iface: 'eth0', netnsInode: ns.inode, pid: ns.pid });
         const pcap = readPcap(r.stdout);
         assert.equal(pcap.header.linkType, LINKTYPE_ETHERNET);
@@ -84,11 +94,34 @@ describe('agent capture', { skip, concurrency: false }, () => {
 
         const file = savePcap(r.stdout);
         const text = tool('tcpdump', ['-r', file, '-nn']);
-        assert.equal(text.match(new RegExp(`IP ${ns.hostAddr.replaceAll('.', '\\.')} > ${ns.nsAddr.replaceAll('.', '\\.')}: ICMP echo request`, 'g'))?.length, 3, text);
+        assert.equal(
+          text.match(
+            new RegExp(
+              `IP ${ns.hostAddr.replaceAll('.', '\\.')} > ${ns.nsAddr.replaceAll('.', '\\.')}: ICMP echo request`,
+              'g',
+            ),
+          )?.length,
+          3,
+          text,
+        );
         assert.equal(text.match(/ICMP echo reply/g)?.length, 3, text);
         const tshark = tool('tshark', ['-r', file, '-T', 'fields', '-e', 'icmp.type', '-e', 'ip.dst']);
-        assert.equal(tshark.trim().split('\n').filter((l) => l === `8\t${ns.nsAddr}`).length, 3, tshark);
-        assert.equal(tshark.trim().split('\n').filter((l) => l === `0\t${ns.hostAddr}`).length, 3, tshark);
+        assert.equal(
+          tshark
+            .trim()
+            .split('\n')
+            .filter((l) => l === `8\t${ns.nsAddr}`).length,
+          3,
+          tshark,
+        );
+        assert.equal(
+          tshark
+            .trim()
+            .split('\n')
+            .filter((l) => l === `0\t${ns.hostAddr}`).length,
+          3,
+          tshark,
+        );
       });
 
       test('records a TCP connection to a listener inside the namespace, payload included', async () => {
@@ -115,12 +148,26 @@ describe('agent capture', { skip, concurrency: false }, () => {
         assert.ok(r.stdout.includes(Buffer.from(payload)), 'payload bytes in the pcap');
 
         const file = savePcap(r.stdout);
-        const syn = tool('tshark', ['-r', file, '-Y', 'tcp.flags.syn == 1 && tcp.flags.ack == 0', '-T', 'fields', '-e', 'ip.dst', '-e', 'tcp.dstport']);
+        const syn = tool('tshark', [
+          '-r',
+          file,
+          '-Y',
+          'tcp.flags.syn == 1 && tcp.flags.ack == 0',
+          '-T',
+          'fields',
+          '-e',
+          'ip.dst',
+          '-e',
+          'tcp.dstport',
+        ]);
         assert.equal(syn.trim(), `${ns.nsAddr}\t${port}`);
         const data = tool('tshark', ['-r', file, '-Y', 'tcp.len > 0', '-T', 'fields', '-e', 'tcp.payload']);
         assert.equal(data.trim(), Buffer.from(payload).toString('hex'));
         assert.match(tool('tcpdump', ['-r', file, '-nn', '-A']), new RegExp(payload));
-        assert.match(tool('tcpdump', ['-r', file, '-nn']), new RegExp(`> ${ns.nsAddr.replaceAll('.', '\\.')}\\.${port}: Flags \\[S\\]`));
+        assert.match(
+          tool('tcpdump', ['-r', file, '-nn']),
+          new RegExp(`> ${ns.nsAddr.replaceAll('.', '\\.')}\\.${port}: Flags \\[S\\]`),
+        );
       });
 
       test('--count 3 stops by itself after 3 packets', async () => {
@@ -173,7 +220,7 @@ describe('agent capture', { skip, concurrency: false }, () => {
         assert.match(r.stderr, /stopped before it started/);
       });
 
-      test('stats makes tcpdump print its running counts on the capture\'s stderr', async () => {
+      test("stats makes tcpdump print its running counts on the capture's stderr", async () => {
         const id = captureId();
         const agent = await capture({ id, filter: ['icmp'] });
         ping(ns.nsAddr, 2);
@@ -188,17 +235,27 @@ describe('agent capture', { skip, concurrency: false }, () => {
         assert.equal(gone.code, 74, gone.stderr);
       });
 
-      test('-i auto prefers the default route\'s interface; explicit -i and eth0@ifN work', async () => {
+      test("-i auto prefers the default route's interface; explicit -i and eth0@ifN work", async () => {
         const extra = addVeth(ns, 'net1');
         ipIn(ns, ['route', 'add', 'default', 'via', extra.hostAddr, 'dev', 'net1']);
         try {
-          for (const [iface, want] of [['auto', 'net1'], ['lo', 'lo'], ['eth0@if99', 'eth0']] as const) {
+          for (const [iface, want] of [
+            ['auto', 'net1'],
+            ['lo', 'lo'],
+            ['eth0@if99', 'eth0'],
+          ] as const) {
             const id = captureId();
             const agent = await capture({ id, iface });
             await stop(id);
             const r = await agent.done;
             assert.equal(r.code, 0, r.stderr);
-            assert.equal(r.stderr.split('\n').map(parseCaptureInfo).find((x) => x)?.iface, want);
+            assert.equal(
+              r.stderr
+                .split('\n')
+                .map(parseCaptureInfo)
+                .find((x) => x)?.iface,
+              want,
+            );
           }
         } finally {
           ipIn(ns, ['route', 'del', 'default']);

@@ -5,7 +5,15 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { AGENT_EXIT, agentScript, captureArgv, execArgv, parseAgentError, pidArgv, type AgentErrorCode } from '../../src/node/agent.ts';
+import {
+  AGENT_EXIT,
+  agentScript,
+  captureArgv,
+  execArgv,
+  parseAgentError,
+  pidArgv,
+  type AgentErrorCode,
+} from '../../src/node/agent.ts';
 import {
   cleanupAll,
   containerId,
@@ -52,9 +60,10 @@ describe('agent errors', { skip, concurrency: false }, () => {
 
   for (const shell of shells()) {
     describe(shell.name, () => {
-      const capture = (filter: string[], iface = 'auto') => runAgent(shell, captureArgv({ pid: ns.pid, iface, filter }));
+      const capture = (filter: string[], iface = 'auto') =>
+        runAgent(shell, captureArgv({ pid: ns.pid, iface, filter }));
 
-      test('BAD_FILTER (69) carries tcpdump\'s own message', async () => {
+      test("BAD_FILTER (69) carries tcpdump's own message", async () => {
         assertAgentError(await capture(['icmp', 'and']), 'BAD_FILTER', /can't parse filter expression: syntax error/);
         assertAgentError(await capture(['port', '99999']), 'BAD_FILTER', /illegal port number 99999/);
       });
@@ -137,12 +146,19 @@ describe('agent errors', { skip, concurrency: false }, () => {
         const uid = podUid();
         const id = containerId();
         moveToCgroup(ns.pid, 'pids', `kubepods/besteffort/pod${uid}/${id}`);
-        assertAgentError(await runAgent(without(shell, ['sys_ptrace']), pidArgv({ podUid: uid, containerIds: [id] })), 'NSENTER_DENIED');
+        assertAgentError(
+          await runAgent(without(shell, ['sys_ptrace']), pidArgv({ podUid: uid, containerIds: [id] })),
+          'NSENTER_DENIED',
+        );
       });
 
       test('CAPTURE_DENIED (72) without CAP_NET_RAW and CAP_NET_ADMIN', async () => {
         const weak = without(shell, ['net_raw', 'net_admin']);
-        assertAgentError(await runAgent(weak, captureArgv({ pid: ns.pid, filter: [] })), 'CAPTURE_DENIED', /permission/);
+        assertAgentError(
+          await runAgent(weak, captureArgv({ pid: ns.pid, filter: [] })),
+          'CAPTURE_DENIED',
+          /permission/,
+        );
       });
     });
   }

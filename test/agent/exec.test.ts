@@ -16,7 +16,7 @@ describe('agent exec', { skip, concurrency: false }, () => {
 
   for (const shell of shells()) {
     describe(shell.name, () => {
-      test('ip -j addr shows the namespace\'s own address, not the node\'s', async () => {
+      test("ip -j addr shows the namespace's own address, not the node's", async () => {
         const r = await runAgent(shell, execArgv({ pid: ns.pid, command: ['ip', '-j', 'addr'] }));
         assert.equal(r.code, 0, r.stderr);
         const links = JSON.parse(r.stdout.toString()) as Array<{ ifname: string; addr_info: Array<{ local: string }> }>;
@@ -25,7 +25,7 @@ describe('agent exec', { skip, concurrency: false }, () => {
         assert.equal(r.stderr, '');
       });
 
-      test('the command\'s exit code comes back unchanged, even one in the agent\'s range', async () => {
+      test("the command's exit code comes back unchanged, even one in the agent's range", async () => {
         for (const code of [0, 1, 7, 65]) {
           const r = await runAgent(shell, execArgv({ pid: ns.pid, command: ['sh', '-c', `exit ${code}`] }));
           assert.equal(r.code, code, r.stderr);
@@ -34,7 +34,7 @@ describe('agent exec', { skip, concurrency: false }, () => {
         }
       });
 
-      test('a missing command gives 127 with nsenter\'s message', async () => {
+      test("a missing command gives 127 with nsenter's message", async () => {
         const r = await runAgent(shell, execArgv({ pid: ns.pid, command: ['knt-no-such-command'] }));
         assert.equal(r.code, 127);
         assert.match(r.stderr, /nsenter: failed to execute knt-no-such-command: No such file or directory/);

@@ -74,7 +74,14 @@ async function buildScenario(): Promise<Scenario> {
   const dockerPath = mountNetnsAt('/run/docker/netns', d.pid);
   await killAndWait(d.child);
   const dockerPod: PodRef = { namespace: 'shop', name: `gone-${rand()}`, uid: podUid(), containerIds: [] };
-  cniCacheEntry({ sandbox: dockerPath, namespace: dockerPod.namespace, name: dockerPod.name, uid: dockerPod.uid, ip: testAddress(), containerId: containerId() });
+  cniCacheEntry({
+    sandbox: dockerPath,
+    namespace: dockerPod.namespace,
+    name: dockerPod.name,
+    uid: dockerPod.uid,
+    ip: testAddress(),
+    containerId: containerId(),
+  });
 
   const name = `cni-knt-${rand()}`;
   execFileSync('ip', ['netns', 'add', name]);
@@ -94,13 +101,23 @@ async function buildScenario(): Promise<Scenario> {
   const v2 = await netnsProcess();
   const v2uid = podUid();
   const v2cid = containerId();
-  moveToCgroup(v2.pid, 'unified', `kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${v2uid.replaceAll('-', '_')}.slice/cri-containerd-${v2cid}.scope`);
+  moveToCgroup(
+    v2.pid,
+    'unified',
+    `kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${v2uid.replaceAll('-', '_')}.slice/cri-containerd-${v2cid}.scope`,
+  );
   return {
     systemd: { pid: v2.pid, uid: v2uid, containerId: v2cid },
     bridge,
     orphan: { ...held, nsIf, addr, hostIf },
     docker: { inode: readInode(dockerPath), path: dockerPath, pod: dockerPod },
-    cni: { inode: cniInode, path: `/run/netns/${name}`, pid: sleeper.pid!, pod: { namespace: 'shop', name: 'web-1', uid, containerIds: [cid] }, containerId: cid },
+    cni: {
+      inode: cniInode,
+      path: `/run/netns/${name}`,
+      pid: sleeper.pid!,
+      pod: { namespace: 'shop', name: 'web-1', uid, containerIds: [cid] },
+      containerId: cid,
+    },
   };
 }
 
@@ -137,30 +154,46 @@ describe('agent forensics', { skip, concurrency: false, timeout: 600_000 }, () =
           facts = parseScan(scanText);
         });
 
-        test('every record is well formed, and the node is the test\'s own namespaces', () => {
+        test("every record is well formed, and the node is the test's own namespaces", () => {
           for (const line of scanText.trimEnd().split('\n')) {
             assert.match(line, /^(self|host|proc|mount|file|cni|ipaddr|warn|done)\t/, line.slice(0, 120));
           }
           assert.equal(facts.self.netns, netnsInodeOf(process.pid));
-          assert.equal(facts.host?.netns, netnsInodeOf(process.pid), 'kthreadd (PID 1 is unreadable here) is in the root namespace');
+          assert.equal(
+            facts.host?.netns,
+            netnsInodeOf(process.pid),
+            'kthreadd (PID 1 is unreadable here) is in the root namespace',
+          );
           assert.ok(facts.procs.length > 50, `${facts.procs.length} processes`);
-          assert.deepEqual(facts.warnings.filter((w) => !/cannot read the interfaces/.test(w)), []);
+          assert.deepEqual(
+            facts.warnings.filter((w) => !/cannot read the interfaces/.test(w)),
+            [],
+          );
         });
 
-        test('orphaned: no process, kept only by the mount in the holder\'s mount namespace, which the node\'s mount table lacks', () => {
+        test("orphaned: no process, kept only by the mount in the holder's mount namespace, which the node's mount table lacks", () => {
           const mine = facts.mounts.filter((m) => m.netns === s.orphan.inode);
-          assert.deepEqual(mine.map((m) => ({ holder: m.holder, mountpoint: m.mountpoint })), [{ holder: s.orphan.holderPid, mountpoint: s.orphan.mountpoint }]);
+          assert.deepEqual(
+            mine.map((m) => ({ holder: m.holder, mountpoint: m.mountpoint })),
+            [{ holder: s.orphan.holderPid, mountpoint: s.orphan.mountpoint }],
+          );
           assert.notEqual(mine[0]!.mntns, facts.host?.mntns);
           assert.ok(!facts.procs.some((p) => p.netns === s.orphan.inode));
 
           const e = entry(buildNetnsTable(facts, []), s.orphan.inode);
           assert.equal(e.state, 'orphaned');
           assert.deepEqual(e.paths, [`/proc/${s.orphan.holderPid}/root${s.orphan.mountpoint}`]);
-          assert.deepEqual(e.holders.map((h) => ({ pid: h.pid, comm: h.comm, processes: h.processes })), [{ pid: s.orphan.holderPid, comm: 'sleep', processes: 1 }]);
+          assert.deepEqual(
+            e.holders.map((h) => ({ pid: h.pid, comm: h.comm, processes: h.processes })),
+            [{ pid: s.orphan.holderPid, comm: 'sleep', processes: 1 }],
+          );
           assert.equal(e.procs.length, 0);
           assert.equal(e.owner, undefined);
           const ifs = e.interfaces?.find((i) => i.name === s.orphan.nsIf);
-          assert.deepEqual(ifs?.addresses.filter((a) => a.family === 'inet').map((a) => `${a.address}/${a.prefixlen}`), [`${s.orphan.addr}/24`]);
+          assert.deepEqual(
+            ifs?.addresses.filter((a) => a.family === 'inet').map((a) => `${a.address}/${a.prefixlen}`),
+            [`${s.orphan.addr}/24`],
+          );
           // The enter command really enters it, from the node's mount namespace.
           assert.equal(e.enter, `nsenter --net='/proc/${s.orphan.holderPid}/root${s.orphan.mountpoint}'`);
           const seen = tool('sh', ['-c', `${e.enter} ip -o -4 addr show dev ${s.orphan.nsIf}`]);
@@ -169,10 +202,16 @@ describe('agent forensics', { skip, concurrency: false, timeout: 600_000 }, () =
 
         test('whohas: the address is found in the orphaned namespace, and only there', () => {
           const q = parseAddressQuery(s.orphan.addr);
-          const hits = buildNetnsTable(facts, []).flatMap((e) => matchingAddresses(e.interfaces ?? [], q).map((m) => ({ inode: e.inode, state: e.state, iface: m.iface })));
+          const hits = buildNetnsTable(facts, []).flatMap((e) =>
+            matchingAddresses(e.interfaces ?? [], q).map((m) => ({ inode: e.inode, state: e.state, iface: m.iface })),
+          );
           assert.deepEqual(hits, [{ inode: s.orphan.inode, state: 'orphaned', iface: s.orphan.nsIf }]);
           const subnet = parseAddressQuery(`${s.orphan.addr.split('.').slice(0, 3).join('.')}.0/24`);
-          assert.ok(buildNetnsTable(facts, []).some((e) => e.inode === s.orphan.inode && matchingAddresses(e.interfaces ?? [], subnet).length === 1));
+          assert.ok(
+            buildNetnsTable(facts, []).some(
+              (e) => e.inode === s.orphan.inode && matchingAddresses(e.interfaces ?? [], subnet).length === 1,
+            ),
+          );
         });
 
         test("the veth's host side: the right interface, on the test bridge", () => {
@@ -181,32 +220,56 @@ describe('agent forensics', { skip, concurrency: false, timeout: 600_000 }, () =
           assert.deepEqual(peers.get(s.orphan.nsIf), { name: s.orphan.hostIf, index: hostIndex, master: s.bridge });
         });
 
-        test('a /run/docker/netns file with no process: orphaned, and stale once libcni\'s cache names a pod the API lacks', () => {
-          assert.ok(facts.files.some((f) => f.path === s.docker.path && f.netns === s.docker.inode), JSON.stringify(facts.files));
+        test("a /run/docker/netns file with no process: orphaned, and stale once libcni's cache names a pod the API lacks", () => {
+          assert.ok(
+            facts.files.some((f) => f.path === s.docker.path && f.netns === s.docker.inode),
+            JSON.stringify(facts.files),
+          );
           const cni = facts.cni.find((c) => c.sandboxes.includes(s.docker.path));
           assert.equal(cni?.podName, s.docker.pod.name);
           const stale = entry(buildNetnsTable(facts, []), s.docker.inode);
           assert.equal(stale.state, 'stale');
-          assert.deepEqual(stale.owner, { namespace: 'shop', name: s.docker.pod.name, uid: s.docker.pod.uid, source: 'cni', inApi: false });
+          assert.deepEqual(stale.owner, {
+            namespace: 'shop',
+            name: s.docker.pod.name,
+            uid: s.docker.pod.uid,
+            source: 'cni',
+            inApi: false,
+          });
           assert.ok(stale.paths.includes(s.docker.path));
           const alive = entry(buildNetnsTable(facts, [s.docker.pod]), s.docker.inode);
           assert.equal(alive.state, 'orphaned', 'its pod exists, but no process is left in the namespace');
         });
 
         test('pod UID and container id from a systemd-driver cgroup v2 path', () => {
-        const p = facts.procs.find((x) => x.pid === s.systemd.pid);
-        assert.deepEqual([p?.podUid, p?.containerId], [s.systemd.uid, s.systemd.containerId]);
-      });
+          const p = facts.procs.find((x) => x.pid === s.systemd.pid);
+          assert.deepEqual([p?.podUid, p?.containerId], [s.systemd.uid, s.systemd.containerId]);
+        });
 
-      test('a /run/netns/cni-* namespace with a process in a kubelet pod cgroup: pod when the API has the pod, stale when not', () => {
+        test('a /run/netns/cni-* namespace with a process in a kubelet pod cgroup: pod when the API has the pod, stale when not', () => {
           const proc = facts.procs.find((p) => p.pid === s.cni.pid);
           // `ip netns exec` gives its command a mount namespace of its own (to remount /sys).
-          const mntns = execFileSync('stat', ['-L', '-c', '%i', `/proc/${s.cni.pid}/ns/mnt`], { encoding: 'utf8' }).trim();
-          assert.deepEqual(proc, { pid: s.cni.pid, netns: s.cni.inode, mntns, comm: 'sleep', podUid: s.cni.pod.uid, containerId: s.cni.containerId });
+          const mntns = execFileSync('stat', ['-L', '-c', '%i', `/proc/${s.cni.pid}/ns/mnt`], {
+            encoding: 'utf8',
+          }).trim();
+          assert.deepEqual(proc, {
+            pid: s.cni.pid,
+            netns: s.cni.inode,
+            mntns,
+            comm: 'sleep',
+            podUid: s.cni.pod.uid,
+            containerId: s.cni.containerId,
+          });
           const e = entry(buildNetnsTable(facts, [s.cni.pod]), s.cni.inode);
           assert.equal(e.state, 'pod');
           assert.ok(e.paths.includes(s.cni.path), JSON.stringify(e.paths));
-          assert.deepEqual(e.owner, { namespace: 'shop', name: 'web-1', uid: s.cni.pod.uid, source: 'cgroup', inApi: true });
+          assert.deepEqual(e.owner, {
+            namespace: 'shop',
+            name: 'web-1',
+            uid: s.cni.pod.uid,
+            source: 'cgroup',
+            inApi: true,
+          });
           assert.equal(e.enter, `nsenter -t ${s.cni.pid} -n`);
           assert.equal(entry(buildNetnsTable(facts, []), s.cni.inode).state, 'stale');
         });
@@ -230,11 +293,17 @@ describe('agent forensics', { skip, concurrency: false, timeout: 600_000 }, () =
             const r = await runAgent(shell, netinfoArgv({ pid: ns.pid, sockets: true }));
             assert.equal(r.code, 0, r.stderr);
             const info = parseNetinfo(r.stdout.toString(), true);
-            assert.ok(info.routes.some((x) => x.family === 4 && x.dev === ns.nsIf && x.scope === 'link'), JSON.stringify(info.routes));
+            assert.ok(
+              info.routes.some((x) => x.family === 4 && x.dev === ns.nsIf && x.scope === 'link'),
+              JSON.stringify(info.routes),
+            );
             const sock = info.sockets?.find((x) => x.local.endsWith(`:${port}`));
             assert.equal(sock?.netid, 'tcp');
             assert.equal(sock?.state, 'LISTEN');
-            assert.deepEqual(sock?.processes.map((p) => p.pid), [listener.pid]);
+            assert.deepEqual(
+              sock?.processes.map((p) => p.pid),
+              [listener.pid],
+            );
           } finally {
             listener.kill('SIGKILL');
           }
@@ -243,14 +312,22 @@ describe('agent forensics', { skip, concurrency: false, timeout: 600_000 }, () =
         test('capture --host-side: tcpdump on the root-namespace end of the veth records the pings', async () => {
           const agent = startAgent(shell, captureArgv({ pid: ns.pid, hostSide: true, count: 6, filter: ['icmp'] }));
           const line = await agent.waitForStderr(/^kubectl-netns-agent: info: host side of /);
-          assert.equal(line, `kubectl-netns-agent: info: host side of eth0 (netns ${ns.inode}, pid ${ns.pid}) is ${ns.hostIf} (master -)`);
-          await agent.waitForStderr(new RegExp(`^kubectl-netns-agent: info: capturing on ${ns.hostIf} in netns ${netnsInodeOf(process.pid)} `));
+          assert.equal(
+            line,
+            `kubectl-netns-agent: info: host side of eth0 (netns ${ns.inode}, pid ${ns.pid}) is ${ns.hostIf} (master -)`,
+          );
+          await agent.waitForStderr(
+            new RegExp(`^kubectl-netns-agent: info: capturing on ${ns.hostIf} in netns ${netnsInodeOf(process.pid)} `),
+          );
           await agent.waitForStderr(/^tcpdump: listening on /);
           tool('busybox', ['ping', '-c', '3', '-i', '0.2', '-W', '2', ns.nsAddr]);
           const r = await agent.done;
           assert.equal(r.code, 0, r.stderr);
           const cap = readCapture(r.stdout);
-          const sum = summarize(cap.packets, cap.interfaces.map((i) => i.linkType));
+          const sum = summarize(
+            cap.packets,
+            cap.interfaces.map((i) => i.linkType),
+          );
           assert.equal(sum.protocols.icmp, 6, JSON.stringify(sum.protocols));
         });
 
@@ -275,7 +352,9 @@ describe('agent forensics', { skip, concurrency: false, timeout: 600_000 }, () =
           const ms = Date.now() - started;
           assert.equal(r.code, 0, r.stderr);
           const facts = parseScan(r.stdout.toString());
-          t.diagnostic(`${shell.name}: scan of ${facts.procs.length} processes, ${facts.namespaces} network namespaces: ${ms} ms`);
+          t.diagnostic(
+            `${shell.name}: scan of ${facts.procs.length} processes, ${facts.namespaces} network namespaces: ${ms} ms`,
+          );
           assert.ok(facts.procs.length >= 2000, `${facts.procs.length} processes`);
           for (const inode of extra) assert.ok(facts.interfaces.has(inode), `netns ${inode} was not entered`);
           assert.ok(ms < 30_000, `scan took ${ms} ms`);

@@ -34,19 +34,33 @@ interface Layout {
 }
 
 const LAYOUTS: Layout[] = [
-  { name: 'containerd, cgroupfs driver, cgroup v1', hierarchy: 'pids', path: (u, id) => `kubepods/besteffort/pod${u}/${id}` },
+  {
+    name: 'containerd, cgroupfs driver, cgroup v1',
+    hierarchy: 'pids',
+    path: (u, id) => `kubepods/besteffort/pod${u}/${id}`,
+  },
   {
     name: 'containerd, systemd driver, cgroup v2',
     hierarchy: 'unified',
-    path: (u, id) => `kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${under(u)}.slice/cri-containerd-${id}.scope`,
+    path: (u, id) =>
+      `kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${under(u)}.slice/cri-containerd-${id}.scope`,
   },
   {
     name: 'CRI-O, systemd driver, cgroup v1',
     hierarchy: 'systemd',
-    path: (u, id) => `kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${under(u)}.slice/crio-${id}.scope`,
+    path: (u, id) =>
+      `kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${under(u)}.slice/crio-${id}.scope`,
   },
-  { name: 'CRI-O, cgroupfs driver, cgroup v1', hierarchy: 'pids', path: (u, id) => `kubepods/burstable/pod${u}/crio-${id}` },
-  { name: 'docker, systemd driver, cgroup v1 (guaranteed QoS)', hierarchy: 'systemd', path: (u, id) => `kubepods.slice/kubepods-pod${under(u)}.slice/docker-${id}.scope` },
+  {
+    name: 'CRI-O, cgroupfs driver, cgroup v1',
+    hierarchy: 'pids',
+    path: (u, id) => `kubepods/burstable/pod${u}/crio-${id}`,
+  },
+  {
+    name: 'docker, systemd driver, cgroup v1 (guaranteed QoS)',
+    hierarchy: 'systemd',
+    path: (u, id) => `kubepods.slice/kubepods-pod${under(u)}.slice/docker-${id}.scope`,
+  },
   { name: 'docker, cgroupfs driver, cgroup v2', hierarchy: 'unified', path: (u, id) => `kubepods/pod${u}/${id}` },
 ];
 
@@ -81,7 +95,7 @@ describe('agent pid', { skip, concurrency: false }, () => {
         });
       }
 
-      test('picks the lowest PID of the container, never CRI-O\'s conmon (node netns)', async () => {
+      test("picks the lowest PID of the container, never CRI-O's conmon (node netns)", async () => {
         const uid = podUid();
         const id = containerId();
         const slice = `kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${under(uid)}.slice`;
@@ -123,7 +137,10 @@ describe('agent pid', { skip, concurrency: false }, () => {
       // only the exact inspect command lines the agent is meant to use.
       function fakeRuntimeBin(answers: { crictl?: string; docker?: string }, id: string): string {
         const dir = dirname(tempFile('x'));
-        const expect = { crictl: 'inspect -o go-template --template {{.info.pid}}', docker: 'inspect -f {{.State.Pid}}' };
+        const expect = {
+          crictl: 'inspect -o go-template --template {{.info.pid}}',
+          docker: 'inspect -f {{.State.Pid}}',
+        };
         for (const [name, out] of Object.entries(answers)) {
           const want = `${expect[name as keyof typeof expect]} ${id}`;
           writeFileSync(join(dir, name), `#!/bin/sh\n[ "$*" = '${want}' ] || exit 1\necho ${out}\n`, { mode: 0o755 });
@@ -132,17 +149,23 @@ describe('agent pid', { skip, concurrency: false }, () => {
       }
       const withBin = (dir: string) => ({ PATH: `${dir}:${shell.env.PATH}` });
 
-      test('not in /proc\'s cgroups: asks crictl, then docker; 0 and 1 are never answers', async () => {
+      test("not in /proc's cgroups: asks crictl, then docker; 0 and 1 are never answers", async () => {
         const id = containerId();
         const pid = await containerProcess(); // in no kubepods cgroup at all
-        let r = await runAgent(shell, pidArgv({ podUid: podUid(), containerIds: [id] }), { env: withBin(fakeRuntimeBin({ crictl: String(pid) }, id)) });
+        let r = await runAgent(shell, pidArgv({ podUid: podUid(), containerIds: [id] }), {
+          env: withBin(fakeRuntimeBin({ crictl: String(pid) }, id)),
+        });
         assert.equal(r.code, 0, r.stderr);
         assert.equal(r.stdout.toString(), `${pid} ${ns.inode}\n`);
         assert.match(r.stderr, /from crictl inspect/);
-        r = await runAgent(shell, pidArgv({ podUid: podUid(), containerIds: [id] }), { env: withBin(fakeRuntimeBin({ crictl: '0', docker: String(pid) }, id)) });
+        r = await runAgent(shell, pidArgv({ podUid: podUid(), containerIds: [id] }), {
+          env: withBin(fakeRuntimeBin({ crictl: '0', docker: String(pid) }, id)),
+        });
         assert.equal(r.stdout.toString(), `${pid} ${ns.inode}\n`, r.stderr);
         assert.match(r.stderr, /from docker inspect/);
-        r = await runAgent(shell, pidArgv({ podUid: podUid(), containerIds: [id] }), { env: withBin(fakeRuntimeBin({ crictl: '1', docker: '0' }, id)) });
+        r = await runAgent(shell, pidArgv({ podUid: podUid(), containerIds: [id] }), {
+          env: withBin(fakeRuntimeBin({ crictl: '1', docker: '0' }, id)),
+        });
         assert.equal(r.code, 65, r.stderr);
       });
 

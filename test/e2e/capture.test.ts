@@ -8,7 +8,16 @@ import { mkdtempSync, readFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { ensureCluster, kubectl, createNamespace, runPod, deleteNamespace, debugPods, httpGet, KUBECONFIG } from '../helpers/cluster.ts';
+import {
+  ensureCluster,
+  kubectl,
+  createNamespace,
+  runPod,
+  deleteNamespace,
+  debugPods,
+  httpGet,
+  KUBECONFIG,
+} from '../helpers/cluster.ts';
 import { collect, DEBUG_IMAGE, PLUGIN, runPlugin, startPlugin, waitForStderr, WEB_IMAGE } from '../helpers/plugin.ts';
 import { readCapture } from '../helpers/pcap/reader.ts';
 import { summarize } from '../helpers/pcap/packets.ts';
@@ -27,7 +36,10 @@ async function sendRequests(n: number, path = '/index.html'): Promise<void> {
 /** UDP datagrams to the pod (nothing listens; the packets are what we want to see). */
 async function sendUdp(n: number, port = 9999): Promise<void> {
   const sock = createSocket('udp4');
-  for (let i = 0; i < n; i++) await new Promise<void>((resolve, reject) => sock.send(`datagram ${i}`, port, podIP, (e) => (e ? reject(e) : resolve())));
+  for (let i = 0; i < n; i++)
+    await new Promise<void>((resolve, reject) =>
+      sock.send(`datagram ${i}`, port, podIP, (e) => (e ? reject(e) : resolve())),
+    );
   sock.close();
 }
 
@@ -55,20 +67,42 @@ describe('capture', { skip, timeout: 900_000 }, () => {
     assert.equal(r.stdout.length, 0, 'nothing on stdout when writing a file');
     assert.doesNotMatch(r.stderr, /capturing: \d+ packets/, 'no live status line when stderr is not a terminal');
     const cap = readCapture(readFileSync(file));
-    const s = summarize(cap.packets, cap.interfaces.map((i) => i.linkType));
+    const s = summarize(
+      cap.packets,
+      cap.interfaces.map((i) => i.linkType),
+    );
     assert.ok(s.tcpSyns >= 3, `expected >= 3 SYNs, got ${s.tcpSyns}`);
-    assert.ok(s.httpRequests.some((h) => h.line === 'GET /index.html?i=0 HTTP/1.1' && h.dst === podIP), JSON.stringify(s.httpRequests));
-    const tcpdumpText = execFileSync('tcpdump', ['-nn', '-r', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    assert.ok(
+      s.httpRequests.some((h) => h.line === 'GET /index.html?i=0 HTTP/1.1' && h.dst === podIP),
+      JSON.stringify(s.httpRequests),
+    );
+    const tcpdumpText = execFileSync('tcpdump', ['-nn', '-r', file], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     assert.match(tcpdumpText, new RegExp(`> ${podIP.replace(/\./g, '\\.')}\\.8080: Flags \\[S\\]`));
-    const tshark = execFileSync('tshark', ['-r', file, '-Y', 'http.request', '-T', 'fields', '-e', 'http.request.uri'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const tshark = execFileSync(
+      'tshark',
+      ['-r', file, '-Y', 'http.request', '-T', 'fields', '-e', 'http.request.uri'],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+    );
     assert.match(tshark, /\/index\.html\?i=0/);
-    assert.match(r.stderr, /captured \d+ packets .* to .*web\.pcap; tcpdump: \d+ captured, \d+ received by filter, 0 dropped by kernel/);
+    assert.match(
+      r.stderr,
+      /captured \d+ packets .* to .*web\.pcap; tcpdump: \d+ captured, \d+ received by filter, 0 dropped by kernel/,
+    );
     assert.deepEqual(debugPods(ns), []);
-    assert.deepEqual(readdirSync(dir).filter((f) => f.includes('partial')), [], 'no temporary file left');
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f.includes('partial')),
+      [],
+      'no temporary file left',
+    );
   });
 
   test('-o - pipes pcap into a reader (tcpdump -r -), and --count stops the capture', async () => {
-    const child = startPlugin(['capture', 'web', ...base, '-o', '-', '--count', '4', '--', 'tcp', 'port', '8080'], { env });
+    const child = startPlugin(['capture', 'web', ...base, '-o', '-', '--count', '4', '--', 'tcp', 'port', '8080'], {
+      env,
+    });
     const reader = spawn('tcpdump', ['-nn', '-r', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
     child.stdout!.pipe(reader.stdin);
     let text = '';
@@ -89,7 +123,10 @@ describe('capture', { skip, timeout: 900_000 }, () => {
     // while megabytes are still on their way to a reader slower than the traffic: Kubernetes
     // drops what is in flight when the exec'd command exits, unless the agent waits for our ack.
     const want = 3000;
-    const child = startPlugin(['capture', 'web', ...base, '-o', '-', '--count', String(want), '--duration', '20s', '--', 'udp', 'port', '9999'], { env });
+    const child = startPlugin(
+      ['capture', 'web', ...base, '-o', '-', '--count', String(want), '--duration', '20s', '--', 'udp', 'port', '9999'],
+      { env },
+    );
     child.stdout!.pause();
     let stderr = '';
     child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
@@ -120,7 +157,10 @@ describe('capture', { skip, timeout: 900_000 }, () => {
   test('-o - | head: when the reader exits the capture stops by itself and its debug pod goes', async () => {
     // A real shell pipeline, so the plugin's stdout IS head's stdin, as on a user's terminal.
     const words = [process.execPath, PLUGIN, 'capture', 'web', ...base, '-o', '-'].map((w) => `'${w}'`).join(' ');
-    const child = spawn('sh', ['-c', `${words} | head -c 100 | wc -c`], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('sh', ['-c', `${words} | head -c 100 | wc -c`], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const done = collect(child);
     await waitForStderr(child, /capturing on/);
     // Traffic until head has its 100 bytes and exits; the plugin then finds its stdout closed.
@@ -148,18 +188,29 @@ describe('capture', { skip, timeout: 900_000 }, () => {
 
   test('on a terminal, one live status line shows packets, bytes, rate and kernel drops', async () => {
     const file = join(dir, 'status.pcap');
-    const cmd = [process.execPath, PLUGIN, 'capture', 'web', ...base, '-o', file, '--duration', '7s'].map((w) => `'${w}'`).join(' ');
+    const cmd = [process.execPath, PLUGIN, 'capture', 'web', ...base, '-o', file, '--duration', '7s']
+      .map((w) => `'${w}'`)
+      .join(' ');
     // script(1) gives the plugin a pty for stderr, as an interactive user has.
-    const child = spawn('script', ['-qfec', cmd, '/dev/null'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('script', ['-qfec', cmd, '/dev/null'], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let screen = '';
     child.stdout.on('data', (c: Buffer) => (screen += c.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     while (!/capturing on/.test(screen)) await delay(100);
     for (let i = 0; i < 10; i++) await sendRequests(1);
     assert.equal(await exited, 0, screen);
-    const updates = screen.split('\r\x1b[K').map((l) => l.trim()).filter((l) => l.startsWith('capturing:'));
+    const updates = screen
+      .split('\r\x1b[K')
+      .map((l) => l.trim())
+      .filter((l) => l.startsWith('capturing:'));
     assert.ok(updates.length >= 3, screen);
-    assert.match(updates.at(-1)!, /^capturing: \d+ packets, [\d.]+ (B|KiB|MiB) \(\d+ pkt\/s, [\d.]+ (B|KiB|MiB)\/s\), 0 dropped by kernel, \ds$/);
+    assert.match(
+      updates.at(-1)!,
+      /^capturing: \d+ packets, [\d.]+ (B|KiB|MiB) \(\d+ pkt\/s, [\d.]+ (B|KiB|MiB)\/s\), 0 dropped by kernel, \ds$/,
+    );
     assert.match(screen, /captured \d+ packets/);
   });
 
@@ -195,19 +246,27 @@ describe('capture', { skip, timeout: 900_000 }, () => {
     const r = await done;
     assert.equal(r.code, 130);
     assert.ok(r.ms < 60_000);
-    assert.match(r.stderr, /warning: debug pod e2e-capture-\d+\/netns-web-\w+ may be left behind; `kubectl netns cleanup` removes it/);
+    assert.match(
+      r.stderr,
+      /warning: debug pod e2e-capture-\d+\/netns-web-\w+ may be left behind; `kubectl netns cleanup` removes it/,
+    );
     const left = debugPods(ns).filter((p) => !before.has(p));
     if (left.length > 0) {
       const c = await runPlugin(['cleanup', '-n', ns], { env });
       assert.equal(c.code, 0, c.stderr);
     }
-    assert.deepEqual(debugPods(ns).filter((p) => !before.has(p)), []);
+    assert.deepEqual(
+      debugPods(ns).filter((p) => !before.has(p)),
+      [],
+    );
   });
 
   test('two captures of the same pod at once do not interfere', async () => {
     const a = join(dir, 'a.pcap');
     const b = join(dir, 'b.pcap');
-    const ca = startPlugin(['capture', 'web', ...base, '-o', a, '--duration', '8s', '--', 'tcp', 'port', '8080'], { env });
+    const ca = startPlugin(['capture', 'web', ...base, '-o', a, '--duration', '8s', '--', 'tcp', 'port', '8080'], {
+      env,
+    });
     const cb = startPlugin(['capture', 'web', ...base, '-o', b, '--duration', '8s', '-f', 'udp port 9999'], { env });
     const [ra, rb] = [collect(ca), collect(cb)];
     await Promise.all([waitForStderr(ca, /capturing on/), waitForStderr(cb, /capturing on/)]);
@@ -226,7 +285,10 @@ describe('capture', { skip, timeout: 900_000 }, () => {
 
   test('SIGKILL of the client: the debug pod stops by its deadline, and cleanup removes it', async () => {
     const before = new Set(debugPods(ns));
-    const child = startPlugin(['capture', 'web', ...base, '-o', join(dir, 'killed.pcap'), '--duration', '2s', '--pod-timeout', '10s'], { env });
+    const child = startPlugin(
+      ['capture', 'web', ...base, '-o', join(dir, 'killed.pcap'), '--duration', '2s', '--pod-timeout', '10s'],
+      { env },
+    );
     const done = collect(child);
     await waitForStderr(child, /capturing on/);
     child.kill('SIGKILL');

@@ -73,13 +73,17 @@ describe('local cluster', { skip, timeout: 300_000 }, () => {
     webIP = pod.status.podIP;
     assert.ok(webIP && ipInCidr(webIP, POD_CIDR), `pod IP ${webIP} not in ${POD_CIDR}`);
     // httpd may need a moment after the container starts.
-    const res = await waitFor('HTTP answer from the web pod', async () => {
-      try {
-        return await httpGet(`http://${webIP}:8080/`);
-      } catch {
-        return undefined;
-      }
-    }, 20_000);
+    const res = await waitFor(
+      'HTTP answer from the web pod',
+      async () => {
+        try {
+          return await httpGet(`http://${webIP}:8080/`);
+        } catch {
+          return undefined;
+        }
+      },
+      20_000,
+    );
     assert.equal(res.status, 200);
     assert.match(res.body, /hello from kubectl-netns\.local\/web/);
   });
@@ -115,15 +119,21 @@ describe('local cluster', { skip, timeout: 300_000 }, () => {
       spec: {
         restartPolicy: 'Never',
         terminationGracePeriodSeconds: 0,
-        containers: [{ name: 'main', image: 'kubectl-netns.local/does-not-exist:dev', imagePullPolicy: 'IfNotPresent' }],
+        containers: [
+          { name: 'main', image: 'kubectl-netns.local/does-not-exist:dev', imagePullPolicy: 'IfNotPresent' },
+        ],
       },
     };
     kubectl(['create', '-f', '-'], JSON.stringify(pod));
-    const reason = await waitFor('an image pull error', async () => {
-      const p = kubectlJson(['get', 'pod', 'missing-image', '-n', ns]);
-      const r: string | undefined = p.status?.containerStatuses?.[0]?.state?.waiting?.reason;
-      return r === 'ErrImagePull' || r === 'ImagePullBackOff' ? r : undefined;
-    }, 30_000);
+    const reason = await waitFor(
+      'an image pull error',
+      async () => {
+        const p = kubectlJson(['get', 'pod', 'missing-image', '-n', ns]);
+        const r: string | undefined = p.status?.containerStatuses?.[0]?.state?.waiting?.reason;
+        return r === 'ErrImagePull' || r === 'ImagePullBackOff' ? r : undefined;
+      },
+      30_000,
+    );
     const elapsed = Date.now() - started;
     t.diagnostic(`${reason} after ${elapsed} ms`);
     assert.ok(elapsed < 30_000);

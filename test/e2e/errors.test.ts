@@ -6,7 +6,15 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureCluster, kubectl, createNamespace, runPod, deleteNamespace, debugPods, KUBECONFIG } from '../helpers/cluster.ts';
+import {
+  ensureCluster,
+  kubectl,
+  createNamespace,
+  runPod,
+  deleteNamespace,
+  debugPods,
+  KUBECONFIG,
+} from '../helpers/cluster.ts';
 import { DEBUG_IMAGE, PLUGIN, runPlugin, WEB_IMAGE } from '../helpers/plugin.ts';
 import { ExitCode } from '../../src/errors.ts';
 
@@ -22,7 +30,10 @@ function noDebugPods(namespace = ns): void {
 }
 
 function oneLineError(stderr: string, re: RegExp): void {
-  const lines = stderr.trim().split('\n').filter((l) => l.startsWith('error: '));
+  const lines = stderr
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('error: '));
   assert.equal(lines.length, 1, stderr);
   assert.match(lines[0]!, re);
   assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
@@ -31,23 +42,38 @@ function oneLineError(stderr: string, re: RegExp): void {
 /** A kubeconfig for a service account that may only do what `rules` allow in `ns`. */
 function narrowKubeconfig(name: string, rules: Array<{ resources: string[]; verbs: string[] }>): string {
   kubectl(['create', 'serviceaccount', name, '-n', ns]);
-  kubectl(['apply', '-f', '-'], JSON.stringify({
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'Role',
-    metadata: { name, namespace: ns },
-    rules: rules.map((r) => ({ apiGroups: [''], ...r })),
-  }));
+  kubectl(
+    ['apply', '-f', '-'],
+    JSON.stringify({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name, namespace: ns },
+      rules: rules.map((r) => ({ apiGroups: [''], ...r })),
+    }),
+  );
   kubectl(['create', 'rolebinding', name, '-n', ns, `--role=${name}`, `--serviceaccount=${ns}:${name}`]);
   const token = kubectl(['create', 'token', name, '-n', ns, '--duration=1h']).trim();
   const server = kubectl(['config', 'view', '--minify', '-o', 'jsonpath={.clusters[0].cluster.server}']).trim();
-  const ca = kubectl(['config', 'view', '--minify', '--raw', '-o', 'jsonpath={.clusters[0].cluster.certificate-authority-data}']).trim();
+  const ca = kubectl([
+    'config',
+    'view',
+    '--minify',
+    '--raw',
+    '-o',
+    'jsonpath={.clusters[0].cluster.certificate-authority-data}',
+  ]).trim();
   const file = join(dir, `${name}.kubeconfig`);
-  writeFileSync(file, JSON.stringify({
-    apiVersion: 'v1', kind: 'Config', 'current-context': 'narrow',
-    clusters: [{ name: 'c', cluster: { server, 'certificate-authority-data': ca } }],
-    users: [{ name: 'u', user: { token } }],
-    contexts: [{ name: 'narrow', context: { cluster: 'c', user: 'u', namespace: ns } }],
-  }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      'current-context': 'narrow',
+      clusters: [{ name: 'c', cluster: { server, 'certificate-authority-data': ca } }],
+      users: [{ name: 'u', user: { token } }],
+      contexts: [{ name: 'narrow', context: { cluster: 'c', user: 'u', namespace: ns } }],
+    }),
+  );
   return file;
 }
 
@@ -70,10 +96,19 @@ describe('errors against the real API', { skip, timeout: 600_000 }, () => {
   });
 
   test('pod not running', async () => {
-    kubectl(['apply', '-n', ns, '-f', '-'], JSON.stringify({
-      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'stuck' },
-      spec: { automountServiceAccountToken: false, nodeSelector: { 'no-such-label': 'x' }, containers: [{ name: 'c', image: WEB_IMAGE }] },
-    }));
+    kubectl(
+      ['apply', '-n', ns, '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'stuck' },
+        spec: {
+          automountServiceAccountToken: false,
+          nodeSelector: { 'no-such-label': 'x' },
+          containers: [{ name: 'c', image: WEB_IMAGE }],
+        },
+      }),
+    );
     const r = await runPlugin(['exec', 'stuck', ...base, '--', 'true'], { env });
     assert.equal(r.code, ExitCode.targetState);
     oneLineError(r.stderr, /pod "stuck" is Pending, not Running/);
@@ -82,7 +117,11 @@ describe('errors against the real API', { skip, timeout: 600_000 }, () => {
   test('pcap to a terminal is refused before any debug pod exists', async () => {
     const cmd = [process.execPath, PLUGIN, 'capture', 'web', ...base, '-o', '-'].map((w) => `'${w}'`).join(' ');
     // script(1) makes the plugin's stdout a terminal, as when someone forgets the redirect.
-    const out = spawnSync('script', ['-qec', cmd, '/dev/null'], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
+    const out = spawnSync('script', ['-qec', cmd, '/dev/null'], {
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     assert.equal(out.status, ExitCode.output, out.stdout);
     assert.match(out.stdout, /error: refusing to write pcap data to a terminal/);
     assert.doesNotMatch(out.stdout, /starting debug pod/);
@@ -103,7 +142,10 @@ describe('errors against the real API', { skip, timeout: 600_000 }, () => {
   });
 
   test('a debug image that cannot be pulled fails fast with the reason, and the pod is removed', async () => {
-    const r = await runPlugin(['exec', 'web', '-n', ns, '--image', 'kubectl-netns.local/does-not-exist:dev', '--', 'true'], { env, timeoutMs: 60_000 });
+    const r = await runPlugin(
+      ['exec', 'web', '-n', ns, '--image', 'kubectl-netns.local/does-not-exist:dev', '--', 'true'],
+      { env, timeoutMs: 60_000 },
+    );
     assert.equal(r.code, ExitCode.debugPod, r.stderr);
     oneLineError(r.stderr, /cannot start: (ErrImagePull|ImagePullBackOff)/);
     assert.match(r.stderr, /hint: the node cannot pull kubectl-netns\.local\/does-not-exist:dev/);
@@ -116,7 +158,10 @@ describe('errors against the real API', { skip, timeout: 600_000 }, () => {
     assert.equal(r.code, ExitCode.forbidden);
     oneLineError(r.stderr, new RegExp(`rejected in namespace "${baselineNs}": its PodSecurity level is "baseline"`));
     assert.match(r.stderr, /hint: .*--debug-namespace/);
-    const ok = await runPlugin(['exec', 'web', '-n', baselineNs, '--image', DEBUG_IMAGE, '--debug-namespace', ns, '--', 'cat', '/proc/net/dev'], { env });
+    const ok = await runPlugin(
+      ['exec', 'web', '-n', baselineNs, '--image', DEBUG_IMAGE, '--debug-namespace', ns, '--', 'cat', '/proc/net/dev'],
+      { env },
+    );
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout.toString(), /eth0:/);
     noDebugPods();
@@ -149,7 +194,9 @@ describe('errors against the real API', { skip, timeout: 600_000 }, () => {
       { resources: ['pods/exec'], verbs: ['create', 'get'] },
       { resources: ['events'], verbs: ['list'] },
     ]);
-    const cfg = JSON.parse(readFileSync(plain, 'utf8')) as { users: Array<{ name: string; user: Record<string, unknown> }> };
+    const cfg = JSON.parse(readFileSync(plain, 'utf8')) as {
+      users: Array<{ name: string; user: Record<string, unknown> }>;
+    };
     const token = cfg.users[0]!.user.token as string;
     const script = join(dir, 'exec-credential.sh');
     writeFileSync(
@@ -157,17 +204,25 @@ describe('errors against the real API', { skip, timeout: 600_000 }, () => {
       `#!/bin/sh\nprintf '%s' '${JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token } })}'\n`,
       { mode: 0o755 },
     );
-    cfg.users[0]!.user = { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: script, interactiveMode: 'Never' } };
+    cfg.users[0]!.user = {
+      exec: { apiVersion: 'client.authentication.k8s.io/v1', command: script, interactiveMode: 'Never' },
+    };
     const kc = join(dir, 'exec-auth.kubeconfig');
     writeFileSync(kc, JSON.stringify(cfg));
-    const r = await runPlugin(['exec', 'web', '--kubeconfig', kc, '--image', DEBUG_IMAGE, '--', 'cat', '/proc/net/dev'], { env });
+    const r = await runPlugin(
+      ['exec', 'web', '--kubeconfig', kc, '--image', DEBUG_IMAGE, '--', 'cat', '/proc/net/dev'],
+      { env },
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout.toString(), /eth0:/);
     noDebugPods();
   });
 
   test("an invalid BPF filter surfaces tcpdump's own message", async () => {
-    const r = await runPlugin(['capture', 'web', ...base, '-o', join(dir, 'bad.pcap'), '--', 'tcp', 'port', 'nonsense!'], { env });
+    const r = await runPlugin(
+      ['capture', 'web', ...base, '-o', join(dir, 'bad.pcap'), '--', 'tcp', 'port', 'nonsense!'],
+      { env },
+    );
     assert.equal(r.code, ExitCode.agent, r.stderr);
     oneLineError(r.stderr, /syntax error|illegal|unknown port/);
     assert.match(r.stderr, /hint: tcpdump rejected the filter/);

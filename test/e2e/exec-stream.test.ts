@@ -26,7 +26,13 @@ async function nodeOf(): Promise<string> {
 async function openSession(kubeconfig: string): Promise<DebugSession> {
   const client = await createKubeClient(await resolveConfig({ kubeconfig, namespace: ns }));
   return DebugSession.open(client, {
-    namespace: ns, nodeName, image: DEBUG_IMAGE, privileged: false, target: undefined, version: 'test', podTimeoutMs: 60_000,
+    namespace: ns,
+    nodeName,
+    image: DEBUG_IMAGE,
+    privileged: false,
+    target: undefined,
+    version: 'test',
+    podTimeoutMs: 60_000,
   });
 }
 
@@ -73,7 +79,10 @@ describe('exec stream', { skip, timeout: 600_000 }, () => {
     const out = hashingSink();
     const err = textSink();
     const size = 16 * 1024 * 1024;
-    const r = await session.exec(['sh', '-c', `head -c ${size} /dev/urandom > /tmp/blob && sha256sum /tmp/blob >&2 && cat /tmp/blob`], { stdout: out, stderr: err });
+    const r = await session.exec(
+      ['sh', '-c', `head -c ${size} /dev/urandom > /tmp/blob && sha256sum /tmp/blob >&2 && cat /tmp/blob`],
+      { stdout: out, stderr: err },
+    );
     await new Promise<void>((resolve) => out.end(() => resolve()));
     assert.equal(r.exitCode, 0, err.text);
     assert.equal(out.bytes, size);
@@ -89,7 +98,10 @@ describe('exec stream', { skip, timeout: 600_000 }, () => {
     // The command lingers after writing: Kubernetes drops stdout still in flight when the command
     // exits (kubernetes#124571), and this test is about memory, not about that (capture handles it
     // with the agent's ack).
-    const r = await session.exec(['sh', '-c', `head -c ${size} /dev/zero; sleep 3`], { stdout: out, stderr: textSink() });
+    const r = await session.exec(['sh', '-c', `head -c ${size} /dev/zero; sleep 3`], {
+      stdout: out,
+      stderr: textSink(),
+    });
     await new Promise<void>((resolve) => out.end(() => resolve()));
     clearInterval(sampler);
     assert.equal(r.exitCode, 0);
@@ -123,11 +135,24 @@ describe('exec stream', { skip, timeout: 600_000 }, () => {
     kc.clusters = kc.clusters.map((c) => (c.name === cluster.name ? { ...c, server: `https://127.0.0.1:${port}` } : c));
     const client = await createKubeClient({ ...cfg, kc });
     const { execInPod } = await import('../../src/kube/exec-stream.ts');
-    const running = execInPod(client, { namespace: ns, pod: session.podName, container: 'netns', command: ['sleep', '60'], stdout: textSink(), stderr: textSink() });
+    const running = execInPod(client, {
+      namespace: ns,
+      pod: session.podName,
+      container: 'netns',
+      command: ['sleep', '60'],
+      stdout: textSink(),
+      stderr: textSink(),
+    });
     await delay(1500);
     const cut = Date.now();
     for (const s of sockets) s.destroy();
-    await assert.rejects(running, (e: unknown) => e instanceof UserError && e.exitCode === ExitCode.connection && /connection to the API server was lost/.test(e.message));
+    await assert.rejects(
+      running,
+      (e: unknown) =>
+        e instanceof UserError &&
+        e.exitCode === ExitCode.connection &&
+        /connection to the API server was lost/.test(e.message),
+    );
     assert.ok(Date.now() - cut < 5000, 'reported within seconds');
     relay.close();
   });

@@ -5,7 +5,15 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
-import { ensureCluster, createNamespace, runPod, deleteNamespace, debugPods, KUBECONFIG, KUBECTL } from '../helpers/cluster.ts';
+import {
+  ensureCluster,
+  createNamespace,
+  runPod,
+  deleteNamespace,
+  debugPods,
+  KUBECONFIG,
+  KUBECTL,
+} from '../helpers/cluster.ts';
 import { DEBUG_IMAGE, PLUGIN, ROOT, runPlugin, WEB_IMAGE } from '../helpers/plugin.ts';
 
 const skip = ensureCluster();
@@ -29,7 +37,10 @@ describe('exec', { skip, timeout: 600_000 }, () => {
     const links = JSON.parse(r.stdout.toString()) as Array<{ ifname: string; addr_info: Array<{ local: string }> }>;
     const eth0 = links.find((l) => l.ifname === 'eth0');
     assert.ok(eth0, r.stdout.toString());
-    assert.ok(eth0.addr_info.some((a) => a.local === podIP), `${podIP} not in ${JSON.stringify(eth0.addr_info)}`);
+    assert.ok(
+      eth0.addr_info.some((a) => a.local === podIP),
+      `${podIP} not in ${JSON.stringify(eth0.addr_info)}`,
+    );
     assert.deepEqual(debugPods(ns), []);
   });
 
@@ -66,14 +77,25 @@ describe('exec', { skip, timeout: 600_000 }, () => {
     const bin = mkdtempSync(join(tmpdir(), 'knetns-path-'));
     symlinkSync(PLUGIN, join(bin, 'kubectl-netns'));
     const PATH = [bin, dirname(process.execPath), process.env.PATH].join(':');
-    const list = execFileSync(KUBECTL, ['plugin', 'list'], { env: { ...process.env, PATH }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const list = execFileSync(KUBECTL, ['plugin', 'list'], {
+      env: { ...process.env, PATH },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     assert.match(list, /kubectl-netns/);
-    const out = execFileSync(KUBECTL, ['netns', 'exec', 'web', ...base, '--', 'cat', '/proc/net/dev'], { env: { ...process.env, PATH, KUBECONFIG }, encoding: 'utf8' });
+    const out = execFileSync(KUBECTL, ['netns', 'exec', 'web', ...base, '--', 'cat', '/proc/net/dev'], {
+      env: { ...process.env, PATH, KUBECONFIG },
+      encoding: 'utf8',
+    });
     assert.match(out, /eth0:/);
     // Shell completion: kubectl asks kubectl_complete-netns (also on PATH) for candidates.
     symlinkSync(join(ROOT, 'dist', 'complete.js'), join(bin, 'kubectl_complete-netns'));
     const complete = (...words: string[]) =>
-      execFileSync(KUBECTL, ['__complete', 'netns', ...words], { env: { ...process.env, PATH, KUBECONFIG }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      execFileSync(KUBECTL, ['__complete', 'netns', ...words], {
+        env: { ...process.env, PATH, KUBECONFIG },
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
     assert.match(complete('cap'), /^capture\n:4\n/);
     assert.match(complete('exec', '-n', ns, 'w'), /^web\n:4\n/);
   });

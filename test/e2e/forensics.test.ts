@@ -10,7 +10,20 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createNamespace, debugPods, deleteNamespace, ensureCluster, httpGet, KUBECONFIG, kubectl, kubectlJson, NODE_NAME, runPod, waitFor, BRIDGE } from '../helpers/cluster.ts';
+import {
+  createNamespace,
+  debugPods,
+  deleteNamespace,
+  ensureCluster,
+  httpGet,
+  KUBECONFIG,
+  kubectl,
+  kubectlJson,
+  NODE_NAME,
+  runPod,
+  waitFor,
+  BRIDGE,
+} from '../helpers/cluster.ts';
 import { holdInPrivateMountNs, type HeldNetns } from '../helpers/forensics.ts';
 import { cleanupAll, isAlive, netnsInodeOf, prerequisiteSkip } from '../helpers/netns.ts';
 import { collect, DEBUG_IMAGE, PLUGIN, runPlugin, startPlugin, waitForStderr, WEB_IMAGE } from '../helpers/plugin.ts';
@@ -58,7 +71,7 @@ describe('forensics: inspect, ls, whohas, capture --host-side, shell', { skip, t
     await deleteNamespace(ns);
   });
 
-  test('inspect matches kubectl get pod -o wide, the pod\'s own ip -j addr, and the node\'s view of its veth', async () => {
+  test("inspect matches kubectl get pod -o wide, the pod's own ip -j addr, and the node's view of its veth", async () => {
     const r = await json<InspectReport>(['inspect', 'web', ...base, '-o', 'json']);
     checkShape(r, readmeShape('NetnsInspect'));
     const wide = kubectl(['get', 'pod', 'web', '-n', ns, '-o', 'wide', '--no-headers']).trim().split(/\s+/);
@@ -70,16 +83,30 @@ describe('forensics: inspect, ls, whohas, capture --host-side, shell', { skip, t
 
     const own = await runPlugin(['exec', 'web', ...base, '--', 'ip', '-j', 'addr'], { env });
     assert.equal(own.code, 0, own.stderr);
-    const links = JSON.parse(own.stdout.toString()) as Array<{ ifindex: number; ifname: string; address: string; mtu: number; addr_info: Array<{ local: string; prefixlen: number }> }>;
+    const links = JSON.parse(own.stdout.toString()) as Array<{
+      ifindex: number;
+      ifname: string;
+      address: string;
+      mtu: number;
+      addr_info: Array<{ local: string; prefixlen: number }>;
+    }>;
     assert.deepEqual(
       r.interfaces.map((i) => ({ name: i.name, index: i.index, mac: i.mac, mtu: i.mtu, addresses: i.addresses })),
-      links.map((l) => ({ name: l.ifname, index: l.ifindex, mac: l.address, mtu: l.mtu, addresses: l.addr_info.map((a) => `${a.local}/${a.prefixlen}`) })),
+      links.map((l) => ({
+        name: l.ifname,
+        index: l.ifindex,
+        mac: l.address,
+        mtu: l.mtu,
+        addresses: l.addr_info.map((a) => `${a.local}/${a.prefixlen}`),
+      })),
     );
 
     // The host side, checked on the node itself.
     const eth0 = r.interfaces.find((i) => i.name === 'eth0');
     assert.ok(eth0?.hostPeer, JSON.stringify(eth0));
-    const host = JSON.parse(execFileSync('ip', ['-j', 'link', 'show', 'dev', eth0.hostPeer.name], { encoding: 'utf8' }))[0];
+    const host = JSON.parse(
+      execFileSync('ip', ['-j', 'link', 'show', 'dev', eth0.hostPeer.name], { encoding: 'utf8' }),
+    )[0];
     assert.equal(host.ifindex, eth0.hostPeer.index);
     assert.equal(host.master, BRIDGE);
     assert.equal(eth0.hostPeer.bridge, BRIDGE);
@@ -94,7 +121,10 @@ describe('forensics: inspect, ls, whohas, capture --host-side, shell', { skip, t
     assert.equal(r.netns.enter, `nsenter -t ${r.sandbox.pid} -n`);
     assert.equal(statSync(r.netns.paths[0]!).ino, r.netns.inode);
     assert.ok(r.routes.some((x) => x.dst === '10.214.0.0/24' && x.dev === 'eth0' && x.prefsrc === r.pod.ip));
-    assert.ok(r.sockets?.some((s) => s.local === '*:8080' && s.processes.some((p) => p.command === 'httpd')), JSON.stringify(r.sockets));
+    assert.ok(
+      r.sockets?.some((s) => s.local === '*:8080' && s.processes.some((p) => p.command === 'httpd')),
+      JSON.stringify(r.sockets),
+    );
     assert.deepEqual(debugPods(ns), []);
 
     const text = await runPlugin(['inspect', 'web', ...base, '-o', 'wide'], { env });
@@ -109,7 +139,10 @@ describe('forensics: inspect, ls, whohas, capture --host-side, shell', { skip, t
   test('ls NODE -o json: every running pod on the node, as "pod", with its namespace/name; the table shows the same', async (t) => {
     const running = () =>
       new Map(
-        (kubectlJson(['get', 'pods', '-A', '--field-selector', `spec.nodeName=${NODE_NAME},status.phase=Running`]).items as any[])
+        (
+          kubectlJson(['get', 'pods', '-A', '--field-selector', `spec.nodeName=${NODE_NAME},status.phase=Running`])
+            .items as any[]
+        )
           .filter((p) => !p.spec.hostNetwork && !p.metadata.deletionTimestamp)
           .map((p) => [p.metadata.uid as string, `${p.metadata.namespace}/${p.metadata.name}`]),
       );
@@ -134,16 +167,27 @@ describe('forensics: inspect, ls, whohas, capture --host-side, shell', { skip, t
     assert.ok(host[0]!.ipv4.includes('10.214.0.1'), 'the node holds the bridge address');
     const mine = list.items.find((i) => i.pod?.name === 'web' && i.pod.namespace === ns)!;
     assert.deepEqual(mine.ipv4, [web.status.podIP]);
-    t.diagnostic(`ls ${NODE_NAME}: ${list.items.length} namespaces in ${ms} ms (debug pod start and deletion included)`);
+    t.diagnostic(
+      `ls ${NODE_NAME}: ${list.items.length} namespaces in ${ms} ms (debug pod start and deletion included)`,
+    );
 
     // -o wide renders the same fields: the row of our pod, cell by cell.
     const wide = await runPlugin(['ls', NODE_NAME, ...base, '-o', 'wide'], { env });
     assert.equal(wide.code, 0, wide.stderr);
     const lines = wide.stdout.toString().trimEnd().split('\n');
     const headers = lines[0]!.trim().split(/\s{2,}/);
-    assert.deepEqual(headers, columnsFor(LS_COLUMNS, 'wide').map((c) => c.header));
-    const row = lines.find((l) => l.includes(`${ns}/web `))!.trim().split(/\s{2,}/);
-    assert.deepEqual(row, columnsFor(LS_COLUMNS, 'wide').map((c) => String(cell(mine, c))));
+    assert.deepEqual(
+      headers,
+      columnsFor(LS_COLUMNS, 'wide').map((c) => c.header),
+    );
+    const row = lines
+      .find((l) => l.includes(`${ns}/web `))!
+      .trim()
+      .split(/\s{2,}/);
+    assert.deepEqual(
+      row,
+      columnsFor(LS_COLUMNS, 'wide').map((c) => String(cell(mine, c))),
+    );
 
     // TARGET means its node; --node is the same as NODE.
     const viaPod = await json<NetnsList>(['ls', 'web', ...base, '-o', 'json']);
@@ -163,7 +207,8 @@ describe('forensics: inspect, ls, whohas, capture --host-side, shell', { skip, t
       const pause = pausePid(victim.metadata.uid);
       inode = netnsInodeOf(pause);
       // CNI DEL deletes the interface named eth0: renamed, it survives with the pod's address.
-      const inNs = (...args: string[]) => execFileSync('nsenter', ['-t', String(pause), '-n', 'ip', ...args], { stdio: 'ignore' });
+      const inNs = (...args: string[]) =>
+        execFileSync('nsenter', ['-t', String(pause), '-n', 'ip', ...args], { stdio: 'ignore' });
       inNs('link', 'set', 'eth0', 'down');
       inNs('link', 'set', 'eth0', 'name', 'knt-leak0');
       inNs('link', 'set', 'knt-leak0', 'up');
@@ -176,14 +221,17 @@ describe('forensics: inspect, ls, whohas, capture --host-side, shell', { skip, t
       cleanupAll();
     });
 
-    test('ls lists it as orphaned (no process) or stale, kept by the mount in the holder\'s mount namespace', async () => {
+    test("ls lists it as orphaned (no process) or stale, kept by the mount in the holder's mount namespace", async () => {
       const list = await json<NetnsList>(['ls', NODE_NAME, ...base, '-o', 'json']);
       const item = list.items.find((i) => String(i.inode) === inode);
       assert.ok(item, `netns ${inode} not listed`);
       assert.ok(item.state === 'orphaned' || item.state === 'stale', item.state);
       assert.equal(item.processes, 0);
       assert.ok(item.paths.includes(`/proc/${held.holderPid}/root${held.mountpoint}`), JSON.stringify(item.paths));
-      assert.deepEqual(item.holders.map((h) => [h.pid, h.command]), [[held.holderPid, 'sleep']]);
+      assert.deepEqual(
+        item.holders.map((h) => [h.pid, h.command]),
+        [[held.holderPid, 'sleep']],
+      );
       assert.deepEqual(item.ipv4, [oldIP]);
       // The printed way in works from the node.
       const seen = execFileSync('sh', ['-c', `${item.enter} ip -o -4 addr show dev knt-leak0`], { encoding: 'utf8' });
@@ -200,8 +248,16 @@ describe('forensics: inspect, ls, whohas, capture --host-side, shell', { skip, t
       const hit = result.items[0]!;
       assert.equal(String(hit.inode), inode);
       assert.ok(hit.state === 'orphaned' || hit.state === 'stale');
-      assert.deepEqual(hit.matches.map((m) => m.interface), ['knt-leak0']);
-      assert.match(r.stderr, new RegExp(`${oldIP.replace(/\./g, '\\.')} is held by (an orphaned|a stale) namespace .*pid ${held.holderPid} \\(sleep\\)`));
+      assert.deepEqual(
+        hit.matches.map((m) => m.interface),
+        ['knt-leak0'],
+      );
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `${oldIP.replace(/\./g, '\\.')} is held by (an orphaned|a stale) namespace .*pid ${held.holderPid} \\(sleep\\)`,
+        ),
+      );
 
       const table = await runPlugin(['whohas', oldIP, '--node', NODE_NAME, ...base], { env });
       assert.equal(table.code, 0, table.stderr);
@@ -220,32 +276,44 @@ describe('forensics: inspect, ls, whohas, capture --host-side, shell', { skip, t
     });
   });
 
-  test('capture --host-side records HTTP to the pod on the node\'s end of its veth', async () => {
+  test("capture --host-side records HTTP to the pod on the node's end of its veth", async () => {
     const file = join(dir, 'host-side.pcap');
     const r0 = await json<InspectReport>(['inspect', 'web', ...base, '-o', 'json']);
     const veth = r0.interfaces.find((i) => i.name === 'eth0')!.hostPeer!.name;
-    const child = startPlugin(['capture', 'web', ...base, '--host-side', '-o', file, '--duration', '6s', '--', 'tcp', 'port', '8080'], { env });
+    const child = startPlugin(
+      ['capture', 'web', ...base, '--host-side', '-o', file, '--duration', '6s', '--', 'tcp', 'port', '8080'],
+      { env },
+    );
     const done = collect(child);
     await waitForStderr(child, new RegExp(`capturing on ${veth}`));
     for (let i = 0; i < 3; i++) await httpGet(`http://${web.status.podIP}:8080/index.html?host-side=${i}`);
     const r = await done;
     assert.equal(r.code, 0, r.stderr);
     const cap = readCapture(readFileSync(file));
-    const s = summarize(cap.packets, cap.interfaces.map((i) => i.linkType));
+    const s = summarize(
+      cap.packets,
+      cap.interfaces.map((i) => i.linkType),
+    );
     assert.ok(s.tcpSyns >= 3, `expected >= 3 SYNs, got ${s.tcpSyns}`);
-    assert.ok(s.httpRequests.some((h) => h.line === 'GET /index.html?host-side=0 HTTP/1.1' && h.dst === web.status.podIP), JSON.stringify(s.httpRequests));
+    assert.ok(
+      s.httpRequests.some((h) => h.line === 'GET /index.html?host-side=0 HTTP/1.1' && h.dst === web.status.podIP),
+      JSON.stringify(s.httpRequests),
+    );
     assert.deepEqual(debugPods(ns), []);
   });
 
   test('shell without a terminal: reads commands from stdin, exit code passed on', async () => {
-    const r = await runPlugin(['shell', 'web', ...base], { env, input: 'ip -o -4 addr show dev eth0\necho marker-$((6*7))\nexit 5\n' });
+    const r = await runPlugin(['shell', 'web', ...base], {
+      env,
+      input: 'ip -o -4 addr show dev eth0\necho marker-$((6*7))\nexit 5\n',
+    });
     assert.equal(r.code, 5, r.stderr);
     const out = r.stdout.toString();
     assert.ok(out.includes(`inet ${web.status.podIP}/`), out);
     assert.match(out, /^marker-42$/m);
   });
 
-  test('shell on a terminal (script(1) gives it one): a TTY in the pod\'s namespace and a prompt naming the pod', async () => {
+  test("shell on a terminal (script(1) gives it one): a TTY in the pod's namespace and a prompt naming the pod", async () => {
     const child = spawn('script', ['-qfec', `${process.execPath} ${PLUGIN} shell web ${base.join(' ')}`, '/dev/null'], {
       env: { ...process.env, ...env },
       stdio: ['pipe', 'pipe', 'pipe'],

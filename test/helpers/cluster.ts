@@ -8,7 +8,6 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 
-
 import { CACHE_DIR, K8S_VERSION, KUBECONFIG, KUBECTL, STATE_DIR } from '../../scripts/cluster/paths.ts';
 
 export { CACHE_DIR, K8S_VERSION, KUBECONFIG, KUBECTL, STATE_DIR };
@@ -76,8 +75,12 @@ function clusterProblem(): string | undefined {
   if (!existsSync(KUBECTL)) return `kubectl ${K8S_VERSION} not built at ${KUBECTL}`;
   if (!existsSync(KUBECONFIG)) return `no kubeconfig at ${KUBECONFIG}`;
   const ready = kubectlRun(['get', '--raw', '/readyz', '--request-timeout=5s'], { timeoutMs: 10_000 });
-  if (ready.code !== 0 || ready.stdout.trim() !== 'ok') return `API server not ready: ${ready.stderr.trim() || ready.stdout.trim()}`;
-  const node = kubectlRun(['get', 'node', NODE_NAME, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'], { timeoutMs: 10_000 });
+  if (ready.code !== 0 || ready.stdout.trim() !== 'ok')
+    return `API server not ready: ${ready.stderr.trim() || ready.stdout.trim()}`;
+  const node = kubectlRun(
+    ['get', 'node', NODE_NAME, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'],
+    { timeoutMs: 10_000 },
+  );
   if (node.stdout.trim() !== 'True') return `node ${NODE_NAME} is not Ready`;
   return undefined;
 }
@@ -98,7 +101,12 @@ export function ensureCluster(): string | undefined {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Poll fn until it returns a value other than undefined, or throw after timeoutMs. */
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000, everyMs = 250): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined>,
+  timeoutMs = 60_000,
+  everyMs = 250,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await fn();
@@ -110,7 +118,11 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined>,
 
 /** Create a namespace (with labels) and wait until its default service account exists. */
 export async function createNamespace(name: string, labels: Record<string, string> = {}): Promise<void> {
-  const manifest = { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'app.kubernetes.io/part-of': 'kubectl-netns-e2e', ...labels } } };
+  const manifest = {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name, labels: { 'app.kubernetes.io/part-of': 'kubectl-netns-e2e', ...labels } },
+  };
   kubectl(['create', '-f', '-'], JSON.stringify(manifest));
   await waitFor(`the default service account in ${name}`, async () =>
     kubectlRun(['get', 'serviceaccount', 'default', '-n', name]).code === 0 ? true : undefined,
@@ -134,7 +146,15 @@ export interface RunPodOptions {
 }
 
 // Waiting reasons that will not fix themselves: fail at once with the kubelet's message.
-const FATAL_WAITING = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'CreateContainerError', 'CreateContainerConfigError', 'CrashLoopBackOff', 'RunContainerError']);
+const FATAL_WAITING = new Set([
+  'ErrImagePull',
+  'ImagePullBackOff',
+  'InvalidImageName',
+  'CreateContainerError',
+  'CreateContainerConfigError',
+  'CrashLoopBackOff',
+  'RunContainerError',
+]);
 
 /** Create a pod and wait until it is Running; returns the pod object. */
 export async function runPod(namespace: string, name: string, image: string, opts: RunPodOptions = {}): Promise<any> {
@@ -165,10 +185,12 @@ export async function runPod(namespace: string, name: string, image: string, opt
     async () => {
       const p = kubectlJson(['get', 'pod', name, '-n', namespace]);
       if (p.status?.phase === 'Running') return p;
-      if (p.status?.phase === 'Failed' || p.status?.phase === 'Succeeded') throw new Error(`pod ${namespace}/${name} ended: ${p.status.phase}`);
+      if (p.status?.phase === 'Failed' || p.status?.phase === 'Succeeded')
+        throw new Error(`pod ${namespace}/${name} ended: ${p.status.phase}`);
       for (const cs of p.status?.containerStatuses ?? []) {
         const w = cs.state?.waiting;
-        if (w && FATAL_WAITING.has(w.reason)) throw new Error(`pod ${namespace}/${name}: ${w.reason}: ${w.message ?? ''}`);
+        if (w && FATAL_WAITING.has(w.reason))
+          throw new Error(`pod ${namespace}/${name}: ${w.reason}: ${w.message ?? ''}`);
       }
       return undefined;
     },
@@ -179,7 +201,15 @@ export async function runPod(namespace: string, name: string, image: string, opt
 /** kubectl-netns debug pods in `namespace` (every namespace when undefined), as "namespace/name". */
 export function debugPods(namespace?: string): string[] {
   const where = namespace ? ['-n', namespace] : ['-A'];
-  const out = kubectl(['get', 'pods', ...where, '-l', 'app.kubernetes.io/managed-by=kubectl-netns', '-o', 'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name} {end}']);
+  const out = kubectl([
+    'get',
+    'pods',
+    ...where,
+    '-l',
+    'app.kubernetes.io/managed-by=kubectl-netns',
+    '-o',
+    'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name} {end}',
+  ]);
   return out.split(' ').filter(Boolean);
 }
 

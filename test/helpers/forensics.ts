@@ -106,9 +106,13 @@ export async function holdInPrivateMountNs(nsPid: number, fileName = 'net'): Pro
   const mountpoint = join(dir, fileName);
   writeFileSync(mountpoint, '');
   const inode = netnsInodeOf(nsPid);
-  const holder = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', HOLDER_SCRIPT, 'knt-holder', `/proc/${nsPid}/ns/net`, mountpoint], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const holder = spawn(
+    'unshare',
+    ['-m', '--propagation', 'private', 'sh', '-c', HOLDER_SCRIPT, 'knt-holder', `/proc/${nsPid}/ns/net`, mountpoint],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   // Killing the holder drops its mount namespace, the mount, and with it the namespace and its veths.
   onCleanup(() => rmSync(dir, { recursive: true, force: true }));
   track(holder);
@@ -156,7 +160,14 @@ export function mountNetnsAt(dir: string, nsPid: number, name = `knt-${rand()}`)
  * A libcni cache entry (as the bridge plugin leaves in /var/lib/cni/results) saying pod
  * NAMESPACE/NAME (UID) was wired into the namespace at SANDBOX. Test-unique file name.
  */
-export function cniCacheEntry(o: { sandbox: string; namespace: string; name: string; uid: string; ip: string; containerId: string }): string {
+export function cniCacheEntry(o: {
+  sandbox: string;
+  namespace: string;
+  name: string;
+  uid: string;
+  ip: string;
+  containerId: string;
+}): string {
   const dir = '/var/lib/cni/results';
   if (!existsSync(dir)) {
     mkdirSync(dir, { recursive: true });
@@ -189,10 +200,14 @@ export function cniCacheEntry(o: { sandbox: string; namespace: string; name: str
 
 /** Starts COUNT `sleep` processes in one process group (a busy node); returns their killer (also run at cleanup). */
 export async function manyProcesses(count: number): Promise<() => void> {
-  const child = spawn('sh', ['-c', `i=0; while [ $i -lt ${count} ]; do sleep 600 & i=$((i + 1)); done; echo started; wait`], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-    detached: true,
-  });
+  const child = spawn(
+    'sh',
+    ['-c', `i=0; while [ $i -lt ${count} ]; do sleep 600 & i=$((i + 1)); done; echo started; wait`],
+    {
+      stdio: ['ignore', 'pipe', 'ignore'],
+      detached: true,
+    },
+  );
   const kill = () => {
     try {
       process.kill(-child.pid!, 'SIGKILL');

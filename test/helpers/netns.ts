@@ -5,7 +5,17 @@
 // Also here: running the agent under a given shell, since that is what every agent test does.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, rmdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  rmdirSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -317,10 +327,16 @@ export interface RunningAgent {
  * Starts the agent as the exec API would: ARGV from the builders is ['sh', '-c', script, ...];
  * its 'sh' is replaced by SHELL. Killed at cleanup, and after timeoutMs.
  */
-export function startAgent(shell: Shell, argv: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): RunningAgent {
+export function startAgent(
+  shell: Shell,
+  argv: string[],
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): RunningAgent {
   if (argv[0] !== 'sh' || argv[1] !== '-c') throw new Error('expected an agent argv from the builders');
   const [cmd, ...pre] = shell.argv as [string, ...string[]];
-  const child = track(spawn(cmd, [...pre, ...argv.slice(1)], { env: { ...shell.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] }));
+  const child = track(
+    spawn(cmd, [...pre, ...argv.slice(1)], { env: { ...shell.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] }),
+  );
   const out: Buffer[] = [];
   let err = '';
   child.stdout!.on('data', (b: Buffer) => out.push(b));
@@ -353,7 +369,11 @@ export function startAgent(shell: Shell, argv: string[], opts: { env?: NodeJS.Pr
 }
 
 /** Runs the agent to its end. */
-export function runAgent(shell: Shell, argv: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<AgentResult> {
+export function runAgent(
+  shell: Shell,
+  argv: string[],
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<AgentResult> {
   return startAgent(shell, argv, opts).done;
 }
 

@@ -18,7 +18,10 @@ export interface PluginResult {
 }
 
 /** Starts the plugin; stdout/stderr are piped unless told otherwise. */
-export function startPlugin(args: string[], opts: { env?: NodeJS.ProcessEnv; stdin?: 'pipe' | 'ignore' } = {}): ChildProcess {
+export function startPlugin(
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; stdin?: 'pipe' | 'ignore' } = {},
+): ChildProcess {
   return spawn(process.execPath, [PLUGIN, ...args], {
     env: { ...process.env, ...opts.env },
     stdio: [opts.stdin ?? 'ignore', 'pipe', 'pipe'],
@@ -47,7 +50,10 @@ export function collect(child: ChildProcess, timeoutMs = 120_000): Promise<Plugi
 }
 
 /** Runs the plugin to completion, optionally feeding stdin. */
-export function runPlugin(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string | Buffer; timeoutMs?: number } = {}): Promise<PluginResult> {
+export function runPlugin(
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; input?: string | Buffer; timeoutMs?: number } = {},
+): Promise<PluginResult> {
   const child = startPlugin(args, { env: opts.env, stdin: opts.input === undefined ? 'ignore' : 'pipe' });
   if (opts.input !== undefined) child.stdin!.end(opts.input);
   return collect(child, opts.timeoutMs);
@@ -57,7 +63,10 @@ export function runPlugin(args: string[], opts: { env?: NodeJS.ProcessEnv; input
 export function waitForStderr(child: ChildProcess, re: RegExp, timeoutMs = 90_000): Promise<void> {
   return new Promise((resolve, reject) => {
     let seen = '';
-    const timer = setTimeout(() => reject(new Error(`no ${re} on stderr within ${timeoutMs}ms; got:\n${seen}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`no ${re} on stderr within ${timeoutMs}ms; got:\n${seen}`)),
+      timeoutMs,
+    );
     const onData = (c: Buffer) => {
       seen += c.toString();
       if (re.test(seen)) {

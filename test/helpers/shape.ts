@@ -33,7 +33,10 @@ function typeOk(value: unknown, alt: string): boolean {
 export function checkShape(value: unknown, shape: unknown, path = '$'): void {
   if (typeof shape === 'string') {
     const alts = shape.split('|').map((s) => s.trim());
-    assert.ok(alts.some((a) => typeOk(value, a)), `${path}: ${JSON.stringify(value)} is not ${shape}`);
+    assert.ok(
+      alts.some((a) => typeOk(value, a)),
+      `${path}: ${JSON.stringify(value)} is not ${shape}`,
+    );
     return;
   }
   if (Array.isArray(shape)) {
@@ -42,7 +45,10 @@ export function checkShape(value: unknown, shape: unknown, path = '$'): void {
     return;
   }
   assert.ok(typeof shape === 'object' && shape !== null, `${path}: bad shape`);
-  assert.ok(typeof value === 'object' && value !== null && !Array.isArray(value), `${path}: expected an object, got ${JSON.stringify(value)}`);
+  assert.ok(
+    typeof value === 'object' && value !== null && !Array.isArray(value),
+    `${path}: expected an object, got ${JSON.stringify(value)}`,
+  );
   const keys = Object.keys(shape).map((k) => k.replace(/\?$/, ''));
   assert.deepEqual(Object.keys(value).sort(), [...keys].sort(), `${path}: keys differ from the documented shape`);
   for (const [k, sub] of Object.entries(shape)) {

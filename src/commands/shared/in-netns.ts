@@ -19,35 +19,42 @@ export interface InNetnsPlan {
 
 /** Runs PLAN's command next to TARGET; resolves with the command's own exit code. */
 export async function runInTargetNetns(ctx: RunContext, target: ResolvedTarget, plan: InNetnsPlan): Promise<number> {
-  return withDebugPod(ctx, { namespace: ctx.debugNamespace ?? target.namespace, node: target.node, target }, async (pod) => {
-    const restoreTerminal = plan.tty ? enterRawMode() : () => {};
-    try {
-      const { pid } = await lookupPid(pod, target, ctx.signal);
-      // stderr passes through, and is watched for the agent's own error line (e.g. nsenter denied).
-      const lines = new LineCollector();
-      const stderr = new Writable({
-        write(chunk: Buffer, _e, cb) {
-          lines.push(chunk.toString('utf8'));
-          if (process.stderr.write(chunk)) cb();
-          else process.stderr.once('drain', () => cb());
-        },
-      });
-      const result = await pod.exec(execArgv({ pid, command: plan.command(target) }), {
-        stdout: process.stdout,
-        stderr: plan.tty ? undefined : stderr,
-        stdin: plan.stdin ? process.stdin : undefined,
-        tty: plan.tty,
-        terminal: plan.tty ? process.stdout : undefined,
-        signal: ctx.signal,
-      });
-      if (result.exitCode !== 0 && isAgentError(lines.all())) throw agentFailure(result.exitCode, lines.all(), 'exec');
-      await new Promise<void>((resolve) => (process.stdout.writableNeedDrain ? process.stdout.once('drain', () => resolve()) : resolve()));
-      const sig = receivedSignal();
-      return sig ? exitCodeForSignal(sig) : result.exitCode;
-    } finally {
-      restoreTerminal();
-    }
-  });
+  return withDebugPod(
+    ctx,
+    { namespace: ctx.debugNamespace ?? target.namespace, node: target.node, target },
+    async (pod) => {
+      const restoreTerminal = plan.tty ? enterRawMode() : () => {};
+      try {
+        const { pid } = await lookupPid(pod, target, ctx.signal);
+        // stderr passes through, and is watched for the agent's own error line (e.g. nsenter denied).
+        const lines = new LineCollector();
+        const stderr = new Writable({
+          write(chunk: Buffer, _e, cb) {
+            lines.push(chunk.toString('utf8'));
+            if (process.stderr.write(chunk)) cb();
+            else process.stderr.once('drain', () => cb());
+          },
+        });
+        const result = await pod.exec(execArgv({ pid, command: plan.command(target) }), {
+          stdout: process.stdout,
+          stderr: plan.tty ? undefined : stderr,
+          stdin: plan.stdin ? process.stdin : undefined,
+          tty: plan.tty,
+          terminal: plan.tty ? process.stdout : undefined,
+          signal: ctx.signal,
+        });
+        if (result.exitCode !== 0 && isAgentError(lines.all()))
+          throw agentFailure(result.exitCode, lines.all(), 'exec');
+        await new Promise<void>((resolve) =>
+          process.stdout.writableNeedDrain ? process.stdout.once('drain', () => resolve()) : resolve(),
+        );
+        const sig = receivedSignal();
+        return sig ? exitCodeForSignal(sig) : result.exitCode;
+      } finally {
+        restoreTerminal();
+      }
+    },
+  );
 }
 
 /** Puts the local terminal in raw mode for a TTY session; returns the undo. */

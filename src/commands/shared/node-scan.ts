@@ -32,7 +32,11 @@ export function podRefs(pods: readonly V1Pod[]): PodRef[] {
     name: p.metadata?.name ?? '',
     uid: p.metadata?.uid ?? '',
     mirrorUid: p.metadata?.annotations?.['kubernetes.io/config.mirror'],
-    containerIds: [...(p.status?.containerStatuses ?? []), ...(p.status?.initContainerStatuses ?? []), ...(p.status?.ephemeralContainerStatuses ?? [])]
+    containerIds: [
+      ...(p.status?.containerStatuses ?? []),
+      ...(p.status?.initContainerStatuses ?? []),
+      ...(p.status?.ephemeralContainerStatuses ?? []),
+    ]
       .flatMap((s) => [s.containerID, s.lastState?.terminated?.containerID])
       .filter((x): x is string => !!x)
       .map((x) => splitContainerId(x).id),
@@ -47,7 +51,10 @@ function nodeDebugNamespace(ctx: RunContext): string {
 /** Runs the agent's scan in a node-network debug pod and reads the node's pods meanwhile. */
 export async function scanWith(ctx: RunContext, agent: AgentExec, node: string): Promise<NodeScan> {
   const started = Date.now();
-  const [out, pods] = await Promise.all([collectOk(agent, scanArgv(), 'scan', ctx.signal), podsOnNode(ctx.client, node)]);
+  const [out, pods] = await Promise.all([
+    collectOk(agent, scanArgv(), 'scan', ctx.signal),
+    podsOnNode(ctx.client, node),
+  ]);
   const scanMs = Date.now() - started;
   let facts: ScanFacts;
   try {
@@ -63,13 +70,21 @@ export async function scanWith(ctx: RunContext, agent: AgentExec, node: string):
 
 /** Opens a debug pod on NODE's own network, scans, and deletes the pod on every exit path. */
 function scanNode(ctx: RunContext, node: string): Promise<NodeScan> {
-  return withDebugPod(ctx, { namespace: nodeDebugNamespace(ctx), node, hostNetwork: true }, (pod) => scanWith(ctx, pod, node));
+  return withDebugPod(ctx, { namespace: nodeDebugNamespace(ctx), node, hostNetwork: true }, (pod) =>
+    scanWith(ctx, pod, node),
+  );
 }
 
-export type NodeOutcome = { node: string; scan: NodeScan; error?: undefined } | { node: string; scan?: undefined; error: unknown };
+export type NodeOutcome =
+  { node: string; scan: NodeScan; error?: undefined } | { node: string; scan?: undefined; error: unknown };
 
 /** Runs FN over ITEMS with at most LIMIT at once, results in input order. Stops starting new work once aborted. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>, signal?: AbortSignal): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+  signal?: AbortSignal,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {

@@ -41,11 +41,15 @@ export function tempDir(): { dir: string; cleanup: () => void } {
 
 /** Runs tshark on a file and returns one array of field values per frame (tab separated, '' when absent). */
 export function tsharkFields(file: string, fields: readonly string[], extra: readonly string[] = []): string[][] {
-  const out = execFileSync('tshark', ['-r', file, ...extra, '-T', 'fields', '-E', 'separator=/t', ...fields.flatMap((f) => ['-e', f])], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'ignore'], // tshark warns about running as root on stderr
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const out = execFileSync(
+    'tshark',
+    ['-r', file, ...extra, '-T', 'fields', '-E', 'separator=/t', ...fields.flatMap((f) => ['-e', f])],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'], // tshark warns about running as root on stderr
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   return out
     .split('\n')
     .filter((l) => l !== '')
@@ -58,7 +62,11 @@ interface RunningCapture {
 }
 
 // Starts a capture tool and resolves once it reports it is listening (the socket is bound by then).
-async function startCapture(cmd: string, args: readonly string[], onStdout?: (chunk: Buffer) => void): Promise<RunningCapture> {
+async function startCapture(
+  cmd: string,
+  args: readonly string[],
+  onStdout?: (chunk: Buffer) => void,
+): Promise<RunningCapture> {
   // tcpdump says "listening on lo, link-type ..." once bound. dumpcap says "Capturing on ..." before
   // its interfaces are open (packets sent then are lost) and "File: ..." once they are.
   const ready = cmd === 'dumpcap' ? /^File: /m : /listening on/;
@@ -81,7 +89,9 @@ async function startCapture(cmd: string, args: readonly string[], onStdout?: (ch
       if (code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited with ${code}: ${stderr}`);
       // A fixture with holes would still parse, but tests asserting "the GET is there" would flake.
       // tcpdump: "N packets dropped by kernel"; dumpcap: "Packets received/dropped on interface 'lo': R/N".
-      const drops = [...stderr.matchAll(/(\d+) packets? dropped by kernel|received\/dropped on interface '[^']*': \d+\/(\d+)/g)];
+      const drops = [
+        ...stderr.matchAll(/(\d+) packets? dropped by kernel|received\/dropped on interface '[^']*': \d+\/(\d+)/g),
+      ];
       if (drops.some((m) => (m[1] ?? m[2]) !== '0')) throw new Error(`${cmd} dropped packets: ${stderr}`);
     },
   };
@@ -89,7 +99,7 @@ async function startCapture(cmd: string, args: readonly string[], onStdout?: (ch
 
 // Waits until a file stops growing (every packet written), bounded so a busy interface cannot hang us.
 async function waitQuiet(file: string | undefined, bytesSoFar?: () => number): Promise<void> {
-  const size = () => (bytesSoFar ? bytesSoFar() : file ? statSync(file, { throwIfNoEntry: false })?.size ?? 0 : 0);
+  const size = () => (bytesSoFar ? bytesSoFar() : file ? (statSync(file, { throwIfNoEntry: false })?.size ?? 0) : 0);
   let last = -1;
   for (let i = 0; i < 40; i++) {
     await sleep(150);
@@ -122,7 +132,23 @@ function toolArgs(spec: CaptureSpec, out: string): [string, string[]] {
     return ['dumpcap', ['-q', ...perIface, ...(spec.args ?? []), '-w', out]];
   }
   if (ifaces.length !== 1) throw new Error('tcpdump captures one interface; use dumpcap for several');
-  return ['tcpdump', ['-Z', 'root', '--immediate-mode', '-B', '65536', '-U', '-i', ifaces[0] as string, ...(spec.args ?? []), '-w', out, spec.filter]];
+  return [
+    'tcpdump',
+    [
+      '-Z',
+      'root',
+      '--immediate-mode',
+      '-B',
+      '65536',
+      '-U',
+      '-i',
+      ifaces[0] as string,
+      ...(spec.args ?? []),
+      '-w',
+      out,
+      spec.filter,
+    ],
+  ];
 }
 
 /** Captures to `file` while `traffic` runs, then stops the tool once the file stops growing. */
@@ -138,7 +164,11 @@ export async function captureToFile(spec: CaptureSpec, file: string, traffic: ()
 }
 
 /** Captures with `tcpdump -w -`, handing each stdout chunk to onChunk as the pipe delivers it. */
-export async function captureToStdout(spec: CaptureSpec, onChunk: (chunk: Buffer) => void, traffic: () => Promise<void>): Promise<void> {
+export async function captureToStdout(
+  spec: CaptureSpec,
+  onChunk: (chunk: Buffer) => void,
+  traffic: () => Promise<void>,
+): Promise<void> {
   const [cmd, args] = toolArgs(spec, '-');
   let bytes = 0;
   const cap = await startCapture(cmd, args, (c) => {
@@ -154,13 +184,18 @@ export async function captureToStdout(spec: CaptureSpec, onChunk: (chunk: Buffer
 }
 
 /** A TCP server on `host` that answers one HTTP request per connection with `bodyBytes` of body, then closes. */
-export async function httpServer(host: string, bodyBytes: number): Promise<{ port: number; close: () => Promise<void> }> {
+export async function httpServer(
+  host: string,
+  bodyBytes: number,
+): Promise<{ port: number; close: () => Promise<void> }> {
   const server = net.createServer((sock) => {
     let head = '';
     sock.on('data', (d) => {
       head += d.toString('latin1');
       if (head.includes('\r\n\r\n')) {
-        sock.end(`HTTP/1.1 200 OK\r\nContent-Length: ${bodyBytes}\r\nConnection: close\r\n\r\n${'x'.repeat(bodyBytes)}`);
+        sock.end(
+          `HTTP/1.1 200 OK\r\nContent-Length: ${bodyBytes}\r\nConnection: close\r\n\r\n${'x'.repeat(bodyBytes)}`,
+        );
       }
     });
     sock.on('error', () => {});
@@ -187,7 +222,9 @@ export async function httpGet(host: string, port: number, path: string): Promise
 export async function udpToClosedPort(host: string, port: number, payload: string): Promise<void> {
   const sock = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
   sock.on('error', () => {}); // the ICMP error surfaces as ECONNREFUSED on some kernels; expected
-  await new Promise<void>((resolve, reject) => sock.send(payload, port, host, (err) => (err ? reject(err) : resolve())));
+  await new Promise<void>((resolve, reject) =>
+    sock.send(payload, port, host, (err) => (err ? reject(err) : resolve())),
+  );
   await sleep(50);
   sock.close();
 }

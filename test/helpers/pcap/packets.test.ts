@@ -8,18 +8,47 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { LinkType, type PcapRecord } from '../../../src/pcap/format.ts';
-import { decodePacket, formatEndpoint, formatIPv6, payloadOf, summarize, tcpFlagsString, type DecodedPacket } from './packets.ts';
+import {
+  decodePacket,
+  formatEndpoint,
+  formatIPv6,
+  payloadOf,
+  summarize,
+  tcpFlagsString,
+  type DecodedPacket,
+} from './packets.ts';
 import { readPcap } from './reader.ts';
 import { pcapGlobalHeader, pcapRecord } from '../../../src/pcap/writer.ts';
-import { captureToFile, freeUdpPort, httpGet, httpServer, requireCaptureTools, tempDir, tsharkFields, udpToClosedPort } from './fixtures.ts';
+import {
+  captureToFile,
+  freeUdpPort,
+  httpGet,
+  httpServer,
+  requireCaptureTools,
+  tempDir,
+  tsharkFields,
+  udpToClosedPort,
+} from './fixtures.ts';
 
 const skip = requireCaptureTools(['tcpdump', 'tshark']);
 
 const TSHARK_FIELDS = [
-  'ip.src', 'ip.dst', 'ipv6.src', 'ipv6.dst',
-  'tcp.srcport', 'tcp.dstport', 'tcp.flags', 'tcp.len', 'tcp.seq_raw',
-  'udp.srcport', 'udp.dstport', 'udp.length',
-  'icmp.type', 'icmp.code', 'icmpv6.type', 'icmpv6.code',
+  'ip.src',
+  'ip.dst',
+  'ipv6.src',
+  'ipv6.dst',
+  'tcp.srcport',
+  'tcp.dstport',
+  'tcp.flags',
+  'tcp.len',
+  'tcp.seq_raw',
+  'udp.srcport',
+  'udp.dstport',
+  'udp.length',
+  'icmp.type',
+  'icmp.code',
+  'icmpv6.type',
+  'icmpv6.code',
 ];
 
 // One comparable row: [src, dst, protocol, srcPort, dstPort, tcpFlags, payloadLen, tcpSeq, icmpType, icmpCode].
@@ -27,14 +56,35 @@ type Row = (string | number | undefined)[];
 
 function ourRow(p: DecodedPacket): Row {
   const l4 = p.protocol === 'tcp' || p.protocol === 'udp';
-  return [p.src, p.dst, p.protocol, l4 ? p.srcPort : undefined, l4 ? p.dstPort : undefined, p.tcpFlags, l4 ? p.payloadLength : undefined, p.tcpSeq, p.icmpType, p.icmpCode];
+  return [
+    p.src,
+    p.dst,
+    p.protocol,
+    l4 ? p.srcPort : undefined,
+    l4 ? p.dstPort : undefined,
+    p.tcpFlags,
+    l4 ? p.payloadLength : undefined,
+    p.tcpSeq,
+    p.icmpType,
+    p.icmpCode,
+  ];
 }
 
 // tshark repeats ip.src for the packet quoted inside an ICMP error ("a,b"): the first one is the outer header.
 function tsharkRow(f: string[]): Row {
-  const [ipSrc, ipDst, ip6Src, ip6Dst, tSrc, tDst, tFlags, tLen, tSeq, uSrc, uDst, uLen, iType, iCode, i6Type, i6Code] = f.map((v) => (v === '' ? undefined : v.split(',')[0]));
+  const [ipSrc, ipDst, ip6Src, ip6Dst, tSrc, tDst, tFlags, tLen, tSeq, uSrc, uDst, uLen, iType, iCode, i6Type, i6Code] =
+    f.map((v) => (v === '' ? undefined : v.split(',')[0]));
   const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
-  const protocol = iType !== undefined ? 'icmp' : i6Type !== undefined ? 'icmpv6' : tSrc !== undefined ? 'tcp' : uSrc !== undefined ? 'udp' : undefined;
+  const protocol =
+    iType !== undefined
+      ? 'icmp'
+      : i6Type !== undefined
+        ? 'icmpv6'
+        : tSrc !== undefined
+          ? 'tcp'
+          : uSrc !== undefined
+            ? 'udp'
+            : undefined;
   const isTcp = protocol === 'tcp';
   const isUdp = protocol === 'udp';
   return [
@@ -54,7 +104,9 @@ function tsharkRow(f: string[]): Row {
 function assertDecodesLikeTshark(file: string, records: readonly PcapRecord[], linkType: number): void {
   const expected = tsharkFields(file, TSHARK_FIELDS).map(tsharkRow);
   assert.equal(records.length, expected.length);
-  records.forEach((r, i) => assert.deepEqual(ourRow(decodePacket(linkType, r.data)), expected[i], `${file} packet ${i + 1}`));
+  records.forEach((r, i) =>
+    assert.deepEqual(ourRow(decodePacket(linkType, r.data)), expected[i], `${file} packet ${i + 1}`),
+  );
 }
 
 describe('decodePacket and summarize on real loopback traffic', { skip }, () => {
@@ -87,7 +139,10 @@ describe('decodePacket and summarize on real loopback traffic', { skip }, () => 
   test('every packet decodes to the addresses, ports, flags, lengths and ICMP types tshark shows', () => {
     for (const [name, file] of Object.entries(files)) {
       const f = readPcap(readFileSync(file));
-      assert.equal(f.header.linkType, { lo: LinkType.EN10MB, any: LinkType.LINUX_SLL2, sll1: LinkType.LINUX_SLL }[name]);
+      assert.equal(
+        f.header.linkType,
+        { lo: LinkType.EN10MB, any: LinkType.LINUX_SLL2, sll1: LinkType.LINUX_SLL }[name],
+      );
       assertDecodesLikeTshark(file, f.records, f.header.linkType);
     }
   });
@@ -97,7 +152,10 @@ describe('decodePacket and summarize on real loopback traffic', { skip }, () => 
       const f = readPcap(readFileSync(file));
       const s = summarize(f.records, f.header.linkType);
       assert.equal(s.packets, f.records.length);
-      assert.equal(s.bytes, f.records.reduce((n, r) => n + r.origLen, 0));
+      assert.equal(
+        s.bytes,
+        f.records.reduce((n, r) => n + r.origLen, 0),
+      );
       assert.equal(s.tcpSyns, 2, 'one SYN per connection (IPv4 and IPv6)');
       assert.equal(s.protocols.udp, 2);
       assert.equal(s.protocols.icmp, 1);
@@ -125,7 +183,11 @@ describe('decodePacket and summarize on real loopback traffic', { skip }, () => 
         ],
       );
       // tshark's HTTP dissector finds the same requests from the same client ports.
-      const tsharkRequests = tsharkFields(file, ['tcp.srcport', 'http.request.method', 'http.request.uri', 'http.request.version'], ['-Y', 'http.request']);
+      const tsharkRequests = tsharkFields(
+        file,
+        ['tcp.srcport', 'http.request.method', 'http.request.uri', 'http.request.version'],
+        ['-Y', 'http.request'],
+      );
       assert.deepEqual(
         s.httpRequests.map((r) => [String(r.srcPort), ...r.line.split(' ')]),
         tsharkRequests,
@@ -147,7 +209,12 @@ describe('decodePacket and summarize on real loopback traffic', { skip }, () => 
     };
     const eth = (d: Buffer, tags: number[]) => {
       const tagBytes = tags.map((tpid, i) => Buffer.from([tpid >> 8, tpid & 0xff, 0x00, 10 + i]));
-      return Buffer.concat([Buffer.alloc(12, 0x02), ...tagBytes, Buffer.from(isV6(d) ? [0x86, 0xdd] : [0x08, 0x00]), d]);
+      return Buffer.concat([
+        Buffer.alloc(12, 0x02),
+        ...tagBytes,
+        Buffer.from(isV6(d) ? [0x86, 0xdd] : [0x08, 0x00]),
+        d,
+      ]);
     };
     const variants: { name: string; linkType: number; wrap: (d: Buffer) => Buffer; only?: 4 | 6 }[] = [
       { name: 'vlan', linkType: LinkType.EN10MB, wrap: (d) => eth(d, [0x8100]) },
@@ -164,7 +231,13 @@ describe('decodePacket and summarize on real loopback traffic', { skip }, () => 
       const picked = l3.filter((r) => v.only === undefined || (v.only === 6) === isV6(r.data));
       const file = join(tmp.dir, `${v.name}.pcap`);
       const records = picked.map((r) => ({ ...r, data: v.wrap(r.data) }));
-      writeFileSync(file, Buffer.concat([pcapGlobalHeader({ linkType: v.linkType }), ...records.map((r) => pcapRecord({ tsSec: r.tsSec, tsFrac: r.tsFrac, data: r.data }))]));
+      writeFileSync(
+        file,
+        Buffer.concat([
+          pcapGlobalHeader({ linkType: v.linkType }),
+          ...records.map((r) => pcapRecord({ tsSec: r.tsSec, tsFrac: r.tsFrac, data: r.data })),
+        ]),
+      );
       const back = readPcap(readFileSync(file));
       assertDecodesLikeTshark(file, back.records, v.linkType);
     }
@@ -193,7 +266,11 @@ describe('packet helpers (no capture needed)', () => {
     assert.equal(v6('20010db8000000000001000000000001'), '2001:db8::1:0:0:1');
     assert.equal(v6('20010db8000000010000000000000001'), '2001:db8:0:1::1');
     assert.equal(v6('20010db8000100010001000100010001'), '2001:db8:1:1:1:1:1:1');
-    assert.equal(v6('20010db8000100000001000100010001'), '2001:db8:1:0:1:1:1:1', 'a single zero group is not shortened');
+    assert.equal(
+      v6('20010db8000100000001000100010001'),
+      '2001:db8:1:0:1:1:1:1',
+      'a single zero group is not shortened',
+    );
     assert.equal(v6('fe800000000000000000000000000001'), 'fe80::1');
     assert.equal(v6('00000000000000000000ffff0a000001'), '::ffff:10.0.0.1');
   });
@@ -211,7 +288,13 @@ describe('packet helpers (no capture needed)', () => {
     const arp = Buffer.concat([Buffer.alloc(12, 0xff), Buffer.from([0x08, 0x06]), Buffer.alloc(28)]);
     assert.equal(decodePacket(LinkType.EN10MB, arp).protocol, 'arp');
     assert.equal(decodePacket(9999, Buffer.alloc(64)).protocol, 'other');
-    const s = summarize([{ data: arp, origLen: 60 }, { data: Buffer.alloc(3), origLen: 3 }], LinkType.EN10MB);
+    const s = summarize(
+      [
+        { data: arp, origLen: 60 },
+        { data: Buffer.alloc(3), origLen: 3 },
+      ],
+      LinkType.EN10MB,
+    );
     assert.deepEqual(s.protocols, { arp: 1, other: 1 });
     assert.equal(s.conversations.length, 0);
     // Per-interface link types (pcapng) pick the right decoder.

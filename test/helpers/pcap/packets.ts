@@ -6,7 +6,16 @@ import { Buffer } from 'node:buffer';
 import { LinkType } from '../../../src/pcap/format.ts';
 
 /** TCP flag bits as they appear in byte 13 of the TCP header. */
-export const TcpFlag = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10, URG: 0x20, ECE: 0x40, CWR: 0x80 } as const;
+export const TcpFlag = {
+  FIN: 0x01,
+  SYN: 0x02,
+  RST: 0x04,
+  PSH: 0x08,
+  ACK: 0x10,
+  URG: 0x20,
+  ECE: 0x40,
+  CWR: 0x80,
+} as const;
 
 /** The protocol a packet is counted under: the innermost layer we understood. */
 export type PacketProtocol = 'tcp' | 'udp' | 'icmp' | 'icmpv6' | 'arp' | 'ipv4' | 'ipv6' | 'other';
@@ -50,7 +59,9 @@ function u16(b: Uint8Array, o: number): number {
   return ((b[o] as number) << 8) | (b[o + 1] as number);
 }
 function u32(b: Uint8Array, o: number): number {
-  return (((b[o] as number) << 24) | ((b[o + 1] as number) << 16) | ((b[o + 2] as number) << 8) | (b[o + 3] as number)) >>> 0;
+  return (
+    (((b[o] as number) << 24) | ((b[o + 1] as number) << 16) | ((b[o + 2] as number) << 8) | (b[o + 3] as number)) >>> 0
+  );
 }
 
 function emptyPacket(): DecodedPacket {
@@ -128,7 +139,7 @@ export function formatIPv6(b: Uint8Array, o: number): string {
   // The longest run of two or more zero groups becomes "::" (the first one on a tie).
   let bestStart = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;
@@ -198,12 +209,19 @@ function ipv6(p: DecodedPacket, b: Uint8Array, off: number): void {
   let next = b[off + 6] as number;
   let o = off + 40;
   for (;;) {
-    if (next === IPV6_HOP_BY_HOP || next === IPV6_ROUTING || next === IPV6_DEST_OPTS || next === IPV6_AH || next === IPV6_FRAGMENT) {
+    if (
+      next === IPV6_HOP_BY_HOP ||
+      next === IPV6_ROUTING ||
+      next === IPV6_DEST_OPTS ||
+      next === IPV6_AH ||
+      next === IPV6_FRAGMENT
+    ) {
       if (b.length < o + 8) {
         p.ipProtocol = next;
         return;
       }
-      const len = next === IPV6_FRAGMENT ? 8 : next === IPV6_AH ? ((b[o + 1] as number) + 2) * 4 : ((b[o + 1] as number) + 1) * 8;
+      const len =
+        next === IPV6_FRAGMENT ? 8 : next === IPV6_AH ? ((b[o + 1] as number) + 2) * 4 : ((b[o + 1] as number) + 1) * 8;
       const isLaterFragment = next === IPV6_FRAGMENT && (u16(b, o + 2) & 0xfff8) !== 0;
       next = b[o] as number;
       o += len;
@@ -331,7 +349,15 @@ export function summarize(
   opts: { maxHttpRequests?: number } = {},
 ): CaptureSummary {
   const maxHttp = opts.maxHttpRequests ?? 100;
-  const summary: CaptureSummary = { packets: 0, bytes: 0, protocols: {}, tcpSyns: 0, conversations: [], httpRequests: [], httpRequestCount: 0 };
+  const summary: CaptureSummary = {
+    packets: 0,
+    bytes: 0,
+    protocols: {},
+    tcpSyns: 0,
+    conversations: [],
+    httpRequests: [],
+    httpRequestCount: 0,
+  };
   const conversations = new Map<string, Conversation & { order: number }>();
   const seenRequests = new Set<string>();
 
@@ -352,7 +378,16 @@ export function summarize(
     const key = `${p.protocol} ${a < b ? `${a} ${b}` : `${b} ${a}`}`;
     let conv = conversations.get(key);
     if (!conv) {
-      conv = { protocol: p.protocol, src: p.src, srcPort: p.srcPort, dst: p.dst, dstPort: p.dstPort, packets: 0, bytes: 0, order: conversations.size };
+      conv = {
+        protocol: p.protocol,
+        src: p.src,
+        srcPort: p.srcPort,
+        dst: p.dst,
+        dstPort: p.dstPort,
+        packets: 0,
+        bytes: 0,
+        order: conversations.size,
+      };
       conversations.set(key, conv);
     } else if (isSyn && (conv.src !== p.src || conv.srcPort !== p.srcPort)) {
       // The capture began mid-handshake (first saw the SYN-ACK): the SYN sender is the opener.

@@ -17,8 +17,16 @@ import { captureToFile, httpGet, httpServer, requireCaptureTools, tempDir, tshar
 const skip = requireCaptureTools(['tcpdump', 'tshark', 'dumpcap', 'editcap', 'mergecap']);
 
 // tshark's frame fields, from our packets (classic pcap has no interface id: tshark leaves it empty).
-function rows(packets: readonly { interfaceId: number; origLen: number; capLen: number; tsSec: number; tsNanos: number }[], pcapng = true): string[][] {
-  return packets.map((p) => [pcapng ? String(p.interfaceId) : '', String(p.origLen), String(p.capLen), `${p.tsSec}.${String(p.tsNanos).padStart(9, '0')}`]);
+function rows(
+  packets: readonly { interfaceId: number; origLen: number; capLen: number; tsSec: number; tsNanos: number }[],
+  pcapng = true,
+): string[][] {
+  return packets.map((p) => [
+    pcapng ? String(p.interfaceId) : '',
+    String(p.origLen),
+    String(p.capLen),
+    `${p.tsSec}.${String(p.tsNanos).padStart(9, '0')}`,
+  ]);
 }
 const FIELDS = ['frame.interface_id', 'frame.len', 'frame.cap_len', 'frame.time_epoch'];
 
@@ -87,13 +95,26 @@ const idb = (bo: ByteOrder, linkType: number, snaplen: number, opts: Opt[] = [])
   return block(PcapngBlockType.IDB, Buffer.concat([fixed, options(opts, bo)]), bo);
 };
 const epb = (bo: ByteOrder, ifId: number, ticks: bigint, data: Buffer, origLen = data.length) =>
-  block(PcapngBlockType.EPB, Buffer.concat([u32s(bo, ifId, Number(ticks >> 32n), Number(ticks & 0xffffffffn), data.length, origLen), data]), bo);
-const spb = (bo: ByteOrder, data: Buffer, origLen = data.length) => block(PcapngBlockType.SPB, Buffer.concat([u32s(bo, origLen), data]), bo);
+  block(
+    PcapngBlockType.EPB,
+    Buffer.concat([u32s(bo, ifId, Number(ticks >> 32n), Number(ticks & 0xffffffffn), data.length, origLen), data]),
+    bo,
+  );
+const spb = (bo: ByteOrder, data: Buffer, origLen = data.length) =>
+  block(PcapngBlockType.SPB, Buffer.concat([u32s(bo, origLen), data]), bo);
 const obsoletePb = (bo: ByteOrder, ifId: number, ticks: bigint, data: Buffer) => {
   const idDrops = Buffer.alloc(4);
   if (bo === 'le') idDrops.writeUInt16LE(ifId, 0);
   else idDrops.writeUInt16BE(ifId, 0);
-  return block(PcapngBlockType.PB, Buffer.concat([idDrops, u32s(bo, Number(ticks >> 32n), Number(ticks & 0xffffffffn), data.length, data.length), data]), bo);
+  return block(
+    PcapngBlockType.PB,
+    Buffer.concat([
+      idDrops,
+      u32s(bo, Number(ticks >> 32n), Number(ticks & 0xffffffffn), data.length, data.length),
+      data,
+    ]),
+    bo,
+  );
 };
 const isb = (bo: ByteOrder) => block(PcapngBlockType.ISB, u32s(bo, 0, 0, 0), bo);
 const tsresol = (v: number): Opt => ({ code: 9, value: Buffer.from([v]) });
@@ -171,7 +192,14 @@ describe('pcapng reader against dumpcap, editcap, mergecap and tshark', { skip }
     assert.equal(fromNg.format, 'pcapng');
     const strip = (c: Capture) => ({
       linkTypes: c.interfaces.map((i) => i.linkType),
-      packets: c.packets.map((p) => ({ interfaceId: p.interfaceId, tsSec: p.tsSec, tsNanos: p.tsNanos, capLen: p.capLen, origLen: p.origLen, data: p.data })),
+      packets: c.packets.map((p) => ({
+        interfaceId: p.interfaceId,
+        tsSec: p.tsSec,
+        tsNanos: p.tsNanos,
+        capLen: p.capLen,
+        origLen: p.origLen,
+        data: p.data,
+      })),
     });
     assert.deepEqual(strip(fromNg), strip(fromPcap));
     const nano = readCapture(readFileSync(f.anyNano));
@@ -251,11 +279,25 @@ describe('format sniffing and malformed input (no tools needed)', () => {
   });
 
   test('readCapture rejects non-captures with a PcapFormatError', () => {
-    assert.throws(() => readCapture(Buffer.from('<html>oops</html>')), (e: unknown) => e instanceof PcapFormatError && e.problem === 'bad-magic');
+    assert.throws(
+      () => readCapture(Buffer.from('<html>oops</html>')),
+      (e: unknown) => e instanceof PcapFormatError && e.problem === 'bad-magic',
+    );
     assert.throws(() => readCapture(Buffer.alloc(10, 0xd4)), PcapFormatError);
-    assert.throws(() => readCapture(pcapGlobalHeader({ linkType: 1 }).subarray(0, 20)), (e: unknown) => e instanceof PcapFormatError && e.problem === 'truncated-header');
-    const ok = readCapture(Buffer.concat([pcapGlobalHeader({ linkType: 101 }), pcapRecord({ tsSec: 1, tsFrac: 2, data: Buffer.from([0x45]) })]));
-    assert.deepEqual(ok.packets.map((p) => [p.tsSec, p.tsNanos]), [[1, 2000]]);
+    assert.throws(
+      () => readCapture(pcapGlobalHeader({ linkType: 1 }).subarray(0, 20)),
+      (e: unknown) => e instanceof PcapFormatError && e.problem === 'truncated-header',
+    );
+    const ok = readCapture(
+      Buffer.concat([
+        pcapGlobalHeader({ linkType: 101 }),
+        pcapRecord({ tsSec: 1, tsFrac: 2, data: Buffer.from([0x45]) }),
+      ]),
+    );
+    assert.deepEqual(
+      ok.packets.map((p) => [p.tsSec, p.tsNanos]),
+      [[1, 2000]],
+    );
   });
 
   test('pcapng blocks with inconsistent lengths or unknown interfaces are PcapFormatErrors', () => {
@@ -263,7 +305,10 @@ describe('format sniffing and malformed input (no tools needed)', () => {
     assert.equal(readPcapng(good).packets.length, 1);
     const badTrailer = Buffer.from(good);
     badTrailer.writeUInt32LE(999, badTrailer.length - 4);
-    assert.throws(() => readPcapng(badTrailer), (e: unknown) => e instanceof PcapFormatError && e.problem === 'bad-block');
+    assert.throws(
+      () => readPcapng(badTrailer),
+      (e: unknown) => e instanceof PcapFormatError && e.problem === 'bad-block',
+    );
     const noIdb = Buffer.concat([shb('le'), epb('le', 0, 1n, Buffer.alloc(20))]);
     assert.throws(() => readPcapng(noIdb), /interface 0/);
     const oddLength = Buffer.concat([shb('le'), idb('le', 1, 0)]);

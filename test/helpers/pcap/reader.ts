@@ -33,7 +33,11 @@ export function readPcap(buf: Buffer): PcapFile {
   parser.push(buf);
   const header = parser.header;
   if (!header) {
-    throw new PcapFormatError('truncated-header', 0, `a pcap file needs a ${PCAP_GLOBAL_HEADER_LEN}-byte header, got ${buf.length} bytes`);
+    throw new PcapFormatError(
+      'truncated-header',
+      0,
+      `a pcap file needs a ${PCAP_GLOBAL_HEADER_LEN}-byte header, got ${buf.length} bytes`,
+    );
   }
   return { header, records, completeOffset: parser.completeOffset, truncatedBytes: parser.pendingBytes };
 }
@@ -118,16 +122,28 @@ export function readPcapng(buf: Buffer): PcapngFile {
     const type = u32(off);
     const total = u32(off + 4);
     if (total < 12 || total % 4 !== 0) {
-      throw new PcapFormatError('bad-block', off + 4, `pcapng block of type 0x${type.toString(16)} has invalid length ${total}`);
+      throw new PcapFormatError(
+        'bad-block',
+        off + 4,
+        `pcapng block of type 0x${type.toString(16)} has invalid length ${total}`,
+      );
     }
     if (total > buf.length - off) break; // cut short: the rest is a partial block
     if (u32(off + total - 4) !== total) {
-      throw new PcapFormatError('bad-block', off + total - 4, `pcapng block of type 0x${type.toString(16)} has mismatched lengths`);
+      throw new PcapFormatError(
+        'bad-block',
+        off + total - 4,
+        `pcapng block of type 0x${type.toString(16)} has mismatched lengths`,
+      );
     }
     const body = off + 8;
     const bodyEnd = off + total - 4;
     if (total < (MIN_BLOCK_LEN.get(type) ?? 12)) {
-      throw new PcapFormatError('bad-block', off + 4, `pcapng block of type 0x${type.toString(16)} is too short (${total} bytes)`);
+      throw new PcapFormatError(
+        'bad-block',
+        off + 4,
+        `pcapng block of type 0x${type.toString(16)} is too short (${total} bytes)`,
+      );
     }
 
     switch (type) {
@@ -144,7 +160,8 @@ export function readPcapng(buf: Buffer): PcapngFile {
         let fcsLen: number | undefined;
         forEachOption(body + 8, bodyEnd, u16, (code, vOff, vLen) => {
           if (code === PcapngOption.ifTsresol && vLen >= 1) ticksPerSecond = ticksFromTsresol(buf[vOff] as number);
-          else if (code === PcapngOption.ifTsoffset && vLen >= 8) tsOffset = le ? buf.readBigInt64LE(vOff) : buf.readBigInt64BE(vOff);
+          else if (code === PcapngOption.ifTsoffset && vLen >= 8)
+            tsOffset = le ? buf.readBigInt64LE(vOff) : buf.readBigInt64BE(vOff);
           else if (code === PcapngOption.ifName) name = buf.toString('utf8', vOff, vOff + vLen);
           else if (code === PcapngOption.ifDescription) description = buf.toString('utf8', vOff, vOff + vLen);
           else if (code === PcapngOption.ifFcslen && vLen >= 1) fcsLen = buf[vOff];
@@ -168,8 +185,13 @@ export function readPcapng(buf: Buffer): PcapngFile {
         const iface = interfaceAt(interfaces, sectionFirstInterface + localId, off);
         const capLen = u32(body + 12);
         const data = body + 20;
-        if (data + capLen > bodyEnd) throw new PcapFormatError('bad-block', off, `pcapng packet block claims ${capLen} bytes, more than the block holds`);
-        const ticks = ((BigInt(u32(body + 4)) << 32n) | BigInt(u32(body + 8)));
+        if (data + capLen > bodyEnd)
+          throw new PcapFormatError(
+            'bad-block',
+            off,
+            `pcapng packet block claims ${capLen} bytes, more than the block holds`,
+          );
+        const ticks = (BigInt(u32(body + 4)) << 32n) | BigInt(u32(body + 8));
         const sec = ticks / iface.ticksPerSecond;
         packets.push({
           blockType: type,
@@ -205,14 +227,23 @@ export function readPcapng(buf: Buffer): PcapngFile {
     off += total;
   }
   if (sections.length === 0) {
-    throw new PcapFormatError('truncated-header', 0, `a pcapng file needs a complete section header block, got ${buf.length} bytes`);
+    throw new PcapFormatError(
+      'truncated-header',
+      0,
+      `a pcapng file needs a complete section header block, got ${buf.length} bytes`,
+    );
   }
   return { sections, interfaces, packets, completeOffset: off, truncatedBytes: buf.length - off };
 }
 
 function interfaceAt(interfaces: PcapngInterface[], id: number, blockOffset: number): PcapngInterface {
   const iface = interfaces[id];
-  if (!iface) throw new PcapFormatError('bad-block', blockOffset, `pcapng packet refers to interface ${id}, which no IDB described`);
+  if (!iface)
+    throw new PcapFormatError(
+      'bad-block',
+      blockOffset,
+      `pcapng packet refers to interface ${id}, which no IDB described`,
+    );
   return iface;
 }
 
@@ -237,7 +268,14 @@ function forEachOption(
 export interface Capture {
   readonly format: 'pcap' | 'pcapng';
   readonly interfaces: { readonly linkType: number; readonly snaplen: number; readonly name: string | undefined }[];
-  readonly packets: { readonly interfaceId: number; readonly tsSec: number; readonly tsNanos: number; readonly capLen: number; readonly origLen: number; readonly data: Buffer }[];
+  readonly packets: {
+    readonly interfaceId: number;
+    readonly tsSec: number;
+    readonly tsNanos: number;
+    readonly capLen: number;
+    readonly origLen: number;
+    readonly data: Buffer;
+  }[];
   readonly truncatedBytes: number;
 }
 
@@ -272,7 +310,14 @@ export function readCapture(buf: Buffer): Capture {
   return {
     format: 'pcap',
     interfaces: [{ linkType: f.header.linkType, snaplen: f.header.snaplen, name: undefined }],
-    packets: f.records.map((r) => ({ interfaceId: 0, tsSec: r.tsSec, tsNanos: r.tsFrac * scale, capLen: r.capLen, origLen: r.origLen, data: r.data })),
+    packets: f.records.map((r) => ({
+      interfaceId: 0,
+      tsSec: r.tsSec,
+      tsNanos: r.tsFrac * scale,
+      capLen: r.capLen,
+      origLen: r.origLen,
+      data: r.data,
+    })),
     truncatedBytes: f.truncatedBytes,
   };
 }

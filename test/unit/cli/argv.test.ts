@@ -22,7 +22,9 @@ afterEach(() => {
 });
 
 test('capture: filter words after -- stay separate words; global flags anywhere', async () => {
-  const { command, argv } = await parse('capture deploy/web -n shop --context prod -o web.pcap --count 10 -- tcp port 80');
+  const { command, argv } = await parse(
+    'capture deploy/web -n shop --context prod -o web.pcap --count 10 -- tcp port 80',
+  );
   assert.equal(command, 'capture');
   assert.equal(argv.target, 'deploy/web');
   assert.equal(argv.namespace, 'shop');

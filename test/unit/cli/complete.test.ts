@@ -42,7 +42,11 @@ test('after any flag that takes a value (per the real parser), the target still 
     assert.ok(valued.length > 5, `${c.name} has value flags`);
     for (const k of valued) {
       const flag = k.length === 1 ? `-${k}` : `--${k}`;
-      assert.deepEqual(completionRequest([c.name, flag, 'x', '']).need, { kind: c.completes }, `${c.name} ${flag} x <TAB>`);
+      assert.deepEqual(
+        completionRequest([c.name, flag, 'x', '']).need,
+        { kind: c.completes },
+        `${c.name} ${flag} x <TAB>`,
+      );
     }
   }
 });

@@ -55,7 +55,14 @@ test('whohas: every node unless --node; addresses and subnets checked before any
   assert.equal(p.node, undefined);
   assert.equal(p.query.text, '10.214.0.4');
   assert.equal(planWhoHas((await parse('whohas fd00::2 --node n1 -o json')).argv as unknown as WhoHasArgs).node, 'n1');
-  assert.ok(planWhoHas((await parse('whohas 10.214.0.0/24 -A')).argv as unknown as WhoHasArgs).query.matches({ family: 'inet', address: '10.214.0.9', prefixlen: 24, scope: 'global' }));
+  assert.ok(
+    planWhoHas((await parse('whohas 10.214.0.0/24 -A')).argv as unknown as WhoHasArgs).query.matches({
+      family: 'inet',
+      address: '10.214.0.9',
+      prefixlen: 24,
+      scope: 'global',
+    }),
+  );
   await usageFailure('whohas web-7d9', /not an IP address/);
   await usageFailure('whohas 10.0.0.1/40', /prefix length/);
   await usageFailure('whohas 10.0.0.1 --node n1 --all-nodes', /mutually exclusive/);
@@ -64,7 +71,10 @@ test('whohas: every node unless --node; addresses and subnets checked before any
 
 test('inspect and shell take a target (and -c)', async () => {
   const i = await parse('inspect deploy/web -n shop -o wide -c app');
-  assert.deepEqual([i.command, i.argv.target, i.argv.output, i.argv.container], ['inspect', 'deploy/web', 'wide', 'app']);
+  assert.deepEqual(
+    [i.command, i.argv.target, i.argv.output, i.argv.container],
+    ['inspect', 'deploy/web', 'wide', 'app'],
+  );
   const s = await parse('shell web-7d9 --context prod');
   assert.deepEqual([s.command, s.argv.target, s.argv.context], ['shell', 'web-7d9', 'prod']);
   await usageFailure('shell');
@@ -84,7 +94,13 @@ test('shell: a TTY exactly when stdin is a terminal; stdin always forwarded', ()
   assert.equal(planShell(false).tty, false);
   assert.equal(planShell(undefined).tty, false);
   assert.equal(planShell(undefined).stdin, true);
-  assert.deepEqual(planShell(true).command({ namespace: 'shop', pod: 'web-7d9' }), ['sh', '-c', SHELL_SCRIPT, 'kubectl-netns-shell', 'shop/web-7d9']);
+  assert.deepEqual(planShell(true).command({ namespace: 'shop', pod: 'web-7d9' }), [
+    'sh',
+    '-c',
+    SHELL_SCRIPT,
+    'kubectl-netns-shell',
+    'shop/web-7d9',
+  ]);
   // Shells expand parameters in PS1: only a name of the RFC 1123 form ever reaches it.
   assert.equal(shellCommand({ namespace: 'shop', pod: '$(touch /tmp/x)' })[4], '');
 });
@@ -94,14 +110,21 @@ test('the shell script names the pod in the prompt and runs the commands it read
   const bin = mkdtempSync(join(tmpdir(), 'knt-shell-'));
   try {
     symlinkSync('/usr/bin/dash', join(bin, 'sh'));
-    for (const [PATH, want] of [[bin, 'sh'], [process.env.PATH ?? '', 'bash']] as const) {
+    for (const [PATH, want] of [
+      [bin, 'sh'],
+      [process.env.PATH ?? '', 'bash'],
+    ] as const) {
       const r = spawnSync('/usr/bin/dash', ['-c', SHELL_SCRIPT, 'kubectl-netns-shell', 'shop/web'], {
         input: 'echo "prompt=$PS1"; /bin/cat /proc/$$/comm; exit 4\n',
         encoding: 'utf8',
         env: { PATH, HOME: '/nonexistent' },
       });
       // A non-interactive bash drops PS1 (an interactive one shows it unless its rc files set their own).
-      assert.equal(r.stdout, `prompt=${want === 'sh' ? '[netns shop/web] # ' : ''}\n${want}\n`, `PATH=${PATH}: ${r.stderr}`);
+      assert.equal(
+        r.stdout,
+        `prompt=${want === 'sh' ? '[netns shop/web] # ' : ''}\n${want}\n`,
+        `PATH=${PATH}: ${r.stderr}`,
+      );
       assert.equal(r.status, 4);
     }
   } finally {

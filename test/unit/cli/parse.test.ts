@@ -14,7 +14,11 @@ test('durations: units, compound forms and bare seconds', () => {
 
 test('bad durations and counts are usage errors naming the flag', () => {
   for (const bad of ['', 'abc', '5x', '-3s', '0', '10s junk']) {
-    assert.throws(() => parseDuration(bad, '--duration'), (e: unknown) => e instanceof UserError && e.exitCode === ExitCode.usage && /--duration/.test(e.message), bad);
+    assert.throws(
+      () => parseDuration(bad, '--duration'),
+      (e: unknown) => e instanceof UserError && e.exitCode === ExitCode.usage && /--duration/.test(e.message),
+      bad,
+    );
   }
   assert.throws(() => parsePositiveInt(Number.NaN, '--count'), /--count must be a whole number/);
   assert.throws(() => parsePositiveInt(0, '--count'), /--count/);

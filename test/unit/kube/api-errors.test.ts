@@ -5,7 +5,13 @@ import { translateApiError } from '../../../src/kube/api-errors.ts';
 import { ExitCode, UserError } from '../../../src/errors.ts';
 
 // Bodies as the API server sends them (real Status objects, as JSON text).
-const status = (code: number, reason: string, message: string) => new ApiException(code, 'HTTP error', JSON.stringify({ kind: 'Status', status: 'Failure', reason, message, code }), {});
+const status = (code: number, reason: string, message: string) =>
+  new ApiException(
+    code,
+    'HTTP error',
+    JSON.stringify({ kind: 'Status', status: 'Failure', reason, message, code }),
+    {},
+  );
 
 function translated(err: unknown, action = { verb: 'create', resource: 'pods', namespace: 'shop' }): UserError {
   const out = translateApiError(err, action);
@@ -15,7 +21,11 @@ function translated(err: unknown, action = { verb: 'create', resource: 'pods', n
 
 test('a PodSecurity rejection names the level and suggests --debug-namespace', () => {
   const e = translated(
-    status(403, 'Forbidden', 'pods "netns-web-abc" is forbidden: violates PodSecurity "baseline:latest": host namespaces (hostPID=true), non-default capabilities (container "netns" must not include "NET_ADMIN", "SYS_ADMIN" in securityContext.capabilities.add)'),
+    status(
+      403,
+      'Forbidden',
+      'pods "netns-web-abc" is forbidden: violates PodSecurity "baseline:latest": host namespaces (hostPID=true), non-default capabilities (container "netns" must not include "NET_ADMIN", "SYS_ADMIN" in securityContext.capabilities.add)',
+    ),
   );
   assert.equal(e.exitCode, ExitCode.forbidden);
   assert.match(e.message, /namespace "shop": its PodSecurity level is "baseline"/);
@@ -23,14 +33,25 @@ test('a PodSecurity rejection names the level and suggests --debug-namespace', (
 });
 
 test('RBAC forbidden names the missing verb and resource', () => {
-  const e = translated(status(403, 'Forbidden', 'pods is forbidden: User "system:serviceaccount:shop:viewer" cannot create resource "pods" in API group "" in the namespace "shop"'));
+  const e = translated(
+    status(
+      403,
+      'Forbidden',
+      'pods is forbidden: User "system:serviceaccount:shop:viewer" cannot create resource "pods" in API group "" in the namespace "shop"',
+    ),
+  );
   assert.equal(e.exitCode, ExitCode.forbidden);
   assert.match(e.message, /cannot create pods in namespace "shop" \(needs "create" on "pods"\)/);
   assert.match(e.hint ?? '', /kubectl auth can-i create pods -n shop/);
 });
 
 test('404, 401 and 5xx map to their own exit codes', () => {
-  const nf = translated(status(404, 'NotFound', 'pods "web" not found'), { verb: 'get', resource: 'pods', namespace: 'shop', name: 'web' } as never);
+  const nf = translated(status(404, 'NotFound', 'pods "web" not found'), {
+    verb: 'get',
+    resource: 'pods',
+    namespace: 'shop',
+    name: 'web',
+  } as never);
   assert.equal(nf.exitCode, ExitCode.notFound);
   assert.match(nf.message, /pods "web" in namespace "shop" not found/);
   assert.equal(translated(status(401, 'Unauthorized', 'Unauthorized')).exitCode, ExitCode.config);
@@ -38,7 +59,9 @@ test('404, 401 and 5xx map to their own exit codes', () => {
 });
 
 test('network failures say the server is unreachable, with the cause code', () => {
-  const err = new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6443'), { code: 'ECONNREFUSED' }) });
+  const err = new TypeError('fetch failed', {
+    cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6443'), { code: 'ECONNREFUSED' }),
+  });
   const e = translateApiError(err, { verb: 'get', resource: 'pods', namespace: 'shop' }, 'https://127.0.0.1:6443');
   assert.ok(e instanceof UserError);
   assert.equal(e.exitCode, ExitCode.connection);

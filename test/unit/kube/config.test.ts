@@ -21,15 +21,33 @@ function kubeconfig(name: string, body: { current?: string; contexts: Array<[str
     '  user:',
     '    token: abc',
     'contexts:',
-    ...body.contexts.flatMap(([n, c, ns]) => [`- name: ${n}`, '  context:', `    cluster: ${c}`, '    user: me', ...(ns ? [`    namespace: ${ns}`] : [])]),
+    ...body.contexts.flatMap(([n, c, ns]) => [
+      `- name: ${n}`,
+      '  context:',
+      `    cluster: ${c}`,
+      '    user: me',
+      ...(ns ? [`    namespace: ${ns}`] : []),
+    ]),
   ].join('\n');
   const file = join(dir, name);
   writeFileSync(file, yaml);
   return file;
 }
 
-const first = kubeconfig('first.yaml', { current: 'prod', contexts: [['prod', 'prod-cluster', 'shop'], ['shared', 'first-cluster']] });
-const second = kubeconfig('second.yaml', { current: 'dev', contexts: [['dev', 'dev-cluster'], ['shared', 'second-cluster']] });
+const first = kubeconfig('first.yaml', {
+  current: 'prod',
+  contexts: [
+    ['prod', 'prod-cluster', 'shop'],
+    ['shared', 'first-cluster'],
+  ],
+});
+const second = kubeconfig('second.yaml', {
+  current: 'dev',
+  contexts: [
+    ['dev', 'dev-cluster'],
+    ['shared', 'second-cluster'],
+  ],
+});
 
 test('with several KUBECONFIG files the first current-context and the first duplicate win, like kubectl', async () => {
   const r = await resolveConfig({}, { KUBECONFIG: `${first}:${join(dir, 'missing.yaml')}:${second}` });
@@ -49,18 +67,32 @@ test('--context switches cluster, -n overrides the context namespace, default is
 });
 
 test('an unknown context is an immediate config error naming the known ones', async () => {
-  await assert.rejects(() => resolveConfig({ context: 'nope' }, { KUBECONFIG: first }),
-    (e: unknown) => e instanceof UserError && e.exitCode === ExitCode.config && /context "nope" does not exist/.test(e.message) && /prod, shared/.test(e.hint ?? ''),
+  await assert.rejects(
+    () => resolveConfig({ context: 'nope' }, { KUBECONFIG: first }),
+    (e: unknown) =>
+      e instanceof UserError &&
+      e.exitCode === ExitCode.config &&
+      /context "nope" does not exist/.test(e.message) &&
+      /prod, shared/.test(e.hint ?? ''),
   );
 });
 
 test('--kubeconfig pointing nowhere, or no kubeconfig at all, are config errors', async () => {
-  await assert.rejects(() => resolveConfig({ kubeconfig: join(dir, 'nope') }, {}), (e: unknown) => e instanceof UserError && e.exitCode === ExitCode.config);
-  await assert.rejects(() => resolveConfig({}, { HOME: dir }), (e: unknown) => e instanceof UserError && /no kubeconfig found/.test(e.message));
+  await assert.rejects(
+    () => resolveConfig({ kubeconfig: join(dir, 'nope') }, {}),
+    (e: unknown) => e instanceof UserError && e.exitCode === ExitCode.config,
+  );
+  await assert.rejects(
+    () => resolveConfig({}, { HOME: dir }),
+    (e: unknown) => e instanceof UserError && /no kubeconfig found/.test(e.message),
+  );
 });
 
 test('a file without current-context asks for --context', async () => {
   const none = kubeconfig('none.yaml', { contexts: [['x', 'x-cluster']] });
-  await assert.rejects(() => resolveConfig({}, { KUBECONFIG: none }), (e: unknown) => e instanceof UserError && /no current context/.test(e.message));
+  await assert.rejects(
+    () => resolveConfig({}, { KUBECONFIG: none }),
+    (e: unknown) => e instanceof UserError && /no current context/.test(e.message),
+  );
   assert.equal((await resolveConfig({ context: 'x' }, { KUBECONFIG: none })).contextName, 'x');
 });

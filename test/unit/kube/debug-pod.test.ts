@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildDebugPod, debugPodName, deadlineSeconds, labelValue, DEFAULT_DEADLINE_SECONDS } from '../../../src/kube/debug-pod.ts';
+import {
+  buildDebugPod,
+  debugPodName,
+  deadlineSeconds,
+  labelValue,
+  DEFAULT_DEADLINE_SECONDS,
+} from '../../../src/kube/debug-pod.ts';
 
 const base = {
   namespace: 'shop',
@@ -61,7 +67,11 @@ test('the debug pod is pinned, host-PID, minimal-capability, self-expiring and l
 
 test('--privileged replaces the capability set with a privileged container', () => {
   const pod = buildDebugPod({ ...base, privileged: true });
-  assert.deepStrictEqual(pod.spec?.containers[0]?.securityContext, { privileged: true, runAsUser: 0, runAsNonRoot: false });
+  assert.deepStrictEqual(pod.spec?.containers[0]?.securityContext, {
+    privileged: true,
+    runAsUser: 0,
+    runAsNonRoot: false,
+  });
 });
 
 test('--duration bounds the pod deadline (pod timeout + duration + slack), never above the default ceiling', () => {

@@ -5,16 +5,49 @@ import { splitContainerId } from '../../../src/node/container-id.ts';
 import { ExitCode, UserError } from '../../../src/errors.ts';
 import type { V1Pod } from '../../../src/kube/client.ts';
 
-function pod(over: Partial<{ name: string; phase: string; ready: boolean; created: string; containers: string[]; statuses: object[]; annotations: Record<string, string>; hostNetwork: boolean; os: string }> = {}): V1Pod {
+function pod(
+  over: Partial<{
+    name: string;
+    phase: string;
+    ready: boolean;
+    created: string;
+    containers: string[];
+    statuses: object[];
+    annotations: Record<string, string>;
+    hostNetwork: boolean;
+    os: string;
+  }> = {},
+): V1Pod {
   const containers = over.containers ?? ['app'];
   return {
-    metadata: { name: over.name ?? 'web-1', namespace: 'shop', uid: '11111111-2222-3333-4444-555555555555', creationTimestamp: new Date(over.created ?? '2026-01-01T00:00:00Z'), annotations: over.annotations },
-    spec: { nodeName: 'node-a', containers: containers.map((name) => ({ name })), hostNetwork: over.hostNetwork, os: over.os ? { name: over.os } : undefined },
+    metadata: {
+      name: over.name ?? 'web-1',
+      namespace: 'shop',
+      uid: '11111111-2222-3333-4444-555555555555',
+      creationTimestamp: new Date(over.created ?? '2026-01-01T00:00:00Z'),
+      annotations: over.annotations,
+    },
+    spec: {
+      nodeName: 'node-a',
+      containers: containers.map((name) => ({ name })),
+      hostNetwork: over.hostNetwork,
+      os: over.os ? { name: over.os } : undefined,
+    },
     status: {
       phase: over.phase ?? 'Running',
       podIP: '10.0.0.5',
       conditions: [{ type: 'Ready', status: over.ready === false ? 'False' : 'True' }],
-      containerStatuses: (over.statuses as never) ?? containers.map((name) => ({ name, ready: true, restartCount: 0, image: 'x', imageID: 'x', containerID: `containerd://${name}0123abcdef`, state: { running: {} } })),
+      containerStatuses:
+        (over.statuses as never) ??
+        containers.map((name) => ({
+          name,
+          ready: true,
+          restartCount: 0,
+          image: 'x',
+          imageID: 'x',
+          containerID: `containerd://${name}0123abcdef`,
+          state: { running: {} },
+        })),
     },
   };
 }
@@ -64,14 +97,25 @@ test('describeTarget refuses pods that are not running, Windows pods and termina
   rejects(() => describeTarget(pod({ phase: 'Pending' }), 'app'), ExitCode.targetState, /is Pending, not Running/);
   rejects(() => describeTarget(pod({ phase: 'Succeeded' }), 'app'), ExitCode.targetState, /is Succeeded/);
   rejects(() => describeTarget(pod({ os: 'windows' }), 'app'), ExitCode.targetState, /Windows/);
-  const done = pod({ statuses: [{ name: 'app', containerID: 'containerd://aa', state: { terminated: { exitCode: 0, reason: 'Completed' } } }] });
+  const done = pod({
+    statuses: [
+      { name: 'app', containerID: 'containerd://aa', state: { terminated: { exitCode: 0, reason: 'Completed' } } },
+    ],
+  });
   rejects(() => describeTarget(done, 'app'), ExitCode.targetState, /has terminated \(Completed\)/);
 });
 
 test('describeTarget warns about hostNetwork and restarting containers but proceeds', () => {
   assert.match(describeTarget(pod({ hostNetwork: true }), 'app').warnings[0]!, /hostNetwork/);
   const crash = pod({
-    statuses: [{ name: 'app', containerID: 'containerd://new1', lastState: { terminated: { exitCode: 1, containerID: 'containerd://old1' } }, state: { waiting: { reason: 'CrashLoopBackOff' } } }],
+    statuses: [
+      {
+        name: 'app',
+        containerID: 'containerd://new1',
+        lastState: { terminated: { exitCode: 1, containerID: 'containerd://old1' } },
+        state: { waiting: { reason: 'CrashLoopBackOff' } },
+      },
+    ],
   });
   const t = describeTarget(crash, 'app');
   assert.match(t.warnings[0]!, /waiting \(CrashLoopBackOff\)/);

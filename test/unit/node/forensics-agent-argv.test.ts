@@ -13,7 +13,19 @@ test('scanArgv takes nothing; netinfoArgv a pid and, for -o wide/json, --sockets
 });
 
 test('captureArgv hostSide: --host-side before the filter; one interface, never any', () => {
-  assert.deepEqual(captureArgv({ pid: 7, hostSide: true, filter: ['tcp', 'port', '80'] }), [...head, 'capture', '--pid', '7', '--iface', 'auto', '--host-side', '--', 'tcp', 'port', '80']);
+  assert.deepEqual(captureArgv({ pid: 7, hostSide: true, filter: ['tcp', 'port', '80'] }), [
+    ...head,
+    'capture',
+    '--pid',
+    '7',
+    '--iface',
+    'auto',
+    '--host-side',
+    '--',
+    'tcp',
+    'port',
+    '80',
+  ]);
   assert.ok(!captureArgv({ pid: 7, filter: [] }).includes('--host-side'));
   assert.throws(() => captureArgv({ pid: 7, iface: 'any', hostSide: true, filter: [] }), RangeError);
 });

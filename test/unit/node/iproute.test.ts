@@ -8,7 +8,10 @@ import { cidr, parseIpAddr, parseRoutes, parseSsLine } from '../../../src/node/i
 
 const SCAN = readFileSync(new URL('./fixtures/scan-knetns-node.txt', import.meta.url), 'utf8');
 const NETINFO = readFileSync(new URL('./fixtures/netinfo-web.txt', import.meta.url), 'utf8');
-const ipaddrOf = (inode: string) => SCAN.split('\n').find((l) => l.startsWith(`ipaddr\t${inode}\t`))!.split('\t')[2]!;
+const ipaddrOf = (inode: string) =>
+  SCAN.split('\n')
+    .find((l) => l.startsWith(`ipaddr\t${inode}\t`))!
+    .split('\t')[2]!;
 
 test("parseIpAddr: a pod's lo and eth0 (a veth whose peer is ifindex 127 on the node)", () => {
   const ifs = parseIpAddr(ipaddrOf('4026532180'));
@@ -53,29 +56,69 @@ test('parseIpAddr: the node, with a bridge, its veth ports and a veth pair insid
   const ifs = parseIpAddr(ipaddrOf('4026531833'));
   const by = (name: string) => ifs.find((i) => i.name === name)!;
   assert.equal(by('knetns0').kind, 'bridge');
-  assert.deepEqual(by('knetns0').addresses.filter((a) => a.family === 'inet').map(cidr), ['10.214.0.1/24']);
+  assert.deepEqual(
+    by('knetns0')
+      .addresses.filter((a) => a.family === 'inet')
+      .map(cidr),
+    ['10.214.0.1/24'],
+  );
   const port = by('veth7427248c');
-  assert.deepEqual([port.index, port.kind, port.master, port.peerIndex, port.peerNetnsId], [127, 'veth', 'knetns0', 2, 0]);
+  assert.deepEqual(
+    [port.index, port.kind, port.master, port.peerIndex, port.peerNetnsId],
+    [127, 'veth', 'knetns0', 2, 0],
+  );
   // Both ends in the node: ip writes "link": NAME, not link_index/link_netnsid.
   assert.deepEqual([by('knetns-node').peerIndex, by('knetns-node').peerNetnsId], [undefined, undefined]);
   assert.equal(by('ifb0').state, 'DOWN');
 });
 
 test('parseIpAddr: ip -j link (no addr_info), junk entries skipped, non-JSON rejected', () => {
-  assert.deepEqual(parseIpAddr('[{"ifindex":3,"ifname":"x"},{"foo":1},null]').map((i) => [i.name, i.addresses.length, i.state]), [['x', 0, 'UNKNOWN']]);
+  assert.deepEqual(
+    parseIpAddr('[{"ifindex":3,"ifname":"x"},{"foo":1},null]').map((i) => [i.name, i.addresses.length, i.state]),
+    [['x', 0, 'UNKNOWN']],
+  );
   assert.throws(() => parseIpAddr('Object "addr" is unknown'), /not JSON/);
   assert.throws(() => parseIpAddr('{}'), /expected a JSON array/);
 });
 
-test('parseRoutes: the pod\'s IPv4 and IPv6 routes', () => {
+test("parseRoutes: the pod's IPv4 and IPv6 routes", () => {
   const lines = NETINFO.split('\n');
   const v4 = parseRoutes(lines.find((l) => l.startsWith('route\t4\t'))!.split('\t')[2]!, 4);
   assert.deepEqual(v4, [
-    { family: 4, dst: '10.213.0.0/24', gateway: '10.214.0.1', dev: 'eth0', protocol: undefined, scope: undefined, prefsrc: undefined, metric: undefined },
-    { family: 4, dst: '10.214.0.0/24', gateway: undefined, dev: 'eth0', protocol: 'kernel', scope: 'link', prefsrc: '10.214.0.66', metric: undefined },
+    {
+      family: 4,
+      dst: '10.213.0.0/24',
+      gateway: '10.214.0.1',
+      dev: 'eth0',
+      protocol: undefined,
+      scope: undefined,
+      prefsrc: undefined,
+      metric: undefined,
+    },
+    {
+      family: 4,
+      dst: '10.214.0.0/24',
+      gateway: undefined,
+      dev: 'eth0',
+      protocol: 'kernel',
+      scope: 'link',
+      prefsrc: '10.214.0.66',
+      metric: undefined,
+    },
   ]);
   const v6 = parseRoutes(lines.find((l) => l.startsWith('route\t6\t'))!.split('\t')[2]!, 6);
-  assert.deepEqual(v6, [{ family: 6, dst: 'fe80::/64', gateway: undefined, dev: 'eth0', protocol: 'kernel', scope: undefined, prefsrc: undefined, metric: 256 }]);
+  assert.deepEqual(v6, [
+    {
+      family: 6,
+      dst: 'fe80::/64',
+      gateway: undefined,
+      dev: 'eth0',
+      protocol: 'kernel',
+      scope: undefined,
+      prefsrc: undefined,
+      metric: 256,
+    },
+  ]);
 });
 
 test('parseSsLine: real ss -H -tulpn lines, with and without the owning process', () => {
@@ -86,17 +129,27 @@ test('parseSsLine: real ss -H -tulpn lines, with and without the owning process'
     peer: '*:*',
     processes: [{ command: 'httpd', pid: 10167 }],
   });
-  assert.deepEqual(parseSsLine('udp UNCONN 0      0               *:5353        *:* users:(("python3",pid=27242,fd=3))        '), {
-    netid: 'udp',
-    state: 'UNCONN',
-    local: '*:5353',
-    peer: '*:*',
-    processes: [{ command: 'python3', pid: 27242 }],
-  });
-  assert.deepEqual(parseSsLine('tcp LISTEN 0      128       0.0.0.0:2024  0.0.0.0:*                                           ')?.processes, []);
-  assert.deepEqual(parseSsLine('tcp LISTEN 0 511 [::]:80 [::]:* users:(("nginx",pid=7,fd=6),("nginx",pid=1,fd=6))')?.processes, [
-    { command: 'nginx', pid: 7 },
-    { command: 'nginx', pid: 1 },
-  ]);
+  assert.deepEqual(
+    parseSsLine('udp UNCONN 0      0               *:5353        *:* users:(("python3",pid=27242,fd=3))        '),
+    {
+      netid: 'udp',
+      state: 'UNCONN',
+      local: '*:5353',
+      peer: '*:*',
+      processes: [{ command: 'python3', pid: 27242 }],
+    },
+  );
+  assert.deepEqual(
+    parseSsLine('tcp LISTEN 0      128       0.0.0.0:2024  0.0.0.0:*                                           ')
+      ?.processes,
+    [],
+  );
+  assert.deepEqual(
+    parseSsLine('tcp LISTEN 0 511 [::]:80 [::]:* users:(("nginx",pid=7,fd=6),("nginx",pid=1,fd=6))')?.processes,
+    [
+      { command: 'nginx', pid: 7 },
+      { command: 'nginx', pid: 1 },
+    ],
+  );
   assert.equal(parseSsLine('Netid State'), undefined);
 });

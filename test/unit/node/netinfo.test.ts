@@ -8,8 +8,13 @@ const NETINFO = readFileSync(new URL('./fixtures/netinfo-web.txt', import.meta.u
 
 test('parseNetinfo: routes of both families and the listening socket', () => {
   const n = parseNetinfo(NETINFO, true);
-  assert.deepEqual(n.routes.map((r) => `${r.family} ${r.dst}`), ['4 10.213.0.0/24', '4 10.214.0.0/24', '6 fe80::/64']);
-  assert.deepEqual(n.sockets, [{ netid: 'tcp', state: 'LISTEN', local: '*:8080', peer: '*:*', processes: [{ command: 'httpd', pid: 10167 }] }]);
+  assert.deepEqual(
+    n.routes.map((r) => `${r.family} ${r.dst}`),
+    ['4 10.213.0.0/24', '4 10.214.0.0/24', '6 fe80::/64'],
+  );
+  assert.deepEqual(n.sockets, [
+    { netid: 'tcp', state: 'LISTEN', local: '*:8080', peer: '*:*', processes: [{ command: 'httpd', pid: 10167 }] },
+  ]);
   assert.deepEqual(n.warnings, []);
 });
 

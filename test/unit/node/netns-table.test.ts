@@ -9,9 +9,24 @@ import { parseScan, type ScanFacts } from '../../../src/node/scan.ts';
 const facts = parseScan(readFileSync(new URL('./fixtures/scan-knetns-node.txt', import.meta.url), 'utf8'));
 
 // The pods the API had on the node when the fixture was captured.
-const WEB: PodRef = { namespace: 'knt-explore', name: 'web', uid: '8c9ee550-beaf-4c16-a94f-c7d881d918d1', containerIds: ['b61aaf52de63831b9aeeba7b79c0de9b4eb2f557f26cf740d7be2149fef7fcc4'] };
-const E2E_WEB: PodRef = { namespace: 'e2e-capture-10050', name: 'web', uid: '852025f0-2c63-42cd-b567-7b0a8b201898', containerIds: [] };
-const E2E_DEBUG: PodRef = { namespace: 'e2e-capture-10050', name: 'netns-web-3e790b', uid: '98d16aeb-f568-4c48-b798-1b3de44bd6cc', containerIds: [] };
+const WEB: PodRef = {
+  namespace: 'knt-explore',
+  name: 'web',
+  uid: '8c9ee550-beaf-4c16-a94f-c7d881d918d1',
+  containerIds: ['b61aaf52de63831b9aeeba7b79c0de9b4eb2f557f26cf740d7be2149fef7fcc4'],
+};
+const E2E_WEB: PodRef = {
+  namespace: 'e2e-capture-10050',
+  name: 'web',
+  uid: '852025f0-2c63-42cd-b567-7b0a8b201898',
+  containerIds: [],
+};
+const E2E_DEBUG: PodRef = {
+  namespace: 'e2e-capture-10050',
+  name: 'netns-web-3e790b',
+  uid: '98d16aeb-f568-4c48-b798-1b3de44bd6cc',
+  containerIds: [],
+};
 const PODS = [WEB, E2E_WEB, E2E_DEBUG];
 
 test('one entry per namespace, the node first, each with the right state', () => {
@@ -33,8 +48,13 @@ test('one entry per namespace, the node first, each with the right state', () =>
 test('a pod: owner from its cgroups, path from the node mount table, entered through its lowest PID', () => {
   const web = buildNetnsTable(facts, PODS).find((e) => e.inode === '4026532180')!;
   assert.deepEqual(web.owner, { namespace: 'knt-explore', name: 'web', uid: WEB.uid, source: 'cgroup', inApi: true });
-  assert.deepEqual(web.paths, ['/run/kubectl-netns/containerd/state/io.containerd.grpc.v1.cri/netns/cni-a9c6a25c-5e69-aa0d-1192-f7217010a766']);
-  assert.deepEqual(web.procs.map((p) => `${p.pid} ${p.comm}`), ['20440 pause', '20470 httpd']);
+  assert.deepEqual(web.paths, [
+    '/run/kubectl-netns/containerd/state/io.containerd.grpc.v1.cri/netns/cni-a9c6a25c-5e69-aa0d-1192-f7217010a766',
+  ]);
+  assert.deepEqual(
+    web.procs.map((p) => `${p.pid} ${p.comm}`),
+    ['20440 pause', '20470 httpd'],
+  );
   assert.equal(web.enter, 'nsenter -t 20440 -n');
   assert.deepEqual(web.holders, []);
 });
@@ -43,33 +63,62 @@ test('a pod the API no longer has: stale, named from the CNI cache by the UID it
   const t = buildNetnsTable(facts, [WEB, E2E_WEB]);
   const gone = t.find((e) => e.inode === '4026532334')!;
   assert.equal(gone.state, 'stale');
-  assert.deepEqual(gone.owner, { namespace: 'e2e-capture-10050', name: 'netns-web-3e790b', uid: E2E_DEBUG.uid, source: 'cgroup', inApi: false });
+  assert.deepEqual(gone.owner, {
+    namespace: 'e2e-capture-10050',
+    name: 'netns-web-3e790b',
+    uid: E2E_DEBUG.uid,
+    source: 'cgroup',
+    inApi: false,
+  });
   // A same-named pod with a new UID is a different pod: still stale.
   const renamed = buildNetnsTable(facts, [WEB, E2E_WEB, { ...E2E_DEBUG, uid: 'ffffffff-0000-0000-0000-000000000000' }]);
   assert.equal(renamed.find((e) => e.inode === '4026532334')!.state, 'stale');
 });
 
-test('seed 004: no process, the only mount in a sleep\'s private mount namespace: orphaned, with a node path that enters it', () => {
+test("seed 004: no process, the only mount in a sleep's private mount namespace: orphaned, with a node path that enters it", () => {
   const o = buildNetnsTable(facts, PODS).find((e) => e.inode === '4026532410')!;
   assert.deepEqual(o.paths, ['/proc/26930/root/tmp/knt-held-jSMNK1/net']);
   assert.deepEqual(o.holders, [{ pid: 26930, comm: 'sleep', mntns: '4026532481', processes: 1 }]);
   assert.equal(o.enter, 'nsenter --net=/proc/26930/root/tmp/knt-held-jSMNK1/net');
   assert.equal(o.owner, undefined);
-  assert.deepEqual(o.interfaces?.map((i) => i.name), ['lo', 'knt-leak0']);
+  assert.deepEqual(
+    o.interfaces?.map((i) => i.name),
+    ['lo', 'knt-leak0'],
+  );
 });
 
 test('a /run/docker/netns file with no process: stale via the CNI cache; orphaned if its pod still exists', () => {
   const d = buildNetnsTable(facts, PODS).find((e) => e.inode === '4026532482')!;
   assert.deepEqual(d.paths, ['/run/docker/netns/knt-0f1e2d3c4b5a']);
-  assert.deepEqual(d.owner, { namespace: 'shop', name: 'gone-7d9', uid: '6f1c2b7e-2d55-4c1e-9a3f-0c0ffee00001', source: 'cni', inApi: false });
-  const pod: PodRef = { namespace: 'shop', name: 'gone-7d9', uid: '6f1c2b7e-2d55-4c1e-9a3f-0c0ffee00001', containerIds: [] };
+  assert.deepEqual(d.owner, {
+    namespace: 'shop',
+    name: 'gone-7d9',
+    uid: '6f1c2b7e-2d55-4c1e-9a3f-0c0ffee00001',
+    source: 'cni',
+    inApi: false,
+  });
+  const pod: PodRef = {
+    namespace: 'shop',
+    name: 'gone-7d9',
+    uid: '6f1c2b7e-2d55-4c1e-9a3f-0c0ffee00001',
+    containerIds: [],
+  };
   assert.equal(buildNetnsTable(facts, [...PODS, pod]).find((e) => e.inode === '4026532482')!.state, 'orphaned');
 });
 
 test('host ends of veths: the peer index must point back', () => {
-  assert.deepEqual([...hostPeers(facts, '4026532180')], [['eth0', { name: 'veth7427248c', index: 127, master: 'knetns0' }]]);
-  assert.deepEqual([...hostPeers(facts, '4026532257')], [['eth0', { name: 'vethcaecb4b0', index: 192, master: 'knetns0' }]]);
-  assert.deepEqual([...hostPeers(facts, '4026532410')], [['knt-leak0', { name: 'knt-409d33h', index: 212, master: 'knt-c2642db' }]]);
+  assert.deepEqual(
+    [...hostPeers(facts, '4026532180')],
+    [['eth0', { name: 'veth7427248c', index: 127, master: 'knetns0' }]],
+  );
+  assert.deepEqual(
+    [...hostPeers(facts, '4026532257')],
+    [['eth0', { name: 'vethcaecb4b0', index: 192, master: 'knetns0' }]],
+  );
+  assert.deepEqual(
+    [...hostPeers(facts, '4026532410')],
+    [['knt-leak0', { name: 'knt-409d33h', index: 212, master: 'knt-c2642db' }]],
+  );
   assert.deepEqual([...hostPeers(facts, '4026531833')], [], 'the node has no host side');
   // Same ifindex on the node, but it points elsewhere: no match (ifindexes are per namespace).
   const ifs = facts.interfaces.get('4026532180')!.map((i) => (i.name === 'eth0' ? { ...i, index: 9 } : i));
@@ -79,16 +128,33 @@ test('host ends of veths: the peer index must point back', () => {
 
 test('ownership without a pod UID in the cgroups: by container id, static pods by mirror UID', () => {
   const base: ScanFacts = { ...facts, procs: [], mounts: [], files: [], cni: [], interfaces: new Map(), namespaces: 0 };
-  const proc = { pid: 900, netns: '4026533000', mntns: '4026533001', comm: 'app', podUid: undefined, containerId: 'c'.repeat(64) };
-  const byId = buildNetnsTable({ ...base, procs: [proc] }, [{ namespace: 'a', name: 'b', uid: 'u', containerIds: ['c'.repeat(64)] }]);
-  assert.deepEqual(byId.find((e) => e.inode === '4026533000')!.owner, { namespace: 'a', name: 'b', uid: 'u', source: 'container-id', inApi: true });
-  const mirror = buildNetnsTable({ ...base, procs: [{ ...proc, podUid: 'static-hash-uid' }] }, [{ namespace: 'kube-system', name: 'etcd-n1', uid: 'api-uid', mirrorUid: 'static-hash-uid', containerIds: [] }]);
+  const proc = {
+    pid: 900,
+    netns: '4026533000',
+    mntns: '4026533001',
+    comm: 'app',
+    podUid: undefined,
+    containerId: 'c'.repeat(64),
+  };
+  const byId = buildNetnsTable({ ...base, procs: [proc] }, [
+    { namespace: 'a', name: 'b', uid: 'u', containerIds: ['c'.repeat(64)] },
+  ]);
+  assert.deepEqual(byId.find((e) => e.inode === '4026533000')!.owner, {
+    namespace: 'a',
+    name: 'b',
+    uid: 'u',
+    source: 'container-id',
+    inApi: true,
+  });
+  const mirror = buildNetnsTable({ ...base, procs: [{ ...proc, podUid: 'static-hash-uid' }] }, [
+    { namespace: 'kube-system', name: 'etcd-n1', uid: 'api-uid', mirrorUid: 'static-hash-uid', containerIds: [] },
+  ]);
   assert.equal(mirror.find((e) => e.inode === '4026533000')!.state, 'pod');
   const other = buildNetnsTable({ ...base, procs: [proc] }, []);
   assert.equal(other.find((e) => e.inode === '4026533000')!.state, 'other');
 });
 
-test('without a readable PID 1 or kthreadd the agent\'s own namespace is the node\'s (hostNetwork)', () => {
+test("without a readable PID 1 or kthreadd the agent's own namespace is the node's (hostNetwork)", () => {
   const t = buildNetnsTable({ ...facts, host: undefined }, PODS);
   assert.equal(t[0]!.inode, facts.self.netns);
   assert.equal(t[0]!.state, 'host');

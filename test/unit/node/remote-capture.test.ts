@@ -33,7 +33,10 @@ class ReplayingAgentExec {
     this.mode = mode;
   }
 
-  exec(argv: string[], io: { stdout: Writable; stderr?: Writable | undefined }): Promise<{ exitCode: number; stdoutBytes: number }> {
+  exec(
+    argv: string[],
+    io: { stdout: Writable; stderr?: Writable | undefined },
+  ): Promise<{ exitCode: number; stdoutBytes: number }> {
     const op = argv[4]!;
     this.ops.push(op);
     if (op === 'capture') return this.capture(io.stdout, io.stderr!);
@@ -54,7 +57,8 @@ class ReplayingAgentExec {
       stderr.write(BAD_STDERR);
       return { exitCode: BAD_EXIT, stdoutBytes: 0 };
     }
-    for (const l of OK_STDERR.slice(0, OK_STDERR.findIndex((x) => x.startsWith('tcpdump: listening on')) + 1)) stderr.write(`${l}\n`);
+    for (const l of OK_STDERR.slice(0, OK_STDERR.findIndex((x) => x.startsWith('tcpdump: listening on')) + 1))
+      stderr.write(`${l}\n`);
     stdout.write(OK_PCAP);
     const exitCode = await new Promise<number>((resolve) => (this.release = resolve));
     return { exitCode, stdoutBytes: OK_PCAP.length };
@@ -126,12 +130,18 @@ test('abandoned (the reader went away): the ack does not wait for packets nobody
 });
 
 test('an agent failure becomes the error people see, with its hint and exit code', async () => {
-  const remote = new RemoteCapture(new ReplayingAgentExec('bad-filter'), { pid: 4242, filter: ['tcp', 'port', 'http-nope'] });
-  await assert.rejects(remote.run(new PassThrough(), () => 0), (e: unknown) => {
-    assert.ok(e instanceof UserError);
-    assert.equal(e.exitCode, ExitCode.agent);
-    assert.match(e.message, /unknown port 'http-nope'/);
-    assert.match(e.hint ?? '', /filter/);
-    return true;
+  const remote = new RemoteCapture(new ReplayingAgentExec('bad-filter'), {
+    pid: 4242,
+    filter: ['tcp', 'port', 'http-nope'],
   });
+  await assert.rejects(
+    remote.run(new PassThrough(), () => 0),
+    (e: unknown) => {
+      assert.ok(e instanceof UserError);
+      assert.equal(e.exitCode, ExitCode.agent);
+      assert.match(e.message, /unknown port 'http-nope'/);
+      assert.match(e.hint ?? '', /filter/);
+      return true;
+    },
+  );
 });

@@ -16,33 +16,61 @@ test('parseScan: the agent, the node (kthreadd: PID 1 is unreadable here) and ev
   assert.equal(f.procs.length, 102);
   assert.deepEqual(
     f.procs.find((p) => p.pid === 20440),
-    { pid: 20440, netns: '4026532180', mntns: '4026532251', comm: 'pause', podUid: '8c9ee550-beaf-4c16-a94f-c7d881d918d1', containerId: '4b425838cac1584fdd7bbf102c3936a1bb07f37cd8fe9ecd3c59741ae536bbfa' },
+    {
+      pid: 20440,
+      netns: '4026532180',
+      mntns: '4026532251',
+      comm: 'pause',
+      podUid: '8c9ee550-beaf-4c16-a94f-c7d881d918d1',
+      containerId: '4b425838cac1584fdd7bbf102c3936a1bb07f37cd8fe9ecd3c59741ae536bbfa',
+    },
   );
-  assert.deepEqual(f.procs.find((p) => p.pid === 2), { pid: 2, netns: '4026531833', mntns: '4026531832', comm: 'kthreadd', podUid: undefined, containerId: undefined });
+  assert.deepEqual(
+    f.procs.find((p) => p.pid === 2),
+    { pid: 2, netns: '4026531833', mntns: '4026531832', comm: 'kthreadd', podUid: undefined, containerId: undefined },
+  );
   assert.equal(f.namespaces, 6);
   assert.deepEqual(f.warnings, []);
 });
 
-test('parseScan: nsfs mounts in the node\'s mount namespace and in the holder\'s private one; /run/docker/netns files', () => {
+test("parseScan: nsfs mounts in the node's mount namespace and in the holder's private one; /run/docker/netns files", () => {
   const f = parseScan(SCAN);
-  assert.deepEqual(f.mounts.find((m) => m.netns === '4026532410'), { holder: 26930, mntns: '4026532481', netns: '4026532410', mountpoint: '/tmp/knt-held-jSMNK1/net' });
+  assert.deepEqual(
+    f.mounts.find((m) => m.netns === '4026532410'),
+    { holder: 26930, mntns: '4026532481', netns: '4026532410', mountpoint: '/tmp/knt-held-jSMNK1/net' },
+  );
   assert.equal(f.mounts.filter((m) => m.mntns === '4026531832').length, 4);
   assert.deepEqual(f.files, [{ path: '/run/docker/netns/knt-0f1e2d3c4b5a', netns: '4026532482' }]);
 });
 
 test('parseScan: interfaces of every namespace, read once each', () => {
   const f = parseScan(SCAN);
-  assert.deepEqual([...f.interfaces.keys()].sort(), ['4026531833', '4026532180', '4026532257', '4026532334', '4026532410', '4026532482']);
+  assert.deepEqual([...f.interfaces.keys()].sort(), [
+    '4026531833',
+    '4026532180',
+    '4026532257',
+    '4026532334',
+    '4026532410',
+    '4026532482',
+  ]);
   const orphan = f.interfaces.get('4026532410')!;
-  assert.deepEqual(orphan.map((i) => i.name), ['lo', 'knt-leak0']);
+  assert.deepEqual(
+    orphan.map((i) => i.name),
+    ['lo', 'knt-leak0'],
+  );
   assert.equal(orphan[1]!.peerIndex, 212);
-  assert.deepEqual(orphan[1]!.addresses.find((a) => a.family === 'inet'), { family: 'inet', address: '10.232.7.9', prefixlen: 24, scope: 'global' });
+  assert.deepEqual(
+    orphan[1]!.addresses.find((a) => a.family === 'inet'),
+    { family: 'inet', address: '10.232.7.9', prefixlen: 24, scope: 'global' },
+  );
 });
 
 test('parseScan: libcni cache entries, the base64 config removed by the agent', () => {
   const f = parseScan(SCAN);
   assert.equal(f.cni.length, 7);
-  const web = f.cni.find((c) => c.file === 'knetns-4b425838cac1584fdd7bbf102c3936a1bb07f37cd8fe9ecd3c59741ae536bbfa-eth0');
+  const web = f.cni.find(
+    (c) => c.file === 'knetns-4b425838cac1584fdd7bbf102c3936a1bb07f37cd8fe9ecd3c59741ae536bbfa-eth0',
+  );
   assert.deepEqual(web, {
     file: 'knetns-4b425838cac1584fdd7bbf102c3936a1bb07f37cd8fe9ecd3c59741ae536bbfa-eth0',
     containerId: '4b425838cac1584fdd7bbf102c3936a1bb07f37cd8fe9ecd3c59741ae536bbfa',
@@ -50,7 +78,9 @@ test('parseScan: libcni cache entries, the base64 config removed by the agent', 
     podNamespace: 'knt-explore',
     podName: 'web',
     podUid: '8c9ee550-beaf-4c16-a94f-c7d881d918d1',
-    sandboxes: ['/run/kubectl-netns/containerd/state/io.containerd.grpc.v1.cri/netns/cni-a9c6a25c-5e69-aa0d-1192-f7217010a766'],
+    sandboxes: [
+      '/run/kubectl-netns/containerd/state/io.containerd.grpc.v1.cri/netns/cni-a9c6a25c-5e69-aa0d-1192-f7217010a766',
+    ],
     ips: ['10.214.0.4/24'],
   });
   assert.doesNotMatch(SCAN, /"config":"/);
@@ -66,7 +96,9 @@ test('parseScan refuses output cut short or not from scan, and bad inodes', () =
   assert.throws(() => parseScan('self\t1\tnet:[1]\t-\ndone\t0\n'), /bad namespace inode/);
   assert.throws(() => parseScan('self\t0\t4026531833\t-\ndone\t0\n'), /bad pid/);
   // Unknown records (a newer agent) and a namespace whose ip failed are not fatal.
-  const f = parseScan('self\t5\t4026531833\t-\nfuture\tx\nipaddr\t4026531833\tgarbage\nwarn\tcannot read the interfaces of netns 4026532999: nsenter: No such process\ndone\t1\n');
+  const f = parseScan(
+    'self\t5\t4026531833\t-\nfuture\tx\nipaddr\t4026531833\tgarbage\nwarn\tcannot read the interfaces of netns 4026532999: nsenter: No such process\ndone\t1\n',
+  );
   assert.equal(f.interfaces.size, 0);
   assert.equal(f.host, undefined);
   assert.equal(f.warnings.length, 2);

@@ -29,12 +29,25 @@ const input: InspectInput = {
 test('buildInspect: sandbox and container PIDs, interfaces with the host side, routes, sockets', () => {
   const r = buildInspect(input);
   checkShape(r, readmeShape('NetnsInspect'));
-  assert.deepEqual(r.sandbox, { id: '34bb62bf8d095907f47d10183097f286b8d44be8567c3d07493dd0c2455aa34d', pid: 10133, command: 'pause' });
-  assert.deepEqual(r.containers, [{ name: 'main', id: '4dc3cb7faf425605c871ed274da6e684278b9b1adc1a0022b93ed259c624f818', pid: 10167, command: 'httpd' }]);
+  assert.deepEqual(r.sandbox, {
+    id: '34bb62bf8d095907f47d10183097f286b8d44be8567c3d07493dd0c2455aa34d',
+    pid: 10133,
+    command: 'pause',
+  });
+  assert.deepEqual(r.containers, [
+    {
+      name: 'main',
+      id: '4dc3cb7faf425605c871ed274da6e684278b9b1adc1a0022b93ed259c624f818',
+      pid: 10167,
+      command: 'httpd',
+    },
+  ]);
   assert.deepEqual(r.netns, {
     inode: 4026532257,
     state: 'pod',
-    paths: ['/run/kubectl-netns/containerd/state/io.containerd.grpc.v1.cri/netns/cni-4d9ee4af-bc0d-9c91-4c92-8151b2f82cda'],
+    paths: [
+      '/run/kubectl-netns/containerd/state/io.containerd.grpc.v1.cri/netns/cni-4d9ee4af-bc0d-9c91-4c92-8151b2f82cda',
+    ],
     enter: 'nsenter -t 10133 -n',
   });
   const eth0 = r.interfaces.find((i) => i.name === 'eth0')!;
@@ -50,7 +63,10 @@ test('renderInspect: a summary, then aligned tables; sockets only when collected
   assert.match(text, /^Pod: +e2e-capture-10050\/web \(uid 852025f0-2c63-42cd-b567-7b0a8b201898\)$/m);
   assert.match(text, /^Container main: +4dc3cb7faf425 +pid 10167 \(httpd\)$/m);
   assert.match(text, /^eth0 +2 +veth +UP +\S+ +1500 +10\.214\.0\.66\/24,fe80::\S+ +vethcaecb4b0 +192 +knetns0$/m);
-  assert.match(text, /^Listening sockets:\nPROTO +STATE +LOCAL +PEER +PROCESS\ntcp +LISTEN +\*:8080 +\*:\* +httpd\/10167$/m);
+  assert.match(
+    text,
+    /^Listening sockets:\nPROTO +STATE +LOCAL +PEER +PROCESS\ntcp +LISTEN +\*:8080 +\*:\* +httpd\/10167$/m,
+  );
   assert.doesNotMatch(text, /\x1b\[/);
   const narrow = renderInspect(buildInspect({ ...input, netinfo: parseNetinfo('', false) }), 'table', false);
   assert.doesNotMatch(narrow, /Listening sockets/);

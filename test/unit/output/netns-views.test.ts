@@ -43,19 +43,37 @@ function expected(item: object, c: FieldColumn): string {
     const p = v as NetnsItem['pod'];
     return p?.name ? `${p.namespace}/${p.name}` : p?.uid ? `uid:${p.uid}` : '<none>';
   }
-  if (c.field === 'holders') return (v as NetnsItem['holders']).map((h) => `${h.command}/${h.pid}`).join(',') || '<none>';
-  if (c.field === 'matches') return (v as Array<{ interface: string; address: string }>).map((m) => `${m.interface}=${m.address}`).join(',') || '<none>';
+  if (c.field === 'holders')
+    return (v as NetnsItem['holders']).map((h) => `${h.command}/${h.pid}`).join(',') || '<none>';
+  if (c.field === 'matches')
+    return (
+      (v as Array<{ interface: string; address: string }>).map((m) => `${m.interface}=${m.address}`).join(',') ||
+      '<none>'
+    );
   if (Array.isArray(v)) return (v as string[]).join(',') || '<none>';
-  return v === null || v === undefined || v === '' ? '<none>' : typeof v === 'string' || typeof v === 'number' ? String(v) : JSON.stringify(v);
+  return v === null || v === undefined || v === ''
+    ? '<none>'
+    : typeof v === 'string' || typeof v === 'number'
+      ? String(v)
+      : JSON.stringify(v);
 }
 
 for (const format of ['table', 'wide'] as const) {
   test(`ls -o ${format}: every cell is its JSON field`, () => {
     const { headers, rows } = parseTable(renderNetnsList(items, format, false));
     const cols = columnsFor(LS_COLUMNS, format);
-    assert.deepEqual(headers, cols.map((c) => c.header));
+    assert.deepEqual(
+      headers,
+      cols.map((c) => c.header),
+    );
     assert.equal(rows.length, items.length);
-    rows.forEach((row, i) => assert.deepEqual(row, cols.map((c) => expected(items[i]!, c)), `row ${i}`));
+    rows.forEach((row, i) =>
+      assert.deepEqual(
+        row,
+        cols.map((c) => expected(items[i]!, c)),
+        `row ${i}`,
+      ),
+    );
   });
 }
 
@@ -73,12 +91,19 @@ test('-o wide shows every JSON field of an ls item (pod as NAMESPACE/NAME plus i
   assert.deepEqual([...whoShown].sort(), [...Object.keys(items[0]!), 'matches'].sort());
 });
 
-test('ls -o json fits the README shape; the items are the fixture\'s namespaces', () => {
+test("ls -o json fits the README shape; the items are the fixture's namespaces", () => {
   const doc = JSON.parse(renderNetnsList(items, 'json', false));
   checkShape(doc, readmeShape('NetnsList'));
   assert.deepEqual(
     (doc.items as NetnsItem[]).map((i) => `${i.inode} ${i.state}`),
-    ['4026531833 host', '4026532180 pod', '4026532257 pod', '4026532334 stale', '4026532410 orphaned', '4026532482 stale'],
+    [
+      '4026531833 host',
+      '4026532180 pod',
+      '4026532257 pod',
+      '4026532334 stale',
+      '4026532410 orphaned',
+      '4026532482 stale',
+    ],
   );
   const orphan = (doc.items as NetnsItem[]).find((i) => i.state === 'orphaned')!;
   assert.deepEqual(orphan, {
@@ -100,15 +125,24 @@ test('ls -o json fits the README shape; the items are the fixture\'s namespaces'
 
 test('whohas: table cells are the JSON fields, the JSON fits the README shape', () => {
   const scan = { node: 'knetns-node', facts, pods: PODS, entries, scanMs: 1 };
-  const result = whoHas(parseAddressQuery('10.232.7.9'), [{ node: 'knetns-node', scan }, { node: 'n2', error: new Error('debug pod failed') }]);
+  const result = whoHas(parseAddressQuery('10.232.7.9'), [
+    { node: 'knetns-node', scan },
+    { node: 'n2', error: new Error('debug pod failed') },
+  ]);
   checkShape(JSON.parse(renderWhoHas(result, 'json', false)), readmeShape('WhoHas'));
   assert.deepEqual(result.nodes, ['knetns-node']);
   assert.deepEqual(result.errors, [{ node: 'n2', message: 'debug pod failed' }]);
-  assert.deepEqual(result.items.map((i) => [i.inode, i.state, i.matches]), [[4026532410, 'orphaned', [{ interface: 'knt-leak0', address: '10.232.7.9/24' }]]]);
+  assert.deepEqual(
+    result.items.map((i) => [i.inode, i.state, i.matches]),
+    [[4026532410, 'orphaned', [{ interface: 'knt-leak0', address: '10.232.7.9/24' }]]],
+  );
   for (const format of ['table', 'wide'] as const) {
     const { headers, rows } = parseTable(renderWhoHas(result, format, false));
     const cols = columnsFor(WHOHAS_COLUMNS, format);
-    assert.deepEqual(headers, cols.map((c) => c.header));
+    assert.deepEqual(
+      headers,
+      cols.map((c) => c.header),
+    );
     assert.deepEqual(rows, [cols.map((c) => expected(result.items[0]!, c))]);
   }
 });

@@ -17,7 +17,10 @@ test('a file appears under its name only when finished, cut to the last complete
   assert.ok(!existsSync(path), 'not visible while capturing');
   await sink.finish('complete-part|'.length);
   assert.equal(readFileSync(path, 'utf8'), 'complete-part|');
-  assert.deepEqual(readdirSync(dir).filter((f) => f.includes('partial')), []);
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.includes('partial')),
+    [],
+  );
 });
 
 test('a failed capture leaves no file, and an existing file is not clobbered', async () => {
@@ -27,16 +30,25 @@ test('a failed capture leaves no file, and an existing file is not clobbered', a
   sink.stream.write(Buffer.from('junk'));
   await sink.discard();
   assert.equal(readFileSync(path, 'utf8'), 'previous capture');
-  assert.deepEqual(readdirSync(dir).filter((f) => f.includes('partial')), []);
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.includes('partial')),
+    [],
+  );
 });
 
 test('unwritable destinations are output errors before anything starts', async () => {
-  await assert.rejects(fileSink(join(dir, 'missing-dir', 'x.pcap')), (e: unknown) => e instanceof UserError && e.exitCode === ExitCode.output);
+  await assert.rejects(
+    fileSink(join(dir, 'missing-dir', 'x.pcap')),
+    (e: unknown) => e instanceof UserError && e.exitCode === ExitCode.output,
+  );
   await assert.rejects(fileSink(dir), (e: unknown) => e instanceof UserError && /is a directory/.test(e.message));
 });
 
 test('pcap is never written to a terminal', () => {
-  assert.throws(() => assertNotTerminal(true), (e: unknown) => e instanceof UserError && e.exitCode === ExitCode.output && /-o - \| wireshark/.test(e.hint ?? ''));
+  assert.throws(
+    () => assertNotTerminal(true),
+    (e: unknown) => e instanceof UserError && e.exitCode === ExitCode.output && /-o - \| wireshark/.test(e.hint ?? ''),
+  );
   assert.doesNotThrow(() => assertNotTerminal(false));
   assert.doesNotThrow(() => assertNotTerminal(undefined));
 });
@@ -45,16 +57,25 @@ test('Wireshark is found on PATH or at its install path, else a clear error', ()
   const bin = mkdtempSync(join(tmpdir(), 'knetns-ws-'));
   // Only the temporary directory counts as installed: this machine may have a real Wireshark.
   const onlyBin = (p: string) => p.startsWith(bin) && existsSync(p);
-  assert.throws(() => findWireshark('linux', { PATH: bin }, onlyBin), (e: unknown) => e instanceof UserError && e.exitCode === ExitCode.output && /not installed/.test(e.message));
+  assert.throws(
+    () => findWireshark('linux', { PATH: bin }, onlyBin),
+    (e: unknown) => e instanceof UserError && e.exitCode === ExitCode.output && /not installed/.test(e.message),
+  );
   writeFileSync(join(bin, 'wireshark'), '#!/bin/sh\n');
   chmodSync(join(bin, 'wireshark'), 0o755);
   assert.equal(findWireshark('linux', { PATH: bin }, onlyBin), join(bin, 'wireshark'));
-  assert.throws(() => findWireshark('darwin', { PATH: '/nonexistent', HOME: '/nonexistent' }, onlyBin), /not installed/);
+  assert.throws(
+    () => findWireshark('darwin', { PATH: '/nonexistent', HOME: '/nonexistent' }, onlyBin),
+    /not installed/,
+  );
 });
 
 test('the status line shows packets, bytes, rate and kernel drops', () => {
   assert.equal(
-    renderStatus({ packets: 1234, bytes: 3 * 1024 * 1024, elapsedMs: 12_400, droppedByKernel: 7 }, { pps: 99.6, bps: 2048 }),
+    renderStatus(
+      { packets: 1234, bytes: 3 * 1024 * 1024, elapsedMs: 12_400, droppedByKernel: 7 },
+      { pps: 99.6, bps: 2048 },
+    ),
     'capturing: 1234 packets, 3.0 MiB (100 pkt/s, 2.0 KiB/s), 7 dropped by kernel, 12s',
   );
   assert.equal(formatBytes(512), '512 B');

@@ -11,7 +11,15 @@ import { epochString, LinkType, type PcapHeader, type PcapRecord } from '../../.
 import { readPcap } from '../../helpers/pcap/reader.ts';
 import { PcapStreamParser } from '../../../src/pcap/stream-reader.ts';
 import { pcapRecord } from '../../../src/pcap/writer.ts';
-import { captureToFile, captureToStdout, httpGet, httpServer, requireCaptureTools, tempDir, tsharkFields } from '../../helpers/pcap/fixtures.ts';
+import {
+  captureToFile,
+  captureToStdout,
+  httpGet,
+  httpServer,
+  requireCaptureTools,
+  tempDir,
+  tsharkFields,
+} from '../../helpers/pcap/fixtures.ts';
 
 const skip = requireCaptureTools(['tcpdump', 'tshark']);
 
@@ -62,7 +70,13 @@ function recordStarts(records: readonly PcapRecord[]): number[] {
 
 describe('PcapStreamParser on real tcpdump captures', { skip }, () => {
   const tmp = tempDir();
-  const files = { small: join(tmp.dir, 'small.pcap'), big: join(tmp.dir, 'big.pcap'), nano: join(tmp.dir, 'nano.pcap'), any: join(tmp.dir, 'any.pcap'), sll1: join(tmp.dir, 'sll1.pcap') };
+  const files = {
+    small: join(tmp.dir, 'small.pcap'),
+    big: join(tmp.dir, 'big.pcap'),
+    nano: join(tmp.dir, 'nano.pcap'),
+    any: join(tmp.dir, 'any.pcap'),
+    sll1: join(tmp.dir, 'sll1.pcap'),
+  };
 
   before(async () => {
     // small: one short HTTP exchange (~10 packets); big: a 2 MB response, so 64 KiB GSO segments.
@@ -71,9 +85,17 @@ describe('PcapStreamParser on real tcpdump captures', { skip }, () => {
     const get = (port: number) => async () => void (await httpGet('127.0.0.1', port, '/index.html'));
     await captureToFile({ filter: `tcp port ${srv.port}` }, files.small, get(srv.port));
     await captureToFile({ filter: `tcp port ${bigSrv.port}` }, files.big, get(bigSrv.port));
-    await captureToFile({ filter: `tcp port ${srv.port}`, args: ['--time-stamp-precision', 'nano'] }, files.nano, get(srv.port));
+    await captureToFile(
+      { filter: `tcp port ${srv.port}`, args: ['--time-stamp-precision', 'nano'] },
+      files.nano,
+      get(srv.port),
+    );
     await captureToFile({ iface: 'any', filter: `tcp port ${srv.port}` }, files.any, get(srv.port));
-    await captureToFile({ iface: 'any', filter: `tcp port ${srv.port}`, args: ['-y', 'LINUX_SLL'] }, files.sll1, get(srv.port));
+    await captureToFile(
+      { iface: 'any', filter: `tcp port ${srv.port}`, args: ['-y', 'LINUX_SLL'] },
+      files.sll1,
+      get(srv.port),
+    );
     await srv.close();
     await bigSrv.close();
   });
@@ -103,7 +125,10 @@ describe('PcapStreamParser on real tcpdump captures', { skip }, () => {
     }
     // The magic really is the nanosecond one, and the SLL2 link type is what tcpdump 4.99 picks for -i any.
     assert.equal(readFileSync(files.nano).readUInt32LE(0), 0xa1b23c4d);
-    assert.ok(readPcap(readFileSync(files.nano)).records.some((r) => r.tsFrac % 1000 !== 0), 'nanosecond fractions present');
+    assert.ok(
+      readPcap(readFileSync(files.nano)).records.some((r) => r.tsFrac % 1000 !== 0),
+      'nanosecond fractions present',
+    );
   });
 
   test('the big capture has 64 KiB GSO records and running totals add up', () => {
@@ -114,8 +139,14 @@ describe('PcapStreamParser on real tcpdump captures', { skip }, () => {
     const parsed = parseInPieces(buf, []);
     assert.equal(parsed.totals.packets, f.records.length);
     assert.equal(parsed.totals.streamBytes, buf.length);
-    assert.equal(parsed.totals.capturedBytes, f.records.reduce((s, r) => s + r.capLen, 0));
-    assert.equal(parsed.totals.wireBytes, f.records.reduce((s, r) => s + r.origLen, 0));
+    assert.equal(
+      parsed.totals.capturedBytes,
+      f.records.reduce((s, r) => s + r.capLen, 0),
+    );
+    assert.equal(
+      parsed.totals.wireBytes,
+      f.records.reduce((s, r) => s + r.origLen, 0),
+    );
     assert.equal(parsed.totals.capturedBytes + 16 * f.records.length + 24, buf.length);
     const tsharkTotal = tsharkFields(files.big, ['frame.len']).reduce((s, [len]) => s + Number(len), 0);
     assert.equal(parsed.totals.wireBytes, tsharkTotal);
@@ -156,11 +187,12 @@ describe('PcapStreamParser on real tcpdump captures', { skip }, () => {
     const buf = readFileSync(files.big);
     const whole = parseInPieces(buf, []);
     let seed = 42;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let round = 0; round < 50; round++) {
       const maxChunk = [7, 100, 1500, 65536, 200000][round % 5] as number;
       const cuts: number[] = [];
-      for (let off = 1 + Math.floor(rand() * maxChunk); off < buf.length; off += 1 + Math.floor(rand() * maxChunk)) cuts.push(off);
+      for (let off = 1 + Math.floor(rand() * maxChunk); off < buf.length; off += 1 + Math.floor(rand() * maxChunk))
+        cuts.push(off);
       assert.deepEqual(parseInPieces(buf, cuts), whole, `round ${round}, chunks up to ${maxChunk}`);
     }
   });
@@ -207,10 +239,14 @@ describe('PcapStreamParser on real tcpdump captures', { skip }, () => {
     const chunks: Buffer[] = [];
     const records: PcapRecord[] = [];
     const parser = new PcapStreamParser({ onRecord: (r) => records.push(r) });
-    await captureToStdout({ filter: `tcp port ${srv.port}` }, (c) => {
-      chunks.push(c);
-      parser.push(c);
-    }, async () => void (await httpGet('127.0.0.1', srv.port, '/live')));
+    await captureToStdout(
+      { filter: `tcp port ${srv.port}` },
+      (c) => {
+        chunks.push(c);
+        parser.push(c);
+      },
+      async () => void (await httpGet('127.0.0.1', srv.port, '/live')),
+    );
     await srv.close();
     const all = Buffer.concat(chunks);
     const file = join(tmp.dir, 'live.pcap');
@@ -236,7 +272,10 @@ describe('PcapStreamParser on real tcpdump captures', { skip }, () => {
     assert.equal(p.completeOffset, bad);
     assert.throws(() => p.push(Buffer.alloc(1)), PcapFormatError);
     // The same when the bad header arrives split across chunks.
-    assert.throws(() => parseInPieces(buf, [bad + 5, bad + 11]), (err: unknown) => err instanceof PcapFormatError && err.offset === bad);
+    assert.throws(
+      () => parseInPieces(buf, [bad + 5, bad + 11]),
+      (err: unknown) => err instanceof PcapFormatError && err.offset === bad,
+    );
   });
 });
 
@@ -244,7 +283,10 @@ describe('PcapStreamParser input checks (no capture needed)', () => {
   test('text instead of pcap (a tcpdump error message) is a bad-magic error', () => {
     const p = new PcapStreamParser();
     const text = Buffer.from('tcpdump: eth9: No such device exists\n(SIOCGIFHWADDR: No such device)\n');
-    assert.throws(() => p.push(text), (err: unknown) => err instanceof PcapFormatError && err.problem === 'bad-magic' && err.offset === 0);
+    assert.throws(
+      () => p.push(text),
+      (err: unknown) => err instanceof PcapFormatError && err.problem === 'bad-magic' && err.offset === 0,
+    );
     assert.throws(() => p.push(text), PcapFormatError);
   });
 
@@ -260,7 +302,10 @@ describe('PcapStreamParser input checks (no capture needed)', () => {
     const h = Buffer.alloc(24);
     h.writeUInt32LE(0xa1b2c3d4, 0);
     h.writeUInt16LE(3, 4);
-    assert.throws(() => new PcapStreamParser().push(h), (err: unknown) => err instanceof PcapFormatError && err.problem === 'unsupported-version');
+    assert.throws(
+      () => new PcapStreamParser().push(h),
+      (err: unknown) => err instanceof PcapFormatError && err.problem === 'unsupported-version',
+    );
   });
 
   test('snaplen is a hint: up to max(snaplen, 262144) + 64 KiB is accepted, one byte more is corruption', () => {
@@ -270,7 +315,10 @@ describe('PcapStreamParser input checks (no capture needed)', () => {
     ok.push(Buffer.concat([header, pcapRecord({ tsSec: 1, tsFrac: 0, data: Buffer.alloc(limit) })]));
     assert.equal(ok.packets, 1);
     assert.throws(
-      () => new PcapStreamParser().push(Buffer.concat([header, pcapRecord({ tsSec: 1, tsFrac: 0, data: Buffer.alloc(limit + 1) })])),
+      () =>
+        new PcapStreamParser().push(
+          Buffer.concat([header, pcapRecord({ tsSec: 1, tsFrac: 0, data: Buffer.alloc(limit + 1) })]),
+        ),
       (err: unknown) => err instanceof PcapFormatError && err.problem === 'record-too-large' && err.offset === 24,
     );
   });

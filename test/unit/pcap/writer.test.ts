@@ -9,16 +9,36 @@ import { after, before, describe, test } from 'node:test';
 import { epochString, LinkType, type ByteOrder, type PcapRecord } from '../../../src/pcap/format.ts';
 import { readPcap } from '../../helpers/pcap/reader.ts';
 import { pcapGlobalHeader, pcapRecord, writePcapRecordHeader } from '../../../src/pcap/writer.ts';
-import { captureToFile, httpGet, httpServer, requireCaptureTools, tempDir, tsharkFields } from '../../helpers/pcap/fixtures.ts';
+import {
+  captureToFile,
+  httpGet,
+  httpServer,
+  requireCaptureTools,
+  tempDir,
+  tsharkFields,
+} from '../../helpers/pcap/fixtures.ts';
 
 const skip = requireCaptureTools(['tcpdump', 'tshark']);
 
 // Writes records with our writer; usec records are converted when nanos is asked for, and back.
-function rewrite(records: readonly PcapRecord[], from: 'usec' | 'nsec', opts: { byteOrder: ByteOrder; nanos: boolean; linkType: number; snaplen?: number }): Buffer {
-  const scale = (frac: number) => (from === 'usec' && opts.nanos ? frac * 1000 : from === 'nsec' && !opts.nanos ? Math.floor(frac / 1000) : frac);
+function rewrite(
+  records: readonly PcapRecord[],
+  from: 'usec' | 'nsec',
+  opts: { byteOrder: ByteOrder; nanos: boolean; linkType: number; snaplen?: number },
+): Buffer {
+  const scale = (frac: number) =>
+    from === 'usec' && opts.nanos ? frac * 1000 : from === 'nsec' && !opts.nanos ? Math.floor(frac / 1000) : frac;
   return Buffer.concat([
     pcapGlobalHeader(opts),
-    ...records.map((r) => pcapRecord({ tsSec: r.tsSec, tsFrac: scale(r.tsFrac), origLen: r.origLen, data: r.data, byteOrder: opts.byteOrder })),
+    ...records.map((r) =>
+      pcapRecord({
+        tsSec: r.tsSec,
+        tsFrac: scale(r.tsFrac),
+        origLen: r.origLen,
+        data: r.data,
+        byteOrder: opts.byteOrder,
+      }),
+    ),
   ]);
 }
 
@@ -36,7 +56,11 @@ describe('pcap writer against tcpdump and tshark', { skip }, () => {
 
   before(async () => {
     const srv = await httpServer('127.0.0.1', 100_000);
-    await captureToFile({ filter: `tcp port ${srv.port}` }, original, async () => void (await httpGet('127.0.0.1', srv.port, '/w')));
+    await captureToFile(
+      { filter: `tcp port ${srv.port}` },
+      original,
+      async () => void (await httpGet('127.0.0.1', srv.port, '/w')),
+    );
     await srv.close();
   });
   after(() => tmp.cleanup());
@@ -45,7 +69,15 @@ describe('pcap writer against tcpdump and tshark', { skip }, () => {
     const orig = readPcap(readFileSync(original));
     const tcpdumpOriginal = tcpdumpRead(original, false);
     const tcpdumpOriginalNano = tcpdumpRead(original, true);
-    const tsharkOriginal = tsharkFields(original, ['frame.len', 'frame.cap_len', 'frame.time_epoch', 'ip.src', 'tcp.srcport', 'tcp.seq_raw', 'tcp.len']);
+    const tsharkOriginal = tsharkFields(original, [
+      'frame.len',
+      'frame.cap_len',
+      'frame.time_epoch',
+      'ip.src',
+      'tcp.srcport',
+      'tcp.seq_raw',
+      'tcp.len',
+    ]);
 
     for (const byteOrder of ['le', 'be'] as const) {
       for (const nanos of [false, true]) {
@@ -70,7 +102,19 @@ describe('pcap writer against tcpdump and tshark', { skip }, () => {
         });
 
         // tshark decodes the same frames, timestamps and TCP fields.
-        assert.deepEqual(tsharkFields(file, ['frame.len', 'frame.cap_len', 'frame.time_epoch', 'ip.src', 'tcp.srcport', 'tcp.seq_raw', 'tcp.len']), tsharkOriginal, name);
+        assert.deepEqual(
+          tsharkFields(file, [
+            'frame.len',
+            'frame.cap_len',
+            'frame.time_epoch',
+            'ip.src',
+            'tcp.srcport',
+            'tcp.seq_raw',
+            'tcp.len',
+          ]),
+          tsharkOriginal,
+          name,
+        );
         // tcpdump prints exactly the same lines (usec files printed at nano precision gain 000).
         assert.equal(tcpdumpRead(file, nanos), nanos ? tcpdumpOriginalNano : tcpdumpOriginal, name);
       }

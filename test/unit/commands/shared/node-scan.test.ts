@@ -20,10 +20,15 @@ test('mapLimit: never more than LIMIT at once, results in input order, stops sta
   const ac = new AbortController();
   const started: number[] = [];
   await assert.rejects(
-    mapLimit([1, 2, 3, 4], 1, async (n) => {
-      started.push(n);
-      if (n === 2) ac.abort(new Error('interrupted'));
-    }, ac.signal),
+    mapLimit(
+      [1, 2, 3, 4],
+      1,
+      async (n) => {
+        started.push(n);
+        if (n === 2) ac.abort(new Error('interrupted'));
+      },
+      ac.signal,
+    ),
     /interrupted/,
   );
   assert.deepEqual(started, [1, 2]);
@@ -31,13 +36,36 @@ test('mapLimit: never more than LIMIT at once, results in input order, stops sta
 
 test('podRefs: UID, static-pod mirror UID, and every container id (current and last) without the runtime prefix', () => {
   const pod: V1Pod = {
-    metadata: { namespace: 'kube-system', name: 'etcd-n1', uid: 'api-uid', annotations: { 'kubernetes.io/config.mirror': 'hash-uid' } },
+    metadata: {
+      namespace: 'kube-system',
+      name: 'etcd-n1',
+      uid: 'api-uid',
+      annotations: { 'kubernetes.io/config.mirror': 'hash-uid' },
+    },
     status: {
       containerStatuses: [
-        { name: 'etcd', image: 'x', imageID: '', ready: true, restartCount: 1, containerID: 'containerd://aaa', lastState: { terminated: { exitCode: 1, containerID: 'containerd://bbb' } } },
+        {
+          name: 'etcd',
+          image: 'x',
+          imageID: '',
+          ready: true,
+          restartCount: 1,
+          containerID: 'containerd://aaa',
+          lastState: { terminated: { exitCode: 1, containerID: 'containerd://bbb' } },
+        },
       ],
-      initContainerStatuses: [{ name: 'init', image: 'x', imageID: '', ready: false, restartCount: 0, containerID: 'cri-o://ccc' }],
+      initContainerStatuses: [
+        { name: 'init', image: 'x', imageID: '', ready: false, restartCount: 0, containerID: 'cri-o://ccc' },
+      ],
     },
   };
-  assert.deepEqual(podRefs([pod]), [{ namespace: 'kube-system', name: 'etcd-n1', uid: 'api-uid', mirrorUid: 'hash-uid', containerIds: ['aaa', 'bbb', 'ccc'] }]);
+  assert.deepEqual(podRefs([pod]), [
+    {
+      namespace: 'kube-system',
+      name: 'etcd-n1',
+      uid: 'api-uid',
+      mirrorUid: 'hash-uid',
+      containerIds: ['aaa', 'bbb', 'ccc'],
+    },
+  ]);
 });
