@@ -14,14 +14,15 @@ GO="${GO:-/usr/local/go/bin/go}"
 CACHE_DIR="${KNETNS_CACHE_DIR:-/var/cache/kubectl-netns}"
 TOOLS_DIR="$CACHE_DIR/tools"
 
-# krew v0.5.0 is the newest sigs.k8s.io/krew the proxy serves (v0.4.5 and later patch tags: 403).
+# The proxy serves sigs.k8s.io/krew v0.4.3, v0.4.4 and v0.5.0 (newest); v0.4.5 answers 403.
 KREW_VERSION=v0.5.0
-# crictl, for checking the agent's PID/netns discovery against the CRI's own answer.
+# crictl: checks the agent's PID/netns discovery against the CRI's own `crictl inspect`.
 CRI_TOOLS_VERSION=v1.37.0
 
 log() { printf 'tools: %s\n' "$*" >&2; }
 
-# Prints "<go package> <version> [<extra -ldflags>]" for a buildable tool; fails with the reason for any other name.
+# Prints "<go package> <version> [<extra -ldflags>]" for a buildable tool;
+# fails with the reason for any other name.
 tool_source() {
   case "$1" in
     krew) echo "sigs.k8s.io/krew/cmd/krew $KREW_VERSION" ;;
@@ -54,9 +55,9 @@ build_tool() {
   log "building $name from $pkg@$version"
   started=$SECONDS
   # GOTOOLCHAIN=local: never download another Go toolchain. -modcacherw: the cache can be
-  # deleted with a plain rm -rf. CGO off: a static binary that
-  # keeps working whatever libc the cache is later used with. Unstamped build (no
-  # version.gitTag): krew treats it as a dev build and never checks GitHub for upgrades.
+  # deleted with a plain rm -rf. CGO off: a static binary that keeps working whatever libc
+  # the cache is later used with. Unstamped build (no version.gitTag): krew treats it as a
+  # dev build and never checks GitHub for upgrades.
   if ! GOBIN="$tmp" \
     GOPATH="$CACHE_DIR/go" \
     GOMODCACHE="$CACHE_DIR/go/pkg/mod" \
