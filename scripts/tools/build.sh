@@ -7,7 +7,8 @@
 #
 # Usage: scripts/tools/build.sh [NAME...]   (no NAME: every tool that can be built)
 # stdout: one NAME=PATH line per tool; stderr: progress and errors.
-# Exit status: 0 when every requested tool is present, 1 when any could not be built, 2 on bad usage.
+# Exit status: 0 when every requested tool is present, 1 when any could not be built,
+# 2 on bad usage.
 set -euo pipefail
 
 GO="${GO:-/usr/local/go/bin/go}"
