@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Builds the verification tools that come from the Go module proxy (krew, its manifest
+# validator, crictl) into a cache outside the repo, one directory per tool and pinned version:
+#   ${KNETNS_CACHE_DIR:-/var/cache/kubectl-netns}/tools/<name>-<version>/<name>
+# GOPATH, GOMODCACHE and GOCACHE live under that cache too, so nothing else on the machine changes.
+# A tool already present is not rebuilt. Nothing built here is ever committed.
+#
+# Usage: scripts/tools/build.sh [NAME...]   (no NAME: every tool that can be built)
+# stdout: one NAME=PATH line per tool; stderr: progress and errors.
+# Exit status: 0 when every requested tool is present, 1 when any could not be built,
+# 2 on bad usage.
+set -euo pipefail
+
+GO="${GO:-/usr/local/go/bin/go}"
+CACHE_DIR="${KNETNS_CACHE_DIR:-/var/cache/kubectl-netns}"
+TOOLS_DIR="$CACHE_DIR/tools"
+
+# The proxy serves sigs.k8s.io/krew v0.4.3, v0.4.4 and v0.5.0 (newest); v0.4.5 answers 403.
+KREW_VERSION=v0.5.0
+# crictl: checks the agent's PID/netns discovery against the CRI's own `crictl inspect`.
+CRI_TOOLS_VERSION=v1.37.0
+
+log() { printf 'tools: %s\n' "$*" >&2; }
+
+# Prints "<go package> <version> [<extra -ldflags>]" for a buildable tool;
+# fails with the reason for any other name.
+tool_source() {
+  case "$1" in
+    krew) echo "sigs.k8s.io/krew/cmd/krew $KREW_VERSION" ;;
+    validate-krew-manifest) echo "sigs.k8s.io/krew/cmd/validate-krew-manifest $KREW_VERSION" ;;
+    crictl)
+      echo "sigs.k8s.io/cri-tools/cmd/crictl $CRI_TOOLS_VERSION" \
+        "-X sigs.k8s.io/cri-tools/pkg/version.Version=$CRI_TOOLS_VERSION" ;;
+    ksniff)
+      # Its go.mod says `module ksniff` (no domain), so no module proxy can serve it under
+      # github.com/eldadru/ksniff; the proxy here answers 403 for every version.
+      log "ksniff: not available from the Go module proxy (its go.mod declares 'module ksniff')"
+      return 1 ;;
+    *) log "unknown tool '$1'"; return 1 ;;
+  esac
+}
+
+# Builds one tool into its versioned directory unless it is already there; prints NAME=PATH.
+build_tool() {
+  local name="$1" source pkg version ldflags dir tmp started
+  source="$(tool_source "$name")" || return
+  read -r pkg version ldflags <<<"$source"
+  dir="$TOOLS_DIR/$name-$version"
+  if [[ -x "$dir/$name" ]]; then
+    echo "$name=$dir/$name"
+    return 0
+  fi
+  tmp="$dir.tmp.$$"
+  rm -rf "$tmp"
+  mkdir -p "$tmp"
+  log "building $name from $pkg@$version"
+  started=$SECONDS
+  # GOTOOLCHAIN=local: never download another Go toolchain. -modcacherw: the cache can be
+  # deleted with a plain rm -rf. CGO off: a static binary that keeps working whatever libc
+  # the cache is later used with. Unstamped build (no version.gitTag): krew treats it as a
+  # dev build and never checks GitHub for upgrades.
+  if ! GOBIN="$tmp" \
+    GOPATH="$CACHE_DIR/go" \
+    GOMODCACHE="$CACHE_DIR/go/pkg/mod" \
+    GOCACHE="$CACHE_DIR/go/build-cache" \
+    GOFLAGS="-mod=mod -modcacherw" \
+    GOTOOLCHAIN=local \
+    CGO_ENABLED=0 \
+    "$GO" install -trimpath -ldflags="-s -w $ldflags" "$pkg@$version" >&2; then
+    rm -rf "$tmp"
+    log "$name: go install failed"
+    return 1
+  fi
+  rm -rf "$dir"
+  mv "$tmp" "$dir"
+  log "built $name $version in $((SECONDS - started))s"
+  echo "$name=$dir/$name"
+}
+
+main() {
+  local names=("$@") name status=0
+  if [[ ${#names[@]} -eq 0 ]]; then
+    names=(krew validate-krew-manifest crictl)
+  fi
+  for name in "${names[@]}"; do
+    case "$name" in
+      krew | validate-krew-manifest | crictl | ksniff) ;;
+      *) log "unknown tool '$name' (known: krew validate-krew-manifest crictl ksniff)"; exit 2 ;;
+    esac
+  done
+  [[ -x "$GO" ]] || { log "no Go at $GO (set GO=...)"; exit 1; }
+  mkdir -p "$TOOLS_DIR"
+  # One builder at a time per cache; a second caller waits, then finds the tools built.
+  exec 9>"$TOOLS_DIR/.lock"
+  flock 9
+  for name in "${names[@]}"; do
+    build_tool "$name" || status=1
+  done
+  exit "$status"
+}
+
+main "$@"
