@@ -121,7 +121,10 @@ export class PacketMerger<T> {
   // The latest timestamp among records whose window ran out: everything up to it may go.
   #forced: Time = MINUS_INF;
   #lastEmitted: Time = MINUS_INF;
-  // The minimum watermark over live sources, recomputed only after it may have changed.
+  // A lower bound of the minimum watermark over live sources. The true minimum never falls except
+  // when a source is added (which lowers this bound at once), so a stale bound is still safe to
+  // release by; the O(sources) recomputation runs only when the bound is not enough and a source
+  // holding the minimum has moved since.
   #minWm: Time = PLUS_INF;
   #minWmDirty = false;
 
@@ -144,7 +147,7 @@ export class PacketMerger<T> {
     const wm = startedAt ? checkedTime(startedAt.tsSec, startedAt.tsNanos) : MINUS_INF;
     // A re-added id (a pod restarted under the same name) starts over as a new source.
     this.#sources.set(id, { id, live: true, wm });
-    if (!this.#minWmDirty && before(wm, this.#minWm)) this.#minWm = wm;
+    if (before(wm, this.#minWm)) this.#minWm = wm;
   }
 
   /** Marks a source finished: it no longer holds anything back. Its buffered records stay until released. */
@@ -178,7 +181,7 @@ export class PacketMerger<T> {
     if (!root) return undefined;
     // Already behind the output: holding it cannot put it back in order.
     if (before(root, this.#lastEmitted)) return this.#release('late');
-    if (atOrBefore(root, this.#minWatermark())) return this.#release('watermark');
+    if (this.#passedByAll(root)) return this.#release('watermark');
     this.#expire(this.#now());
     if (atOrBefore(root, this.#forced)) return this.#release('window');
     if (this.#bufferedBytes > this.#maxBytes) return this.#release('memory');
@@ -242,14 +245,15 @@ export class PacketMerger<T> {
     s.wm = t;
   }
 
-  #minWatermark(): Time {
-    if (this.#minWmDirty) {
-      let min = PLUS_INF;
-      for (const s of this.#sources.values()) if (s.live && before(s.wm, min)) min = s.wm;
-      this.#minWm = min;
-      this.#minWmDirty = false;
-    }
-    return this.#minWm;
+  // Whether every live source has reached t (so none can still deliver anything before it).
+  #passedByAll(t: Time): boolean {
+    if (atOrBefore(t, this.#minWm)) return true;
+    if (!this.#minWmDirty) return false;
+    let min = PLUS_INF;
+    for (const s of this.#sources.values()) if (s.live && before(s.wm, min)) min = s.wm;
+    this.#minWm = min;
+    this.#minWmDirty = false;
+    return atOrBefore(t, min);
   }
 
   // Lets every record whose window ran out by `now` raise #forced (the FIFO is in arrival order, so
