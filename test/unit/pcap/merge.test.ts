@@ -279,7 +279,14 @@ describe('merging real overlapping tcpdump captures into one pcapng', { skip }, 
     // nanosecond precision, as nodes may differ): their timestamps interleave.
     const sa = await httpServer('127.0.0.2', 3000);
     const sb = await httpServer('::1', 3000);
+    // captureToFile calls the traffic function once its tcpdump listens; both wait for each other,
+    // so the two exchanges really happen at the same time however slowly either tcpdump starts.
+    let arrived = 0;
+    let bothListening: () => void = () => {};
+    const barrier = new Promise<void>((resolve) => (bothListening = resolve));
     const talk = (host: string, port: number) => async () => {
+      if (++arrived === 2) bothListening();
+      await barrier;
       for (let i = 0; i < 6; i++) {
         await httpGet(host, port, `/${i}`);
         await sleep(15);
