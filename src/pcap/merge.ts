@@ -108,7 +108,9 @@ export class PacketMerger<T> {
   readonly #maxBytes: number;
   readonly #now: () => number;
   readonly #sources = new Map<string, Source>();
-  readonly #heap = new MinHeap<Entry<T>>((a, b) => before(a, b) || (a.sec === b.sec && a.nanos === b.nanos && a.seq < b.seq));
+  readonly #heap = new MinHeap<Entry<T>>(
+    (a, b) => before(a, b) || (a.sec === b.sec && a.nanos === b.nanos && a.seq < b.seq),
+  );
   // Entries in arrival order, for the window: the oldest arrival still buffered is at #fifoHead.
   #fifo: Entry<T>[] = [];
   #fifoHead = 0;
@@ -130,7 +132,8 @@ export class PacketMerger<T> {
 
   constructor(options: PacketMergerOptions) {
     if (!(options.windowMs >= 0)) throw new RangeError(`windowMs must be >= 0, got ${options.windowMs}`);
-    if (!(options.maxBufferedBytes >= 0)) throw new RangeError(`maxBufferedBytes must be >= 0, got ${options.maxBufferedBytes}`);
+    if (!(options.maxBufferedBytes >= 0))
+      throw new RangeError(`maxBufferedBytes must be >= 0, got ${options.maxBufferedBytes}`);
     this.#windowMs = options.windowMs;
     this.#maxBytes = options.maxBufferedBytes;
     this.#now = options.now ?? (() => performance.now());
@@ -167,7 +170,16 @@ export class PacketMerger<T> {
     const source = this.#live(id);
     const t = checkedTime(tsSec, tsNanos);
     if (!(bytes >= 0)) throw new RangeError(`bytes must be >= 0, got ${bytes}`);
-    const entry: Entry<T> = { sec: t.sec, nanos: t.nanos, source, seq: this.#seq++, bytes, value, arrivedAt: this.#now(), released: false };
+    const entry: Entry<T> = {
+      sec: t.sec,
+      nanos: t.nanos,
+      source,
+      seq: this.#seq++,
+      bytes,
+      value,
+      arrivedAt: this.#now(),
+      released: false,
+    };
     this.#heap.push(entry);
     this.#fifo.push(entry);
     this.#bufferedBytes += bytes;

@@ -66,7 +66,8 @@ export class PcapngSection {
   /** What a new file starts with: SHB, every interface so far in id order, and one NRB if any names are known. */
   preamble(): Buffer {
     const parts = [this.#shb, ...this.#idbs];
-    if (this.#names.size > 0) parts.push(nameResolutionBlock([...this.#names].map(([address, names]) => ({ address, names }))));
+    if (this.#names.size > 0)
+      parts.push(nameResolutionBlock([...this.#names].map(([address, names]) => ({ address, names }))));
     return Buffer.concat(parts);
   }
 

@@ -52,7 +52,8 @@ function unitsPerSecond(precision: TimestampPrecision): number {
 }
 
 function checkU32(what: string, v: number): void {
-  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new RangeError(`${what} must be an integer in 0..2^32-1, got ${v}`);
+  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff)
+    throw new RangeError(`${what} must be an integer in 0..2^32-1, got ${v}`);
 }
 
 // Writes sec * unitsPerSec + frac as the EPB/ISB 64-bit tick count: the upper 32 bits, then the lower
@@ -103,7 +104,8 @@ export function stringOption(code: number, text: string): PcapngOptionValue {
 /** A u64 option (counters, speeds) in the file's byte order (little-endian). */
 export function u64Option(code: number, value: number | bigint): PcapngOptionValue {
   const v = BigInt(value);
-  if (v < 0n || v >= 1n << 64n) throw new RangeError(`option ${code} must fit an unsigned 64-bit integer, got ${value}`);
+  if (v < 0n || v >= 1n << 64n)
+    throw new RangeError(`option ${code} must fit an unsigned 64-bit integer, got ${value}`);
   const b = Buffer.alloc(8);
   b.writeBigUInt64LE(v);
   return { code, value: b };
@@ -126,7 +128,8 @@ export function commentOptions(comments: readonly string[] | undefined): PcapngO
 function encodeTlvs(entries: readonly PcapngOptionValue[], terminator: boolean): Buffer {
   let len = terminator ? 4 : 0;
   for (const e of entries) {
-    if (e.value.length > MAX_OPTION_LEN) throw new RangeError(`option ${e.code} is ${e.value.length} bytes; at most ${MAX_OPTION_LEN} fit`);
+    if (e.value.length > MAX_OPTION_LEN)
+      throw new RangeError(`option ${e.code} is ${e.value.length} bytes; at most ${MAX_OPTION_LEN} fit`);
     len += 4 + pad4(e.value.length);
   }
   const b = Buffer.alloc(len); // zero-filled: padding and the terminator are zeros
@@ -224,7 +227,10 @@ export function interfaceDescriptionBlock(input: InterfaceDescriptionInput): Buf
   // Always written, even for the microsecond default, so nobody has to know the default.
   opts.push({ code: IdbOption.tsresol, value: Buffer.from([tsresolFor(input.precision)]) });
   if (input.filter !== undefined) {
-    opts.push({ code: IdbOption.filter, value: Buffer.concat([Buffer.from([IfFilterKind.libpcapString]), utf8('if_filter', input.filter)]) });
+    opts.push({
+      code: IdbOption.filter,
+      value: Buffer.concat([Buffer.from([IfFilterKind.libpcapString]), utf8('if_filter', input.filter)]),
+    });
   }
   if (input.os !== undefined) opts.push(stringOption(IdbOption.os, input.os));
   if (input.hardware !== undefined) opts.push(stringOption(IdbOption.hardware, input.hardware));
@@ -261,7 +267,11 @@ export function enhancedPacketBlock(p: EnhancedPacketInput, precision: Timestamp
 }
 
 /** The EPB for one classic pcap record on interface `interfaceId`; `precision` is the stream's (its header's). */
-export function enhancedPacketBlockFromRecord(interfaceId: number, record: PcapRecord, precision: TimestampPrecision): Buffer {
+export function enhancedPacketBlockFromRecord(
+  interfaceId: number,
+  record: PcapRecord,
+  precision: TimestampPrecision,
+): Buffer {
   return encodeEpb(interfaceId, record, record.data, record.origLen, precision, undefined);
 }
 
@@ -318,7 +328,10 @@ export function nameResolutionBlock(records: readonly NameRecord[], options: Nam
       if (n === '') throw new RangeError(`name record for ${r.address} has an empty name`);
       return Buffer.concat([utf8(`name for ${r.address}`, n), Buffer.alloc(1)]);
     });
-    return { code: addr.length === 4 ? NrbRecordType.ipv4 : NrbRecordType.ipv6, value: Buffer.concat([addr, ...names]) };
+    return {
+      code: addr.length === 4 ? NrbRecordType.ipv4 : NrbRecordType.ipv6,
+      value: Buffer.concat([addr, ...names]),
+    };
   });
   // The record list has its own nrb_record_end (same bytes as opt_endofopt), always present.
   const recordList = encodeTlvs(entries, true);

@@ -56,9 +56,12 @@ export function validateRotationOptions(o: RotationOptions): void {
     throw new RangeError(`--rotate-every must be a number of seconds above 0, got ${o.everySeconds}`);
   }
   if (o.keepFiles !== undefined) {
-    if (!(Number.isSafeInteger(o.keepFiles) && o.keepFiles >= 1)) throw new RangeError(`--rotate-count must be a whole number of files, at least 1, got ${o.keepFiles}`);
+    if (!(Number.isSafeInteger(o.keepFiles) && o.keepFiles >= 1))
+      throw new RangeError(`--rotate-count must be a whole number of files, at least 1, got ${o.keepFiles}`);
     if (o.maxBytes === undefined && o.everySeconds === undefined) {
-      throw new RangeError('--rotate-count needs --rotate-size or --rotate-every (otherwise there is only ever one file)');
+      throw new RangeError(
+        '--rotate-count needs --rotate-size or --rotate-every (otherwise there is only ever one file)',
+      );
     }
   }
 }
@@ -98,7 +101,10 @@ export function parseByteSize(text: string): number {
 
 /** UTC time as ISO 8601 basic format to the second: 20261201T101500Z. */
 export function compactUtc(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 /** The name of rotated file `sequence` for output `basePath`, opened at `openedAtMs` (see the file comment). */
@@ -124,7 +130,8 @@ export class RotationPolicy {
   #packets = 0;
 
   constructor(basePath: string, options: RotationOptions) {
-    if (basePath === '' || basePath.endsWith('/')) throw new RangeError(`the output must be a file name, got ${JSON.stringify(basePath)}`);
+    if (basePath === '' || basePath.endsWith('/'))
+      throw new RangeError(`the output must be a file name, got ${JSON.stringify(basePath)}`);
     validateRotationOptions(options);
     this.#base = basePath;
     this.#opts = { ...options };

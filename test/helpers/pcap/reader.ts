@@ -138,14 +138,17 @@ function ticksFromTsresol(v: number): bigint {
 // Splits a tick count into seconds and nanoseconds (plus if_tsoffset) for the given interface.
 function ticksToTime(ticks: bigint, iface: PcapngInterface): { tsSec: number; tsNanos: number } {
   const sec = ticks / iface.ticksPerSecond;
-  return { tsSec: Number(sec + iface.tsOffset), tsNanos: Number(((ticks - sec * iface.ticksPerSecond) * NANOS) / iface.ticksPerSecond) };
+  return {
+    tsSec: Number(sec + iface.tsOffset),
+    tsNanos: Number(((ticks - sec * iface.ticksPerSecond) * NANOS) / iface.ticksPerSecond),
+  };
 }
 
 // RFC 5952 text of 16 address octets: lowercase, no leading zeros, the longest run of 2+ zero groups as "::".
 function ipv6Text(b: Uint8Array): string {
-  const groups = Array.from({ length: 8 }, (_, i) => (((b[2 * i] as number) << 8) | (b[2 * i + 1] as number)));
+  const groups = Array.from({ length: 8 }, (_, i) => ((b[2 * i] as number) << 8) | (b[2 * i + 1] as number));
   let best = { at: -1, len: 1 };
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     let j = i;
     while (j < 8 && groups[j] === 0) j++;
     if (j - i > best.len) best = { at: i, len: j - i };
@@ -306,7 +309,8 @@ export function readPcapng(buf: Buffer): PcapngFile {
           if (vLen === 8) opt.set(code, vOff);
         });
         const counter = (code: number) => (opt.has(code) ? u64(opt.get(code) as number) : undefined);
-        const time = (code: number) => (opt.has(code) ? ticksToTime(ticksAt(opt.get(code) as number), iface) : undefined);
+        const time = (code: number) =>
+          opt.has(code) ? ticksToTime(ticksAt(opt.get(code) as number), iface) : undefined;
         const at = ticksToTime(ticksAt(body + 4), iface);
         statistics.push({
           interfaceId: id,

@@ -13,10 +13,21 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { epochString, type PcapHeader, type PcapRecord } from '../../../src/pcap/format.ts';
 import { fractionToNanos, PacketMerger, type MergedRecord } from '../../../src/pcap/merge.ts';
-import { enhancedPacketBlockFromRecord, interfaceDescriptionBlock, interfaceFromPcapHeader, sectionHeaderBlock } from '../../../src/pcap/pcapng-writer.ts';
+import {
+  enhancedPacketBlockFromRecord,
+  interfaceDescriptionBlock,
+  interfaceFromPcapHeader,
+  sectionHeaderBlock,
+} from '../../../src/pcap/pcapng-writer.ts';
 import { PcapStreamParser } from '../../../src/pcap/stream-reader.ts';
-import { readPcap } from '../../helpers/pcap/reader.ts';
-import { captureToFile, httpGet, httpServer, requireCaptureTools, tempDir, tsharkFields } from '../../helpers/pcap/fixtures.ts';
+import {
+  captureToFile,
+  httpGet,
+  httpServer,
+  requireCaptureTools,
+  tempDir,
+  tsharkFields,
+} from '../../helpers/pcap/fixtures.ts';
 
 function fakeClock(start = 0): { now: () => number; set: (ms: number) => void } {
   let t = start;
@@ -28,7 +39,11 @@ const brief = (rs: readonly MergedRecord<unknown>[]) => rs.map((r) => `${at(r)}:
 
 function merger(opts: { windowMs?: number; maxBufferedBytes?: number; clock?: ReturnType<typeof fakeClock> } = {}) {
   const clock = opts.clock ?? fakeClock();
-  return new PacketMerger<string>({ windowMs: opts.windowMs ?? 1000, maxBufferedBytes: opts.maxBufferedBytes ?? 1e9, now: clock.now });
+  return new PacketMerger<string>({
+    windowMs: opts.windowMs ?? 1000,
+    maxBufferedBytes: opts.maxBufferedBytes ?? 1e9,
+    now: clock.now,
+  });
 }
 
 describe('PacketMerger', () => {
@@ -46,7 +61,14 @@ describe('PacketMerger', () => {
     assert.deepEqual(brief(m.drain()), ['a@5.000000000:watermark']);
     m.endSource('a');
     assert.deepEqual(brief(m.drain()), ['b@6.000000000:watermark'], 'an ended source holds nothing back');
-    assert.deepEqual(m.stats, { buffered: 0, bufferedBytes: 0, peakBufferedBytes: 40, emitted: 6, outOfOrder: 0, released: { watermark: 6, window: 0, memory: 0, late: 0, flush: 0 } });
+    assert.deepEqual(m.stats, {
+      buffered: 0,
+      bufferedBytes: 0,
+      peakBufferedBytes: 40,
+      emitted: 6,
+      outOfOrder: 0,
+      released: { watermark: 6, window: 0, memory: 0, late: 0, flush: 0 },
+    });
   });
 
   test('nanoseconds order records within a second', () => {
@@ -91,7 +113,11 @@ describe('PacketMerger', () => {
     m.push('slow', 102, 0, 1, 's102');
     const out = m.drain();
     assert.deepEqual(brief(out), ['slow@99.000000000:late', 'slow@101.000000000:watermark']);
-    assert.deepEqual(out.map((r) => r.outOfOrder), [true, false], 'equal to the last emitted time is still in order');
+    assert.deepEqual(
+      out.map((r) => r.outOfOrder),
+      [true, false],
+      'equal to the last emitted time is still in order',
+    );
     assert.equal(m.stats.outOfOrder, 1);
     m.endSource('fast');
     m.endSource('slow');
@@ -212,7 +238,11 @@ describe('PacketMerger', () => {
     arrivals.sort((x, y) => x.arrival - y.arrival || x.id - y.id);
 
     const clock = fakeClock();
-    const m = new PacketMerger<Arrival>({ windowMs: opts.windowMs, maxBufferedBytes: opts.maxBufferedBytes, now: clock.now });
+    const m = new PacketMerger<Arrival>({
+      windowMs: opts.windowMs,
+      maxBufferedBytes: opts.maxBufferedBytes,
+      now: clock.now,
+    });
     sources.forEach((s) => m.addSource(s));
     const out: { r: MergedRecord<Arrival>; at: number }[] = [];
     const drain = () => {
@@ -242,7 +272,11 @@ describe('PacketMerger', () => {
       assert.equal(out.length, arrivals.length);
       assert.deepEqual(new Set(out.map((o) => o.r.value.id)).size, arrivals.length, 'each record exactly once');
       const ns = out.map((o) => o.r.value.ns);
-      assert.deepEqual(ns, [...ns].sort((x, y) => x - y), `seed ${seed}: sorted`);
+      assert.deepEqual(
+        ns,
+        [...ns].sort((x, y) => x - y),
+        `seed ${seed}: sorted`,
+      );
       assert.equal(stats.outOfOrder, 0);
       assert.ok(stats.released.window > 0, 'idle moments made the window release some records, still in order');
     }
@@ -251,7 +285,10 @@ describe('PacketMerger', () => {
   test('randomised: a short window and a small cap lose nothing, bound the wait, and count every inversion', () => {
     for (const seed of [4, 5, 6]) {
       const { arrivals, out, stats } = simulate({ windowMs: 50, maxBufferedBytes: 6_000, maxDelayMs: 400, seed });
-      assert.deepEqual(out.map((o) => o.r.value.id).sort((x, y) => x - y), arrivals.map((a) => a.id).sort((x, y) => x - y));
+      assert.deepEqual(
+        out.map((o) => o.r.value.id).sort((x, y) => x - y),
+        arrivals.map((a) => a.id).sort((x, y) => x - y),
+      );
       let max = -1;
       let inversions = 0;
       for (const { r, at } of out) {
@@ -294,7 +331,11 @@ describe('merging real overlapping tcpdump captures into one pcapng', { skip }, 
     };
     await Promise.all([
       captureToFile({ filter: `tcp port ${sa.port}` }, files.a, talk('127.0.0.2', sa.port)),
-      captureToFile({ filter: `tcp port ${sb.port}`, args: ['--time-stamp-precision', 'nano'] }, files.b, talk('::1', sb.port)),
+      captureToFile(
+        { filter: `tcp port ${sb.port}`, args: ['--time-stamp-precision', 'nano'] },
+        files.b,
+        talk('::1', sb.port),
+      ),
     ]);
     await sa.close();
     await sb.close();
@@ -311,7 +352,14 @@ describe('merging real overlapping tcpdump captures into one pcapng', { skip }, 
 
   // Feeds the sources in the given arrival order and writes the merged pcapng; returns its path.
   type Item = { k: 'a' | 'b'; r: PcapRecord };
-  function mergeToFile(name: string, feed: (m: PacketMerger<Item>, clock: ReturnType<typeof fakeClock>, write: (rs: MergedRecord<Item>[]) => void) => void) {
+  function mergeToFile(
+    name: string,
+    feed: (
+      m: PacketMerger<Item>,
+      clock: ReturnType<typeof fakeClock>,
+      write: (rs: MergedRecord<Item>[]) => void,
+    ) => void,
+  ) {
     const clock = fakeClock();
     const m = new PacketMerger<Item>({ windowMs: 2000, maxBufferedBytes: 64 * 1024 * 1024, now: clock.now });
     m.addSource('a');
@@ -320,7 +368,8 @@ describe('merging real overlapping tcpdump captures into one pcapng', { skip }, 
     blocks.push(interfaceDescriptionBlock(interfaceFromPcapHeader(src.a.header, { name: 'shop/a/eth0' })));
     blocks.push(interfaceDescriptionBlock(interfaceFromPcapHeader(src.b.header, { name: 'shop/b/eth0' })));
     const write = (rs: MergedRecord<Item>[]) => {
-      for (const { value } of rs) blocks.push(enhancedPacketBlockFromRecord(value.k === 'a' ? 0 : 1, value.r, src[value.k].header.precision));
+      for (const { value } of rs)
+        blocks.push(enhancedPacketBlockFromRecord(value.k === 'a' ? 0 : 1, value.r, src[value.k].header.precision));
     };
     feed(m, clock, write);
     write(m.drain());
@@ -337,7 +386,9 @@ describe('merging real overlapping tcpdump captures into one pcapng', { skip }, 
   // tshark's view of one source's packets, as it shows them in the source's own file.
   const SOURCE_FIELDS = ['frame.time_epoch', 'frame.len', 'tcp.srcport', 'tcp.seq_raw', 'tcp.len'];
   const strictOrder = (file: string) =>
-    execFileSync('capinfos', ['-o', '-M', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).match(/Strict time order:\s+(\w+)/)?.[1];
+    execFileSync('capinfos', ['-o', '-M', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).match(
+      /Strict time order:\s+(\w+)/,
+    )?.[1];
 
   test('one stream delivered entirely before the other still comes out interleaved in time order', () => {
     const { file, stats } = mergeToFile('merged.pcapng', (m) => {
@@ -351,11 +402,20 @@ describe('merging real overlapping tcpdump captures into one pcapng', { skip }, 
     const ids = rows.map((r) => r[0]).join('');
     assert.match(ids, /01.*10|10.*01/, `interface ids interleave: ${ids}`);
     const times = rows.map((r) => r[1] as string);
-    assert.deepEqual(times, [...times].sort((x, y) => (BigInt(x.replace('.', '')) < BigInt(y.replace('.', '')) ? -1 : 1)));
+    assert.deepEqual(
+      times,
+      [...times].sort((x, y) => (BigInt(x.replace('.', '')) < BigInt(y.replace('.', '')) ? -1 : 1)),
+    );
     assert.equal(strictOrder(file), 'True');
     // Each interface carries exactly its source's packets, unchanged.
-    assert.deepEqual(rows.filter((r) => r[0] === '0').map((r) => r.slice(1)), tsharkFields(files.a, SOURCE_FIELDS));
-    assert.deepEqual(rows.filter((r) => r[0] === '1').map((r) => r.slice(1)), tsharkFields(files.b, SOURCE_FIELDS));
+    assert.deepEqual(
+      rows.filter((r) => r[0] === '0').map((r) => r.slice(1)),
+      tsharkFields(files.a, SOURCE_FIELDS),
+    );
+    assert.deepEqual(
+      rows.filter((r) => r[0] === '1').map((r) => r.slice(1)),
+      tsharkFields(files.b, SOURCE_FIELDS),
+    );
     assert.deepEqual(
       rows.filter((r) => r[0] === '1').map((r) => r[1]),
       src.b.records.map((r) => epochString(r.tsSec, r.tsFrac, 'nsec')),

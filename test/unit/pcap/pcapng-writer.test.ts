@@ -25,7 +25,14 @@ import {
   u64Option,
 } from '../../../src/pcap/pcapng-writer.ts';
 import { readPcap, readPcapng, type PcapFile } from '../../helpers/pcap/reader.ts';
-import { captureToFile, httpGet, httpServer, requireCaptureTools, tempDir, tsharkFields } from '../../helpers/pcap/fixtures.ts';
+import {
+  captureToFile,
+  httpGet,
+  httpServer,
+  requireCaptureTools,
+  tempDir,
+  tsharkFields,
+} from '../../helpers/pcap/fixtures.ts';
 
 const skip = requireCaptureTools(['tcpdump', 'tshark', 'capinfos', 'editcap']);
 
@@ -86,17 +93,33 @@ describe('pcapng block layouts (draft-ietf-opsawg-pcapng)', () => {
 
   test('interfaceFromPcapHeader copies link type, snaplen and precision from the stream header', () => {
     const header = readPcap(Buffer.from(hex('4d3cb2a1 0200 0400 00000000 00000000 ffff0000 71000000'), 'hex')).header;
-    assert.deepEqual(interfaceFromPcapHeader(header, { name: 'a/b/eth0' }), { name: 'a/b/eth0', linkType: LinkType.LINUX_SLL, snaplen: 65535, precision: 'nsec' });
+    assert.deepEqual(interfaceFromPcapHeader(header, { name: 'a/b/eth0' }), {
+      name: 'a/b/eth0',
+      linkType: LinkType.LINUX_SLL,
+      snaplen: 65535,
+      precision: 'nsec',
+    });
   });
 
   test('EPB: interface id, 64-bit tick count as high then low u32, caplen, origlen, data zero-padded to 4', () => {
-    const b = enhancedPacketBlock({ interfaceId: 1, tsSec: 1, tsFrac: 2, data: Buffer.from('abcde'), origLen: 60 }, 'usec');
+    const b = enhancedPacketBlock(
+      { interfaceId: 1, tsSec: 1, tsFrac: 2, data: Buffer.from('abcde'), origLen: 60 },
+      'usec',
+    );
     // 1 s + 2 us = 1000002 ticks = 0x000f4242
-    assert.equal(b.toString('hex'), hex(`06000000 28000000 01000000 00000000 42420f00 05000000 3c000000 ${ascii('abcde')}000000 28000000`));
-    const withComment = enhancedPacketBlock({ interfaceId: 0, tsSec: 0, tsFrac: 0, data: Buffer.alloc(4, 0xaa), comments: ['hi'] }, 'nsec');
+    assert.equal(
+      b.toString('hex'),
+      hex(`06000000 28000000 01000000 00000000 42420f00 05000000 3c000000 ${ascii('abcde')}000000 28000000`),
+    );
+    const withComment = enhancedPacketBlock(
+      { interfaceId: 0, tsSec: 0, tsFrac: 0, data: Buffer.alloc(4, 0xaa), comments: ['hi'] },
+      'nsec',
+    );
     assert.equal(
       withComment.toString('hex'),
-      hex(`06000000 30000000 00000000 00000000 00000000 04000000 04000000 aaaaaaaa 0100 0200 ${ascii('hi')}0000 0000 0000 30000000`),
+      hex(
+        `06000000 30000000 00000000 00000000 00000000 04000000 04000000 aaaaaaaa 0100 0200 ${ascii('hi')}0000 0000 0000 30000000`,
+      ),
     );
   });
 
@@ -119,14 +142,27 @@ describe('pcapng block layouts (draft-ietf-opsawg-pcapng)', () => {
     for (const [sec, frac, precision] of cases) {
       const b = enhancedPacketBlock({ interfaceId: 0, tsSec: sec, tsFrac: frac, data: Buffer.alloc(0) }, precision);
       const ticks = (BigInt(b.readUInt32LE(12)) << 32n) | BigInt(b.readUInt32LE(16));
-      assert.equal(ticks, BigInt(sec) * (precision === 'nsec' ? 1_000_000_000n : 1_000_000n) + BigInt(frac), `${sec}.${frac} ${precision}`);
+      assert.equal(
+        ticks,
+        BigInt(sec) * (precision === 'nsec' ? 1_000_000_000n : 1_000_000n) + BigInt(frac),
+        `${sec}.${frac} ${precision}`,
+      );
     }
-    assert.throws(() => enhancedPacketBlock({ interfaceId: 0, tsSec: -1, tsFrac: 0, data: Buffer.alloc(0) }, 'usec'), RangeError);
-    assert.throws(() => enhancedPacketBlock({ interfaceId: 0, tsSec: 1.5, tsFrac: 0, data: Buffer.alloc(0) }, 'usec'), RangeError);
-    assert.throws(() => enhancedPacketBlock({ interfaceId: 0, tsSec: 2 ** 53, tsFrac: 0, data: Buffer.alloc(0) }, 'nsec'), RangeError);
+    assert.throws(
+      () => enhancedPacketBlock({ interfaceId: 0, tsSec: -1, tsFrac: 0, data: Buffer.alloc(0) }, 'usec'),
+      RangeError,
+    );
+    assert.throws(
+      () => enhancedPacketBlock({ interfaceId: 0, tsSec: 1.5, tsFrac: 0, data: Buffer.alloc(0) }, 'usec'),
+      RangeError,
+    );
+    assert.throws(
+      () => enhancedPacketBlock({ interfaceId: 0, tsSec: 2 ** 53, tsFrac: 0, data: Buffer.alloc(0) }, 'nsec'),
+      RangeError,
+    );
   });
 
-  test('enhancedPacketBlockFromRecord keeps the record\'s lengths and bytes', () => {
+  test("enhancedPacketBlockFromRecord keeps the record's lengths and bytes", () => {
     const record: PcapRecord = { tsSec: 10, tsFrac: 20, capLen: 3, origLen: 1500, data: Buffer.from('xyz') };
     assert.equal(
       enhancedPacketBlockFromRecord(7, record, 'nsec').toString('hex'),
@@ -162,7 +198,13 @@ describe('pcapng block layouts (draft-ietf-opsawg-pcapng)', () => {
   });
 
   test('ISB: interface id, timestamp, then each counter as a u64 option', () => {
-    const b = interfaceStatisticsBlock({ interfaceId: 2, precision: 'usec', time: { tsSec: 1, tsFrac: 0 }, ifDrop: 7, usrDeliv: 2n ** 40n });
+    const b = interfaceStatisticsBlock({
+      interfaceId: 2,
+      precision: 'usec',
+      time: { tsSec: 1, tsFrac: 0 },
+      ifDrop: 7,
+      usrDeliv: 2n ** 40n,
+    });
     assert.equal(
       b.toString('hex'),
       hex(`05000000 34000000 02000000 00000000 40420f00
@@ -171,10 +213,13 @@ describe('pcapng block layouts (draft-ietf-opsawg-pcapng)', () => {
         0000 0000
         34000000`),
     );
-    assert.equal(interfaceStatisticsBlock({ interfaceId: 0, precision: 'nsec', time: { tsSec: 0, tsFrac: 0 } }).length, 24);
+    assert.equal(
+      interfaceStatisticsBlock({ interfaceId: 0, precision: 'nsec', time: { tsSec: 0, tsFrac: 0 } }).length,
+      24,
+    );
   });
 
-  test('isb_starttime/isb_endtime encode the spec\'s own examples (2012-06-29 06:17:00.834163 and 07:28:25.298858 UTC)', () => {
+  test("isb_starttime/isb_endtime encode the spec's own examples (2012-06-29 06:17:00.834163 and 07:28:25.298858 UTC)", () => {
     const start = { tsSec: Date.parse('2012-06-29T06:17:00Z') / 1000, tsFrac: 834163 };
     const end = { tsSec: Date.parse('2012-06-29T07:28:25Z') / 1000, tsFrac: 298858 };
     assert.equal(Buffer.from(timestampOption(2, start, 'usec').value).toString('hex'), hex('96 c3 04 00 73 89 6a 65'));
@@ -186,10 +231,16 @@ describe('pcapng block layouts (draft-ietf-opsawg-pcapng)', () => {
       const enc = encodeOptions([{ code: 1, value: Buffer.alloc(n, 0x41) }]);
       assert.equal(enc.length, 4 + Math.ceil(n / 4) * 4 + 4, `value of ${n} bytes`);
       assert.equal(enc.readUInt16LE(2), n);
-      assert.ok(enc.subarray(4 + n).every((x) => x === 0), 'padding and terminator are zeros');
+      assert.ok(
+        enc.subarray(4 + n).every((x) => x === 0),
+        'padding and terminator are zeros',
+      );
     }
     assert.equal(encodeOptions([]).length, 0);
-    assert.deepEqual(commentOptions(['a', 'b']).map((o) => Buffer.from(o.value).toString()), ['a', 'b']);
+    assert.deepEqual(
+      commentOptions(['a', 'b']).map((o) => Buffer.from(o.value).toString()),
+      ['a', 'b'],
+    );
   });
 
   test('values that cannot be written are refused, not truncated', () => {
@@ -216,7 +267,16 @@ function capinfos(file: string): string[] {
     .filter((l) => l !== '');
 }
 
-const FRAME_FIELDS = ['frame.len', 'frame.cap_len', 'frame.time_epoch', 'ip.src', 'ipv6.src', 'tcp.srcport', 'tcp.seq_raw', 'tcp.len'];
+const FRAME_FIELDS = [
+  'frame.len',
+  'frame.cap_len',
+  'frame.time_epoch',
+  'ip.src',
+  'ipv6.src',
+  'tcp.srcport',
+  'tcp.seq_raw',
+  'tcp.len',
+];
 
 describe('pcapng writer against tshark, capinfos and tcpdump', { skip }, () => {
   const tmp = tempDir();
@@ -237,8 +297,16 @@ describe('pcapng writer against tshark, capinfos and tcpdump', { skip }, () => {
     const s4 = await httpServer('127.0.0.2', 20_000);
     const s6 = await httpServer('::1', 20_000);
     ports = { v4: s4.port, v6: s6.port };
-    await captureToFile({ filter: `tcp port ${s4.port}` }, f.v4, async () => void (await httpGet('127.0.0.2', s4.port, '/v4')));
-    await captureToFile({ filter: `tcp port ${s6.port}`, args: ['--time-stamp-precision', 'nano'] }, f.v6nano, async () => void (await httpGet('::1', s6.port, '/v6')));
+    await captureToFile(
+      { filter: `tcp port ${s4.port}` },
+      f.v4,
+      async () => void (await httpGet('127.0.0.2', s4.port, '/v4')),
+    );
+    await captureToFile(
+      { filter: `tcp port ${s6.port}`, args: ['--time-stamp-precision', 'nano'] },
+      f.v6nano,
+      async () => void (await httpGet('::1', s6.port, '/v6')),
+    );
     await s4.close();
     await s6.close();
     v4 = readPcap(readFileSync(f.v4));
@@ -246,9 +314,12 @@ describe('pcapng writer against tshark, capinfos and tcpdump', { skip }, () => {
   });
   after(() => tmp.cleanup());
 
-  test('a real capture converted record by record decodes exactly like editcap\'s own pcapng conversion', () => {
+  test("a real capture converted record by record decodes exactly like editcap's own pcapng conversion", () => {
     execFileSync('editcap', ['-F', 'pcapng', f.v4, f.editcap]);
-    for (const [src, file] of [[v4, f.ours], [v6, join(tmp.dir, 'ours-nano.pcapng')]] as const) {
+    for (const [src, file] of [
+      [v4, f.ours],
+      [v6, join(tmp.dir, 'ours-nano.pcapng')],
+    ] as const) {
       writeFileSync(
         file,
         Buffer.concat([
@@ -271,7 +342,12 @@ describe('pcapng writer against tshark, capinfos and tcpdump', { skip }, () => {
     writeFileSync(
       f.pods,
       Buffer.concat([
-        sectionHeaderBlock({ hardware: 'x86_64', os: 'Linux', userAppl: 'kubectl-netns 0.1.0', comments: ['capture -l app=web'] }),
+        sectionHeaderBlock({
+          hardware: 'x86_64',
+          os: 'Linux',
+          userAppl: 'kubectl-netns 0.1.0',
+          comments: ['capture -l app=web'],
+        }),
         interfaceDescriptionBlock(
           interfaceFromPcapHeader(v4.header, {
             name: 'shop/web-7d9/eth0',
@@ -281,14 +357,22 @@ describe('pcapng writer against tshark, capinfos and tcpdump', { skip }, () => {
           }),
         ),
         interfaceDescriptionBlock(
-          interfaceFromPcapHeader(v6.header, { name: 'shop/web-x2q/eth0', description: 'pod shop/web-x2q on node n2, IP ::1', comments: ['second pod'] }),
+          interfaceFromPcapHeader(v6.header, {
+            name: 'shop/web-x2q/eth0',
+            description: 'pod shop/web-x2q on node n2, IP ::1',
+            comments: ['second pod'],
+          }),
         ),
         nameResolutionBlock([
           { address: '127.0.0.2', names: ['web-7d9.shop'] },
           { address: '::1', names: ['web-x2q.shop'] },
         ]),
         ...v4.records.map((r) => enhancedPacketBlockFromRecord(0, r, 'usec')),
-        ...v6.records.map((r, i) => (i === 0 ? enhancedPacketBlock({ ...r, interfaceId: 1, comments: ['first v6 packet'] }, 'nsec') : enhancedPacketBlockFromRecord(1, r, 'nsec'))),
+        ...v6.records.map((r, i) =>
+          i === 0
+            ? enhancedPacketBlock({ ...r, interfaceId: 1, comments: ['first v6 packet'] }, 'nsec')
+            : enhancedPacketBlockFromRecord(1, r, 'nsec'),
+        ),
         interfaceStatisticsBlock({
           interfaceId: 0,
           precision: 'usec',
@@ -302,16 +386,33 @@ describe('pcapng writer against tshark, capinfos and tcpdump', { skip }, () => {
           usrDeliv: 100,
           comments: ['counters from tcpdump'],
         }),
-        interfaceStatisticsBlock({ interfaceId: 1, precision: 'nsec', time: { tsSec: start4.tsSec + 5, tsFrac: 1 }, ifDrop: 0 }),
+        interfaceStatisticsBlock({
+          interfaceId: 1,
+          precision: 'nsec',
+          time: { tsSec: start4.tsSec + 5, tsFrac: 1 },
+          ifDrop: 0,
+        }),
       ]),
     );
   }
 
-  test('tshark shows each packet on its pod\'s interface: id, name, description, time and TCP fields', () => {
+  test("tshark shows each packet on its pod's interface: id, name, description, time and TCP fields", () => {
     writePodsFile();
-    const rows = tsharkFields(f.pods, ['frame.interface_id', 'frame.interface_name', 'frame.interface_description', ...FRAME_FIELDS, 'frame.comment']);
+    const rows = tsharkFields(f.pods, [
+      'frame.interface_id',
+      'frame.interface_name',
+      'frame.interface_description',
+      ...FRAME_FIELDS,
+      'frame.comment',
+    ]);
     const expectRows = (src: PcapFile, file: string, id: string, name: string, description: string) =>
-      tsharkFields(file, FRAME_FIELDS).map((r, i) => [id, name, description, ...r, src === v6 && i === 0 ? 'first v6 packet' : '']);
+      tsharkFields(file, FRAME_FIELDS).map((r, i) => [
+        id,
+        name,
+        description,
+        ...r,
+        src === v6 && i === 0 ? 'first v6 packet' : '',
+      ]);
     assert.deepEqual(rows, [
       ...expectRows(v4, f.v4, '0', 'shop/web-7d9/eth0', 'pod shop/web-7d9 on node n1, container app, IP 127.0.0.2'),
       ...expectRows(v6, f.v6nano, '1', 'shop/web-x2q/eth0', 'pod shop/web-x2q on node n2, IP ::1'),
@@ -319,18 +420,26 @@ describe('pcapng writer against tshark, capinfos and tcpdump', { skip }, () => {
     // Times keep each interface's own precision: microseconds end in 000, nanoseconds are exact.
     assert.deepEqual(
       rows.map((r) => r[5]),
-      [...v4.records.map((r) => epochString(r.tsSec, r.tsFrac, 'usec')), ...v6.records.map((r) => epochString(r.tsSec, r.tsFrac, 'nsec'))],
+      [
+        ...v4.records.map((r) => epochString(r.tsSec, r.tsFrac, 'usec')),
+        ...v6.records.map((r) => epochString(r.tsSec, r.tsFrac, 'nsec')),
+      ],
     );
   });
 
   test('tshark -N n names the pods from the NRB alone (no resolver is asked)', () => {
     writePodsFile();
     // -N n: network names from the file and hosts files only; external resolvers (N) stay off.
-    const rows = tsharkFields(f.pods, ['ip.src', 'ip.src_host', 'ip.dst_host', 'ipv6.src_host', 'ipv6.dst_host'], ['-N', 'n']);
+    const rows = tsharkFields(
+      f.pods,
+      ['ip.src', 'ip.src_host', 'ip.dst_host', 'ipv6.src_host', 'ipv6.dst_host'],
+      ['-N', 'n'],
+    );
     const v4Rows = rows.filter((r) => r[0] !== '');
     const v6Rows = rows.filter((r) => r[0] === '');
     assert.ok(v4Rows.length > 0 && v6Rows.length > 0);
-    for (const r of v4Rows) assert.ok(r[1] === 'web-7d9.shop' || r[2] === 'web-7d9.shop', `127.0.0.2 named in ${r.join(' ')}`);
+    for (const r of v4Rows)
+      assert.ok(r[1] === 'web-7d9.shop' || r[2] === 'web-7d9.shop', `127.0.0.2 named in ${r.join(' ')}`);
     for (const r of v6Rows) assert.deepEqual(r.slice(3), ['web-x2q.shop', 'web-x2q.shop']);
     // Without name resolution the same fields are plain addresses: the names come from the file.
     const plain = tsharkFields(f.pods, ['ip.src_host', 'ip.dst_host', 'ipv6.src_host'], ['-n']);
@@ -370,7 +479,10 @@ describe('pcapng writer against tshark, capinfos and tcpdump', { skip }, () => {
     has('Name = shop/web-x2q/eth0');
     has('Time precision = nanoseconds (9)');
     has('Comment = second pod');
-    assert.deepEqual(info.filter((l) => l.startsWith('Number of stat entries')), ['Number of stat entries = 1', 'Number of stat entries = 1']);
+    assert.deepEqual(
+      info.filter((l) => l.startsWith('Number of stat entries')),
+      ['Number of stat entries = 1', 'Number of stat entries = 1'],
+    );
     has('Number of resolved IPv4 addresses in file: 1');
     has('Number of resolved IPv6 addresses in file: 1');
   });
@@ -380,9 +492,29 @@ describe('pcapng writer against tshark, capinfos and tcpdump', { skip }, () => {
     const ng = readPcapng(readFileSync(f.pods));
     const start4 = v4.records[0] as PcapRecord;
     assert.deepEqual(
-      ng.statistics.map((s) => [s.interfaceId, s.tsSec, s.startTime, s.endTime, s.ifRecv, s.ifDrop, s.filterAccept, s.osDrop, s.usrDeliv]),
+      ng.statistics.map((s) => [
+        s.interfaceId,
+        s.tsSec,
+        s.startTime,
+        s.endTime,
+        s.ifRecv,
+        s.ifDrop,
+        s.filterAccept,
+        s.osDrop,
+        s.usrDeliv,
+      ]),
       [
-        [0, start4.tsSec + 5, { tsSec: start4.tsSec, tsNanos: start4.tsFrac * 1000 }, { tsSec: start4.tsSec + 5, tsNanos: 0 }, 120n, 7n, 110n, 3n, 100n],
+        [
+          0,
+          start4.tsSec + 5,
+          { tsSec: start4.tsSec, tsNanos: start4.tsFrac * 1000 },
+          { tsSec: start4.tsSec + 5, tsNanos: 0 },
+          120n,
+          7n,
+          110n,
+          3n,
+          100n,
+        ],
         [1, start4.tsSec + 5, undefined, undefined, undefined, 0n, undefined, undefined, undefined],
       ],
     );
@@ -392,13 +524,19 @@ describe('pcapng writer against tshark, capinfos and tcpdump', { skip }, () => {
     ]);
   });
 
-  test('tcpdump (libpcap) reads the two-interface file when link type and snaplen agree, with each interface\'s precision', () => {
+  test("tcpdump (libpcap) reads the two-interface file when link type and snaplen agree, with each interface's precision", () => {
     writePodsFile();
     assert.equal(v4.header.snaplen, v6.header.snaplen);
-    const lines = execFileSync('tcpdump', ['-r', f.pods, '-nn', '-tt', '--time-stamp-precision', 'nano'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+    const lines = execFileSync('tcpdump', ['-r', f.pods, '-nn', '-tt', '--time-stamp-precision', 'nano'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
       .split('\n')
       .filter((l) => /^\d+\.\d{9} /.test(l))
       .map((l) => l.split(' ')[0]);
-    assert.deepEqual(lines, [...v4.records.map((r) => epochString(r.tsSec, r.tsFrac, 'usec')), ...v6.records.map((r) => epochString(r.tsSec, r.tsFrac, 'nsec'))]);
+    assert.deepEqual(lines, [
+      ...v4.records.map((r) => epochString(r.tsSec, r.tsFrac, 'usec')),
+      ...v6.records.map((r) => epochString(r.tsSec, r.tsFrac, 'nsec')),
+    ]);
   });
 });

@@ -7,10 +7,29 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { enhancedPacketBlockFromRecord, interfaceDescriptionBlock, interfaceFromPcapHeader, sectionHeaderBlock } from '../../../src/pcap/pcapng-writer.ts';
-import { compactUtc, parseByteSize, rotatedFileName, rotationEnabled, RotationPolicy, validateRotationOptions } from '../../../src/pcap/rotation.ts';
+import {
+  enhancedPacketBlockFromRecord,
+  interfaceDescriptionBlock,
+  interfaceFromPcapHeader,
+  sectionHeaderBlock,
+} from '../../../src/pcap/pcapng-writer.ts';
+import {
+  compactUtc,
+  parseByteSize,
+  rotatedFileName,
+  rotationEnabled,
+  RotationPolicy,
+  validateRotationOptions,
+} from '../../../src/pcap/rotation.ts';
 import { readPcap, type PcapFile } from '../../helpers/pcap/reader.ts';
-import { captureToFile, httpGet, httpServer, requireCaptureTools, tempDir, tsharkFields } from '../../helpers/pcap/fixtures.ts';
+import {
+  captureToFile,
+  httpGet,
+  httpServer,
+  requireCaptureTools,
+  tempDir,
+  tsharkFields,
+} from '../../helpers/pcap/fixtures.ts';
 
 const T0 = Date.parse('2026-12-01T10:15:00Z');
 
@@ -42,7 +61,11 @@ describe('parseByteSize', () => {
 
   test('anything else is a RangeError naming the input', () => {
     for (const bad of ['', 'MB', '-1MB', '1e6', '10 XB', '1,000', '1.2.3k', '0x10', '10PB']) {
-      assert.throws(() => parseByteSize(bad), (e: unknown) => e instanceof RangeError && e.message.includes(JSON.stringify(bad)), bad);
+      assert.throws(
+        () => parseByteSize(bad),
+        (e: unknown) => e instanceof RangeError && e.message.includes(JSON.stringify(bad)),
+        bad,
+      );
     }
     assert.throws(() => parseByteSize('99999999T'), /too large/);
   });
@@ -70,7 +93,10 @@ describe('rotation options', () => {
   test('enabled by any option; --rotate-count alone is refused', () => {
     assert.equal(rotationEnabled({}), false);
     assert.equal(rotationEnabled({ everySeconds: 60 }), true);
-    assert.throws(() => validateRotationOptions({ keepFiles: 3 }), /--rotate-count needs --rotate-size or --rotate-every/);
+    assert.throws(
+      () => validateRotationOptions({ keepFiles: 3 }),
+      /--rotate-count needs --rotate-size or --rotate-every/,
+    );
     assert.throws(() => validateRotationOptions({ maxBytes: 0 }), /--rotate-size/);
     assert.throws(() => validateRotationOptions({ maxBytes: 1.5 }), /--rotate-size/);
     assert.throws(() => validateRotationOptions({ everySeconds: 0 }), /--rotate-every/);
@@ -110,7 +136,11 @@ describe('RotationPolicy', () => {
     p.wrotePacket(100);
     assert.equal(p.due(100, T0 + 59_999), undefined);
     assert.equal(p.due(100, T0 + 60_000), 'time');
-    assert.equal(p.open(T0 + 3_600_000).path, 'web-00002-20261201T111500Z.pcapng', 'an hour idle: the next file is named for when it opened');
+    assert.equal(
+      p.open(T0 + 3_600_000).path,
+      'web-00002-20261201T111500Z.pcapng',
+      'an hour idle: the next file is named for when it opened',
+    );
   });
 
   test('count: a ring of N files, the oldest of this run deleted when file N+1 opens', () => {
@@ -161,9 +191,16 @@ describe('a rotating pcapng sink on a real capture', { skip }, () => {
 
   // What the lead's sink will do, minus the streams: every file starts with SHB + IDB, a packet goes
   // to a new file when the policy says so, and old files are deleted as it says.
-  function runSink(base: string, maxBytes: number, keepFiles?: number): { opened: string[]; packetsPerFile: Map<string, number> } {
+  function runSink(
+    base: string,
+    maxBytes: number,
+    keepFiles?: number,
+  ): { opened: string[]; packetsPerFile: Map<string, number> } {
     const policy = new RotationPolicy(base, { maxBytes, keepFiles });
-    const preamble = Buffer.concat([sectionHeaderBlock({ userAppl: 'kubectl-netns test' }), interfaceDescriptionBlock(interfaceFromPcapHeader(cap.header, { name: 'shop/web/eth0' }))]);
+    const preamble = Buffer.concat([
+      sectionHeaderBlock({ userAppl: 'kubectl-netns test' }),
+      interfaceDescriptionBlock(interfaceFromPcapHeader(cap.header, { name: 'shop/web/eth0' })),
+    ]);
     const opened: string[] = [];
     const packetsPerFile = new Map<string, number>();
     let parts: Buffer[] = [];
@@ -198,12 +235,21 @@ describe('a rotating pcapng sink on a real capture', { skip }, () => {
     const maxBytes = 64 * 1024;
     const { opened, packetsPerFile } = runSink(join(dir, 'web.pcapng'), maxBytes);
     assert.ok(opened.length >= 3, `a 600 kB capture in 64 KiB files: ${opened.length} files`);
-    assert.deepEqual(readdirSync(dir).sort(), opened.map((p) => p.slice(dir.length + 1)));
+    assert.deepEqual(
+      readdirSync(dir).sort(),
+      opened.map((p) => p.slice(dir.length + 1)),
+    );
     const rows: string[][] = [];
     for (const file of opened) {
       // A file may exceed the limit only when its single packet does not fit on its own.
-      assert.ok(statSync(file).size <= maxBytes || packetsPerFile.get(file) === 1, `${file}: ${statSync(file).size} bytes`);
-      const info = execFileSync('capinfos', ['-c', '-M', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      assert.ok(
+        statSync(file).size <= maxBytes || packetsPerFile.get(file) === 1,
+        `${file}: ${statSync(file).size} bytes`,
+      );
+      const info = execFileSync('capinfos', ['-c', '-M', file], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
       assert.match(info, new RegExp(`Number of packets:\\s+${packetsPerFile.get(file)}\\n`));
       rows.push(...tsharkFields(file, ['frame.time_epoch', 'frame.len', 'tcp.seq_raw']));
     }
@@ -216,7 +262,10 @@ describe('a rotating pcapng sink on a real capture', { skip }, () => {
     const { opened, packetsPerFile } = runSink(join(dir, 'web.pcapng'), 64 * 1024, 2);
     assert.ok(opened.length > 2);
     const kept = opened.slice(-2);
-    assert.deepEqual(readdirSync(dir).sort(), kept.map((p) => p.slice(dir.length + 1)));
+    assert.deepEqual(
+      readdirSync(dir).sort(),
+      kept.map((p) => p.slice(dir.length + 1)),
+    );
     assert.ok(opened.slice(0, -2).every((p) => !existsSync(p)));
     const rows = kept.flatMap((f) => tsharkFields(f, ['frame.time_epoch', 'tcp.seq_raw']));
     const all = tsharkFields(original, ['frame.time_epoch', 'tcp.seq_raw']);
