@@ -427,7 +427,7 @@ describe('pcapng writer against tshark, capinfos and tcpdump', { skip }, () => {
     );
   });
 
-  test('tshark -N n names the pods from the NRB alone (no resolver is asked)', () => {
+  test('tshark -N n (external resolvers off) names the pods from the NRB', () => {
     writePodsFile();
     // -N n: network names from the file and hosts files only; external resolvers (N) stay off.
     const rows = tsharkFields(
