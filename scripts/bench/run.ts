@@ -9,5 +9,6 @@ const dir = fileURLToPath(new URL('.', import.meta.url));
 const run = (file: string, args: string[] = []) => execFileSync(process.execPath, [`${dir}/${file}`, ...args], { stdio: 'inherit' });
 
 run('pcap-parse.ts');
+run('pcapng-merge.ts');
 if (existsSync(KUBECONFIG)) run('exec-stream.ts');
 else process.stdout.write('exec-stream: skipped, the local cluster is not up (npm run cluster:up)\n');

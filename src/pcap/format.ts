@@ -48,6 +48,54 @@ export const PcapngOption = {
   ifTsoffset: 14,
 } as const;
 
+/** Section Header Block option codes (opt_comment, code 1, is valid in every block). */
+export const ShbOption = {
+  hardware: 2,
+  os: 3,
+  userAppl: 4,
+} as const;
+
+/** Interface Description Block option codes the writer uses (the reader's subset is PcapngOption). */
+export const IdbOption = {
+  name: 2,
+  description: 3,
+  tsresol: 9,
+  filter: 11,
+  os: 12,
+  hardware: 15,
+} as const;
+
+/** First byte of if_filter: what kind of filter follows. */
+export const IfFilterKind = {
+  /** A libpcap filter expression as text ("tcp port 80"). */
+  libpcapString: 0,
+} as const;
+
+/** Interface Statistics Block option codes; all counters are u64 in the section's byte order. */
+export const IsbOption = {
+  startTime: 2,
+  endTime: 3,
+  ifRecv: 4,
+  ifDrop: 5,
+  filterAccept: 6,
+  osDrop: 7,
+  usrDeliv: 8,
+} as const;
+
+/** Name Resolution Block record types (records come before the NRB's options). */
+export const NrbRecordType = {
+  end: 0,
+  ipv4: 1,
+  ipv6: 2,
+} as const;
+
+/** Name Resolution Block option codes. */
+export const NrbOption = {
+  dnsName: 2,
+  dnsIp4Addr: 3,
+  dnsIp6Addr: 4,
+} as const;
+
 /** LINKTYPE_* values that matter for container networking, by their libpcap DLT name. */
 export const LinkType = {
   NULL: 0,

@@ -71,16 +71,53 @@ export interface PcapngPacket {
   readonly data: Buffer;
 }
 
+/** One address-to-names record of a Name Resolution Block. */
+export interface PcapngNameRecord {
+  /** Dotted IPv4, or IPv6 in RFC 5952 form ("::1", "fd00::5"). */
+  readonly address: string;
+  readonly names: string[];
+}
+
+/** One Interface Statistics Block; counters are undefined when the block does not carry them. */
+export interface PcapngStatistics {
+  /** Index into PcapngFile.interfaces (flattened, like PcapngPacket.interfaceId). */
+  readonly interfaceId: number;
+  readonly tsSec: number;
+  readonly tsNanos: number;
+  readonly startTime: { readonly tsSec: number; readonly tsNanos: number } | undefined;
+  readonly endTime: { readonly tsSec: number; readonly tsNanos: number } | undefined;
+  readonly ifRecv: bigint | undefined;
+  readonly ifDrop: bigint | undefined;
+  readonly filterAccept: bigint | undefined;
+  readonly osDrop: bigint | undefined;
+  readonly usrDeliv: bigint | undefined;
+}
+
 /** A pcapng file: its interfaces over all sections, its packets, and any cut-off trailing bytes. */
 export interface PcapngFile {
   readonly sections: { readonly byteOrder: ByteOrder; readonly versionMajor: number; readonly versionMinor: number }[];
   readonly interfaces: PcapngInterface[];
   readonly packets: PcapngPacket[];
+  /** Every NRB record, in file order. */
+  readonly names: PcapngNameRecord[];
+  readonly statistics: PcapngStatistics[];
   readonly completeOffset: number;
   readonly truncatedBytes: number;
 }
 
 const NANOS = 1_000_000_000n;
+
+// NRB record types and ISB option codes, spelled out here so the reader does not lean on the
+// writer's constants (it checks the writer).
+const NRB_IPV4 = 1;
+const NRB_IPV6 = 2;
+const ISB_STARTTIME = 2;
+const ISB_ENDTIME = 3;
+const ISB_IFRECV = 4;
+const ISB_IFDROP = 5;
+const ISB_FILTERACCEPT = 6;
+const ISB_OSDROP = 7;
+const ISB_USRDELIV = 8;
 
 // Smallest valid total length per block type (8 bytes of type+length, the fixed body, 4 of trailer).
 const MIN_BLOCK_LEN = new Map<number, number>([
@@ -89,6 +126,7 @@ const MIN_BLOCK_LEN = new Map<number, number>([
   [PcapngBlockType.EPB, 32],
   [PcapngBlockType.PB, 32],
   [PcapngBlockType.SPB, 16],
+  [PcapngBlockType.ISB, 24],
 ]);
 
 // Decodes if_tsresol: high bit clear = 10^-n seconds, set = 2^-n seconds.
@@ -97,11 +135,37 @@ function ticksFromTsresol(v: number): bigint {
   return v & 0x80 ? 1n << exp : 10n ** exp;
 }
 
-/** Reads a whole pcapng file: SHB (both byte orders, many sections), IDB, EPB, SPB, PB; skips other blocks. */
+// Splits a tick count into seconds and nanoseconds (plus if_tsoffset) for the given interface.
+function ticksToTime(ticks: bigint, iface: PcapngInterface): { tsSec: number; tsNanos: number } {
+  const sec = ticks / iface.ticksPerSecond;
+  return {
+    tsSec: Number(sec + iface.tsOffset),
+    tsNanos: Number(((ticks - sec * iface.ticksPerSecond) * NANOS) / iface.ticksPerSecond),
+  };
+}
+
+// RFC 5952 text of 16 address octets: lowercase, no leading zeros, the longest run of 2+ zero groups as "::".
+function ipv6Text(b: Uint8Array): string {
+  const groups = Array.from({ length: 8 }, (_, i) => ((b[2 * i] as number) << 8) | (b[2 * i + 1] as number));
+  let best = { at: -1, len: 1 };
+  for (let i = 0; i < 8;) {
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > best.len) best = { at: i, len: j - i };
+    i = j === i ? i + 1 : j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (best.at < 0) return hex.join(':');
+  return `${hex.slice(0, best.at).join(':')}::${hex.slice(best.at + best.len).join(':')}`;
+}
+
+/** Reads a whole pcapng file: SHB (both byte orders, many sections), IDB, EPB, SPB, PB, NRB, ISB; skips other blocks. */
 export function readPcapng(buf: Buffer): PcapngFile {
   const sections: PcapngFile['sections'][number][] = [];
   const interfaces: PcapngInterface[] = [];
   const packets: PcapngPacket[] = [];
+  const names: PcapngNameRecord[] = [];
+  const statistics: PcapngStatistics[] = [];
   // Interface ids in EPBs are per section; this maps them to the flattened list.
   let sectionFirstInterface = 0;
   let le = true;
@@ -221,8 +285,49 @@ export function readPcapng(buf: Buffer): PcapngFile {
         });
         break;
       }
+      case PcapngBlockType.NRB: {
+        // Records share the option layout; each value is an address then zero-terminated names.
+        forEachOption(body, bodyEnd, u16, (code, vOff, vLen) => {
+          const addrLen = code === NRB_IPV4 ? 4 : code === NRB_IPV6 ? 16 : 0;
+          if (addrLen === 0 || vLen <= addrLen) return;
+          const addr = buf.subarray(vOff, vOff + addrLen);
+          const text = buf.toString('utf8', vOff + addrLen, vOff + vLen);
+          names.push({
+            address: addrLen === 4 ? [...addr].join('.') : ipv6Text(addr),
+            names: text.split('\0').filter((n) => n !== ''),
+          });
+        });
+        break;
+      }
+      case PcapngBlockType.ISB: {
+        const id = sectionFirstInterface + u32(body);
+        const iface = interfaceAt(interfaces, id, off);
+        const ticksAt = (o: number) => (BigInt(u32(o)) << 32n) | BigInt(u32(o + 4));
+        const u64 = (o: number) => (le ? buf.readBigUInt64LE(o) : buf.readBigUInt64BE(o));
+        const opt = new Map<number, number>();
+        forEachOption(body + 12, bodyEnd, u16, (code, vOff, vLen) => {
+          if (vLen === 8) opt.set(code, vOff);
+        });
+        const counter = (code: number) => (opt.has(code) ? u64(opt.get(code) as number) : undefined);
+        const time = (code: number) =>
+          opt.has(code) ? ticksToTime(ticksAt(opt.get(code) as number), iface) : undefined;
+        const at = ticksToTime(ticksAt(body + 4), iface);
+        statistics.push({
+          interfaceId: id,
+          tsSec: at.tsSec,
+          tsNanos: at.tsNanos,
+          startTime: time(ISB_STARTTIME),
+          endTime: time(ISB_ENDTIME),
+          ifRecv: counter(ISB_IFRECV),
+          ifDrop: counter(ISB_IFDROP),
+          filterAccept: counter(ISB_FILTERACCEPT),
+          osDrop: counter(ISB_OSDROP),
+          usrDeliv: counter(ISB_USRDELIV),
+        });
+        break;
+      }
       default:
-        break; // ISB, NRB, DSB, custom blocks: nothing a packet summary needs
+        break; // DSB, custom blocks: nothing a packet summary needs
     }
     off += total;
   }
@@ -233,7 +338,7 @@ export function readPcapng(buf: Buffer): PcapngFile {
       `a pcapng file needs a complete section header block, got ${buf.length} bytes`,
     );
   }
-  return { sections, interfaces, packets, completeOffset: off, truncatedBytes: buf.length - off };
+  return { sections, interfaces, packets, names, statistics, completeOffset: off, truncatedBytes: buf.length - off };
 }
 
 function interfaceAt(interfaces: PcapngInterface[], id: number, blockOffset: number): PcapngInterface {
