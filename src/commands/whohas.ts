@@ -1,6 +1,6 @@
 // `kubectl netns whohas IP [--node NODE | --all-nodes]`: which network namespace(s), on which
-// node, hold an address: a pod's, the node's, or one no pod owns any more (seed 004: an IP that
-// answers pings but not the service, because an orphaned namespace still holds it). Without
+// node, hold an address: a pod's, the node's, or one no pod owns any more (an IP that answers
+// pings but not the service, because an orphaned namespace still holds it). Without
 // --node every Ready Linux node is searched, a few in parallel. Exit 0 when found, 4 when not.
 import { defineCommand } from '../cli/command.ts';
 import { runContext, type GlobalArgs } from '../cli/global.ts';
@@ -14,7 +14,13 @@ import { cidr } from '../node/iproute.ts';
 import type { OutputFormat } from '../output/formats.ts';
 import { API_VERSION, netnsItem, renderWhoHas, type WhoHasItem, type WhoHasResult } from '../output/netns-views.ts';
 import { useColor } from '../output/terminal.ts';
-import { DEFAULT_PARALLEL_NODES, nodesToSearch, scanNodes, type NodeOutcome } from './shared/node-scan.ts';
+import {
+  assertScanRights,
+  DEFAULT_PARALLEL_NODES,
+  nodesToSearch,
+  scanNodes,
+  type NodeOutcome,
+} from './shared/node-scan.ts';
 
 export interface WhoHasArgs extends GlobalArgs {
   address: string;
@@ -102,6 +108,7 @@ async function runWhoHas(a: WhoHasArgs): Promise<number> {
   const plan = planWhoHas(a);
   const parallel = parsePositiveInt(a.parallel, '--parallel', 64);
   const ctx = await runContext(a);
+  await assertScanRights(ctx, { nodes: plan.node === undefined ? 'list' : 'get' });
   let nodes: string[];
   if (plan.node !== undefined) {
     if (!(await nodeExists(ctx.client, plan.node)))

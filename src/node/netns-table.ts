@@ -43,8 +43,8 @@ export interface NetnsEntry {
   /** Processes in it, lowest PID first. */
   procs: ProcFact[];
   /**
-   * Mount namespaces other than the node's whose nsfs mounts keep it alive (seed 004: invisible
-   * from the node's own mount table), each with its lowest PID and how many processes share it.
+   * Mount namespaces other than the node's whose nsfs mounts keep it alive (a namespace whose last
+   * process exited, kept alive by a bind mount the node's own mount table never shows), each with its lowest PID and how many processes share it.
    */
   holders: MountHolder[];
   owner: NetnsOwner | undefined;

@@ -1,5 +1,5 @@
 // `scan`, `netinfo` and `capture --host-side` on real kernel objects: a namespace with no process
-// left, held only by a bind mount inside another process's private mount namespace (seed 004), with
+// left, held only by a bind mount inside another process's private mount namespace, with
 // an address on a veth into a test bridge; namespaces under /run/docker/netns and /run/netns/cni-*
 // paths; a libcni cache entry; a "pod" process in a kubelet-style cgroup. The agent's output goes
 // through the real parsers and table builder (what `ls` and `whohas` print), under busybox sh with
@@ -49,7 +49,7 @@ const skip = prerequisiteSkip(['ip', 'nsenter', 'unshare', 'mount', 'tcpdump', '
 
 interface Scenario {
   bridge: string;
-  /** Seed 004: no process, only a mount in a private mount namespace; an address on a veth. */
+  /** Orphaned: no process, only a mount in a private mount namespace; an address on a veth. */
   orphan: HeldNetns & { nsIf: string; addr: string; hostIf: string };
   /** Mounted at /run/docker/netns/knt-*, no process; a libcni cache entry names its pod. */
   docker: { inode: string; path: string; pod: PodRef };

@@ -1,8 +1,8 @@
 // inspect, ls, whohas, capture --host-side and shell against the real local cluster, through the
-// real plugin executable. The leftover case is made the way seed 004 describes it: the pod's
+// real plugin executable. The leftover case is made the way it happens on real nodes: the pod's
 // network namespace is bind-mounted inside a private mount namespace that only a `sleep` of this
 // test holds, its eth0 renamed (so the CNI plugin's DEL, which deletes eth0, leaves the address
-// behind, as seed 004's plugin did), then the pod is deleted. Everything is undone in `after`,
+// behind, as real CNI plugins have done), then the pod is deleted. Everything is undone in `after`,
 // also on failure. Traffic goes only from the root namespace to our own pods on 10.214.0.0/24.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -197,7 +197,7 @@ describe('forensics: inspect, ls, whohas, capture --host-side, shell', { skip, t
     assert.deepEqual(debugPods(ns), []);
   });
 
-  describe('a pod whose network namespace is left behind (seed 004)', () => {
+  describe('a pod whose network namespace is left behind (it pings, but nothing answers on the port)', () => {
     let held: HeldNetns;
     let oldIP = '';
     let inode = '';

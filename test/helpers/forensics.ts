@@ -1,6 +1,6 @@
 // Real leftovers for the forensics tests (ls, whohas, host-side veths), built the way they happen
 // on nodes: a network namespace whose last process is gone, kept alive only by a bind mount that
-// exists in ANOTHER mount namespace (seed 004); namespaces under /run/docker/netns and
+// exists in ANOTHER mount namespace (what a daemon started with private mounts leaves); namespaces under /run/docker/netns and
 // /run/netns/cni-* paths; a veth into a bridge; a libcni cache entry. Every name is knt-<random>,
 // every object is removed by netns.ts's cleanupAll() (also on exit and SIGINT/SIGTERM), and
 // directories are created only when missing and removed only when we created them.
@@ -96,7 +96,7 @@ export interface HeldNetns {
 }
 
 /**
- * Seed 004: bind-mounts the network namespace of NSPID onto a file inside a new private mount
+ * The orphaned-namespace case: bind-mounts the network namespace of NSPID onto a file inside a new private mount
  * namespace (`unshare -m --propagation private`) whose only process is a `sleep`. The mount is
  * not in our mount table; the namespace lives as long as the sleep does. The caller kills NSPID.
  * FILENAME may hold spaces: mountinfo then escapes them (\040), as real paths sometimes need.

@@ -75,7 +75,7 @@ test('a pod the API no longer has: stale, named from the CNI cache by the UID it
   assert.equal(renamed.find((e) => e.inode === '4026532334')!.state, 'stale');
 });
 
-test("seed 004: no process, the only mount in a sleep's private mount namespace: orphaned, with a node path that enters it", () => {
+test("orphaned: no process, the only mount in a sleep's private mount namespace: orphaned, with a node path that enters it", () => {
   const o = buildNetnsTable(facts, PODS).find((e) => e.inode === '4026532410')!;
   assert.deepEqual(o.paths, ['/proc/26930/root/tmp/knt-held-jSMNK1/net']);
   assert.deepEqual(o.holders, [{ pid: 26930, comm: 'sleep', mntns: '4026532481', processes: 1 }]);
