@@ -121,7 +121,10 @@ describe('decodePacket and summarize on real loopback traffic', { skip }, () => 
     ports.http6 = s6.port;
     ports.udp4 = await freeUdpPort('udp4');
     ports.udp6 = await freeUdpPort('udp6');
-    const filter = `tcp port ${s4.port} or tcp port ${s6.port} or udp port ${ports.udp4} or udp port ${ports.udp6} or icmp or icmp6`;
+    // Only the ICMP errors our own UDP packets cause (the quoted UDP header names our port), not
+    // whatever else pings on lo while the test runs.
+    const icmpOurs = `(icmp and icmp[0] == 3 and icmp[30:2] == ${ports.udp4}) or (icmp6 and ip6[40] == 1 and ip6[90:2] == ${ports.udp6})`;
+    const filter = `tcp port ${s4.port} or tcp port ${s6.port} or udp port ${ports.udp4} or udp port ${ports.udp6} or ${icmpOurs}`;
     const traffic = async () => {
       await httpGet('127.0.0.1', s4.port, '/index.html');
       await httpGet('::1', s6.port, '/v6/path?q=1');
