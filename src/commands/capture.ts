@@ -2,19 +2,18 @@
 // to a file, stdout or Wireshark. Reads top to bottom: plan (pure) → resolve the target → open the
 // output → debug pod → remote capture pumped into the output → finish the output → summary.
 import { defineCommand } from '../cli/command.ts';
-import { runContext, type GlobalArgs, type RunContext } from '../cli/global.ts';
+import { runContext, type GlobalArgs } from '../cli/global.ts';
 import { withContainer, withTarget } from '../cli/options.ts';
 import { parseDuration, parsePositiveInt } from '../cli/parse.ts';
 import { exitCodeForSignal, receivedSignal } from '../cli/signals.ts';
-import { asError, ExitCode, usageError, UserError } from '../errors.ts';
+import { ExitCode, usageError, UserError } from '../errors.ts';
 import { info } from '../log.ts';
 import { withDebugPod } from '../kube/with-debug-pod.ts';
 import { isInterfaceName } from '../node/agent.ts';
 import { lookupPid } from '../node/agent-ops.ts';
 import { RemoteCapture, type CaptureOutcome } from '../node/remote-capture.ts';
-import { CaptureWriter } from '../output/capture-writer.ts';
+import { CaptureOutput } from '../output/capture-output.ts';
 import { assertNotTerminal, fileSink, stdoutSink, type CaptureSink } from '../output/sink.ts';
-import { formatBytes, StatusLine } from '../output/status-line.ts';
 import { findWireshark, wiresharkSink } from '../output/wireshark.ts';
 import { resolveOneTarget } from './shared/target.ts';
 
@@ -28,6 +27,7 @@ export interface CaptureArgs extends GlobalArgs {
   duration?: string | undefined;
   output?: string | undefined;
   wireshark: boolean;
+  overwrite: boolean;
   'buffer-size': number;
   'host-side'?: boolean | undefined;
   '--'?: Array<string | number> | undefined;
@@ -43,6 +43,8 @@ export interface CapturePlan {
   durationSeconds: number | undefined;
   bufferKiB: number;
   output: OutputPlan;
+  /** Replace an existing output file (--overwrite / --force). */
+  overwrite: boolean;
   /** Capture on the node's end of the pod's veth instead of inside the pod. */
   hostSide: boolean;
 }
@@ -80,6 +82,7 @@ export function planCapture(a: CaptureArgs, now: Date = new Date()): CapturePlan
     durationSeconds: a.duration === undefined ? undefined : parseDuration(a.duration, '--duration'),
     bufferKiB: parsePositiveInt(a['buffer-size'], '--buffer-size', 4096) * 1024,
     output,
+    overwrite: a.overwrite === true,
     hostSide: a['host-side'] === true,
   };
 }
@@ -127,6 +130,12 @@ export const capture = defineCommand<CaptureArgs>({
         type: 'string',
         describe: 'Write pcap to FILE, or - for stdout (refused on a terminal). Default: TARGET-TIME.pcap',
       })
+      .option('overwrite', {
+        alias: 'force',
+        type: 'boolean',
+        default: false,
+        describe: 'Replace the output file if it exists (without this, an existing file is an error)',
+      })
       .option('wireshark', {
         type: 'boolean',
         default: false,
@@ -152,10 +161,11 @@ export const capture = defineCommand<CaptureArgs>({
 });
 
 /** Opens where the pcap bytes go; WIRESHARK is the executable found up front. */
-function openSink(plan: OutputPlan, wireshark: string | undefined): Promise<CaptureSink> | CaptureSink {
-  if (plan.kind === 'stdout') return stdoutSink();
-  if (plan.kind === 'wireshark') return wiresharkSink(wireshark ?? findWireshark());
-  return fileSink(plan.path);
+function openSink(plan: CapturePlan, wireshark: string | undefined): Promise<CaptureSink> | CaptureSink {
+  const out = plan.output;
+  if (out.kind === 'stdout') return stdoutSink();
+  if (out.kind === 'wireshark') return wiresharkSink(wireshark ?? findWireshark());
+  return fileSink(out.path, { overwrite: plan.overwrite });
 }
 
 async function runCapture(a: CaptureArgs): Promise<number> {
@@ -172,7 +182,7 @@ async function runCapture(a: CaptureArgs): Promise<number> {
     });
   }
 
-  const output = new CaptureOutput(await openSink(plan.output, wireshark), a.quiet !== true);
+  const output = new CaptureOutput(await openSink(plan, wireshark), a.quiet !== true);
   let outcome: CaptureOutcome | undefined;
   try {
     outcome = await withDebugPod(
@@ -193,7 +203,7 @@ async function runCapture(a: CaptureArgs): Promise<number> {
                 `capturing on ${l.iface} in ${target.namespace}/${target.pod} (node ${target.node}, ${l.linkType}) to ${output.description}; Ctrl-C to stop`,
               ),
           });
-          return await output.pump(remote, ctx);
+          return await output.pump(remote, ctx.signal);
         } finally {
           // The file is complete before the pod is deleted: a second Ctrl-C then loses nothing.
           await output.finish();
@@ -222,79 +232,4 @@ function captureOptions(plan: CapturePlan, pid: number): ConstructorParameters<t
     hostSide: plan.hostSide,
     filter: plan.filter,
   };
-}
-
-/** The local end of one capture: the sink, the packet-counting writer in front of it, the status line. */
-class CaptureOutput {
-  private readonly sink: CaptureSink;
-  private readonly writer: CaptureWriter;
-  private readonly status: StatusLine;
-  private readonly started = Date.now();
-  private finishing: Promise<void> | undefined;
-  private finishError: unknown;
-
-  constructor(sink: CaptureSink, showStatus: boolean) {
-    this.sink = sink;
-    this.writer = new CaptureWriter(sink.stream);
-    this.status = new StatusLine(process.stderr, showStatus);
-  }
-
-  get description(): string {
-    return this.sink.description;
-  }
-
-  /** Streams REMOTE's packets into the sink until it ends; Ctrl-C or a reader that goes away stops it. */
-  async pump(remote: RemoteCapture, ctx: RunContext): Promise<CaptureOutcome> {
-    const onSignal = () => remote.stop('signal');
-    ctx.signal.addEventListener('abort', onSignal, { once: true });
-    void this.sink.gone.then(() => remote.abandon('the reader went away'));
-    this.status.start(() => ({
-      packets: this.writer.parser.packets,
-      bytes: this.writer.parser.streamBytes,
-      elapsedMs: Date.now() - this.started,
-      droppedByKernel: remote.stats?.droppedByKernel,
-    }));
-    // Live kernel-drop counts for the status line: tcpdump prints its counters on SIGUSR1.
-    const statsTimer = this.status.enabledFor(() => setInterval(() => remote.pollStats(), 2000));
-    try {
-      return await remote.run(this.writer, () => this.writer.parser.packets);
-    } finally {
-      if (statsTimer) clearInterval(statsTimer);
-      ctx.signal.removeEventListener('abort', onSignal);
-    }
-  }
-
-  /**
-   * Ends the output once: complete records only, or no file at all when nothing arrived. Never
-   * rejects, so an earlier failure stays the one reported; see throwIfFailed.
-   */
-  finish(): Promise<void> {
-    this.finishing ??= (async () => {
-      this.status.stop();
-      await new Promise<void>((resolve) => this.writer.end(() => resolve()));
-      if (this.writer.parser.header) await this.sink.finish(this.writer.parser.completeOffset);
-      else await this.sink.discard().catch(() => {});
-    })().catch((err: unknown) => {
-      this.finishError = err;
-    });
-    return this.finishing;
-  }
-
-  /** Throws what finishing the output failed with, if anything. */
-  throwIfFailed(): void {
-    if (this.finishError !== undefined) throw asError(this.finishError);
-  }
-
-  /** The closing line: what was captured, and tcpdump's own counters. */
-  summary(outcome: CaptureOutcome | undefined): void {
-    if (!this.writer.parser.header) return;
-    const secs = ((Date.now() - this.started) / 1000).toFixed(1);
-    const st = outcome?.stats;
-    const kernel = st
-      ? `; tcpdump: ${st.captured ?? '?'} captured, ${st.receivedByFilter ?? '?'} received by filter, ${st.droppedByKernel ?? '?'} dropped by kernel`
-      : '';
-    info(
-      `captured ${this.writer.parser.packets} packets (${formatBytes(this.writer.parser.streamBytes)}) in ${secs}s to ${this.sink.description}${kernel}`,
-    );
-  }
 }

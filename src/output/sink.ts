@@ -1,7 +1,7 @@
-// Where pcap bytes go: a file (written under a temporary name and renamed when complete, so a
-// reader never sees half a capture and a failed run does not clobber an existing file) or stdout
-// (refused when it is a terminal). Each sink says when its consumer has gone away (EPIPE, `| head`)
-// so the capture can stop instead of streaming into nothing.
+// Where capture bytes go: a file (written under a private temporary name and moved into place when
+// complete, so a reader never sees half a capture and nothing is clobbered) or stdout (refused
+// when it is a terminal). Each sink tells apart a consumer that went away (EPIPE, `| head`: a
+// normal end) from an output that failed (ENOSPC, EIO: the capture must stop and say so).
 import { createWriteStream, promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -14,10 +14,23 @@ export interface CaptureSink {
   readonly description: string;
   /** Resolves when the consumer stops reading (reader exited, Wireshark closed). */
   readonly gone: Promise<void>;
-  /** Ends the output, keeping only the first `completeBytes` bytes when the sink can truncate. */
-  finish(completeBytes: number): Promise<void>;
+  /** Resolves with the error when writing fails for another reason (disk full, I/O error). */
+  readonly failed: Promise<NodeJS.ErrnoException>;
+  /**
+   * Ends the output. Once every write has settled, KEEP is told how many bytes the output really
+   * holds and answers how many to keep (a record boundary); sinks that can truncate do so.
+   */
+  finish(keep: (written: number) => number): Promise<void>;
   /** Ends the output after a failure before any packet: no file is left behind. */
   discard(): Promise<void>;
+}
+
+/** Private to the user: captures hold other people's traffic. */
+const FILE_MODE = 0o600;
+
+/** Errors that mean "the reader went away", not "the output broke". */
+function readerGone(err: NodeJS.ErrnoException): boolean {
+  return err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED';
 }
 
 /** Refuses binary output to a terminal; checked before any pod is created. */
@@ -30,67 +43,136 @@ export function assertNotTerminal(isTTY: boolean | undefined): void {
   }
 }
 
-/** pcap bytes to stdout. */
+/** Splits a stream's errors into "gone" (EPIPE; also a close, for a pipe) and "failed" (anything else). */
+export function watchErrors(stream: NodeJS.EventEmitter, goneOnClose: boolean): Pick<CaptureSink, 'gone' | 'failed'> {
+  let onGone: () => void = () => {};
+  let onFailed: (e: NodeJS.ErrnoException) => void = () => {};
+  const gone = new Promise<void>((resolve) => (onGone = resolve));
+  const failed = new Promise<NodeJS.ErrnoException>((resolve) => (onFailed = resolve));
+  stream.on('error', (err: NodeJS.ErrnoException) => (readerGone(err) ? onGone() : onFailed(err)));
+  if (goneOnClose) stream.on('close', () => onGone());
+  return { gone, failed };
+}
+
+/** Capture bytes to stdout (the caller has checked it is not a terminal). */
 export function stdoutSink(out: NodeJS.WriteStream = process.stdout): CaptureSink {
-  assertNotTerminal(out.isTTY);
-  const gone = new Promise<void>((resolve) => {
-    out.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') resolve();
-    });
-    out.on('close', () => resolve());
-  });
+  const { gone, failed } = watchErrors(out, true);
   return {
     stream: out,
     description: 'stdout',
     gone,
+    failed,
     finish: () =>
       new Promise<void>((resolve) => (out.writableNeedDrain ? out.once('drain', () => resolve()) : resolve())),
-    discard: async () => {},
+    discard: () => Promise.resolve(),
   };
 }
 
-/** pcap bytes to FILE, via FILE's directory so the final rename is atomic. */
-export async function fileSink(path: string): Promise<CaptureSink> {
+/** Refuses to start a capture that would replace FILE, unless the user said so; checked before any pod exists. */
+export async function assertWritable(path: string, overwrite: boolean): Promise<void> {
+  const st = await fs.stat(path).catch(() => undefined);
+  if (st?.isDirectory()) {
+    throw new UserError(`${path} is a directory`, {
+      exitCode: ExitCode.output,
+      hint: 'give a file name, e.g. -o capture.pcap',
+    });
+  }
+  if (st && !overwrite) {
+    throw new UserError(`${path} already exists`, {
+      exitCode: ExitCode.output,
+      hint: 'choose another name with -o, or pass --overwrite to replace it',
+    });
+  }
   const dir = dirname(path);
   try {
-    const st = await fs.stat(path).catch(() => undefined);
-    if (st?.isDirectory())
-      throw new UserError(`${path} is a directory`, {
-        exitCode: ExitCode.output,
-        hint: 'give a file name, e.g. -o capture.pcap',
-      });
     await fs.access(dir, fs.constants.W_OK);
   } catch (err) {
-    if (err instanceof UserError) throw err;
     throw new UserError(`cannot write ${path}: directory ${dir} is missing or not writable`, {
       exitCode: ExitCode.output,
       cause: err,
     });
   }
-  const tmp = join(dir, `.${basename(path)}.kubectl-netns-${process.pid}.partial`);
-  const stream = createWriteStream(tmp, { flags: 'wx' });
+}
+
+/** Moves the finished file into place; without OVERWRITE never replaces a file that appeared meanwhile. */
+async function moveIntoPlace(tmp: string, path: string, overwrite: boolean): Promise<void> {
+  if (overwrite) return fs.rename(tmp, path);
+  try {
+    // link() fails with EEXIST instead of replacing: the no-clobber rename POSIX offers.
+    await fs.link(tmp, path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    // Filesystems without hard links (some network and FUSE mounts): check, then rename.
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw err;
+    if (await fs.stat(path).catch(() => undefined))
+      throw Object.assign(new Error(`${path} exists`), { code: 'EEXIST' });
+    return fs.rename(tmp, path);
+  }
+  await fs.unlink(tmp);
+}
+
+/** Capture bytes to FILE, via a private temporary file in FILE's directory so the final move is atomic. */
+export async function fileSink(path: string, opts: { overwrite?: boolean } = {}): Promise<CaptureSink> {
+  const overwrite = opts.overwrite === true;
+  await assertWritable(path, overwrite);
+  const tmp = join(dirname(path), `.${basename(path)}.kubectl-netns-${process.pid}.partial`);
+  const stream = createWriteStream(tmp, { flags: 'wx', mode: FILE_MODE });
   await new Promise<void>((resolve, reject) => {
     stream.once('open', () => resolve());
     stream.once('error', (err) =>
       reject(new UserError(`cannot write ${path}: ${err.message}`, { exitCode: ExitCode.output, cause: err })),
     );
   });
+  const errors = watchErrors(stream, false);
   const closed = () => new Promise<void>((resolve) => (stream.closed ? resolve() : stream.end(() => resolve())));
   return {
     stream,
     description: path,
-    // A local file never stops reading.
-    gone: new Promise<void>(() => {}),
-    async finish(completeBytes) {
+    ...errors,
+    async finish(keep) {
       await closed();
-      // An interrupted stream may end inside a record: cut it so every reader accepts the file.
+      // An interrupted or failed stream may end inside a record: cut it so every reader accepts the file.
       const size = (await fs.stat(tmp)).size;
-      if (completeBytes < size) await fs.truncate(tmp, completeBytes);
-      await fs.rename(tmp, path);
+      const keepBytes = keep(size);
+      if (keepBytes < size) await fs.truncate(tmp, keepBytes);
+      try {
+        await moveIntoPlace(tmp, path, overwrite);
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        throw new UserError(
+          `cannot move the finished capture to ${path}: ${e.code ?? e.message}; it is kept in ${tmp}`,
+          {
+            exitCode: ExitCode.output,
+            hint:
+              e.code === 'EEXIST'
+                ? `${path} was created while capturing; rename ${tmp} yourself`
+                : 'check the permissions of the directory',
+            cause: err,
+          },
+        );
+      }
     },
     async discard() {
       await closed();
       await fs.rm(tmp, { force: true });
     },
   };
+}
+
+/** What people read when writing the output failed: the errno, what was kept, and what to do. */
+export function outputFailure(err: NodeJS.ErrnoException, where: string, keptPackets: number | undefined): UserError {
+  const code = err.code ?? 'EIO';
+  const hints: Record<string, string> = {
+    ENOSPC: 'the filesystem is full: free space, or write elsewhere with -o',
+    EDQUOT: 'your disk quota is used up: free space, or write elsewhere with -o',
+    EIO: 'the device reported an I/O error: check the disk, or write elsewhere with -o',
+    EACCES: 'permission denied: check the permissions of the file and its directory',
+    EFBIG: 'the file is larger than this filesystem allows: write elsewhere with -o',
+  };
+  const kept = keptPackets === undefined ? '' : `; kept the ${keptPackets} complete packets written before it`;
+  return new UserError(`writing ${where} failed: ${code} (${err.message.replace(/^[A-Z]+: /, '')})${kept}`, {
+    exitCode: ExitCode.output,
+    hint: hints[code] ?? 'write elsewhere with -o',
+    cause: err,
+  });
 }

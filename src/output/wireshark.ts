@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { execa } from 'execa';
 import { ExitCode, UserError } from '../errors.ts';
-import type { CaptureSink } from './sink.ts';
+import { watchErrors, type CaptureSink } from './sink.ts';
 
 /** Install locations outside PATH, by platform. */
 function wiresharkCandidates(platform: NodeJS.Platform, env: NodeJS.ProcessEnv): string[] {
@@ -39,26 +39,35 @@ export function findWireshark(
   });
 }
 
-/** Launches Wireshark and returns a sink feeding its stdin. */
-export function wiresharkSink(executable: string = findWireshark()): CaptureSink {
+/**
+ * Launches Wireshark reading our stream, and returns a sink feeding its stdin. Wireshark runs in
+ * its own session (detached: Ctrl-C in our terminal is not its business) and is not killed when we
+ * exit, so its window stays open with the packets after the capture ends, the way
+ * `cat x.pcap | wireshark -k -i -` does.
+ */
+export function wiresharkSink(executable: string): CaptureSink {
   const child = execa(executable, ['-k', '-i', '-'], {
     stdin: 'pipe',
     stdout: 'ignore',
     stderr: 'ignore',
     reject: false,
+    detached: true,
+    cleanup: false,
   });
   const stdin = child.stdin;
   // Wireshark quitting closes its stdin: writes then fail with EPIPE, which means "stop", not "crash".
-  stdin.on('error', () => {});
-  const gone = new Promise<void>((resolve) => {
+  const { gone, failed } = watchErrors(stdin, false);
+  const exited = new Promise<void>((resolve) => {
     void child.then(() => resolve());
   });
   return {
     stream: stdin,
     description: 'Wireshark',
-    gone,
+    gone: Promise.race([gone, exited]),
+    failed,
     finish: () => new Promise<void>((resolve) => stdin.end(() => resolve())),
     discard: () => {
+      // Nothing reached it: no window worth keeping.
       stdin.end();
       child.kill();
       return Promise.resolve();

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertNotTerminal, fileSink } from '../../../src/output/sink.ts';
@@ -15,7 +15,7 @@ test('a file appears under its name only when finished, cut to the last complete
   const sink = await fileSink(path);
   sink.stream.write(Buffer.from('complete-part|partial-record'));
   assert.ok(!existsSync(path), 'not visible while capturing');
-  await sink.finish('complete-part|'.length);
+  await sink.finish(() => 'complete-part|'.length);
   assert.equal(readFileSync(path, 'utf8'), 'complete-part|');
   assert.deepEqual(
     readdirSync(dir).filter((f) => f.includes('partial')),
@@ -26,7 +26,17 @@ test('a file appears under its name only when finished, cut to the last complete
 test('a failed capture leaves no file, and an existing file is not clobbered', async () => {
   const path = join(dir, 'keep.pcap');
   writeFileSync(path, 'previous capture');
-  const sink = await fileSink(path);
+  // Without --overwrite an existing file is refused before anything starts.
+  await assert.rejects(
+    fileSink(path),
+    (e: unknown) =>
+      e instanceof UserError &&
+      e.exitCode === ExitCode.output &&
+      /already exists/.test(e.message) &&
+      /--overwrite/.test(e.hint ?? ''),
+  );
+  // With it, a capture that fails before any packet still leaves the old file alone.
+  const sink = await fileSink(path, { overwrite: true });
   sink.stream.write(Buffer.from('junk'));
   await sink.discard();
   assert.equal(readFileSync(path, 'utf8'), 'previous capture');
@@ -34,6 +44,46 @@ test('a failed capture leaves no file, and an existing file is not clobbered', a
     readdirSync(dir).filter((f) => f.includes('partial')),
     [],
   );
+});
+
+test('--overwrite replaces an existing file once the capture is complete', async () => {
+  const path = join(dir, 'replace.pcap');
+  writeFileSync(path, 'previous capture');
+  const sink = await fileSink(path, { overwrite: true });
+  sink.stream.write(Buffer.from('new capture'));
+  await sink.finish(() => 'new capture'.length);
+  assert.equal(readFileSync(path, 'utf8'), 'new capture');
+});
+
+test('capture files and their temporaries are private to the user (mode 0600)', async () => {
+  const path = join(dir, 'private.pcap');
+  const old = process.umask(0o022);
+  try {
+    const sink = await fileSink(path);
+    const tmp = readdirSync(dir).find((f) => f.startsWith('.private.pcap.') && f.endsWith('.partial'));
+    assert.ok(tmp, 'a temporary file exists while capturing');
+    assert.equal(statSync(join(dir, tmp)).mode & 0o777, 0o600);
+    sink.stream.write(Buffer.from('bytes'));
+    await sink.finish(() => 5);
+    assert.equal(statSync(path).mode & 0o777, 0o600);
+  } finally {
+    process.umask(old);
+  }
+});
+
+test('a file that appears under the name while capturing is not replaced; the capture is kept aside', async () => {
+  const path = join(dir, 'race.pcap');
+  const sink = await fileSink(path);
+  sink.stream.write(Buffer.from('ours'));
+  writeFileSync(path, 'someone else');
+  await assert.rejects(
+    sink.finish(() => 4),
+    (e: unknown) => e instanceof UserError && e.exitCode === ExitCode.output && /kept in /.test(e.message),
+  );
+  assert.equal(readFileSync(path, 'utf8'), 'someone else');
+  const kept = readdirSync(dir).find((f) => f.startsWith('.race.pcap.') && f.endsWith('.partial'));
+  assert.ok(kept);
+  assert.equal(readFileSync(join(dir, kept), 'utf8'), 'ours');
 });
 
 test('unwritable destinations are output errors before anything starts', async () => {

@@ -1,0 +1,98 @@
+// The local end of one capture: the sink, the packet-counting writer in front of it, and the
+// status line. It decides how the output ends: whole records only, no file when nothing arrived,
+// and an error with the errno (and what was kept) when the output itself failed.
+import { asError } from '../errors.ts';
+import { info } from '../log.ts';
+import type { CaptureOutcome, RemoteCapture } from '../node/remote-capture.ts';
+import { CaptureWriter } from './capture-writer.ts';
+import { outputFailure, type CaptureSink } from './sink.ts';
+import { formatBytes, StatusLine } from './status-line.ts';
+
+/** How often the status line asks tcpdump for its kernel-drop counters. */
+const STATS_EVERY_MS = 2000;
+
+export class CaptureOutput {
+  private readonly sink: CaptureSink;
+  private readonly writer: CaptureWriter;
+  private readonly status: StatusLine;
+  private readonly started = Date.now();
+  private finishing: Promise<void> | undefined;
+  private finishError: unknown;
+  private sinkFailure: NodeJS.ErrnoException | undefined;
+
+  constructor(sink: CaptureSink, showStatus: boolean) {
+    this.sink = sink;
+    this.writer = new CaptureWriter(sink.stream);
+    this.status = new StatusLine(process.stderr, showStatus);
+    void sink.failed.then((err) => (this.sinkFailure = err));
+  }
+
+  get description(): string {
+    return this.sink.description;
+  }
+
+  /** Streams REMOTE's packets into the sink until it ends; SIGNAL, a reader that goes away or a failing output stops it. */
+  async pump(remote: RemoteCapture, signal: AbortSignal): Promise<CaptureOutcome> {
+    const onSignal = () => remote.stop('signal');
+    signal.addEventListener('abort', onSignal, { once: true });
+    void this.sink.gone.then(() => remote.abandon('the reader went away'));
+    void this.sink.failed.then((err) => remote.abandon(`writing the output failed: ${err.code ?? err.message}`));
+    this.status.start(() => ({
+      packets: this.writer.parser.packets,
+      bytes: this.writer.parser.streamBytes,
+      elapsedMs: Date.now() - this.started,
+      droppedByKernel: remote.stats?.droppedByKernel,
+    }));
+    // Live kernel-drop counts for the status line: tcpdump prints its counters on SIGUSR1.
+    const statsTimer = this.status.enabledFor(() => setInterval(() => remote.pollStats(), STATS_EVERY_MS));
+    try {
+      return await remote.run(this.writer, () => this.writer.parser.packets);
+    } finally {
+      if (statsTimer) clearInterval(statsTimer);
+      signal.removeEventListener('abort', onSignal);
+    }
+  }
+
+  /**
+   * Ends the output once: complete records only (after a failed write, only those the sink
+   * confirmed), or no file at all when nothing usable arrived. Never rejects, so an earlier
+   * failure stays the one reported; see throwIfFailed.
+   */
+  finish(): Promise<void> {
+    this.finishing ??= (async () => {
+      this.status.stop();
+      await new Promise<void>((resolve) => this.writer.end(() => resolve()));
+      let kept = { offset: this.writer.parser.completeOffset, packets: this.writer.parser.packets };
+      if (!this.writer.parser.header) await this.sink.discard().catch(() => {});
+      else {
+        await this.sink.finish((written) => {
+          // Decided only now, when every write has settled: a failure may surface at the very end.
+          if (this.sinkFailure) kept = this.writer.completeWithin(written);
+          return kept.offset;
+        });
+      }
+      if (this.sinkFailure) throw outputFailure(this.sinkFailure, this.sink.description, kept.packets);
+    })().catch((err: unknown) => {
+      this.finishError = err;
+    });
+    return this.finishing;
+  }
+
+  /** Throws what finishing the output failed with, if anything. */
+  throwIfFailed(): void {
+    if (this.finishError !== undefined) throw asError(this.finishError);
+  }
+
+  /** The closing line: what was captured, and tcpdump's own counters. Nothing when the output failed (the error says it). */
+  summary(outcome: CaptureOutcome | undefined): void {
+    if (!this.writer.parser.header || this.sinkFailure) return;
+    const secs = ((Date.now() - this.started) / 1000).toFixed(1);
+    const st = outcome?.stats;
+    const kernel = st
+      ? `; tcpdump: ${st.captured ?? '?'} captured, ${st.receivedByFilter ?? '?'} received by filter, ${st.droppedByKernel ?? '?'} dropped by kernel`
+      : '';
+    info(
+      `captured ${this.writer.parser.packets} packets (${formatBytes(this.writer.parser.streamBytes)}) in ${secs}s to ${this.sink.description}${kernel}`,
+    );
+  }
+}
