@@ -1,5 +1,6 @@
 // The one error type the CLI shows to people. Everything below main.ts throws these (or lets
 // unknown errors bubble up); main.ts formats them exactly once.
+import { safeText } from './output/terminal.ts';
 
 /** Exit codes, distinct per cause, so scripts can branch on what went wrong. Documented in the README. */
 export const ExitCode = {
@@ -56,15 +57,17 @@ export function usageError(message: string, hint?: string): UserError {
 
 /** Formats any error as the single line (plus optional hint line) main.ts prints to stderr. */
 export function formatError(err: unknown, verbose: boolean): string {
+  // Messages carry text from the API and the node: every line is escaped on its own.
+  const stack = (e: Error) => (e.stack ?? '').split('\n').map(safeText);
   if (err instanceof UserError) {
-    const lines = [`error: ${err.message}`];
-    if (err.hint) lines.push(`hint: ${err.hint}`);
-    if (verbose && err.cause instanceof Error && err.cause.stack) lines.push(err.cause.stack);
+    const lines = [`error: ${safeText(err.message)}`];
+    if (err.hint) lines.push(`hint: ${safeText(err.hint)}`);
+    if (verbose && err.cause instanceof Error && err.cause.stack) lines.push(...stack(err.cause));
     return lines.join('\n');
   }
   const message = err instanceof Error ? err.message : String(err);
-  const lines = [`error: ${message.split('\n')[0]}`];
-  if (verbose && err instanceof Error && err.stack) lines.push(err.stack);
+  const lines = [`error: ${safeText(message.split('\n')[0] ?? '')}`];
+  if (verbose && err instanceof Error && err.stack) lines.push(...stack(err));
   else lines.push('hint: this looks like a bug in kubectl-netns; rerun with -v for details and report it');
   return lines.join('\n');
 }

@@ -2,7 +2,9 @@
 // and formats any error exactly once. stdout carries data only; everything for people goes to stderr.
 import yargs, { type Argv } from 'yargs';
 import { ExitCode, exitCodeOf, formatError, usageError } from '../errors.ts';
-import { configureLog } from '../log.ts';
+import { configureLog, writeStderr } from '../log.ts';
+import { outputFailure } from '../output/sink.ts';
+import { stdoutFailure, watchStdout } from '../output/stdout.ts';
 import { VERSION } from '../version.ts';
 import type { Runner } from './command.ts';
 import { commands } from './commands.ts';
@@ -15,6 +17,8 @@ function baseParser(args: string[]): Argv<GlobalArgs> {
     'populate--': true,
     'strip-aliased': true,
     'strip-dashed': false,
+    // Words after -- and positionals reach the node exactly as typed: 0x10 stays 0x10, not 16.
+    'parse-positional-numbers': false,
   });
 }
 
@@ -46,19 +50,22 @@ export function buildParser(args: string[], runner?: Runner, result: { code?: nu
 /** Runs the command line; resolves with the exit code. */
 export async function main(args: string[]): Promise<number> {
   installSignalHandlers();
+  watchStdout();
   const verbose = args.includes('-v') || args.includes('--verbose');
   const result: { code?: number } = {};
   try {
     await buildParser(args, undefined, result).parseAsync();
+    const broken = stdoutFailure();
+    if (broken) throw outputFailure(broken, 'stdout', undefined);
     return result.code ?? ExitCode.ok;
   } catch (err) {
     const sig = receivedSignal();
     if (err instanceof Interrupted || (sig && !(err as { exitCode?: number }).exitCode)) {
       return exitCodeForSignal(sig ?? 'SIGINT');
     }
-    process.stderr.write(`${formatError(err, verbose)}\n`);
+    writeStderr(`${formatError(err, verbose)}\n`);
     if ((err as { showUsage?: boolean }).showUsage) {
-      process.stderr.write(`run "kubectl netns --help" or "kubectl netns COMMAND --help" for usage\n`);
+      writeStderr(`run "kubectl netns --help" or "kubectl netns COMMAND --help" for usage\n`);
     }
     return exitCodeOf(err);
   }

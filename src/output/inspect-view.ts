@@ -6,6 +6,7 @@ import type { NetInfo } from '../node/netinfo.ts';
 import type { ScanFacts } from '../node/scan.ts';
 import type { OutputFormat } from './formats.ts';
 import { API_VERSION, cellOf } from './netns-views.ts';
+import { safeText } from './terminal.ts';
 import { renderJson, renderTable } from './table.ts';
 
 export interface InspectReport {
@@ -134,7 +135,7 @@ export function renderInspect(r: InspectReport, format: OutputFormat, color: boo
     ]),
   ];
   const width = Math.max(...kv.map(([k]) => k.length)) + 2;
-  const out = [kv.map(([k, v]) => `${`${k}:`.padEnd(width)}${v}`).join('\n'), ''];
+  const out = [kv.map(([k, v]) => `${`${k}:`.padEnd(width)}${safeText(v)}`).join('\n'), ''];
   out.push('Interfaces:');
   out.push(
     renderTable(

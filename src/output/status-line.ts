@@ -1,5 +1,6 @@
 // One live line on stderr while capturing: packets, bytes, rate and tcpdump's kernel drops.
 // Only on a terminal and without -q; redrawn in place, cleared before anything else is printed.
+import { writeStderr } from '../log.ts';
 
 export interface StatusSnapshot {
   packets: number;
@@ -57,7 +58,7 @@ export class StatusLine {
     this.last = { packets: s.packets, bytes: s.bytes, at: s.elapsedMs };
     // A pty without a size (script(1), some CI runners) reports 0 columns.
     const cols = this.out.columns || 100;
-    this.out.write(`\r\x1b[K${renderStatus(s, this.rate).slice(0, Math.max(10, cols - 1))}`);
+    writeStderr(`\r\x1b[K${renderStatus(s, this.rate).slice(0, Math.max(10, cols - 1))}`);
     this.drawn = true;
   }
 
@@ -70,7 +71,7 @@ export class StatusLine {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    if (this.drawn) this.out.write('\r\x1b[K');
+    if (this.drawn) writeStderr('\r\x1b[K');
     this.drawn = false;
   }
 }

@@ -4,6 +4,7 @@
 // because they colour output even when it is piped.
 
 import Table from 'cli-table3';
+import { safeText } from './terminal.ts';
 
 /** One column: which row key it shows, its header text, and its alignment (numbers read best right-aligned). */
 export interface Column {
@@ -64,7 +65,7 @@ export function renderTable(columns: readonly Column[], rows: readonly Row[], op
 // alignment or smuggle escape codes into a terminal, so they are shown escaped.
 function cellText(value: string | number | undefined): string {
   if (value === undefined) return '';
-  return String(value).replace(/[\x00-\x1f\x7f]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return safeText(String(value));
 }
 
 /** Pretty-printed JSON (2-space indent) with a trailing newline, for -o json. */

@@ -8,6 +8,11 @@ import { withDebugPod } from '../../kube/with-debug-pod.ts';
 import { execArgv } from '../../node/agent.ts';
 import { agentFailure, isAgentError, LineCollector } from '../../node/agent-errors.ts';
 import { lookupPid } from '../../node/agent-ops.ts';
+import { onStdoutGone } from '../../output/stdout.ts';
+import { passStderr } from '../../log.ts';
+
+/** What a shell reports for a command killed by SIGPIPE (128 + 13): its reader went away. */
+export const EXIT_READER_GONE = 141;
 
 /** How to run a command in a target's network namespace: exec's and shell's shared plan. */
 export interface InNetnsPlan {
@@ -31,23 +36,36 @@ export async function runInTargetNetns(ctx: RunContext, target: ResolvedTarget, 
         const stderr = new Writable({
           write(chunk: Buffer, _e, cb) {
             lines.push(chunk.toString('utf8'));
-            if (process.stderr.write(chunk)) cb();
-            else process.stderr.once('drain', () => cb());
+            passStderr(chunk, cb);
           },
         });
-        const result = await pod.exec(execArgv({ pid, command: plan.command(target) }), {
-          stdout: process.stdout,
-          stderr: plan.tty ? undefined : stderr,
-          stdin: plan.stdin ? process.stdin : undefined,
-          tty: plan.tty,
-          terminal: plan.tty ? process.stdout : undefined,
-          signal: ctx.signal,
-        });
+        // `exec … | head -1`: the reader leaving ends the command (as SIGPIPE would), and the
+        // debug pod is still deleted.
+        const readerGone = new AbortController();
+        const unsubscribe = onStdoutGone(() => readerGone.abort(new Error('stdout closed')));
+        let result;
+        try {
+          result = await pod.exec(execArgv({ pid, command: plan.command(target) }), {
+            stdout: process.stdout,
+            stderr: plan.tty ? undefined : stderr,
+            stdin: plan.stdin ? process.stdin : undefined,
+            tty: plan.tty,
+            terminal: plan.tty ? process.stdout : undefined,
+            signal: AbortSignal.any([ctx.signal, readerGone.signal]),
+          });
+        } catch (err) {
+          if (readerGone.signal.aborted && !ctx.signal.aborted) return EXIT_READER_GONE;
+          throw err;
+        } finally {
+          unsubscribe();
+        }
         if (result.exitCode !== 0 && isAgentError(lines.all()))
           throw agentFailure(result.exitCode, lines.all(), 'exec');
-        await new Promise<void>((resolve) =>
-          process.stdout.writableNeedDrain ? process.stdout.once('drain', () => resolve()) : resolve(),
-        );
+        await new Promise<void>((resolve) => {
+          if (!process.stdout.writableNeedDrain) return resolve();
+          process.stdout.once('drain', () => resolve());
+          onStdoutGone(() => resolve());
+        });
         const sig = receivedSignal();
         return sig ? exitCodeForSignal(sig) : result.exitCode;
       } finally {

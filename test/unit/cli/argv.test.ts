@@ -96,3 +96,29 @@ test('cleanup: -A and --dry-run', async () => {
   assert.equal(argv['all-namespaces'], true);
   assert.equal(argv['dry-run'], true);
 });
+
+test('words after -- reach the command exactly as typed, never parsed as numbers', async () => {
+  const exec = await parse('exec web -- printf %s\\n 0x10 1.10 1e3 007 -0 +5');
+  assert.deepEqual(planExec(exec.argv as never, false).command, [
+    'printf',
+    '%s\\n',
+    '0x10',
+    '1.10',
+    '1e3',
+    '007',
+    '-0',
+    '+5',
+  ]);
+  const cap = await parse('capture web -- ip[9] == 0x06 and len > 1e3');
+  assert.deepEqual(planCapture(cap.argv as unknown as CaptureArgs).filter, [
+    'ip[9]',
+    '==',
+    '0x06',
+    'and',
+    'len',
+    '>',
+    '1e3',
+  ]);
+  const shell = await parse('shell 0123');
+  assert.equal(shell.argv.target, '0123');
+});
