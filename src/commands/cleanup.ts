@@ -1,16 +1,17 @@
 // `kubectl netns cleanup`: deletes debug pods left behind (a SIGKILLed client, a lost connection),
-// found by the managed-by label, and says what it did. Pods past their deadline are already
-// stopped; this removes their objects too.
+// found by the managed-by label, and says what it did. By default only pods that have ended or
+// outlived their deadline: a running one belongs to someone's live session; --all deletes those too.
 import { defineCommand } from '../cli/command.ts';
 import { runContext, type GlobalArgs } from '../cli/global.ts';
 import { info } from '../log.ts';
 import { ANNOTATION_TARGET } from '../kube/debug-pod.ts';
-import { deleteDebugPod, listDebugPods } from '../kube/leftovers.ts';
+import { deleteDebugPod, leftoverState, listDebugPods } from '../kube/leftovers.ts';
 import { renderTable } from '../output/table.ts';
 import { useColor } from '../output/terminal.ts';
 
 export interface CleanupArgs extends GlobalArgs {
   'all-namespaces': boolean;
+  all: boolean;
   'dry-run': boolean;
 }
 
@@ -25,8 +26,14 @@ export const cleanup = defineCommand<CleanupArgs>({
         default: false,
         describe: 'Look in every namespace, not just -n / the context namespace',
       })
+      .option('all', {
+        type: 'boolean',
+        default: false,
+        describe: "Also delete debug pods still in use (running): this ends other people's live captures",
+      })
       .option('dry-run', { type: 'boolean', default: false, describe: 'Only list what would be deleted' })
-      .example('$0 cleanup -A', 'remove leftovers everywhere'),
+      .example('$0 cleanup -A', 'remove ended and expired debug pods everywhere')
+      .example('$0 cleanup -n shop --all', 'remove every debug pod in shop, running ones included'),
   run: runCleanup,
 });
 
@@ -39,13 +46,15 @@ async function runCleanup(a: CleanupArgs): Promise<number> {
     info(`no kubectl-netns debug pods in ${where}`);
     return 0;
   }
+  const now = new Date();
   const rows = pods.map((p) => ({
     namespace: p.metadata?.namespace ?? '',
     name: p.metadata?.name ?? '',
     node: p.spec?.nodeName ?? '',
     phase: p.status?.phase ?? '',
+    state: leftoverState(p, now),
     target: p.metadata?.annotations?.[ANNOTATION_TARGET] ?? '',
-    age: age(p.metadata?.creationTimestamp),
+    age: age(p.metadata?.creationTimestamp, now),
   }));
   process.stdout.write(
     renderTable(
@@ -54,6 +63,7 @@ async function runCleanup(a: CleanupArgs): Promise<number> {
         { key: 'name', header: 'NAME' },
         { key: 'node', header: 'NODE' },
         { key: 'phase', header: 'PHASE' },
+        { key: 'state', header: 'STATE' },
         { key: 'target', header: 'TARGET' },
         { key: 'age', header: 'AGE' },
       ],
@@ -61,20 +71,25 @@ async function runCleanup(a: CleanupArgs): Promise<number> {
       { color: useColor(process.stdout) },
     ),
   );
+  const chosen = rows.filter((r) => a.all || r.state !== 'in use');
+  const skipped = rows.length - chosen.length;
+  const skipNote = skipped
+    ? `; skipped ${skipped} still in use by a running kubectl-netns (they end when it does; --all deletes them too)`
+    : '';
   if (a['dry-run']) {
-    info(`${pods.length} debug pod(s) would be deleted (dry run)`);
+    info(`${chosen.length} debug pod(s) would be deleted (dry run)${skipNote}`);
     return 0;
   }
   let deleted = 0;
-  for (const r of rows) if (await deleteDebugPod(ctx.client, r.namespace, r.name)) deleted++;
-  info(`deleted ${deleted} debug pod(s) in ${where}`);
+  for (const r of chosen) if (await deleteDebugPod(ctx.client, r.namespace, r.name)) deleted++;
+  info(`deleted ${deleted} debug pod(s) in ${where}${skipNote}`);
   return 0;
 }
 
 /** kubectl's AGE column: 45s, 12m, 3h, 2d. */
-function age(ts: Date | string | undefined): string {
+function age(ts: Date | string | undefined, now: Date): string {
   if (!ts) return '';
-  const s = Math.max(0, Math.round((Date.now() - new Date(ts).getTime()) / 1000));
+  const s = Math.max(0, Math.round((now.getTime() - new Date(ts).getTime()) / 1000));
   if (s < 120) return `${s}s`;
   if (s < 7200) return `${Math.round(s / 60)}m`;
   if (s < 172800) return `${Math.round(s / 3600)}h`;

@@ -19,6 +19,32 @@ export const CAPABILITIES = ['SYS_ADMIN', 'SYS_PTRACE', 'NET_ADMIN', 'NET_RAW'];
 export const DEFAULT_DEADLINE_SECONDS = 4 * 3600;
 /** Slack on top of --duration and --pod-timeout for the PID lookup and the final flush. */
 export const DEADLINE_SLACK_SECONDS = 30;
+/** How long the pod waits for its client's hold (see MAIN_SCRIPT) before it concludes the client is gone. */
+export const HOLD_ATTACH_SECONDS = 60;
+/** Where the main process records its PID, so the agent's `hold` op can end it (agent.sh has the same path). */
+export const MAIN_PID_FILE = '/tmp/kubectl-netns-main.pid';
+/** Created by the agent's `hold` op once the client holds the pod (agent.sh has the same path). */
+export const HELD_FILE = '/tmp/kubectl-netns-held';
+/** SIGTERM reaches `sleep` at once; the grace only has to cover the kubelet's own round trip. */
+export const GRACE_SECONDS = 5;
+/** Memory every debug pod gets besides the capture buffers: sh, nsenter, ip, ss, awk over /proc. */
+const BASE_MEMORY_MIB = 128;
+/** A capture's memory on top of its kernel buffer: tcpdump itself and the agent's shell. */
+const PER_CAPTURE_MIB = 32;
+
+/**
+ * The debug container's main process. It records its PID, waits up to HOLD_ATTACH_SECONDS for the
+ * client to hold the pod (agent op `hold`, whose stdin is the client's connection), then sleeps
+ * until the deadline. The hold ends this process when its stdin closes, i.e. when the client
+ * exits or its connection dies, so a SIGKILLed client leaves no node-root pod running; a client
+ * that never got as far as the hold leaves one that exits after HOLD_ATTACH_SECONDS.
+ */
+export const MAIN_SCRIPT = [
+  `echo $$ >${MAIN_PID_FILE}`,
+  'i=0',
+  `while [ ! -e ${HELD_FILE} ]; do i=$((i + 1)); if [ "$i" -gt "$1" ]; then exit 0; fi; sleep 1; done`,
+  'exec sleep "$2"',
+].join('\n');
 
 export interface DebugPodOptions {
   /** Namespace the debug pod is created in (--debug-namespace, default the target's). */
@@ -36,6 +62,8 @@ export interface DebugPodOptions {
   podTimeoutSeconds: number;
   /** The node's own network (host-side capture, node-wide listings) instead of the pod network. */
   hostNetwork?: boolean | undefined;
+  /** Kernel capture buffers the pod's tcpdumps will hold (MiB each), so the memory limit covers them. */
+  captureBuffersMiB?: readonly number[] | undefined;
   version: string;
 }
 
@@ -81,10 +109,16 @@ export function buildDebugPod(o: DebugPodOptions): V1Pod {
         runAsUser: 0,
         runAsNonRoot: false,
         allowPrivilegeEscalation: true,
-        capabilities: { add: [...CAPABILITIES] },
-        seccompProfile: { type: 'Unconfined' },
+        // Nothing but what nsenter and tcpdump need, whatever the runtime's default set holds.
+        capabilities: { drop: ['ALL'], add: [...CAPABILITIES] },
+        // The runtime's default seccomp profile allows setns and packet sockets to a container
+        // that has CAP_SYS_ADMIN and CAP_NET_RAW (checked on the local cluster, see the README).
+        seccompProfile: { type: 'RuntimeDefault' },
+        // AppArmor's default container profile denies ptrace-reading other profiles' processes,
+        // which opening /proc/PID/ns/net of the target needs.
         appArmorProfile: { type: 'Unconfined' },
       };
+  const memoryMiB = BASE_MEMORY_MIB + (o.captureBuffersMiB ?? []).reduce((sum, b) => sum + b + PER_CAPTURE_MIB, 0);
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -102,21 +136,22 @@ export function buildDebugPod(o: DebugPodOptions): V1Pod {
       activeDeadlineSeconds: deadline,
       automountServiceAccountToken: false,
       enableServiceLinks: false,
-      terminationGracePeriodSeconds: 0,
+      terminationGracePeriodSeconds: GRACE_SECONDS,
       tolerations: [{ operator: 'Exists' }],
       containers: [
         {
           name: CONTAINER_NAME,
           image: o.image,
           imagePullPolicy: 'IfNotPresent',
-          // The container ends on its own shortly after the deadline even if the kubelet never
-          // enforces activeDeadlineSeconds; `sleep N` works in busybox and coreutils alike.
-          command: ['sleep', String(deadline + 60)],
+          // The container also ends on its own shortly after the deadline, even if the kubelet
+          // never enforces activeDeadlineSeconds; `sleep N` works in busybox and coreutils alike.
+          command: ['sh', '-c', MAIN_SCRIPT, 'kubectl-netns-debug', String(HOLD_ATTACH_SECONDS), String(deadline + 60)],
           securityContext,
           resources: {
-            requests: { cpu: '10m', memory: '32Mi' },
-            // tcpdump's capture buffer (--buffer-size, 32 MiB by default) is charged to the pod.
-            limits: { memory: '512Mi' },
+            requests: { cpu: '10m', memory: '32Mi', 'ephemeral-storage': '1Mi' },
+            // tcpdump's kernel capture buffer (--buffer-size) is charged to the pod; the pod writes
+            // nothing but a few small files under /tmp.
+            limits: { memory: `${memoryMiB}Mi`, 'ephemeral-storage': '64Mi' },
           },
         },
       ],

@@ -2,6 +2,8 @@
 // close() is idempotent and is called from `finally` on every exit path; the signal wiring calls
 // it too, and the pod's activeDeadlineSeconds plus its label cover a client that was SIGKILLed.
 import { randomBytes } from 'node:crypto';
+import { PassThrough, Writable } from 'node:stream';
+import { holdArgv } from '../node/agent.ts';
 import { debug, warn } from '../log.ts';
 import { isNotFound } from './api-errors.ts';
 import type { KubeClient, V1Pod } from './client.ts';
@@ -28,6 +30,8 @@ export class DebugSession {
   readonly podName: string;
   readonly sessionId: string;
   private closing: Promise<void> | undefined;
+  /** The hold's stdin: ending it tells the pod its client is done (see MAIN_SCRIPT). */
+  private holdInput: PassThrough | undefined;
 
   private constructor(client: KubeClient, namespace: string, podName: string, sessionId: string) {
     this.client = client;
@@ -68,7 +72,21 @@ export class DebugSession {
       throw err;
     }
     debug(`debug pod ${o.namespace}/${name} is running`);
+    session.hold();
     return session;
+  }
+
+  /**
+   * Holds the pod for as long as this process and its connection live: the agent's `hold` op
+   * reads this exec's stdin, and ends the pod when it closes for whatever reason.
+   */
+  private hold(): void {
+    this.holdInput = new PassThrough();
+    const discard = new Writable({ write: (_c, _e, cb) => cb() });
+    this.exec(holdArgv(), { stdin: this.holdInput, stdout: discard, stderr: discard }).then(
+      (r) => debug(`hold on ${this.namespace}/${this.podName} ended with ${r.exitCode}`),
+      (err: unknown) => debug(`hold on ${this.namespace}/${this.podName} ended: ${String(err)}`),
+    );
   }
 
   /** Runs argv in the debug container (no shell in between unless argv starts one). */
@@ -82,8 +100,8 @@ export class DebugSession {
     });
   }
 
-  /** Deletes the pod at once (grace 0) and waits up to `waitMs` for it to be gone. Safe to call twice. */
-  close(waitMs = 10_000): Promise<void> {
+  /** Lets the pod end, deletes it (its short grace period) and waits up to `waitMs` for it to be gone. Safe to call twice. */
+  close(waitMs = 15_000): Promise<void> {
     this.closing ??= this.deleteAndWait(waitMs);
     return this.closing;
   }
@@ -94,8 +112,10 @@ export class DebugSession {
 
   private async deleteAndWait(waitMs: number): Promise<void> {
     debug(`deleting debug pod ${this.namespace}/${this.podName}`);
+    // The main process ends as soon as the hold's stdin closes; the delete then finds it done.
+    this.holdInput?.end();
     try {
-      await this.client.deletePod(this.namespace, this.podName, 0);
+      await this.client.deletePod(this.namespace, this.podName);
     } catch (err) {
       if (isNotFound(err)) return;
       throw err;

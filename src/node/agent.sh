@@ -82,6 +82,12 @@
 #         ipaddr NETNS JSON              `ip -j -d addr show` in NETNS (once per namespace)
 #         warn MESSAGE                   something could not be read; the rest is still valid
 #         done COUNT                     last line: the scan is complete (COUNT namespaces)
+#   hold
+#       The client's hold on the debug pod: marks the pod as held (/tmp/kubectl-netns-held, which the
+#       pod's main process waits for), then reads stdin until it ends. stdin is the client's exec
+#       connection, so it ends when the client closes it, exits, is killed, or loses its connection;
+#       then the pod's main process (PID in /tmp/kubectl-netns-main.pid) is ended, and with it the
+#       pod. Paths are shared with MAIN_SCRIPT in debug-pod.ts. stdout: nothing.
 #   netinfo --pid PID [--sockets]
 #       PID's namespace in more detail. stdout, tab-separated:
 #         route 4|6 JSON                 `ip -j [-6] route show`
@@ -897,9 +903,21 @@ op_netinfo() {
   done
 }
 
+# ---- hold --------------------------------------------------------------------------------------
+
+op_hold() {
+  [ $# -eq 0 ] || fail USAGE "hold: unexpected argument '$1'"
+  : >/tmp/kubectl-netns-held || fail USAGE "hold: cannot write /tmp/kubectl-netns-held"
+  # Returns when the client's side of the exec stream ends, whatever the reason.
+  cat >/dev/null
+  hold_main=$(cat /tmp/kubectl-netns-main.pid 2>/dev/null)
+  if is_count "$hold_main"; then kill "$hold_main" 2>/dev/null; fi
+  exit 0
+}
+
 # ---- dispatch --------------------------------------------------------------------------------
 
-[ $# -gt 0 ] || fail USAGE "no operation given (ops: pid, capture, stop, stats, ack, exec, scan, netinfo)"
+[ $# -gt 0 ] || fail USAGE "no operation given (ops: pid, capture, stop, stats, ack, exec, scan, netinfo, hold)"
 agent_op=$1
 shift
 case $agent_op in
@@ -911,5 +929,6 @@ case $agent_op in
   exec) op_exec "$@" ;;
   scan) op_scan "$@" ;;
   netinfo) op_netinfo "$@" ;;
-  *) fail USAGE "unknown operation '$agent_op' (ops: pid, capture, stop, stats, ack, exec, scan, netinfo)" ;;
+  hold) op_hold "$@" ;;
+  *) fail USAGE "unknown operation '$agent_op' (ops: pid, capture, stop, stats, ack, exec, scan, netinfo, hold)" ;;
 esac

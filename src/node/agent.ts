@@ -163,6 +163,11 @@ export function scanArgv(): string[] {
   return agentArgv('scan', []);
 }
 
+/** `hold`: the client's hold on the pod; its stdin must stay open for as long as the client wants the pod. */
+export function holdArgv(): string[] {
+  return agentArgv('hold', []);
+}
+
 /** `netinfo`: routes (and with sockets, listening sockets) of the pid's network namespace. */
 export function netinfoArgv(o: { pid: number; sockets: boolean }): string[] {
   return agentArgv('netinfo', ['--pid', countArg(o.pid, 'pid'), ...(o.sockets ? ['--sockets'] : [])]);

@@ -1,11 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import {
   buildDebugPod,
   debugPodName,
   deadlineSeconds,
   labelValue,
   DEFAULT_DEADLINE_SECONDS,
+  GRACE_SECONDS,
+  HELD_FILE,
+  HOLD_ATTACH_SECONDS,
+  MAIN_PID_FILE,
+  MAIN_SCRIPT,
 } from '../../../src/kube/debug-pod.ts';
 
 const base = {
@@ -42,23 +48,33 @@ test('the debug pod is pinned, host-PID, minimal-capability, self-expiring and l
       activeDeadlineSeconds: DEFAULT_DEADLINE_SECONDS,
       automountServiceAccountToken: false,
       enableServiceLinks: false,
-      terminationGracePeriodSeconds: 0,
+      terminationGracePeriodSeconds: GRACE_SECONDS,
       tolerations: [{ operator: 'Exists' }],
       containers: [
         {
           name: 'netns',
           image: 'example.test/debug:1',
           imagePullPolicy: 'IfNotPresent',
-          command: ['sleep', String(DEFAULT_DEADLINE_SECONDS + 60)],
+          command: [
+            'sh',
+            '-c',
+            MAIN_SCRIPT,
+            'kubectl-netns-debug',
+            String(HOLD_ATTACH_SECONDS),
+            String(DEFAULT_DEADLINE_SECONDS + 60),
+          ],
           securityContext: {
             runAsUser: 0,
             runAsNonRoot: false,
             allowPrivilegeEscalation: true,
-            capabilities: { add: ['SYS_ADMIN', 'SYS_PTRACE', 'NET_ADMIN', 'NET_RAW'] },
-            seccompProfile: { type: 'Unconfined' },
+            capabilities: { drop: ['ALL'], add: ['SYS_ADMIN', 'SYS_PTRACE', 'NET_ADMIN', 'NET_RAW'] },
+            seccompProfile: { type: 'RuntimeDefault' },
             appArmorProfile: { type: 'Unconfined' },
           },
-          resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '512Mi' } },
+          resources: {
+            requests: { cpu: '10m', memory: '32Mi', 'ephemeral-storage': '1Mi' },
+            limits: { memory: '128Mi', 'ephemeral-storage': '64Mi' },
+          },
         },
       ],
     },
@@ -98,4 +114,20 @@ test('names stay valid pod names and hostnames for long targets', () => {
 test('label values are cut to 63 valid characters', () => {
   assert.equal(labelValue('x'.repeat(70)).length, 63);
   assert.equal(labelValue('-web_7/d9.'), 'web_7-d9');
+});
+
+test('the memory limit covers every capture buffer the pod will hold', () => {
+  const limit = (buffers: number[]) =>
+    buildDebugPod({ ...base, captureBuffersMiB: buffers }).spec?.containers[0]?.resources?.limits?.memory;
+  assert.equal(limit([]), '128Mi');
+  assert.equal(limit([32]), '192Mi');
+  assert.equal(limit([1024]), '1184Mi');
+  assert.equal(limit([32, 32, 32]), '320Mi');
+});
+
+test("the pod's main process and the agent's hold op agree on their files", () => {
+  const agent = readFileSync(new URL('../../../src/node/agent.sh', import.meta.url), 'utf8');
+  const hold = agent.slice(agent.indexOf('op_hold() {'), agent.indexOf('# ---- dispatch'));
+  assert.ok(hold.includes(MAIN_PID_FILE) && MAIN_SCRIPT.includes(MAIN_PID_FILE));
+  assert.ok(hold.includes(HELD_FILE) && MAIN_SCRIPT.includes(HELD_FILE));
 });
