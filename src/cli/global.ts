@@ -1,11 +1,12 @@
 // Flags every command shares (kubectl's own global flags are not forwarded to plugins, so we
 // implement --kubeconfig, --context and -n ourselves) and the per-run context built from them.
 import type { Argv } from 'yargs';
-import { createKubeClient } from '../kube/client.ts';
+import { RightsCheck } from '../kube/access.ts';
+import { createKubeClient, DEFAULT_TIMEOUTS } from '../kube/client.ts';
 import { resolveConfig, type ResolvedConfig } from '../kube/config.ts';
 import { DEFAULT_IMAGE } from '../kube/debug-pod.ts';
 import type { DebugPodContext } from '../kube/with-debug-pod.ts';
-import { parseDuration } from './parse.ts';
+import { parseDuration, parseTimeout } from './parse.ts';
 import { shutdownSignal, trackLeftover } from './signals.ts';
 
 export interface GlobalArgs {
@@ -16,6 +17,7 @@ export interface GlobalArgs {
   'debug-namespace'?: string | undefined;
   privileged: boolean;
   'pod-timeout': string;
+  'request-timeout': string;
   verbose?: boolean | undefined;
   quiet?: boolean | undefined;
 }
@@ -41,6 +43,13 @@ export function addGlobalOptions<T>(y: Argv<T>): Argv<T & GlobalArgs> {
       type: 'string',
       default: DEFAULT_IMAGE,
       describe: 'Debug image; needs sh, tcpdump, nsenter (util-linux), ip and ss',
+      group: GLOBAL_GROUP,
+    })
+    .option('request-timeout', {
+      type: 'string',
+      default: '30s',
+      describe:
+        'How long to wait for one API request before giving up, e.g. 10s, 2m; 0 waits forever (as kubectl does by default)',
       group: GLOBAL_GROUP,
     })
     .option('debug-namespace', {
@@ -81,10 +90,13 @@ export interface RunContext extends DebugPodContext {
 /** Resolves kubeconfig/context/namespace and builds the client. */
 export async function runContext(args: GlobalArgs): Promise<RunContext> {
   const podTimeoutMs = parseDuration(args['pod-timeout'], '--pod-timeout') * 1000;
+  const requestMs = parseTimeout(args['request-timeout'], '--request-timeout');
   const cfg = await resolveConfig({ kubeconfig: args.kubeconfig, context: args.context, namespace: args.namespace });
+  const client = await createKubeClient(cfg, { requestMs, cleanupMs: Math.min(requestMs, DEFAULT_TIMEOUTS.cleanupMs) });
   return {
     cfg,
-    client: await createKubeClient(cfg),
+    client,
+    rights: new RightsCheck(client),
     image: args.image,
     debugNamespace: args['debug-namespace'],
     privileged: args.privileged,

@@ -25,6 +25,11 @@ function positive(n: number, text: string, flag: string): number {
   return n;
 }
 
+/** Parses a kubectl-style timeout in milliseconds: a duration, or 0 for "no limit" (Infinity). */
+export function parseTimeout(text: string, flag: string): number {
+  return /^0+(\.0*)?[a-z]*$/.test(text.trim()) ? Infinity : parseDuration(text, flag) * 1000;
+}
+
 /** Parses a positive integer flag value (yargs gives numbers, but NaN for junk). */
 export function parsePositiveInt(value: unknown, flag: string, max = Number.MAX_SAFE_INTEGER): number {
   const n = typeof value === 'number' ? value : Number(String(value));

@@ -8,6 +8,8 @@ export interface ApiAction {
   resource: string; // pods, pods/exec, deployments, namespaces, nodes
   namespace?: string | undefined;
   name?: string | undefined;
+  /** The request's time limit, for the message when it ran out. */
+  timeoutMs?: number | undefined;
 }
 
 interface StatusBody {
@@ -88,7 +90,7 @@ export function translateApiError(err: unknown, action: ApiAction, server?: stri
           `the debug pod was rejected in namespace "${action.namespace}": its PodSecurity level is "${level}", and capturing needs hostPID and extra capabilities (the "privileged" level)`,
           {
             exitCode: ExitCode.forbidden,
-            hint: `run the debug pod elsewhere with --debug-namespace NS (a namespace labelled pod-security.kubernetes.io/enforce=privileged, e.g. kube-system)`,
+            hint: `run debug pods in a namespace of their own that allows privileged pods: --debug-namespace kubectl-netns-debug (deploy/debug-namespace.yaml creates it; never a system namespace)`,
             cause: err,
           },
         );
@@ -116,6 +118,17 @@ export function translateApiError(err: unknown, action: ApiAction, server?: stri
       exitCode: st.code >= 500 ? ExitCode.connection : ExitCode.internal,
       cause: err,
     });
+  }
+  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) {
+    const limit = action.timeoutMs ? ` within ${Math.round(action.timeoutMs / 1000)}s` : '';
+    return new UserError(
+      `the API server${server ? ` at ${server}` : ''} did not answer${limit} while trying to ${action.verb} ${where(action)}`,
+      {
+        exitCode: ExitCode.connection,
+        hint: 'check your network/VPN to the cluster; --request-timeout sets how long to wait',
+        cause: err,
+      },
+    );
   }
   const code = networkCode(err);
   if (code) {

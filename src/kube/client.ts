@@ -4,7 +4,7 @@
 // failure into a UserError that names the action and, for network failures, the server.
 import { PassThrough } from 'node:stream';
 import type { Writable } from 'node:stream';
-import type { CoreV1Event, V1Namespace, V1Node, V1Pod } from '@kubernetes/client-node';
+import type { ConfigurationOptions, CoreV1Event, V1Namespace, V1Node, V1Pod } from '@kubernetes/client-node';
 import { translateApiError, type ApiAction } from './api-errors.ts';
 import { loadClientNode } from './client-node.ts';
 import type { ResolvedConfig } from './config.ts';
@@ -31,8 +31,20 @@ export interface ExecSocket {
   resume(): void;
   close(code?: number, reason?: string): void;
   terminate(): void;
+  ping(): void;
   on(event: 'close', listener: (code: number, reason: Buffer) => void): this;
   on(event: 'error', listener: (err: Error) => void): this;
+  on(event: 'pong', listener: () => void): this;
+}
+
+/** One RBAC right: a verb on a resource (and subresource) in a namespace, or cluster-wide. */
+export interface ResourceRight {
+  verb: string;
+  resource: string;
+  subresource?: string | undefined;
+  group?: string | undefined;
+  /** Undefined: cluster-wide (every namespace, or a cluster-scoped resource). */
+  namespace?: string | undefined;
 }
 
 export interface WatchHandle {
@@ -59,6 +71,8 @@ export interface KubeClient {
     onEvent: (type: string, pod: V1Pod) => void,
     onDone: (err?: unknown) => void,
   ): Promise<WatchHandle>;
+  /** Does the API let us do this? SelfSubjectAccessReview; rejects when the review itself fails. */
+  canI(attrs: ResourceRight): Promise<boolean>;
   /**
    * Opens an exec websocket. `onFrame` receives every frame (channel byte + payload); client-node's
    * own stream handling is bypassed because it applies no backpressure and ends process.stdout.
@@ -67,9 +81,21 @@ export interface KubeClient {
   openExec(path: string, onFrame: (channel: number, payload: Buffer) => void): Promise<ExecSocket>;
 }
 
+/** How long one request may take before it counts as lost; cleanup steps get the shorter CLEANUP one. */
+export interface RequestTimeouts {
+  requestMs: number;
+  cleanupMs: number;
+}
+
+/** kubectl waits forever by default; a CLI that can hang forever on a half-open connection is worse. */
+export const DEFAULT_TIMEOUTS: RequestTimeouts = { requestMs: 30_000, cleanupMs: 15_000 };
+
 /** Builds the real client for a resolved kubeconfig. */
-export async function createKubeClient(cfg: ResolvedConfig): Promise<KubeClient> {
-  const { AppsV1Api, BatchV1Api, CoreV1Api, Watch } = await loadClientNode();
+export async function createKubeClient(
+  cfg: ResolvedConfig,
+  timeouts: RequestTimeouts = DEFAULT_TIMEOUTS,
+): Promise<KubeClient> {
+  const { AppsV1Api, AuthorizationV1Api, BatchV1Api, CoreV1Api, Observable, Watch } = await loadClientNode();
   // Not re-exported from the package index, but it is the documented building block of Exec/Attach.
   // We need it directly: Exec writes to the sink without backpressure and cannot be told which
   // streams a v5 close frame should end. The package has no "exports" map, so this path is stable
@@ -79,6 +105,7 @@ export async function createKubeClient(cfg: ResolvedConfig): Promise<KubeClient>
   const core = kc.makeApiClient(CoreV1Api);
   const apps = kc.makeApiClient(AppsV1Api);
   const batch = kc.makeApiClient(BatchV1Api);
+  const authz = kc.makeApiClient(AuthorizationV1Api);
   // Inert streams: client-node's handler ends these on v5 close frames, and by default they are
   // process.stdout/stderr, which it would otherwise close underneath us.
   const inert = {
@@ -87,57 +114,103 @@ export async function createKubeClient(cfg: ResolvedConfig): Promise<KubeClient>
     stderr: new PassThrough() as Writable,
   };
   const ws = new WebSocketHandler(kc, undefined, inert);
-  const call = async <T>(action: ApiAction, fn: () => Promise<T>): Promise<T> => {
+  // Per-call options that abort the request after MS (client-node passes the signal to fetch).
+  const within = (ms: number): ConfigurationOptions | undefined =>
+    Number.isFinite(ms)
+      ? {
+          middlewareMergeStrategy: 'append',
+          middleware: [
+            {
+              pre: (ctx) => {
+                ctx.setSignal(AbortSignal.timeout(ms));
+                return new Observable(Promise.resolve(ctx));
+              },
+              post: (ctx) => new Observable(Promise.resolve(ctx)),
+            },
+          ],
+        }
+      : undefined;
+  const call = async <T>(
+    action: ApiAction,
+    fn: (options: ConfigurationOptions | undefined) => Promise<T>,
+    ms = timeouts.requestMs,
+  ): Promise<T> => {
     try {
-      return await fn();
+      return await fn(within(ms));
     } catch (err) {
-      throw translateApiError(err, action, cfg.server);
+      throw translateApiError(err, { ...action, timeoutMs: ms }, cfg.server);
     }
   };
 
   return {
     server: cfg.server,
     readPod: (namespace, name) =>
-      call({ verb: 'get', resource: 'pods', namespace, name }, () => core.readNamespacedPod({ namespace, name })),
+      call({ verb: 'get', resource: 'pods', namespace, name }, (o) => core.readNamespacedPod({ namespace, name }, o)),
     listPods: (namespace, opts = {}) =>
-      call({ verb: 'list', resource: 'pods', namespace }, async () => {
+      call({ verb: 'list', resource: 'pods', namespace }, async (o) => {
         const list = namespace
-          ? await core.listNamespacedPod({ namespace, ...opts })
-          : await core.listPodForAllNamespaces({ ...opts });
+          ? await core.listNamespacedPod({ namespace, ...opts }, o)
+          : await core.listPodForAllNamespaces({ ...opts }, o);
         return list.items;
       }),
     workloadSelector: (kind, namespace, name) =>
-      call({ verb: 'get', resource: `${kind}s`, namespace, name }, async () => {
+      call({ verb: 'get', resource: `${kind}s`, namespace, name }, async (o) => {
         const obj =
           kind === 'deployment'
-            ? await apps.readNamespacedDeployment({ namespace, name })
+            ? await apps.readNamespacedDeployment({ namespace, name }, o)
             : kind === 'statefulset'
-              ? await apps.readNamespacedStatefulSet({ namespace, name })
+              ? await apps.readNamespacedStatefulSet({ namespace, name }, o)
               : kind === 'daemonset'
-                ? await apps.readNamespacedDaemonSet({ namespace, name })
+                ? await apps.readNamespacedDaemonSet({ namespace, name }, o)
                 : kind === 'replicaset'
-                  ? await apps.readNamespacedReplicaSet({ namespace, name })
-                  : await batch.readNamespacedJob({ namespace, name });
+                  ? await apps.readNamespacedReplicaSet({ namespace, name }, o)
+                  : await batch.readNamespacedJob({ namespace, name }, o);
         const labels = obj.spec?.selector?.matchLabels ?? {};
         return Object.entries(labels)
           .map(([k, v]) => `${k}=${v}`)
           .join(',');
       }),
     createPod: (namespace, pod) =>
-      call({ verb: 'create', resource: 'pods', namespace }, () => core.createNamespacedPod({ namespace, body: pod })),
+      call({ verb: 'create', resource: 'pods', namespace }, (o) =>
+        core.createNamespacedPod({ namespace, body: pod }, o),
+      ),
     deletePod: (namespace, name, gracePeriodSeconds) =>
-      call({ verb: 'delete', resource: 'pods', namespace, name }, async () => {
-        await core.deleteNamespacedPod({ namespace, name, gracePeriodSeconds });
-      }),
-    readNode: (name) => call({ verb: 'get', resource: 'nodes', name }, () => core.readNode({ name })),
+      call(
+        { verb: 'delete', resource: 'pods', namespace, name },
+        async (o) => {
+          await core.deleteNamespacedPod({ namespace, name, gracePeriodSeconds }, o);
+        },
+        timeouts.cleanupMs,
+      ),
+    readNode: (name) => call({ verb: 'get', resource: 'nodes', name }, (o) => core.readNode({ name }, o)),
     listNamespaces: () =>
-      call({ verb: 'list', resource: 'namespaces' }, async () => (await core.listNamespace({})).items),
-    listNodes: () => call({ verb: 'list', resource: 'nodes' }, async () => (await core.listNode({})).items),
+      call({ verb: 'list', resource: 'namespaces' }, async (o) => (await core.listNamespace({}, o)).items),
+    listNodes: () => call({ verb: 'list', resource: 'nodes' }, async (o) => (await core.listNode({}, o)).items),
     listEvents: (namespace, fieldSelector) =>
       call(
         { verb: 'list', resource: 'events', namespace },
-        async () => (await core.listNamespacedEvent({ namespace, fieldSelector })).items,
+        async (o) => (await core.listNamespacedEvent({ namespace, fieldSelector }, o)).items,
       ),
+    canI: (r) =>
+      call({ verb: 'create', resource: 'selfsubjectaccessreviews' }, async (o) => {
+        const review = await authz.createSelfSubjectAccessReview(
+          {
+            body: {
+              spec: {
+                resourceAttributes: {
+                  verb: r.verb,
+                  resource: r.resource,
+                  subresource: r.subresource,
+                  group: r.group,
+                  namespace: r.namespace,
+                },
+              },
+            },
+          },
+          o,
+        );
+        return review.status?.allowed === true;
+      }),
     async watchPod(namespace, name, onEvent, onDone) {
       const watch = new Watch(kc);
       let stopped = false;

@@ -17,6 +17,13 @@ const CLOSE = 255;
 const V5 = 'v5.channel.k8s.io';
 /** Stop reading local stdin while this much is queued on the socket. */
 const STDIN_HIGH_WATER = 1 << 20;
+/** How often we ping the API server: a quiet capture sends no frames, so silence alone proves nothing. */
+const PING_EVERY_MS = 10_000;
+/**
+ * A connection that answers neither pings nor with frames for this long is dead (a half-open TCP
+ * connection after a VPN drop or a suspended laptop never closes by itself).
+ */
+export const DEAD_AFTER_MS = 30_000;
 
 export interface ExecRequest {
   namespace: string;
@@ -117,14 +124,18 @@ export async function execInPod(client: KubeClient, r: ExecRequest): Promise<Exe
   let stdoutBytes = 0;
   let socket: Awaited<ReturnType<KubeClient['openExec']>> | undefined;
   let paused = 0;
+  let lastHeard = Date.now();
   const resumeWhenDrained = (w: Writable) => {
     paused++;
     socket?.pause();
     w.once('drain', () => {
+      // A paused socket reads nothing, pongs included: the silence was ours, not the server's.
+      lastHeard = Date.now();
       if (--paused === 0) socket?.resume();
     });
   };
   const onFrame = (channel: number, payload: Buffer) => {
+    lastHeard = Date.now();
     if (payload.length === 0) return;
     if (channel === STDOUT) {
       stdoutBytes += payload.length;
@@ -152,6 +163,7 @@ export async function execInPod(client: KubeClient, r: ExecRequest): Promise<Exe
   return await new Promise<ExecResult>((resolve, reject) => {
     const cleanups: Array<() => void> = [];
     let done = false;
+    let silent = false;
     const finish = (fn: () => void) => {
       if (done) return;
       done = true;
@@ -172,15 +184,15 @@ export async function execInPod(client: KubeClient, r: ExecRequest): Promise<Exe
       } else if (r.signal?.aborted) {
         finish(() => reject(asError(r.signal?.reason)));
       } else {
+        const why = silent
+          ? `no answer from the API server for ${DEAD_AFTER_MS / 1000}s`
+          : `websocket closed with code ${code} and no exit status`;
         finish(() =>
           reject(
-            new UserError(
-              `the connection to the API server was lost during exec into pod "${r.pod}" (websocket closed with code ${code} and no exit status)`,
-              {
-                exitCode: ExitCode.connection,
-                hint: 'the command may still be running on the node; rerun, and check connectivity to the cluster',
-              },
-            ),
+            new UserError(`the connection to the API server was lost during exec into pod "${r.pod}" (${why})`, {
+              exitCode: ExitCode.connection,
+              hint: 'the command may still be running on the node; rerun, and check connectivity to the cluster',
+            }),
           ),
         );
       }
@@ -188,6 +200,21 @@ export async function execInPod(client: KubeClient, r: ExecRequest): Promise<Exe
     ws.on('error', () => {
       // 'close' always follows 'error' in ws, and carries the verdict.
     });
+    ws.on('pong', () => (lastHeard = Date.now()));
+    const pinger = setInterval(() => {
+      if (paused > 0) lastHeard = Date.now();
+      else if (Date.now() - lastHeard > DEAD_AFTER_MS) {
+        silent = true;
+        ws.terminate();
+        return;
+      }
+      try {
+        ws.ping();
+      } catch {
+        // Not open (closing): 'close' decides.
+      }
+    }, PING_EVERY_MS);
+    cleanups.push(() => clearInterval(pinger));
 
     if (r.signal) {
       const onAbort = () => ws.terminate();

@@ -25,3 +25,15 @@ test('bad durations and counts are usage errors naming the flag', () => {
   assert.throws(() => parsePositiveInt(300000, '--snaplen', 262144), /between 1 and 262144/);
   assert.equal(parsePositiveInt(100, '--count'), 100);
 });
+
+test('--request-timeout takes a duration, and 0 means no limit (as kubectl)', async () => {
+  const { parseTimeout } = await import('../../../src/cli/parse.ts');
+  assert.equal(parseTimeout('30s', '--request-timeout'), 30_000);
+  assert.equal(parseTimeout('2m', '--request-timeout'), 120_000);
+  assert.equal(parseTimeout('0', '--request-timeout'), Infinity);
+  assert.equal(parseTimeout('0s', '--request-timeout'), Infinity);
+  assert.throws(
+    () => parseTimeout('soon', '--request-timeout'),
+    (e: unknown) => e instanceof UserError && e.exitCode === ExitCode.usage,
+  );
+});

@@ -30,6 +30,7 @@ test('a PodSecurity rejection names the level and suggests --debug-namespace', (
   assert.equal(e.exitCode, ExitCode.forbidden);
   assert.match(e.message, /namespace "shop": its PodSecurity level is "baseline"/);
   assert.match(e.hint ?? '', /--debug-namespace/);
+  assert.doesNotMatch(e.hint ?? '', /kube-system/, 'exec rights there reach every system pod');
 });
 
 test('RBAC forbidden names the missing verb and resource', () => {
