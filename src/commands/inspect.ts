@@ -15,7 +15,7 @@ import { parseNetinfo } from '../node/netinfo.ts';
 import type { OutputFormat } from '../output/formats.ts';
 import { buildInspect, renderInspect } from '../output/inspect-view.ts';
 import { useColor } from '../output/terminal.ts';
-import { scanWith } from './shared/node-scan.ts';
+import { assertScanRights, scanWith } from './shared/node-scan.ts';
 import { resolveOneTarget } from './shared/target.ts';
 
 export interface InspectArgs extends GlobalArgs {
@@ -40,6 +40,7 @@ export const inspect = defineCommand<InspectArgs>({
     const sockets = a.output !== 'table';
     // hostNetwork: the node's ends of the pod's veths are in the agent's own namespace.
     const spec = { namespace: ctx.debugNamespace ?? target.namespace, node: target.node, target, hostNetwork: true };
+    await assertScanRights(ctx, { nodes: 'none', debugNamespace: spec.namespace });
     return withDebugPod(ctx, spec, async (pod) => {
       const { pid, netnsInode } = await lookupPid(pod, target, ctx.signal);
       const [scan, net] = await Promise.all([

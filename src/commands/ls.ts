@@ -12,7 +12,7 @@ import { parseTarget, resolveTarget } from '../kube/target.ts';
 import type { OutputFormat } from '../output/formats.ts';
 import { netnsItem, renderNetnsList, type NetnsItem } from '../output/netns-views.ts';
 import { useColor } from '../output/terminal.ts';
-import { DEFAULT_PARALLEL_NODES, nodesToSearch, scanNodes } from './shared/node-scan.ts';
+import { assertScanRights, DEFAULT_PARALLEL_NODES, nodesToSearch, scanNodes } from './shared/node-scan.ts';
 
 export interface LsArgs extends GlobalArgs {
   where?: string | undefined;
@@ -108,6 +108,7 @@ async function runLs(a: LsArgs): Promise<number> {
   const scope = planLs(a);
   const parallel = parsePositiveInt(a.parallel, '--parallel', 64);
   const ctx = await runContext(a);
+  await assertScanRights(ctx, { nodes: scope.kind === 'all' ? 'list' : 'get' });
   const nodes = await nodesOf(ctx, scope, a);
   const outcomes = await scanNodes(ctx, nodes, parallel);
   const items: NetnsItem[] = [];

@@ -3,6 +3,7 @@
 // reported as a warning; it never replaces the command's own result.
 import { debug, info, warn } from '../log.ts';
 import { VERSION } from '../version.ts';
+import { debugPodRights, type RightsCheck } from './access.ts';
 import type { KubeClient } from './client.ts';
 import { DebugSession } from './session.ts';
 
@@ -16,6 +17,8 @@ export interface DebugPodContext {
   readonly signal: AbortSignal;
   /** Records something a hard exit would leave behind; returns its remover. */
   readonly track: (key: string, description: string) => () => void;
+  /** Checks RBAC rights up front, once per run. */
+  readonly rights: RightsCheck;
 }
 
 /** Where the debug pod goes and what it is for. */
@@ -37,6 +40,9 @@ export async function withDebugPod<T>(
   spec: DebugPodSpec,
   fn: (session: DebugSession) => Promise<T>,
 ): Promise<T> {
+  // Every right the pod's life needs, asked before it exists: never a node-root pod that we then
+  // cannot use or cannot delete.
+  await ctx.rights.assert(debugPodRights(spec.namespace));
   const where = spec.target && spec.namespace === spec.target.namespace ? '' : ` in namespace ${spec.namespace}`;
   info(`starting debug pod on node ${spec.node}${where}...`);
   let untrack = () => {};

@@ -5,6 +5,7 @@ import type { RunContext } from '../../cli/global.ts';
 import { ExitCode, UserError } from '../../errors.ts';
 import { debug, warn } from '../../log.ts';
 import type { V1Pod } from '../../kube/client.ts';
+import { debugPodRights, type ResourceRight } from '../../kube/access.ts';
 import { podsOnNode, searchableNodes } from '../../kube/nodes.ts';
 import { withDebugPod } from '../../kube/with-debug-pod.ts';
 import { scanArgv } from '../../node/agent.ts';
@@ -43,8 +44,22 @@ export function podRefs(pods: readonly V1Pod[]): PodRef[] {
   }));
 }
 
+/**
+ * What a node scan takes besides the debug pod: every node's pods (ownership) and, to search all
+ * nodes, the node list; checked up front so every missing right is named at once.
+ */
+export function assertScanRights(
+  ctx: RunContext,
+  opts: { nodes: 'list' | 'get' | 'none'; debugNamespace?: string },
+): Promise<void> {
+  const ns = opts.debugNamespace ?? nodeDebugNamespace(ctx);
+  const rights: ResourceRight[] = [...debugPodRights(ns), { verb: 'list', resource: 'pods' }];
+  if (opts.nodes !== 'none') rights.push({ verb: opts.nodes, resource: 'nodes' });
+  return ctx.rights.assert(rights);
+}
+
 /** Where node-wide debug pods go: --debug-namespace, else the -n/context namespace. */
-function nodeDebugNamespace(ctx: RunContext): string {
+export function nodeDebugNamespace(ctx: RunContext): string {
   return ctx.debugNamespace ?? ctx.cfg.namespace;
 }
 
