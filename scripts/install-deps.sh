@@ -17,6 +17,7 @@ PACKAGES=(
   gcc libc6-dev                                 # the static pause binary
   openssl ca-certificates curl jq procps        # certificates, health checks
   shellcheck                                    # lint of the shell scripts and the on-node agent
+  wireshark-qt xvfb                             # the real Wireshark on a virtual display (--wireshark, extcap)
 )
 
 say() { printf '[install-deps] %s\n' "$*" >&2; }

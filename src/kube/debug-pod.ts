@@ -4,8 +4,13 @@
 // work arrives by exec, which keeps user input out of the pod spec and out of any shell string.
 import type { V1Pod } from './client.ts';
 
-/** A real public image that has sh, tcpdump, util-linux nsenter, iproute2 (ip, ss). */
-export const DEFAULT_IMAGE = 'docker.io/nicolaka/netshoot:v0.13';
+/**
+ * A real public image that has sh, tcpdump, util-linux nsenter, iproute2 (ip, ss), pinned by
+ * digest so a re-pushed tag cannot change what runs as root on a node. The digest is the one
+ * several independent public projects pin v0.13 to (no registry is reachable from our build).
+ */
+export const DEFAULT_IMAGE =
+  'docker.io/nicolaka/netshoot:v0.13@sha256:a20c2531bf35436ed3766cd6cfe89d352b050ccc4d7005ce6400adf97503da1b';
 export const MANAGED_BY = 'kubectl-netns';
 export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const LABEL_SESSION = 'kubectl-netns.io/session';

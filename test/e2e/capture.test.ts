@@ -17,6 +17,7 @@ import {
   debugPods,
   httpGet,
   KUBECONFIG,
+  sendUdp,
 } from '../helpers/cluster.ts';
 import { collect, DEBUG_IMAGE, PLUGIN, runPlugin, startPlugin, waitForStderr, WEB_IMAGE } from '../helpers/plugin.ts';
 import { readCapture } from '../helpers/pcap/reader.ts';
@@ -31,16 +32,6 @@ let podIP = '';
 /** HTTP GETs from the root namespace to the pod (our own test host on the cluster bridge). */
 async function sendRequests(n: number, path = '/index.html'): Promise<void> {
   for (let i = 0; i < n; i++) await httpGet(`http://${podIP}:8080${path}?i=${i}`);
-}
-
-/** UDP datagrams to the pod (nothing listens; the packets are what we want to see). */
-async function sendUdp(n: number, port = 9999): Promise<void> {
-  const sock = createSocket('udp4');
-  for (let i = 0; i < n; i++)
-    await new Promise<void>((resolve, reject) =>
-      sock.send(`datagram ${i}`, port, podIP, (e) => (e ? reject(e) : resolve())),
-    );
-  sock.close();
 }
 
 const base = ['-n', ns, '--image', DEBUG_IMAGE];
@@ -271,7 +262,7 @@ describe('capture', { skip, timeout: 900_000 }, () => {
     const [ra, rb] = [collect(ca), collect(cb)];
     await Promise.all([waitForStderr(ca, /capturing on/), waitForStderr(cb, /capturing on/)]);
     await sendRequests(2);
-    await sendUdp(5);
+    await sendUdp(podIP, 5);
     const [xa, xb] = await Promise.all([ra, rb]);
     assert.equal(xa.code, 0, xa.stderr);
     assert.equal(xb.code, 0, xb.stderr);

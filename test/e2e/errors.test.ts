@@ -14,6 +14,8 @@ import {
   deleteNamespace,
   debugPods,
   KUBECONFIG,
+  serviceAccountKubeconfig,
+  watchDebugPodsCreated,
 } from '../helpers/cluster.ts';
 import { DEBUG_IMAGE, PLUGIN, runPlugin, WEB_IMAGE } from '../helpers/plugin.ts';
 import { ExitCode } from '../../src/errors.ts';
@@ -52,29 +54,7 @@ function narrowKubeconfig(name: string, rules: Array<{ resources: string[]; verb
     }),
   );
   kubectl(['create', 'rolebinding', name, '-n', ns, `--role=${name}`, `--serviceaccount=${ns}:${name}`]);
-  const token = kubectl(['create', 'token', name, '-n', ns, '--duration=1h']).trim();
-  const server = kubectl(['config', 'view', '--minify', '-o', 'jsonpath={.clusters[0].cluster.server}']).trim();
-  const ca = kubectl([
-    'config',
-    'view',
-    '--minify',
-    '--raw',
-    '-o',
-    'jsonpath={.clusters[0].cluster.certificate-authority-data}',
-  ]).trim();
-  const file = join(dir, `${name}.kubeconfig`);
-  writeFileSync(
-    file,
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      'current-context': 'narrow',
-      clusters: [{ name: 'c', cluster: { server, 'certificate-authority-data': ca } }],
-      users: [{ name: 'u', user: { token } }],
-      contexts: [{ name: 'narrow', context: { cluster: 'c', user: 'u', namespace: ns } }],
-    }),
-  );
-  return file;
+  return serviceAccountKubeconfig(ns, name, dir);
 }
 
 describe('errors against the real API', { skip, timeout: 600_000 }, () => {
@@ -168,21 +148,31 @@ describe('errors against the real API', { skip, timeout: 600_000 }, () => {
     noDebugPods(baselineNs);
   });
 
-  test('a user without pods/create is told which permission is missing', async () => {
+  test('a user without pods/create is told every missing right at once, before anything is created', async () => {
     const kc = narrowKubeconfig('viewer', [{ resources: ['pods'], verbs: ['get', 'list'] }]);
     const r = await runPlugin(['exec', 'web', '--kubeconfig', kc, '--image', DEBUG_IMAGE, '--', 'true'], { env });
     assert.equal(r.code, ExitCode.forbidden);
-    oneLineError(r.stderr, /cannot create pods in namespace .* \(needs "create" on "pods"\)/);
+    oneLineError(
+      r.stderr,
+      new RegExp(
+        `missing 5 rights kubectl-netns needs: create pods in namespace "${ns}", watch pods in namespace "${ns}", delete pods in namespace "${ns}", create pods/exec in namespace "${ns}", get pods/exec in namespace "${ns}"`,
+      ),
+    );
   });
 
-  test('a user without pods/exec is told which permission is missing, and the debug pod is removed', async () => {
+  test('a user without pods/exec is told so before a node-root debug pod is ever created', async () => {
     const kc = narrowKubeconfig('creator', [
       { resources: ['pods'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
       { resources: ['events'], verbs: ['list'] },
     ]);
+    const created = watchDebugPodsCreated(ns);
     const r = await runPlugin(['exec', 'web', '--kubeconfig', kc, '--image', DEBUG_IMAGE, '--', 'true'], { env });
     assert.equal(r.code, ExitCode.forbidden, r.stderr);
-    oneLineError(r.stderr, /cannot exec into pod .* \(needs "create" and "get" on "pods\/exec"\)/);
+    oneLineError(
+      r.stderr,
+      new RegExp(`missing 2 rights .*: create pods/exec in namespace "${ns}", get pods/exec in namespace "${ns}"`),
+    );
+    assert.deepEqual(await created.stop(), [], 'no debug pod was created, not even briefly');
     noDebugPods();
   });
 

@@ -3,9 +3,11 @@
 //
 // The tests drive the cluster with the kubectl built for it (same version as the API server), not
 // with the code under test, so a failure here points at the cluster, not at the plugin.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createSocket } from 'node:dgram';
 import { request } from 'node:http';
 
 import { CACHE_DIR, K8S_VERSION, KUBECONFIG, KUBECTL, STATE_DIR } from '../../scripts/cluster/paths.ts';
@@ -140,6 +142,8 @@ export interface RunPodOptions {
   hostPID?: boolean;
   privileged?: boolean;
   labels?: Record<string, string>;
+  /** Meet PodSecurity "restricted": non-root, no capabilities, RuntimeDefault seccomp. */
+  restricted?: boolean;
   /** Mount a service account token (default false: faster, and nothing needs it). */
   serviceAccountToken?: boolean;
   timeoutMs?: number;
@@ -175,6 +179,17 @@ export async function runPod(namespace: string, name: string, image: string, opt
           imagePullPolicy: 'IfNotPresent',
           ...(opts.command ? { command: opts.command } : {}),
           ...(opts.privileged ? { securityContext: { privileged: true } } : {}),
+          ...(opts.restricted
+            ? {
+                securityContext: {
+                  runAsNonRoot: true,
+                  runAsUser: 65534,
+                  allowPrivilegeEscalation: false,
+                  capabilities: { drop: ['ALL'] },
+                  seccompProfile: { type: 'RuntimeDefault' },
+                },
+              }
+            : {}),
         },
       ],
     },
@@ -224,4 +239,73 @@ export function httpGet(url: string): Promise<void> {
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.end();
   });
+}
+
+/** N UDP datagrams of SIZE bytes to a test pod (nothing listens; the packets are what we want to see). */
+export async function sendUdp(ip: string, n: number, size = 16, port = 9999): Promise<void> {
+  const sock = createSocket('udp4');
+  for (let i = 0; i < n; i++) {
+    const payload = Buffer.alloc(size, `datagram ${i} `);
+    await new Promise<void>((resolve, reject) => sock.send(payload, port, ip, (e) => (e ? reject(e) : resolve())));
+  }
+  sock.close();
+}
+
+/** A kubeconfig (written into DIR) that authenticates as service account NS/NAME with a fresh token. */
+export function serviceAccountKubeconfig(ns: string, name: string, dir: string): string {
+  const token = kubectl(['create', 'token', name, '-n', ns, '--duration=1h']).trim();
+  const server = kubectl(['config', 'view', '--minify', '-o', 'jsonpath={.clusters[0].cluster.server}']).trim();
+  const ca = kubectl([
+    'config',
+    'view',
+    '--minify',
+    '--raw',
+    '-o',
+    'jsonpath={.clusters[0].cluster.certificate-authority-data}',
+  ]).trim();
+  const file = join(dir, `${ns}-${name}.kubeconfig`);
+  writeFileSync(
+    file,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      'current-context': name,
+      clusters: [{ name: 'c', cluster: { server, 'certificate-authority-data': ca } }],
+      users: [{ name: 'u', user: { token } }],
+      contexts: [{ name, context: { cluster: 'c', user: 'u', namespace: ns } }],
+    }),
+    { mode: 0o600 },
+  );
+  return file;
+}
+
+/** Records every debug pod ADDED in NAMESPACE while it runs: proof that a command created none. */
+export function watchDebugPodsCreated(namespace: string): { stop(): Promise<string[]> } {
+  const child = spawn(
+    KUBECTL,
+    [
+      '--kubeconfig',
+      KUBECONFIG,
+      'get',
+      'pods',
+      '-n',
+      namespace,
+      '-l',
+      'app.kubernetes.io/managed-by=kubectl-netns',
+      '--watch-only',
+      '-o',
+      'name',
+    ],
+    { stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  return {
+    async stop() {
+      // Let the watch deliver anything still in flight before ending it.
+      await new Promise((r) => setTimeout(r, 1000));
+      child.kill();
+      return out.split('\n').filter(Boolean);
+    },
+  };
 }

@@ -1,0 +1,248 @@
+// The permissions story an operator adopts as shipped (deploy/): the debug namespace, the RBAC
+// roles and the admission policy, applied to the local cluster exactly as the files are, and
+// kubectl-netns run as a ServiceAccount with a token kubeconfig (not the admin):
+// - with exactly the shipped roles every command works, against a target namespace that
+//   enforces PodSecurity "restricted", through the debug namespace;
+// - with one verb removed, the error names it before anything is created;
+// - the admission policy rejects a hand-made root pod in the debug namespace and admits ours;
+// - without the debug namespace the "restricted" target gives the documented remedy.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  createNamespace,
+  debugPods,
+  deleteNamespace,
+  ensureCluster,
+  httpGet,
+  KUBECONFIG,
+  kubectl,
+  kubectlRun,
+  NODE_NAME,
+  runPod,
+  serviceAccountKubeconfig,
+  waitFor,
+  watchDebugPodsCreated,
+} from '../helpers/cluster.ts';
+import { collect, DEBUG_IMAGE, ROOT, runPlugin, startPlugin, waitForStderr, WEB_IMAGE } from '../helpers/plugin.ts';
+import { readPcap } from '../helpers/pcap/reader.ts';
+import { ExitCode } from '../../src/errors.ts';
+
+const skip = ensureCluster();
+const DEBUG_NS = 'kubectl-netns-debug';
+const target = `e2e-perm-${process.pid}`;
+const dir = mkdtempSync(join(tmpdir(), 'knetns-perm-'));
+const deploy = (f: string) => join(ROOT, 'deploy', f);
+const SHIPPED = [
+  'debug-namespace.yaml',
+  'rbac/debug-pods.yaml',
+  'rbac/targets.yaml',
+  'rbac/node-forensics.yaml',
+  'policy/debug-pod-policy.yaml',
+];
+let operator = '';
+let podIP = '';
+
+/** Binds the shipped roles to service account TARGET/NAME, the way bindings-example.yaml binds a group. */
+function bindShipped(name: string, debugRole = 'kubectl-netns-debug-pods'): void {
+  const sa = `--serviceaccount=${target}:${name}`;
+  kubectl(['create', 'rolebinding', `${name}-debug-pods`, '-n', DEBUG_NS, `--role=${debugRole}`, sa]);
+  kubectl(['create', 'rolebinding', `${name}-targets`, '-n', target, '--clusterrole=kubectl-netns-targets', sa]);
+  kubectl([
+    'create',
+    'clusterrolebinding',
+    `${target}-${name}-forensics`,
+    '--clusterrole=kubectl-netns-node-forensics',
+    sa,
+  ]);
+}
+
+/** Runs the plugin as the operator (a ServiceAccount token, the shipped roles, nothing else). */
+const asOperator = (args: string[], input?: string) =>
+  runPlugin([...args, '--kubeconfig', operator, '--image', DEBUG_IMAGE], { input, timeoutMs: 180_000 });
+
+describe('permissions as shipped', { skip, timeout: 900_000 }, () => {
+  before(async () => {
+    for (const f of SHIPPED) kubectl(['apply', '-f', deploy(f)]);
+    // What an operator edits: the images users may run as debug pods here.
+    kubectl([
+      'patch',
+      'configmap',
+      'kubectl-netns-debug-images',
+      '-n',
+      DEBUG_NS,
+      '--type=merge',
+      '-p',
+      JSON.stringify({ data: { images: `${DEBUG_IMAGE}\n` } }),
+    ]);
+    await createNamespace(target, { 'pod-security.kubernetes.io/enforce': 'restricted' });
+    podIP = (await runPod(target, 'web', WEB_IMAGE, { restricted: true })).status.podIP;
+    kubectl(['create', 'serviceaccount', 'operator', '-n', target]);
+    bindShipped('operator');
+    operator = serviceAccountKubeconfig(target, 'operator', dir);
+    // The policy takes a moment to be enforced after it is created.
+    await waitFor('the admission policy to be in force', async () => {
+      const r = kubectlRun(['run', 'probe', '-n', DEBUG_NS, '--image', 'x', '--restart=Never', '--dry-run=server']);
+      return /ValidatingAdmissionPolicy/.test(r.stderr) ? true : undefined;
+    });
+  });
+  after(async () => {
+    await deleteNamespace(target);
+    for (const name of ['operator', 'noexecget'])
+      kubectlRun(['delete', 'clusterrolebinding', `${target}-${name}-forensics`, '--ignore-not-found']);
+    kubectlRun(['delete', 'role', 'kubectl-netns-debug-pods-noexecget', '-n', DEBUG_NS, '--ignore-not-found']);
+    for (const name of ['operator', 'noexecget'])
+      kubectlRun(['delete', 'rolebinding', `${name}-debug-pods`, '-n', DEBUG_NS, '--ignore-not-found']);
+    for (const f of [...SHIPPED].reverse())
+      kubectlRun(['delete', '-f', deploy(f), '--ignore-not-found', '--wait=false']);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('capture works as the operator, from a "restricted" namespace through the debug namespace', async () => {
+    const file = join(dir, 'op.pcap');
+    const child = startPlugin([
+      'capture',
+      'web',
+      '-n',
+      target,
+      '--debug-namespace',
+      DEBUG_NS,
+      '--image',
+      DEBUG_IMAGE,
+      '--kubeconfig',
+      operator,
+      '-o',
+      file,
+      '--duration',
+      '4s',
+    ]);
+    const done = collect(child);
+    await waitForStderr(child, /capturing on/);
+    for (let i = 0; i < 3; i++) await httpGet(`http://${podIP}:8080/index.html?op=${i}`);
+    const r = await done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(readPcap(readFileSync(file)).records.length >= 6);
+    assert.deepEqual(debugPods(DEBUG_NS), []);
+  });
+
+  test('exec, shell, inspect, ls, whohas and cleanup work as the operator with exactly the shipped roles', async () => {
+    const common = ['-n', target, '--debug-namespace', DEBUG_NS];
+    const exec = await asOperator(['exec', 'web', ...common, '--', 'ip', '-br', 'addr']);
+    assert.equal(exec.code, 0, exec.stderr);
+    assert.match(exec.stdout.toString(), new RegExp(podIP));
+    const shell = await asOperator(['shell', 'web', ...common], 'ss -tln\n');
+    assert.equal(shell.code, 0, shell.stderr);
+    assert.match(shell.stdout.toString(), /:8080/);
+    const inspect = await asOperator(['inspect', 'web', ...common, '-o', 'json']);
+    assert.equal(inspect.code, 0, inspect.stderr);
+    assert.equal(JSON.parse(inspect.stdout.toString()).pod.name, 'web');
+    const ls = await asOperator(['ls', NODE_NAME, ...common, '-o', 'json']);
+    assert.equal(ls.code, 0, ls.stderr);
+    assert.ok(JSON.parse(ls.stdout.toString()).items.some((i: any) => i.pod?.name === 'web'));
+    const whohas = await asOperator(['whohas', podIP, ...common, '-o', 'json']);
+    assert.equal(whohas.code, 0, whohas.stderr);
+    assert.equal(JSON.parse(whohas.stdout.toString()).items[0].pod.name, 'web');
+    const cleanup = await asOperator(['cleanup', '-n', DEBUG_NS]);
+    assert.equal(cleanup.code, 0, cleanup.stderr);
+    assert.deepEqual(debugPods(DEBUG_NS), []);
+  });
+
+  test('with one verb removed (get on pods/exec), the error names it and nothing is created', async () => {
+    const role = JSON.parse(kubectl(['get', 'role', 'kubectl-netns-debug-pods', '-n', DEBUG_NS, '-o', 'json']));
+    role.metadata = { name: 'kubectl-netns-debug-pods-noexecget', namespace: DEBUG_NS };
+    role.rules = role.rules.map((r: { resources: string[]; verbs: string[] }) =>
+      r.resources.includes('pods/exec') ? { ...r, verbs: r.verbs.filter((v) => v !== 'get') } : r,
+    );
+    kubectl(['apply', '-f', '-'], JSON.stringify(role));
+    kubectl(['create', 'serviceaccount', 'noexecget', '-n', target]);
+    bindShipped('noexecget', 'kubectl-netns-debug-pods-noexecget');
+    const kc = serviceAccountKubeconfig(target, 'noexecget', dir);
+    const created = watchDebugPodsCreated(DEBUG_NS);
+    const r = await runPlugin([
+      'exec',
+      'web',
+      '-n',
+      target,
+      '--debug-namespace',
+      DEBUG_NS,
+      '--image',
+      DEBUG_IMAGE,
+      '--kubeconfig',
+      kc,
+      '--',
+      'true',
+    ]);
+    assert.equal(r.code, ExitCode.forbidden, r.stderr);
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `error: forbidden: you are missing a right kubectl-netns needs: get pods/exec in namespace "${DEBUG_NS}"`,
+      ),
+    );
+    assert.deepEqual(await created.stop(), [], 'no debug pod was created');
+  });
+
+  test('the admission policy rejects hand-made root pods in the debug namespace', async () => {
+    const pod = (name: string, extra: Record<string, unknown>, container: Record<string, unknown> = {}) =>
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name, namespace: DEBUG_NS, labels: { 'app.kubernetes.io/managed-by': 'kubectl-netns' } },
+        spec: {
+          nodeName: NODE_NAME,
+          automountServiceAccountToken: false,
+          activeDeadlineSeconds: 600,
+          hostPID: true,
+          containers: [{ name: 'netns', image: DEBUG_IMAGE, command: ['sleep', '600'], ...container }],
+          ...extra,
+        },
+      });
+    const cases: Array<[string, string, RegExp]> = [
+      [
+        'privileged',
+        pod('evil-priv', {}, { securityContext: { privileged: true } }),
+        /privileged debug pods .* are not allowed here/,
+      ],
+      [
+        'host path',
+        pod(
+          'evil-mount',
+          { volumes: [{ name: 'root', hostPath: { path: '/' } }] },
+          { volumeMounts: [{ name: 'root', mountPath: '/host' }] },
+        ),
+        /mounts no volumes/,
+      ],
+      ['other image', pod('evil-image', {}, { image: WEB_IMAGE }), /is not one of the debug images allowed/],
+      ['a token', pod('evil-token', { automountServiceAccountToken: true }), /no service account token/],
+      [
+        'no label',
+        JSON.stringify({ ...JSON.parse(pod('evil-label', {})), metadata: { name: 'evil-label', namespace: DEBUG_NS } }),
+        /only kubectl-netns debug pods/,
+      ],
+    ];
+    for (const [what, manifest, re] of cases) {
+      const r = kubectlRun(['create', '-f', '-'], { input: manifest });
+      assert.notEqual(r.code, 0, `${what}: admitted`);
+      assert.match(r.stderr, /ValidatingAdmissionPolicy 'kubectl-netns-debug-pods'/, what);
+      assert.match(r.stderr, re, what);
+    }
+  });
+
+  test('a "restricted" target without the debug namespace: the documented remedy, and no pod', async () => {
+    const r = await asOperator(['exec', 'web', '-n', target, '--', 'true']);
+    assert.equal(r.code, ExitCode.forbidden, r.stderr);
+    // The operator may not create pods in the target namespace at all: the up-front check says so.
+    assert.match(r.stderr, new RegExp(`create pods in namespace "${target}"`));
+    // The admin may, and then PodSecurity refuses: the hint names the debug namespace, never a system one.
+    const admin = await runPlugin(['exec', 'web', '-n', target, '--image', DEBUG_IMAGE, '--', 'true'], {
+      env: { KUBECONFIG },
+    });
+    assert.equal(admin.code, ExitCode.forbidden, admin.stderr);
+    assert.match(admin.stderr, /its PodSecurity level is "restricted"/);
+    assert.match(admin.stderr, /hint: .*--debug-namespace kubectl-netns-debug/);
+    assert.doesNotMatch(admin.stderr, /kube-system/);
+    assert.deepEqual(debugPods(target), []);
+  });
+});
