@@ -45,15 +45,21 @@ let xvfb: ChildProcess | undefined;
 let podIP = '';
 const started: number[] = [];
 
-const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/^State:\s+Z/m.test(execFileSync('cat', [`/proc/${pid}/status`], { encoding: 'utf8' }));
+const alive = (pid: number) =>
+  existsSync(`/proc/${pid}`) &&
+  !/^State:\s+Z/m.test(execFileSync('cat', [`/proc/${pid}/status`], { encoding: 'utf8' }));
 
 /** Starts the plugin with --wireshark in its own process group (as a shell runs a foreground job). */
 function startWithWireshark(extra: string[]): ChildProcess {
-  return spawn(process.execPath, [PLUGIN, 'capture', 'web', '-n', ns, '--image', DEBUG_IMAGE, '--wireshark', ...extra], {
-    env: { ...process.env, KUBECONFIG, DISPLAY: display, HOME: home, XDG_RUNTIME_DIR: home },
-    stdio: ['ignore', 'ignore', 'pipe'],
-    detached: true,
-  });
+  return spawn(
+    process.execPath,
+    [PLUGIN, 'capture', 'web', '-n', ns, '--image', DEBUG_IMAGE, '--wireshark', ...extra],
+    {
+      env: { ...process.env, KUBECONFIG, DISPLAY: display, HOME: home, XDG_RUNTIME_DIR: home },
+      stdio: ['ignore', 'ignore', 'pipe'],
+      detached: true,
+    },
+  );
 }
 
 /** The Wireshark our plugin started (its child), once it runs. */
@@ -62,7 +68,11 @@ async function wiresharkOf(plugin: ChildProcess): Promise<number> {
     'Wireshark to start',
     async () => {
       try {
-        return Number(execFileSync('pgrep', ['-P', String(plugin.pid), '-f', 'wireshark'], { encoding: 'utf8' }).trim().split('\n')[0]);
+        return Number(
+          execFileSync('pgrep', ['-P', String(plugin.pid), '-f', 'wireshark'], { encoding: 'utf8' })
+            .trim()
+            .split('\n')[0],
+        );
       } catch {
         return undefined;
       }
