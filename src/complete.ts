@@ -11,8 +11,7 @@ async function candidates(req: CompletionRequest): Promise<{ words: string[]; di
   const { resolveConfig } = await import('./kube/config.ts');
   const { createKubeClient } = await import('./kube/client.ts');
   const cfg = await resolveConfig({ kubeconfig: req.kubeconfig, context: req.context, namespace: req.namespace });
-  if (need.kind === 'contexts')
-    return { words: cfg.kc.getContexts().map((c) => c.name), directive: Directive.noFileComp };
+  if (need.kind === 'contexts') return { words: cfg.contexts, directive: Directive.noFileComp };
   const client = await createKubeClient(cfg);
   const names = <T extends { metadata?: { name?: string } }>(items: T[]) =>
     items.map((i) => i.metadata?.name ?? '').filter(Boolean);
@@ -25,7 +24,7 @@ async function candidates(req: CompletionRequest): Promise<{ words: string[]; di
 }
 
 const args = process.argv.slice(2);
-const req = completionRequest(args.length > 0 ? args : ['']);
+const req = await completionRequest(args.length > 0 ? args : ['']);
 let out = { words: [] as string[], directive: Directive.noFileComp as number };
 try {
   out = await candidates(req);

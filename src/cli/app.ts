@@ -8,6 +8,7 @@ import { stdoutFailure, watchStdout } from '../output/stdout.ts';
 import { VERSION } from '../version.ts';
 import type { Runner } from './command.ts';
 import { commands } from './commands.ts';
+import { commandHelp, commandIn, helpWidth, rootHelp, wantsHelp, wrapText } from './help.ts';
 import { addGlobalOptions, type GlobalArgs } from './global.ts';
 import { exitCodeForSignal, installSignalHandlers, Interrupted, receivedSignal } from './signals.ts';
 
@@ -48,12 +49,24 @@ export function buildParser(args: string[], runner?: Runner, result: { code?: nu
 }
 
 /** Runs the command line; resolves with the exit code. */
+/** What `kubectl netns --help` ends with. */
+const EXIT_CODES =
+  "Exit codes: 0 ok, 2 usage, 3 kubeconfig, 4 not found, 5 target not running, 6 forbidden, 7 debug pod failed, 8 connection lost, 9 agent/tcpdump, 10 output, 11 timeout, 129/130/143 signal, 141 reader gone. exec returns the command's own exit code.";
+
 export async function main(args: string[]): Promise<number> {
   installSignalHandlers();
   watchStdout();
   const verbose = args.includes('-v') || args.includes('--verbose');
   const result: { code?: number } = {};
   try {
+    if (args.length === 0 || wantsHelp(args)) {
+      const cmd = commandIn(args, commands);
+      const columns = process.stdout.columns;
+      process.stdout.write(
+        `${cmd ? await commandHelp(cmd, columns) : rootHelp(commands, columns, wrapText(EXIT_CODES, helpWidth(columns)))}\n`,
+      );
+      return ExitCode.ok;
+    }
     await buildParser(args, undefined, result).parseAsync();
     const broken = stdoutFailure();
     if (broken) throw outputFailure(broken, 'stdout', undefined);

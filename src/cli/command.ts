@@ -14,7 +14,13 @@ export interface CommandSpec<A extends GlobalArgs> {
   readonly summary: string;
   /** What shell completion offers for the first positional. */
   readonly completes?: PositionalCompletion;
-  /** Adds the command's own options, examples and epilogue. */
+  /** The Usage line after `kubectl netns`, kubectl-style: `exec (POD | TYPE/NAME) [-c CONTAINER] -- COMMAND [args...]`. */
+  readonly usage: string;
+  /** [comment, command after `kubectl netns`] pairs: --help shows them first, as kubectl does. */
+  readonly examples: ReadonlyArray<readonly [string, string]>;
+  /** Anything the help should say after the usage line. */
+  readonly notes?: string;
+  /** Adds the command's own options (examples and usage come from the fields above). */
   readonly builder: (y: Argv<GlobalArgs>) => Argv<A>;
   /** Runs the command; resolves with the process exit code. */
   readonly run: (args: ArgumentsCamelCase<A>) => Promise<number>;
@@ -31,6 +37,9 @@ export interface Command {
   readonly name: string;
   readonly summary: string;
   readonly completes: PositionalCompletion | undefined;
+  readonly usage: string;
+  readonly examples: ReadonlyArray<readonly [string, string]>;
+  readonly notes: string | undefined;
   /** Adds the command to the parser; its handler stores the exit code in `result`. */
   register(y: Argv<GlobalArgs>, result: { code?: number }, runner?: Runner): Argv<GlobalArgs>;
   /** The command's own options on a fresh parser, for completion and help checks. */
@@ -44,6 +53,9 @@ export function defineCommand<A extends GlobalArgs>(spec: CommandSpec<A>): Comma
     name: spec.name,
     summary: spec.summary,
     completes: spec.completes,
+    usage: spec.usage,
+    examples: spec.examples,
+    notes: spec.notes,
     register(y, result, runner) {
       return y.command(usage, spec.summary, spec.builder, async (argv) => {
         result.code = runner ? await runner(spec.name, argv) : await spec.run(argv);

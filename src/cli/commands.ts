@@ -5,8 +5,9 @@ import { cleanup } from '../commands/cleanup.ts';
 import { exec } from '../commands/exec.ts';
 import { inspect } from '../commands/inspect.ts';
 import { ls } from '../commands/ls.ts';
+import { options } from '../commands/options.ts';
 import { shell } from '../commands/shell.ts';
 import { whohas } from '../commands/whohas.ts';
 import type { Command } from './command.ts';
 
-export const commands: readonly Command[] = [capture, exec, shell, inspect, ls, whohas, cleanup];
+export const commands: readonly Command[] = [capture, exec, shell, inspect, ls, whohas, cleanup, options];

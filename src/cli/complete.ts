@@ -2,7 +2,6 @@
 // `kubectl_complete-netns ARGS… PARTIAL` and reads one candidate per line, then `:DIRECTIVE`.
 // Deciding WHAT to complete is pure; looking names up is the caller's job. Command names and flags
 // come from the command table through the real parser, so they cannot drift from it.
-import yargs from 'yargs';
 import { commands } from './commands.ts';
 import { addGlobalOptions } from './global.ts';
 
@@ -40,10 +39,14 @@ interface FlagFacts {
 
 const flagFacts = new Map<string | undefined, FlagFacts>();
 
-/** The flags of COMMAND (undefined: only the global ones), read from a parser built like the real one. */
-function factsFor(command: string | undefined): FlagFacts {
+/**
+ * The flags of COMMAND (undefined: only the global ones), read from a parser built like the real
+ * one. yargs is loaded only here: completing a command name (every first Tab) does not need it.
+ */
+async function factsFor(command: string | undefined): Promise<FlagFacts> {
   let facts = flagFacts.get(command);
   if (facts) return facts;
+  const yargs = (await import('yargs')).default;
   let y = addGlobalOptions(yargs([]));
   const cmd = commands.find((c) => c.name === command);
   if (cmd) y = cmd.options(y);
@@ -72,7 +75,7 @@ const VALUE_NEED: Readonly<Record<string, CompletionNeed>> = {
 };
 
 /** Parses the words kubectl passes (the last one is the word being completed). */
-export function completionRequest(args: readonly string[]): CompletionRequest {
+export async function completionRequest(args: readonly string[]): Promise<CompletionRequest> {
   const words = args.slice(0, -1);
   const partial = args.at(-1) ?? '';
   const req: CompletionRequest = { need: { kind: 'nothing' }, partial };
@@ -93,7 +96,7 @@ export function completionRequest(args: readonly string[]): CompletionRequest {
     }
     if (w.startsWith('-')) {
       const [flag, value] = w.split('=', 2) as [string, string | undefined];
-      const key = factsFor(command).valueFlags.get(flag);
+      const key = (await factsFor(command)).valueFlags.get(flag);
       if (key && value === undefined) pending = key;
       else if (key) remember(key, value);
       continue;
@@ -102,7 +105,7 @@ export function completionRequest(args: readonly string[]): CompletionRequest {
     else positionals.push(w);
   }
   if (pending) {
-    const choices = factsFor(command).choices.get(pending);
+    const choices = (await factsFor(command)).choices.get(pending);
     return { ...req, need: choices ? { kind: 'words', words: choices } : (VALUE_NEED[pending] ?? { kind: 'nothing' }) };
   }
   if (partial.startsWith('-')) return req;

@@ -5,6 +5,8 @@ import { RightsCheck } from '../kube/access.ts';
 import { createKubeClient, DEFAULT_TIMEOUTS } from '../kube/client.ts';
 import { resolveConfig, type ResolvedConfig } from '../kube/config.ts';
 import { DEFAULT_IMAGE } from '../kube/debug-pod.ts';
+import { debug } from '../log.ts';
+import { userDefaults } from './defaults.ts';
 import type { DebugPodContext } from '../kube/with-debug-pod.ts';
 import { parseDuration, parseTimeout } from './parse.ts';
 import { shutdownSignal, trackLeftover } from './signals.ts';
@@ -13,7 +15,15 @@ export interface GlobalArgs {
   kubeconfig?: string | undefined;
   context?: string | undefined;
   namespace?: string | undefined;
-  image: string;
+  cluster?: string | undefined;
+  user?: string | undefined;
+  server?: string | undefined;
+  token?: string | undefined;
+  'certificate-authority'?: string | undefined;
+  'insecure-skip-tls-verify'?: boolean | undefined;
+  as?: string | undefined;
+  'as-group'?: string[] | undefined;
+  image?: string | undefined;
   'debug-namespace'?: string | undefined;
   privileged: boolean;
   'pod-timeout': string;
@@ -23,45 +33,32 @@ export interface GlobalArgs {
 }
 
 const GLOBAL_GROUP = 'Global options:';
+const KUBECTL_GROUP = "kubectl options (as in kubectl; plugins do not receive kubectl's own):";
 
 /** Registers the shared flags on the root parser. */
 export function addGlobalOptions<T>(y: Argv<T>): Argv<T & GlobalArgs> {
   return y
-    .option('kubeconfig', {
-      type: 'string',
-      describe: 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)',
-      group: GLOBAL_GROUP,
-    })
-    .option('context', { type: 'string', describe: 'The kubeconfig context to use', group: GLOBAL_GROUP })
     .option('namespace', {
       alias: 'n',
       type: 'string',
       describe: "Namespace of the target (default: the context's namespace)",
       group: GLOBAL_GROUP,
     })
-    .option('image', {
-      type: 'string',
-      default: DEFAULT_IMAGE,
-      describe: 'Debug image; needs sh, tcpdump, nsenter (util-linux), ip and ss',
-      group: GLOBAL_GROUP,
-    })
-    .option('request-timeout', {
-      type: 'string',
-      default: '30s',
-      describe:
-        'How long to wait for one API request before giving up, e.g. 10s, 2m; 0 waits forever (as kubectl does by default)',
-      group: GLOBAL_GROUP,
-    })
     .option('debug-namespace', {
       type: 'string',
-      describe: "Namespace for the debug pod (default: the target's namespace)",
+      describe:
+        "Namespace for the debug pod, e.g. kubectl-netns-debug (default: $KUBECTL_NETNS_DEBUG_NAMESPACE, debugNamespace in the config file, else the target's namespace)",
+      group: GLOBAL_GROUP,
+    })
+    .option('image', {
+      type: 'string',
+      describe: `Debug image with sh, tcpdump, nsenter (util-linux), ip and ss (default: $KUBECTL_NETNS_IMAGE, image in the config file, else ${DEFAULT_IMAGE.replace(/@sha256:.*/, '')} pinned by digest)`,
       group: GLOBAL_GROUP,
     })
     .option('privileged', {
       type: 'boolean',
       default: false,
-      describe:
-        'Run the debug pod privileged instead of with SYS_ADMIN, SYS_PTRACE, NET_ADMIN, NET_RAW and unconfined seccomp/AppArmor',
+      describe: 'Run the debug pod privileged instead of with only SYS_ADMIN, SYS_PTRACE, NET_ADMIN and NET_RAW',
       group: GLOBAL_GROUP,
     })
     .option('pod-timeout', {
@@ -77,6 +74,34 @@ export function addGlobalOptions<T>(y: Argv<T>): Argv<T & GlobalArgs> {
       describe: 'Only errors and warnings on stderr',
       group: GLOBAL_GROUP,
     })
+    .option('kubeconfig', {
+      type: 'string',
+      describe: 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)',
+      group: KUBECTL_GROUP,
+    })
+    .option('context', { type: 'string', describe: 'The kubeconfig context to use', group: KUBECTL_GROUP })
+    .option('cluster', { type: 'string', describe: 'The kubeconfig cluster to use', group: KUBECTL_GROUP })
+    .option('user', { type: 'string', describe: 'The kubeconfig user to use', group: KUBECTL_GROUP })
+    .option('server', { type: 'string', describe: 'The address of the API server', group: KUBECTL_GROUP })
+    .option('token', { type: 'string', describe: 'Bearer token for the API server', group: KUBECTL_GROUP })
+    .option('certificate-authority', {
+      type: 'string',
+      describe: "Path to a cert file for the API server's certificate authority",
+      group: KUBECTL_GROUP,
+    })
+    .option('insecure-skip-tls-verify', {
+      type: 'boolean',
+      describe: "Do not check the API server's certificate (insecure)",
+      group: KUBECTL_GROUP,
+    })
+    .option('as', { type: 'string', describe: 'User to impersonate', group: KUBECTL_GROUP })
+    .option('as-group', { type: 'string', array: true, describe: 'Group to impersonate', group: KUBECTL_GROUP })
+    .option('request-timeout', {
+      type: 'string',
+      default: '30s',
+      describe: "How long to wait for one API request, e.g. 10s, 2m; 0 waits forever (kubectl's default)",
+      group: KUBECTL_GROUP,
+    })
     .conflicts('verbose', 'quiet');
 }
 
@@ -91,14 +116,32 @@ export interface RunContext extends DebugPodContext {
 export async function runContext(args: GlobalArgs): Promise<RunContext> {
   const podTimeoutMs = parseDuration(args['pod-timeout'], '--pod-timeout') * 1000;
   const requestMs = parseTimeout(args['request-timeout'], '--request-timeout');
-  const cfg = await resolveConfig({ kubeconfig: args.kubeconfig, context: args.context, namespace: args.namespace });
+  const defaults = userDefaults();
+  const cfg = await resolveConfig({
+    kubeconfig: args.kubeconfig,
+    context: args.context,
+    namespace: args.namespace,
+    cluster: args.cluster,
+    user: args.user,
+    server: args.server,
+    token: args.token,
+    certificateAuthority: args['certificate-authority'],
+    insecureSkipTlsVerify: args['insecure-skip-tls-verify'],
+    as: args.as,
+    asGroups: args['as-group'],
+  });
+  const image = args.image ?? defaults.image;
+  const debugNamespace = args['debug-namespace'] ?? defaults.debugNamespace;
+  debug(
+    `debug image ${image} (${args.image ? '--image' : defaults.sources.image}); debug pods in ${debugNamespace ?? "the target's namespace"}`,
+  );
   const client = await createKubeClient(cfg, { requestMs, cleanupMs: Math.min(requestMs, DEFAULT_TIMEOUTS.cleanupMs) });
   return {
     cfg,
     client,
     rights: new RightsCheck(client),
-    image: args.image,
-    debugNamespace: args['debug-namespace'],
+    image,
+    debugNamespace,
     privileged: args.privileged,
     podTimeoutMs,
     signal: shutdownSignal,

@@ -101,6 +101,18 @@ export const capture = defineCommand<CaptureArgs>({
   positionals: '<target>',
   completes: 'pods',
   summary: "Capture packets in a pod's network namespace (pcap to a file, stdout or Wireshark)",
+  usage: 'capture (POD | TYPE/NAME) [-w FILE] [flags] [-- FILTER...]',
+  examples: [
+    ['All traffic of pod web-7d9, into web.pcap', 'capture web-7d9 -w web.pcap'],
+    ['One pod of deployment web in namespace shop, port 8080 only', 'capture deploy/web -n shop -- tcp port 8080'],
+    ['Live into Wireshark', 'capture web-7d9 --wireshark'],
+    ['Through a pipe, into any pcap reader', 'capture web-7d9 -w - | tcpdump -nr -'],
+    ['Stop after 100 packets or 30 seconds, whichever comes first', 'capture web-7d9 --count 100 --duration 30s'],
+    [
+      'Debug pod in its own namespace, so that shop can stay "restricted"',
+      'capture web-7d9 -n shop --debug-namespace kubectl-netns-debug',
+    ],
+  ],
   builder: (y) =>
     withContainer(withTarget(y))
       .option('filter', {
@@ -125,10 +137,11 @@ export const capture = defineCommand<CaptureArgs>({
         type: 'string',
         describe: "Stop after this long, e.g. 30s, 5m (also bounds the debug pod's lifetime)",
       })
+      // tcpdump's -w, and kubectl users' -o: capture has one format (pcap), so -o names the file.
       .option('output', {
-        alias: 'o',
+        alias: ['w', 'o'],
         type: 'string',
-        describe: 'Write pcap to FILE, or - for stdout (refused on a terminal). Default: TARGET-TIME.pcap',
+        describe: 'Write the capture to FILE, or - for stdout (refused on a terminal). Default: TARGET-TIME.pcap',
       })
       .option('overwrite', {
         alias: 'force',
@@ -152,11 +165,7 @@ export const capture = defineCommand<CaptureArgs>({
         default: 32,
         describe:
           'Kernel capture buffer in MiB (tcpdump -B); raise it if the summary reports packets dropped by kernel',
-      })
-      .example('$0 capture web-7d9 -o web.pcap', 'all traffic of pod web-7d9 into web.pcap')
-      .example('$0 capture deploy/web -n shop -- tcp port 8080', 'one pod of deployment web, port 8080 only')
-      .example('$0 capture web-7d9 -o - | wireshark -k -i -', 'live into Wireshark through a pipe')
-      .example('$0 capture web-7d9 --count 100 --duration 30s', 'stop after 100 packets or 30 seconds'),
+      }),
   run: runCapture,
 });
 

@@ -3,14 +3,19 @@
 // outlived their deadline: a running one belongs to someone's live session; --all deletes those too.
 import { defineCommand } from '../cli/command.ts';
 import { runContext, type GlobalArgs } from '../cli/global.ts';
+import { withOutputFormat } from '../cli/options.ts';
 import { info } from '../log.ts';
 import { ANNOTATION_TARGET } from '../kube/debug-pod.ts';
-import { deleteDebugPod, leftoverState, listDebugPods } from '../kube/leftovers.ts';
+import { deleteDebugPod, leftoverState, listDebugPods, type LeftoverState } from '../kube/leftovers.ts';
+import { renderDocument, renderNames } from '../output/document.ts';
+import type { OutputFormat } from '../output/formats.ts';
+import { API_VERSION } from '../output/netns-views.ts';
 import { renderTable } from '../output/table.ts';
 import { useColor } from '../output/terminal.ts';
 
 export interface CleanupArgs extends GlobalArgs {
   'all-namespaces': boolean;
+  output: OutputFormat;
   all: boolean;
   'dry-run': boolean;
 }
@@ -18,8 +23,13 @@ export interface CleanupArgs extends GlobalArgs {
 export const cleanup = defineCommand<CleanupArgs>({
   name: 'cleanup',
   summary: 'Delete debug pods that kubectl-netns left behind',
+  usage: 'cleanup [-n NAMESPACE | -A] [--all] [--dry-run] [-o FORMAT]',
+  examples: [
+    ['Remove the debug pods that ended or expired, in every namespace', 'cleanup -A'],
+    ['Remove every debug pod in the debug namespace, running ones included', 'cleanup -n kubectl-netns-debug --all'],
+  ],
   builder: (y) =>
-    y
+    withOutputFormat(y, 'table, wide (adds the target), json, yaml or name')
       .option('all-namespaces', {
         alias: 'A',
         type: 'boolean',
@@ -31,9 +41,7 @@ export const cleanup = defineCommand<CleanupArgs>({
         default: false,
         describe: "Also delete debug pods still in use (running): this ends other people's live captures",
       })
-      .option('dry-run', { type: 'boolean', default: false, describe: 'Only list what would be deleted' })
-      .example('$0 cleanup -A', 'remove ended and expired debug pods everywhere')
-      .example('$0 cleanup -n shop --all', 'remove every debug pod in shop, running ones included'),
+      .option('dry-run', { type: 'boolean', default: false, describe: 'Only list what would be deleted' }),
   run: runCleanup,
 });
 
@@ -42,48 +50,69 @@ async function runCleanup(a: CleanupArgs): Promise<number> {
   const namespace = a['all-namespaces'] ? undefined : ctx.cfg.namespace;
   const pods = await listDebugPods(ctx.client, namespace);
   const where = namespace ? `namespace ${namespace}` : 'any namespace';
-  if (pods.length === 0) {
+  const now = new Date();
+  const rows: CleanupRow[] = pods.map((p) => {
+    const state = leftoverState(p, now);
+    const chosen = a.all || state !== 'in use';
+    return {
+      namespace: p.metadata?.namespace ?? '',
+      name: p.metadata?.name ?? '',
+      node: p.spec?.nodeName ?? '',
+      phase: p.status?.phase ?? '',
+      state,
+      target: p.metadata?.annotations?.[ANNOTATION_TARGET] ?? '',
+      age: age(p.metadata?.creationTimestamp, now),
+      action: !chosen ? 'skipped' : a['dry-run'] ? 'would delete' : 'delete',
+    };
+  });
+  for (const r of rows) {
+    if (r.action === 'delete')
+      r.action = (await deleteDebugPod(ctx.client, r.namespace, r.name)) ? 'deleted' : 'already gone';
+  }
+  process.stdout.write(renderCleanup(rows, a.output, useColor(process.stdout)));
+  if (rows.length === 0) {
     info(`no kubectl-netns debug pods in ${where}`);
     return 0;
   }
-  const now = new Date();
-  const rows = pods.map((p) => ({
-    namespace: p.metadata?.namespace ?? '',
-    name: p.metadata?.name ?? '',
-    node: p.spec?.nodeName ?? '',
-    phase: p.status?.phase ?? '',
-    state: leftoverState(p, now),
-    target: p.metadata?.annotations?.[ANNOTATION_TARGET] ?? '',
-    age: age(p.metadata?.creationTimestamp, now),
-  }));
-  process.stdout.write(
-    renderTable(
-      [
-        { key: 'namespace', header: 'NAMESPACE' },
-        { key: 'name', header: 'NAME' },
-        { key: 'node', header: 'NODE' },
-        { key: 'phase', header: 'PHASE' },
-        { key: 'state', header: 'STATE' },
-        { key: 'target', header: 'TARGET' },
-        { key: 'age', header: 'AGE' },
-      ],
-      rows,
-      { color: useColor(process.stdout) },
-    ),
-  );
-  const chosen = rows.filter((r) => a.all || r.state !== 'in use');
-  const skipped = rows.length - chosen.length;
+  const skipped = rows.filter((r) => r.action === 'skipped').length;
   const skipNote = skipped
     ? `; skipped ${skipped} still in use by a running kubectl-netns (they end when it does; --all deletes them too)`
     : '';
-  if (a['dry-run']) {
-    info(`${chosen.length} debug pod(s) would be deleted (dry run)${skipNote}`);
-    return 0;
-  }
-  let deleted = 0;
-  for (const r of chosen) if (await deleteDebugPod(ctx.client, r.namespace, r.name)) deleted++;
-  info(`deleted ${deleted} debug pod(s) in ${where}${skipNote}`);
+  if (a['dry-run']) info(`${rows.length - skipped} debug pod(s) would be deleted (dry run)${skipNote}`);
+  else info(`deleted ${rows.filter((r) => r.action === 'deleted').length} debug pod(s) in ${where}${skipNote}`);
   return 0;
+}
+
+type CleanupRow = {
+  namespace: string;
+  name: string;
+  node: string;
+  phase: string;
+  state: LeftoverState;
+  target: string;
+  age: string;
+  /** What cleanup did: deleted, skipped (in use), would delete (dry run), already gone. */
+  action: string;
+};
+
+/** cleanup's output in any -o format. Pure. */
+export function renderCleanup(rows: readonly CleanupRow[], format: OutputFormat, color: boolean): string {
+  if (format === 'json' || format === 'yaml') {
+    return renderDocument({ apiVersion: API_VERSION, kind: 'DebugPodList', items: rows }, format);
+  }
+  if (format === 'name') return renderNames(rows.map((r) => `pod/${r.name}`));
+  if (rows.length === 0) return '';
+  const columns = [
+    { key: 'namespace', header: 'NAMESPACE' },
+    { key: 'name', header: 'NAME' },
+    { key: 'node', header: 'NODE' },
+    { key: 'phase', header: 'PHASE' },
+    { key: 'state', header: 'STATE' },
+    { key: 'action', header: 'ACTION' },
+    ...(format === 'wide' ? [{ key: 'target', header: 'TARGET' }] : []),
+    { key: 'age', header: 'AGE' },
+  ];
+  return renderTable(columns, rows, { color });
 }
 
 /** kubectl's AGE column: 45s, 12m, 3h, 2d. */

@@ -36,6 +36,12 @@ export const exec = defineCommand<ExecArgs>({
   positionals: '<target>',
   completes: 'pods',
   summary: "Run a command from the debug image inside the pod's network namespace",
+  usage: 'exec (POD | TYPE/NAME) [-c CONTAINER] -- COMMAND [args...]',
+  examples: [
+    ["The pod's interfaces and addresses", 'exec web-7d9 -- ip -br addr'],
+    ['Listening TCP sockets, with the processes that own them', 'exec web-7d9 -- ss -tlnp'],
+    ["An interactive shell with the debug image's tools", 'exec -it web-7d9 -- bash'],
+  ],
   builder: (y) =>
     withContainer(withTarget(y))
       .option('stdin', { alias: 'i', type: 'boolean', default: false, describe: 'Pass stdin to the command' })
@@ -44,10 +50,7 @@ export const exec = defineCommand<ExecArgs>({
         type: 'boolean',
         default: false,
         describe: 'Allocate a TTY (interactive programs: exec -it POD -- bash)',
-      })
-      .example('$0 exec web-7d9 -- ip -br addr', "the pod's interfaces and addresses")
-      .example('$0 exec web-7d9 -- ss -tlnp', 'listening TCP sockets')
-      .example('$0 exec -it web-7d9 -- bash', 'an interactive shell with the debug tools'),
+      }),
   run: async (a) => {
     const plan = planExec(a, process.stdin.isTTY);
     if (!a.stdin && a.tty) warn('-t without -i: the command gets a terminal but no keyboard input');

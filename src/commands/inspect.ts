@@ -30,10 +30,16 @@ export const inspect = defineCommand<InspectArgs>({
   completes: 'pods',
   summary:
     "Show a pod's network namespace: PIDs, inode, nsfs paths, interfaces and their host-side veths, routes, sockets",
+  usage: 'inspect (POD | TYPE/NAME) [-c CONTAINER] [-o FORMAT]',
+  examples: [
+    ['Interfaces with their host-side veths and bridges, routes', 'inspect web-7d9'],
+    ['Plus the listening sockets (ss -tulpn)', 'inspect web-7d9 -o wide'],
+  ],
   builder: (y) =>
-    withOutputFormat(withContainer(withTarget(y)), 'table, wide (adds listening sockets) or json (everything)')
-      .example('$0 inspect web-7d9', 'interfaces, host-side veths, routes')
-      .example('$0 inspect web-7d9 -o wide', 'plus listening sockets (ss -tulpn)'),
+    withOutputFormat(
+      withContainer(withTarget(y)),
+      'table, wide (adds listening sockets), json or yaml (everything), or name',
+    ),
   run: async (a) => {
     const ctx = await runContext(a);
     const target = await resolveOneTarget(ctx, a.target, a.container);

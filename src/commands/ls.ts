@@ -3,7 +3,7 @@
 // namespace), who owns it, its addresses, and whether its pod still exists.
 import { defineCommand } from '../cli/command.ts';
 import { runContext, type GlobalArgs, type RunContext } from '../cli/global.ts';
-import { withContainer, withOutputFormat } from '../cli/options.ts';
+import { rejectAllNamespaces, withAllNodes, withContainer, withOutputFormat } from '../cli/options.ts';
 import { parsePositiveInt } from '../cli/parse.ts';
 import { ExitCode, exitCodeOf, usageError, UserError } from '../errors.ts';
 import { info, warn } from '../log.ts';
@@ -18,6 +18,7 @@ export interface LsArgs extends GlobalArgs {
   where?: string | undefined;
   node?: string | undefined;
   'all-nodes': boolean;
+  'all-namespaces'?: boolean | undefined;
   container?: string | undefined;
   output: OutputFormat;
   parallel: number;
@@ -34,7 +35,8 @@ export type LsScope =
  * Reads the scope from the arguments. A bare word is a node if a node has that name, else a pod
  * (runLs decides, asking the API); TYPE/NAME is always a target. Pure.
  */
-export function planLs(a: Pick<LsArgs, 'where' | 'node' | 'all-nodes'>): LsScope {
+export function planLs(a: Pick<LsArgs, 'where' | 'node' | 'all-nodes' | 'all-namespaces'>): LsScope {
+  rejectAllNamespaces(a);
   const given = [a.where !== undefined, a.node !== undefined, a['all-nodes']].filter(Boolean).length;
   if (given > 1) throw usageError('give one of NODE, TARGET, --node NODE or --all-nodes');
   if (a.node !== undefined) return { kind: 'node', node: a.node };
@@ -51,31 +53,32 @@ export const ls = defineCommand<LsArgs>({
   completes: 'nodes-and-pods',
   summary:
     "List every network namespace on a node: pods', the node's, orphaned ones kept only by a mount, stale ones whose pod is gone",
+  usage: 'ls (NODE | POD | TYPE/NAME | --all-nodes) [-o FORMAT]',
+  examples: [
+    ['Every network namespace on a node', 'ls knetns-node'],
+    ["The namespaces on web-7d9's node, with paths and nsenter commands", 'ls web-7d9 -o wide'],
+    [
+      'Leftovers only, on every node',
+      'ls --all-nodes -o json | jq \'.items[] | select(.state != "pod" and .state != "host")\'',
+    ],
+  ],
   builder: (y) =>
     withOutputFormat(
       withContainer(
-        y
+        withAllNodes(y, 'Every Ready Linux node')
           .positional('where', {
             type: 'string',
             describe: 'NODE, or a TARGET (POD, deploy/NAME, ...) meaning its node',
           })
-          .option('node', { type: 'string', describe: 'The node to list' })
-          .option('all-nodes', { alias: 'A', type: 'boolean', default: false, describe: 'Every Ready Linux node' }),
+          .option('node', { type: 'string', describe: 'The node to list' }),
         'With a TARGET: the container that picks the pod (rarely needed)',
       ),
-      'table, wide (more columns) or json',
-    )
-      .option('parallel', {
-        type: 'number',
-        default: DEFAULT_PARALLEL_NODES,
-        describe: 'With --all-nodes: nodes scanned at once',
-      })
-      .example('$0 ls knetns-node', 'every network namespace on that node')
-      .example('$0 ls web-7d9 -o wide', "the namespaces on web-7d9's node, with paths and nsenter commands")
-      .example(
-        '$0 ls --node n1 -o json | jq \'.items[] | select(.state != "pod" and .state != "host")\'',
-        'leftovers only',
-      ),
+      'table, wide (more columns), json, yaml or name',
+    ).option('parallel', {
+      type: 'number',
+      default: DEFAULT_PARALLEL_NODES,
+      describe: 'With --all-nodes: nodes scanned at once',
+    }),
   run: runLs,
 });
 

@@ -39,10 +39,12 @@ export const shell = defineCommand<ShellArgs>({
   positionals: '<target>',
   completes: 'pods',
   summary: "Open a shell (with the debug image's tools) inside the pod's network namespace",
-  builder: (y) =>
-    withContainer(withTarget(y))
-      .example('$0 shell web-7d9', "interactive: ip, ss, tcpdump, ping in the pod's network")
-      .example("echo 'ss -tlnp' | $0 shell web-7d9", 'non-interactive: commands from stdin'),
+  usage: 'shell (POD | TYPE/NAME) [-c CONTAINER]',
+  examples: [
+    ["Interactive: ip, ss, tcpdump, ping in the pod's network namespace", 'shell web-7d9'],
+    ['Non-interactive: commands from stdin', "shell web-7d9 <<< 'ss -tlnp'"],
+  ],
+  builder: (y) => withContainer(withTarget(y)),
   run: async (a) => {
     const ctx = await runContext(a);
     const target = await resolveOneTarget(ctx, a.target, a.container);

@@ -4,7 +4,7 @@
 // --node every Ready Linux node is searched, a few in parallel. Exit 0 when found, 4 when not.
 import { defineCommand } from '../cli/command.ts';
 import { runContext, type GlobalArgs } from '../cli/global.ts';
-import { withOutputFormat } from '../cli/options.ts';
+import { rejectAllNamespaces, withAllNodes, withOutputFormat } from '../cli/options.ts';
 import { parsePositiveInt } from '../cli/parse.ts';
 import { ExitCode, exitCodeOf, usageError, UserError } from '../errors.ts';
 import { info, warn } from '../log.ts';
@@ -26,15 +26,17 @@ export interface WhoHasArgs extends GlobalArgs {
   address: string;
   node?: string | undefined;
   'all-nodes': boolean;
+  'all-namespaces'?: boolean | undefined;
   output: OutputFormat;
   parallel: number;
 }
 
 /** The address query and where to look (undefined node: every node). Pure. */
-export function planWhoHas(a: Pick<WhoHasArgs, 'address' | 'node' | 'all-nodes'>): {
+export function planWhoHas(a: Pick<WhoHasArgs, 'address' | 'node' | 'all-nodes' | 'all-namespaces'>): {
   query: AddressQuery;
   node: string | undefined;
 } {
+  rejectAllNamespaces(a);
   if (a.node !== undefined && a['all-nodes']) throw usageError('--node and --all-nodes are mutually exclusive');
   let query: AddressQuery;
   try {
@@ -80,27 +82,23 @@ export const whohas = defineCommand<WhoHasArgs>({
   name: 'whohas',
   positionals: '<address>',
   summary: 'Find the network namespace(s) holding an IP address (or any address in a subnet), orphaned ones included',
+  usage: 'whohas (ADDRESS | SUBNET) [--node NODE] [-o FORMAT]',
+  notes: 'Exit code 0: found; 4: no namespace on the searched nodes holds it.',
+  examples: [
+    ['Which pod, or leftover namespace, holds this IP, on any node', 'whohas 10.244.1.15'],
+    ['One node, for scripts', 'whohas 10.244.1.15 --node n1 -o json'],
+  ],
   builder: (y) =>
     withOutputFormat(
-      y
+      withAllNodes(y, 'Search every Ready Linux node (the default without --node)')
         .positional('address', {
           type: 'string',
           demandOption: true,
           describe: 'IPv4/IPv6 address, or a subnet (10.244.1.0/24)',
         })
-        .option('node', { type: 'string', describe: 'Search only this node (default: every Ready Linux node)' })
-        .option('all-nodes', {
-          alias: 'A',
-          type: 'boolean',
-          default: false,
-          describe: 'Search every Ready Linux node (the default without --node)',
-        }),
-      'table, wide (more columns) or json',
-    )
-      .option('parallel', { type: 'number', default: DEFAULT_PARALLEL_NODES, describe: 'Nodes searched at once' })
-      .example('$0 whohas 10.244.1.15', 'which pod (or leftover namespace) holds this IP, on any node')
-      .example('$0 whohas 10.244.1.15 --node n1 -o json', 'one node, for scripts')
-      .epilogue('Exit code 0: found; 4: no namespace on the searched nodes holds it.'),
+        .option('node', { type: 'string', describe: 'Search only this node (default: every Ready Linux node)' }),
+      'table, wide (more columns), json, yaml or name',
+    ).option('parallel', { type: 'number', default: DEFAULT_PARALLEL_NODES, describe: 'Nodes searched at once' }),
   run: runWhoHas,
 });
 
@@ -134,7 +132,7 @@ async function runWhoHas(a: WhoHasArgs): Promise<number> {
         },
       );
     }
-    if (a.output === 'json') process.stdout.write(renderWhoHas(result, a.output, false));
+    if (a.output === 'json' || a.output === 'yaml') process.stdout.write(renderWhoHas(result, a.output, false));
     info(`no network namespace on ${result.nodes.length} node(s) holds ${plan.query.text}`);
     return ExitCode.notFound;
   }

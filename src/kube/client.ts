@@ -4,7 +4,15 @@
 // failure into a UserError that names the action and, for network failures, the server.
 import { PassThrough } from 'node:stream';
 import type { Writable } from 'node:stream';
-import type { ConfigurationOptions, CoreV1Event, V1Namespace, V1Node, V1Pod } from '@kubernetes/client-node';
+import type {
+  ConfigurationOptions,
+  CoreV1Event,
+  V1EndpointSlice,
+  V1Namespace,
+  V1Node,
+  V1Pod,
+  V1Service,
+} from '@kubernetes/client-node';
 import { translateApiError, type ApiAction } from './api-errors.ts';
 import { loadClientNode } from './client-node.ts';
 import type { ResolvedConfig } from './config.ts';
@@ -12,10 +20,12 @@ import type { ResolvedConfig } from './config.ts';
 export type {
   CoreV1Event,
   V1Container,
+  V1EndpointSlice,
   V1Namespace,
   V1Node,
   V1Pod,
   V1PodSpec,
+  V1Service,
   V1Status,
 } from '@kubernetes/client-node';
 
@@ -59,6 +69,9 @@ export interface KubeClient {
   /** The label selector of a workload, as `k=v,k2=v2`. */
   workloadSelector(kind: WorkloadKind, namespace: string, name: string): Promise<string>;
   createPod(namespace: string, pod: V1Pod): Promise<V1Pod>;
+  readService(namespace: string, name: string): Promise<V1Service>;
+  /** The EndpointSlices of a Service (label kubernetes.io/service-name). */
+  listEndpointSlices(namespace: string, service: string): Promise<V1EndpointSlice[]>;
   deletePod(namespace: string, name: string, gracePeriodSeconds?: number): Promise<void>;
   readNode(name: string): Promise<V1Node>;
   listNamespaces(): Promise<V1Namespace[]>;
@@ -95,7 +108,8 @@ export async function createKubeClient(
   cfg: ResolvedConfig,
   timeouts: RequestTimeouts = DEFAULT_TIMEOUTS,
 ): Promise<KubeClient> {
-  const { AppsV1Api, AuthorizationV1Api, BatchV1Api, CoreV1Api, Observable, Watch } = await loadClientNode();
+  const { AppsV1Api, AuthorizationV1Api, BatchV1Api, CoreV1Api, DiscoveryV1Api, Observable, Watch } =
+    await loadClientNode();
   // Not re-exported from the package index, but it is the documented building block of Exec/Attach.
   // We need it directly: Exec writes to the sink without backpressure and cannot be told which
   // streams a v5 close frame should end. The package has no "exports" map, so this path is stable
@@ -106,6 +120,7 @@ export async function createKubeClient(
   const apps = kc.makeApiClient(AppsV1Api);
   const batch = kc.makeApiClient(BatchV1Api);
   const authz = kc.makeApiClient(AuthorizationV1Api);
+  const discovery = kc.makeApiClient(DiscoveryV1Api);
   // Inert streams: client-node's handler ends these on v5 close frames, and by default they are
   // process.stdout/stderr, which it would otherwise close underneath us.
   const inert = {
@@ -181,6 +196,21 @@ export async function createKubeClient(
           await core.deleteNamespacedPod({ namespace, name, gracePeriodSeconds }, o);
         },
         timeouts.cleanupMs,
+      ),
+    readService: (namespace, name) =>
+      call({ verb: 'get', resource: 'services', namespace, name }, (o) =>
+        core.readNamespacedService({ namespace, name }, o),
+      ),
+    listEndpointSlices: (namespace, service) =>
+      call(
+        { verb: 'list', resource: 'endpointslices.discovery.k8s.io', namespace },
+        async (o) =>
+          (
+            await discovery.listNamespacedEndpointSlice(
+              { namespace, labelSelector: `kubernetes.io/service-name=${service}` },
+              o,
+            )
+          ).items,
       ),
     readNode: (name) => call({ verb: 'get', resource: 'nodes', name }, (o) => core.readNode({ name }, o)),
     listNamespaces: () =>

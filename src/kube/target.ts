@@ -3,9 +3,9 @@
 // checks are pure functions over pod objects; only resolveTarget talks to the API.
 import { ExitCode, UserError, usageError } from '../errors.ts';
 import { splitContainerId } from '../node/container-id.ts';
-import type { KubeClient, V1Pod, WorkloadKind } from './client.ts';
+import type { KubeClient, V1EndpointSlice, V1Pod, WorkloadKind } from './client.ts';
 
-export type TargetRef = { kind: 'pod'; name: string } | { kind: WorkloadKind; name: string };
+export type TargetRef = { kind: 'pod' | 'service' | WorkloadKind; name: string };
 
 const KIND_ALIASES: Record<string, TargetRef['kind']> = {
   po: 'pod',
@@ -25,6 +25,9 @@ const KIND_ALIASES: Record<string, TargetRef['kind']> = {
   replicasets: 'replicaset',
   job: 'job',
   jobs: 'job',
+  svc: 'service',
+  service: 'service',
+  services: 'service',
 };
 
 // RFC 1123 subdomain, which is what pod and workload names must be.
@@ -45,7 +48,7 @@ export function parseTarget(input: string): TargetRef {
   if (!kind) {
     throw usageError(
       `unsupported target kind "${kindText}" in "${input}"`,
-      'use POD, pod/NAME, deploy/NAME, sts/NAME, ds/NAME, rs/NAME or job/NAME',
+      'use POD, pod/NAME, deploy/NAME, sts/NAME, ds/NAME, rs/NAME, job/NAME or svc/NAME',
     );
   }
   if (!NAME_RE.test(name)) {
@@ -181,6 +184,17 @@ export async function resolveTarget(
     const pod = await client.readPod(namespace, ref.name);
     return describeTarget(pod, selectContainer(pod, container));
   }
+  if (ref.kind === 'service') {
+    const pods = await servicePods(client, namespace, ref.name);
+    const pod = pickPod(pods);
+    if (!pod) {
+      throw new UserError(`service/${ref.name} has no running pod behind it (${pods.length} pod(s) in its endpoints)`, {
+        exitCode: ExitCode.targetState,
+        hint: `kubectl get endpointslices -n ${namespace} -l kubernetes.io/service-name=${ref.name}`,
+      });
+    }
+    return describeTarget(pod, selectContainer(pod, container), `service/${ref.name}`);
+  }
   const selector = await client.workloadSelector(ref.kind, namespace, ref.name);
   if (!selector) {
     throw new UserError(`${ref.kind}/${ref.name} has no matchLabels selector to find its pods`, {
@@ -196,4 +210,22 @@ export async function resolveTarget(
     });
   }
   return describeTarget(pod, selectContainer(pod, container), `${ref.kind}/${ref.name}`);
+}
+
+/** The pods a Service's EndpointSlices point at (ready endpoints first), by name. Pure. */
+export function endpointPodNames(slices: readonly V1EndpointSlice[]): string[] {
+  const endpoints = slices
+    .flatMap((s) => s.endpoints ?? [])
+    .filter((e) => e.targetRef?.kind === 'Pod' && e.targetRef.name);
+  const ready = endpoints.filter((e) => e.conditions?.ready !== false);
+  const rest = endpoints.filter((e) => e.conditions?.ready === false);
+  return [...new Set([...ready, ...rest].map((e) => e.targetRef!.name!))];
+}
+
+/** The pods behind Service NAME, as its EndpointSlices list them (the Service must exist). */
+export async function servicePods(client: KubeClient, namespace: string, name: string): Promise<V1Pod[]> {
+  await client.readService(namespace, name);
+  const names = new Set(endpointPodNames(await client.listEndpointSlices(namespace, name)));
+  if (names.size === 0) return [];
+  return (await client.listPods(namespace)).filter((p) => names.has(p.metadata?.name ?? ''));
 }

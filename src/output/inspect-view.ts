@@ -7,7 +7,8 @@ import type { ScanFacts } from '../node/scan.ts';
 import type { OutputFormat } from './formats.ts';
 import { API_VERSION, cellOf } from './netns-views.ts';
 import { safeText } from './terminal.ts';
-import { renderJson, renderTable } from './table.ts';
+import { renderDocument, renderNames } from './document.ts';
+import { renderTable } from './table.ts';
 
 export interface InspectReport {
   apiVersion: string;
@@ -116,7 +117,8 @@ const short = (id: string | null) => (id ? id.slice(0, 13) : '<none>');
 
 /** The report as text (sections of aligned tables) or JSON. */
 export function renderInspect(r: InspectReport, format: OutputFormat, color: boolean): string {
-  if (format === 'json') return renderJson(r);
+  if (format === 'json' || format === 'yaml') return renderDocument(r, format);
+  if (format === 'name') return renderNames([`pod/${r.pod.namespace}/${r.pod.name}`]);
   const kv: Array<[string, string]> = [
     ['Pod', `${r.pod.namespace}/${r.pod.name} (uid ${r.pod.uid})`],
     ['Pod IP', r.pod.ip ?? '<none>'],

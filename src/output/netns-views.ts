@@ -3,7 +3,8 @@
 // disagree (a unit test renders both from the same items and compares them cell by cell).
 import type { NetnsEntry, NetnsState } from '../node/netns-table.ts';
 import type { OutputFormat } from './formats.ts';
-import { renderJson, renderTable, type Column, type Row } from './table.ts';
+import { renderDocument, renderNames } from './document.ts';
+import { renderTable, type Column, type Row } from './table.ts';
 
 export const API_VERSION = 'kubectl-netns/v1';
 
@@ -183,14 +184,24 @@ function renderItems(
   return renderTable(cols, rows, { color });
 }
 
+/** `netns/NODE/INODE`, or `pod/NAMESPACE/NAME` for a namespace a pod owns: what -o name prints. */
+export function itemName(item: NetnsItem): string {
+  if (item.state === 'pod' && item.pod?.name) return `pod/${item.pod.namespace ?? ''}/${item.pod.name}`;
+  return `netns/${item.node}/${item.inode}`;
+}
+
 /** `ls` output in any format. */
 export function renderNetnsList(items: NetnsItem[], format: OutputFormat, color: boolean, manyNodes = false): string {
-  if (format === 'json') return renderJson({ apiVersion: API_VERSION, kind: 'NetnsList', items } satisfies NetnsList);
+  if (format === 'json' || format === 'yaml') {
+    return renderDocument({ apiVersion: API_VERSION, kind: 'NetnsList', items } satisfies NetnsList, format);
+  }
+  if (format === 'name') return renderNames(items.map(itemName));
   return renderItems(items, LS_COLUMNS, format, color, manyNodes);
 }
 
 /** `whohas` output in any format. */
 export function renderWhoHas(result: WhoHasResult, format: OutputFormat, color: boolean): string {
-  if (format === 'json') return renderJson(result);
+  if (format === 'json' || format === 'yaml') return renderDocument(result, format);
+  if (format === 'name') return renderNames(result.items.map(itemName));
   return renderItems(result.items, WHOHAS_COLUMNS, format, color);
 }

@@ -1,7 +1,6 @@
 // Starts Wireshark reading pcap from its stdin (`wireshark -k -i -`) and hands back a sink. The
 // only place that uses execa. Wireshark is looked up on PATH, then where installers put it.
 import { existsSync } from 'node:fs';
-import { execa } from 'execa';
 import { ExitCode, UserError } from '../errors.ts';
 import { watchErrors, type CaptureSink } from './sink.ts';
 
@@ -45,7 +44,9 @@ export function findWireshark(
  * exit, so its window stays open with the packets after the capture ends, the way
  * `cat x.pcap | wireshark -k -i -` does.
  */
-export function wiresharkSink(executable: string): CaptureSink {
+export async function wiresharkSink(executable: string): Promise<CaptureSink> {
+  // execa costs ~0.1 s to load: only the one command path that starts Wireshark pays it.
+  const { execa } = await import('execa');
   const child = execa(executable, ['-k', '-i', '-'], {
     stdin: 'pipe',
     stdout: 'ignore',

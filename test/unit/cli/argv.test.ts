@@ -122,3 +122,10 @@ test('words after -- reach the command exactly as typed, never parsed as numbers
   const shell = await parse('shell 0123');
   assert.equal(shell.argv.target, '0123');
 });
+
+test("capture: -w FILE (tcpdump's spelling) and -o FILE (kubectl users') name the same file", async () => {
+  for (const flag of ['-w', '-o', '--output']) {
+    const { argv } = await parse(`capture web ${flag} web.pcap`);
+    assert.deepEqual(planCapture(argv as unknown as CaptureArgs).output, { kind: 'file', path: 'web.pcap' }, flag);
+  }
+});

@@ -2,34 +2,37 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { completionOutput, completionRequest, COMMANDS } from '../../../src/cli/complete.ts';
 
-test('the first word completes to a command', () => {
-  assert.deepEqual(completionRequest(['']).need, { kind: 'words', words: COMMANDS });
+test('the first word completes to a command', async () => {
+  assert.deepEqual((await completionRequest([''])).need, { kind: 'words', words: COMMANDS });
   assert.equal(completionOutput(COMMANDS, 'c', 4), 'capture\ncleanup\n:4\n');
 });
 
-test('targets complete to running pods, ls also to nodes; one positional only', () => {
-  assert.deepEqual(completionRequest(['capture', 'we']).need, { kind: 'pods' });
-  assert.deepEqual(completionRequest(['exec', '-n', 'shop', '']).need, { kind: 'pods' });
-  assert.deepEqual(completionRequest(['ls', '']).need, { kind: 'nodes-and-pods' });
-  assert.deepEqual(completionRequest(['capture', 'web', '']).need, { kind: 'nothing' });
-  assert.deepEqual(completionRequest(['whohas', '']).need, { kind: 'nothing' });
+test('targets complete to running pods, ls also to nodes; one positional only', async () => {
+  assert.deepEqual((await completionRequest(['capture', 'we'])).need, { kind: 'pods' });
+  assert.deepEqual((await completionRequest(['exec', '-n', 'shop', ''])).need, { kind: 'pods' });
+  assert.deepEqual((await completionRequest(['ls', ''])).need, { kind: 'nodes-and-pods' });
+  assert.deepEqual((await completionRequest(['capture', 'web', ''])).need, { kind: 'nothing' });
+  assert.deepEqual((await completionRequest(['whohas', ''])).need, { kind: 'nothing' });
 });
 
-test('flag values: namespaces, contexts, nodes, output formats; free text after --', () => {
-  assert.deepEqual(completionRequest(['capture', '-n', '']).need, { kind: 'namespaces' });
-  assert.deepEqual(completionRequest(['--context', '']).need, { kind: 'contexts' });
-  assert.deepEqual(completionRequest(['ls', '--node', '']).need, { kind: 'nodes' });
-  assert.deepEqual(completionRequest(['ls', '-o', '']).need, { kind: 'words', words: ['table', 'wide', 'json'] });
-  assert.deepEqual(completionRequest(['capture', '-o', '']).need, { kind: 'files' });
-  assert.deepEqual(completionRequest(['exec', 'web', '--', 'i']).need, { kind: 'nothing' });
+test('flag values: namespaces, contexts, nodes, output formats; free text after --', async () => {
+  assert.deepEqual((await completionRequest(['capture', '-n', ''])).need, { kind: 'namespaces' });
+  assert.deepEqual((await completionRequest(['--context', ''])).need, { kind: 'contexts' });
+  assert.deepEqual((await completionRequest(['ls', '--node', ''])).need, { kind: 'nodes' });
+  assert.deepEqual((await completionRequest(['ls', '-o', ''])).need, {
+    kind: 'words',
+    words: ['table', 'wide', 'json', 'yaml', 'name'],
+  });
+  assert.deepEqual((await completionRequest(['capture', '-o', ''])).need, { kind: 'files' });
+  assert.deepEqual((await completionRequest(['exec', 'web', '--', 'i'])).need, { kind: 'nothing' });
 });
 
-test('the lookups use the cluster and namespace given so far', () => {
-  const r = completionRequest(['--kubeconfig', '/k', '--context=prod', '-n', 'shop', 'capture', '']);
+test('the lookups use the cluster and namespace given so far', async () => {
+  const r = await completionRequest(['--kubeconfig', '/k', '--context=prod', '-n', 'shop', 'capture', '']);
   assert.equal(r.kubeconfig, '/k');
   assert.equal(r.context, 'prod');
   assert.equal(r.namespace, 'shop');
-  assert.equal(completionRequest(['--namespace=ops', 'exec', '']).namespace, 'ops');
+  assert.equal((await completionRequest(['--namespace=ops', 'exec', ''])).namespace, 'ops');
 });
 
 test('after any flag that takes a value (per the real parser), the target still completes', async () => {
@@ -43,7 +46,7 @@ test('after any flag that takes a value (per the real parser), the target still 
     for (const k of valued) {
       const flag = k.length === 1 ? `-${k}` : `--${k}`;
       assert.deepEqual(
-        completionRequest([c.name, flag, 'x', '']).need,
+        (await completionRequest([c.name, flag, 'x', ''])).need,
         { kind: c.completes },
         `${c.name} ${flag} x <TAB>`,
       );

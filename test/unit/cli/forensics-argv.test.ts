@@ -37,7 +37,7 @@ test('ls: a bare word may be a node or a pod; TYPE/NAME is a target; --node and 
   assert.deepEqual(await plan('ls knetns-node'), { kind: 'node-or-pod', word: 'knetns-node' });
   assert.deepEqual(await plan('ls deploy/web -n shop'), { kind: 'target', target: 'deploy/web' });
   assert.deepEqual(await plan('ls --node n1 -o json'), { kind: 'node', node: 'n1' });
-  assert.deepEqual(await plan('ls -A -o wide'), { kind: 'all' });
+  assert.deepEqual(await plan('ls --all-nodes -o wide'), { kind: 'all' });
   const { argv } = await parse('ls n1');
   assert.equal(argv.output, 'table');
   assert.equal(argv.parallel, 4);
@@ -46,8 +46,8 @@ test('ls: a bare word may be a node or a pod; TYPE/NAME is a target; --node and 
 test('ls: exactly one of NODE/TARGET, --node, --all-nodes; known output formats only', async () => {
   await usageFailure('ls', /which node/);
   await usageFailure('ls n1 --node n2', /one of/);
-  await usageFailure('ls --node n1 -A', /one of/);
-  await usageFailure('ls n1 -o yaml');
+  await usageFailure('ls --node n1 --all-nodes', /one of/);
+  await usageFailure('ls n1 -o xml');
 });
 
 test('whohas: every node unless --node; addresses and subnets checked before anything runs', async () => {
@@ -56,7 +56,7 @@ test('whohas: every node unless --node; addresses and subnets checked before any
   assert.equal(p.query.text, '10.214.0.4');
   assert.equal(planWhoHas((await parse('whohas fd00::2 --node n1 -o json')).argv as unknown as WhoHasArgs).node, 'n1');
   assert.ok(
-    planWhoHas((await parse('whohas 10.214.0.0/24 -A')).argv as unknown as WhoHasArgs).query.matches({
+    planWhoHas((await parse('whohas 10.214.0.0/24 --all-nodes')).argv as unknown as WhoHasArgs).query.matches({
       family: 'inet',
       address: '10.214.0.9',
       prefixlen: 24,
@@ -78,7 +78,7 @@ test('inspect and shell take a target (and -c)', async () => {
   const s = await parse('shell web-7d9 --context prod');
   assert.deepEqual([s.command, s.argv.target, s.argv.context], ['shell', 'web-7d9', 'prod']);
   await usageFailure('shell');
-  await usageFailure('inspect web -o yaml');
+  await usageFailure('inspect web -o xml');
 });
 
 test('capture --host-side: planned as such; -i any has no single host side', async () => {
@@ -130,4 +130,11 @@ test('the shell script names the pod in the prompt and runs the commands it read
   } finally {
     rmSync(bin, { recursive: true, force: true });
   }
+});
+
+test('-A means --all-namespaces, as in kubectl: the node commands say to use --all-nodes', async () => {
+  await usageFailure('ls -A', /-A \(--all-namespaces\) has no meaning here/);
+  await usageFailure('whohas 10.0.0.1 -A', /-A \(--all-namespaces\) has no meaning here/);
+  const { argv } = await parse('cleanup -A');
+  assert.equal(argv['all-namespaces'], true);
 });

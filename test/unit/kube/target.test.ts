@@ -68,7 +68,7 @@ test('targets: plain name, kind/name with kubectl aliases', () => {
 });
 
 test('targets: unknown kinds and invalid names are usage errors', () => {
-  rejects(() => parseTarget('svc/web'), ExitCode.usage, /unsupported target kind "svc"/);
+  rejects(() => parseTarget('cm/web'), ExitCode.usage, /unsupported target kind "cm"/);
   rejects(() => parseTarget('Web'), ExitCode.usage, /not a valid pod name/);
   rejects(() => parseTarget('pod/'), ExitCode.usage, /not a valid pod name/);
   rejects(() => parseTarget('a;rm -rf'), ExitCode.usage, /not a valid/);
@@ -133,4 +133,27 @@ test('pickPod prefers running+ready, then the oldest; ignores terminating pods',
   const gone = pod({ name: 'e' });
   gone.metadata!.deletionTimestamp = new Date();
   assert.equal(pickPod([gone]), undefined);
+});
+
+test('svc/NAME: a target kind, resolved through its EndpointSlices to the pods behind it, ready first', async () => {
+  const { endpointPodNames } = await import('../../../src/kube/target.ts');
+  assert.deepEqual(parseTarget('svc/web'), { kind: 'service', name: 'web' });
+  assert.deepEqual(parseTarget('service/web'), { kind: 'service', name: 'web' });
+  assert.deepEqual(
+    endpointPodNames([
+      {
+        addressType: 'IPv4',
+        endpoints: [
+          { addresses: ['10.0.0.3'], conditions: { ready: false }, targetRef: { kind: 'Pod', name: 'web-3' } },
+          { addresses: ['10.0.0.1'], conditions: { ready: true }, targetRef: { kind: 'Pod', name: 'web-1' } },
+          { addresses: ['10.0.0.9'], targetRef: { kind: 'Node', name: 'n1' } },
+        ],
+      },
+      {
+        addressType: 'IPv6',
+        endpoints: [{ addresses: ['fd00::1'], conditions: { ready: true }, targetRef: { kind: 'Pod', name: 'web-1' } }],
+      },
+    ]),
+    ['web-1', 'web-3'],
+  );
 });

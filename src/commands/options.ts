@@ -1,0 +1,17 @@
+// `kubectl netns options`: the flags every command takes, on their own page, as kubectl has
+// `kubectl options`, so each command's help shows only its own.
+import { defineCommand } from '../cli/command.ts';
+import type { GlobalArgs } from '../cli/global.ts';
+import { globalOptionsHelp } from '../cli/help.ts';
+
+export const options = defineCommand<GlobalArgs>({
+  name: 'options',
+  summary: 'Print the options every command takes (kubeconfig, namespace, debug image, ...)',
+  usage: 'options',
+  examples: [['Every global option, with its default', 'options']],
+  builder: (y) => y,
+  run: async () => {
+    process.stdout.write(`${await globalOptionsHelp(process.stdout.columns)}\n`);
+    return 0;
+  },
+});
