@@ -18,6 +18,11 @@ async function candidates(req: CompletionRequest): Promise<{ words: string[]; di
   if (need.kind === 'namespaces')
     return { words: names(await client.listNamespaces()), directive: Directive.noFileComp };
   if (need.kind === 'nodes') return { words: names(await client.listNodes()), directive: Directive.noFileComp };
+  if (need.kind === 'containers') {
+    const { parseTarget, resolveTarget } = await import('./kube/target.ts');
+    const pod = (await resolveTarget(client, parseTarget(need.target), cfg.namespace, undefined)).object;
+    return { words: (pod.spec?.containers ?? []).map((c) => c.name), directive: Directive.noFileComp };
+  }
   const pods = names((await client.listPods(cfg.namespace)).filter((p) => p.status?.phase === 'Running'));
   const nodes = need.kind === 'nodes-and-pods' ? names(await client.listNodes().catch(() => [])) : [];
   return { words: [...nodes, ...pods], directive: Directive.noFileComp };

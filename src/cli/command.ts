@@ -35,6 +35,7 @@ export type Runner = (command: string, argv: Readonly<Record<string, unknown>>) 
 /** A command with its argument type hidden, so commands of different shapes share one table. */
 export interface Command {
   readonly name: string;
+  readonly positionals: string | undefined;
   readonly summary: string;
   readonly completes: PositionalCompletion | undefined;
   readonly usage: string;
@@ -51,6 +52,7 @@ export function defineCommand<A extends GlobalArgs>(spec: CommandSpec<A>): Comma
   const usage = spec.positionals ? `${spec.name} ${spec.positionals}` : spec.name;
   return {
     name: spec.name,
+    positionals: spec.positionals,
     summary: spec.summary,
     completes: spec.completes,
     usage: spec.usage,

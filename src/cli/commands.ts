@@ -2,6 +2,7 @@
 // the runner and shell completion all read this list.
 import { capture } from '../commands/capture.ts';
 import { cleanup } from '../commands/cleanup.ts';
+import { completion } from '../commands/completion.ts';
 import { exec } from '../commands/exec.ts';
 import { inspect } from '../commands/inspect.ts';
 import { ls } from '../commands/ls.ts';
@@ -10,4 +11,4 @@ import { shell } from '../commands/shell.ts';
 import { whohas } from '../commands/whohas.ts';
 import type { Command } from './command.ts';
 
-export const commands: readonly Command[] = [capture, exec, shell, inspect, ls, whohas, cleanup, options];
+export const commands: readonly Command[] = [capture, exec, shell, inspect, ls, whohas, cleanup, completion, options];

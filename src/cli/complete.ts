@@ -17,6 +17,7 @@ export type CompletionNeed =
   | { kind: 'nodes-and-pods' }
   | { kind: 'namespaces' }
   | { kind: 'contexts' }
+  | { kind: 'containers'; target: string }
   | { kind: 'nodes' }
   | { kind: 'files' }
   | { kind: 'nothing' };
@@ -34,6 +35,8 @@ export interface CompletionRequest {
 interface FlagFacts {
   /** Flag spelling (`-o`, `--output`) → option key (`output`), for flags that take a value. */
   valueFlags: Map<string, string>;
+  /** Every flag a user may type, long and short, hidden ones left out. */
+  names: string[];
   choices: Map<string, readonly string[]>;
 }
 
@@ -47,18 +50,26 @@ async function factsFor(command: string | undefined): Promise<FlagFacts> {
   let facts = flagFacts.get(command);
   if (facts) return facts;
   const yargs = (await import('yargs')).default;
-  let y = addGlobalOptions(yargs([]));
+  const base = addGlobalOptions(yargs([]).help(false).version(false));
   const cmd = commands.find((c) => c.name === command);
-  if (cmd) y = cmd.options(y);
+  const y = (cmd ? cmd.options(base) : base).option('help', { alias: 'h', type: 'boolean' });
+  // Positionals declared in a builder show up as keys; they are not flags.
+  const positional = new Set((cmd?.positionals ?? '').match(/[\w-]+/g) ?? []);
   const o = y.getOptions();
   const booleans = new Set(o.boolean);
+  const hidden = new Set(o.hiddenOptions);
   const spell = (k: string) => (k.length === 1 ? `-${k}` : `--${k}`);
   const valueFlags = new Map<string, string>();
   for (const key of Object.keys(o.key)) {
     if (booleans.has(key) || Object.values(o.alias).some((aliases) => aliases.includes(key))) continue;
     for (const spelling of [key, ...(o.alias[key] ?? [])]) valueFlags.set(spell(spelling), key);
   }
-  facts = { valueFlags, choices: new Map(Object.entries(o.choices)) };
+  const names = Object.keys(o.key)
+    .filter(
+      (k) => !hidden.has(k) && !Object.values(o.alias).some((aliases) => aliases.includes(k)) && !positional.has(k),
+    )
+    .flatMap((k) => [k, ...(o.alias[k] ?? [])].map(spell));
+  facts = { valueFlags, names, choices: new Map(Object.entries(o.choices)) };
   flagFacts.set(command, facts);
   return facts;
 }
@@ -106,9 +117,11 @@ export async function completionRequest(args: readonly string[]): Promise<Comple
   }
   if (pending) {
     const choices = (await factsFor(command)).choices.get(pending);
+    if (pending === 'container' && positionals[0])
+      return { ...req, need: { kind: 'containers', target: positionals[0] } };
     return { ...req, need: choices ? { kind: 'words', words: choices } : (VALUE_NEED[pending] ?? { kind: 'nothing' }) };
   }
-  if (partial.startsWith('-')) return req;
+  if (partial.startsWith('-')) return { ...req, need: { kind: 'words', words: (await factsFor(command)).names } };
   if (!command) return { ...req, need: { kind: 'words', words: COMMANDS } };
   if (positionals.length > 0) return req;
   const completes = commands.find((c) => c.name === command)?.completes;

@@ -54,7 +54,7 @@ function readConfig(path: string): { image?: string; debugNamespace?: string } {
     if (typeof v !== 'string' || v === '')
       throw new UserError(`${path}: ${k} must be a non-empty string`, { exitCode: ExitCode.config });
   }
-  return doc as { image?: string; debugNamespace?: string };
+  return doc;
 }
 
 /** The defaults in force, with where they came from. */

@@ -13,6 +13,7 @@ declare module 'yargs' {
       number: string[];
       alias: Record<string, string[]>;
       choices: Record<string, readonly string[]>;
+      hiddenOptions: string[];
     };
   }
 }

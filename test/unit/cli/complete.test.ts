@@ -4,7 +4,7 @@ import { completionOutput, completionRequest, COMMANDS } from '../../../src/cli/
 
 test('the first word completes to a command', async () => {
   assert.deepEqual((await completionRequest([''])).need, { kind: 'words', words: COMMANDS });
-  assert.equal(completionOutput(COMMANDS, 'c', 4), 'capture\ncleanup\n:4\n');
+  assert.equal(completionOutput(COMMANDS, 'c', 4), 'capture\ncleanup\ncompletion\n:4\n');
 });
 
 test('targets complete to running pods, ls also to nodes; one positional only', async () => {
@@ -52,4 +52,19 @@ test('after any flag that takes a value (per the real parser), the target still 
       );
     }
   }
+});
+
+test('flag names complete after -, per command, hidden ones left out; -c offers the containers of the target', async () => {
+  const r = await completionRequest(['capture', 'web', '-']);
+  assert.equal(r.need.kind, 'words');
+  const names = (r.need as { words: string[] }).words;
+  for (const f of ['--duration', '--count', '-w', '--output', '--filter', '-n', '--kubeconfig', '--help'])
+    assert.ok(names.includes(f), f);
+  assert.ok(!names.includes('--target'), 'positionals are not flags');
+  const ls = await completionRequest(['ls', '-']);
+  assert.ok(!(ls.need as { words: string[] }).words.includes('-A'), '-A on ls only explains itself; it is not offered');
+  assert.deepEqual((await completionRequest(['exec', 'deploy/web', '-c', ''])).need, {
+    kind: 'containers',
+    target: 'deploy/web',
+  });
 });

@@ -96,3 +96,41 @@ test('a file without current-context asks for --context', async () => {
   );
   assert.equal((await resolveConfig({ context: 'x' }, { KUBECONFIG: none })).contextName, 'x');
 });
+
+test("kubectl's override flags: --cluster, --user, --server, --token, --certificate-authority, --insecure-skip-tls-verify, --as", async () => {
+  const r = await resolveConfig(
+    {
+      context: 'prod',
+      server: 'https://other.test:6443',
+      token: 'flag-token',
+      as: 'jane',
+      insecureSkipTlsVerify: true,
+    },
+    { KUBECONFIG: first },
+  );
+  const cluster = r.kc.getCurrentCluster()!;
+  const user = r.kc.getCurrentUser()!;
+  assert.equal(r.server, 'https://other.test:6443');
+  assert.equal(cluster.skipTLSVerify, true);
+  assert.equal(user.token, 'flag-token');
+  assert.equal(user.impersonateUser, 'jane');
+  assert.equal(r.namespace, 'shop', "the context's namespace still applies");
+  const other = await resolveConfig({ context: 'prod', cluster: 'dev-cluster' }, { KUBECONFIG: `${first}:${second}` });
+  assert.equal(other.server, 'https://dev-cluster.test:6443');
+  await assert.rejects(
+    () => resolveConfig({ cluster: 'nope' }, { KUBECONFIG: first }),
+    (e: unknown) =>
+      e instanceof UserError && e.exitCode === ExitCode.config && /cluster "nope" does not exist/.test(e.message),
+  );
+  await assert.rejects(
+    () => resolveConfig({ user: 'nope' }, { KUBECONFIG: first }),
+    (e: unknown) => e instanceof UserError && /user "nope" does not exist/.test(e.message),
+  );
+});
+
+test('--server with --token works with no kubeconfig at all, as in kubectl', async () => {
+  const r = await resolveConfig({ server: 'https://api.test:6443', token: 't' }, { HOME: dir });
+  assert.equal(r.server, 'https://api.test:6443');
+  assert.equal(r.kc.getCurrentUser()?.token, 't');
+  assert.equal(r.namespace, 'default');
+});
