@@ -202,6 +202,7 @@ async function runCapture(a: CaptureArgs): Promise<number> {
         target,
         hostNetwork: plan.hostSide,
         durationSeconds: plan.durationSeconds,
+        captureBuffersMiB: [plan.bufferKiB / 1024],
       },
       async (pod) => {
         try {

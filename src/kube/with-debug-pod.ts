@@ -32,14 +32,22 @@ export interface DebugPodSpec {
   hostNetwork?: boolean | undefined;
   /** Bounds the pod's deadline when the user gave --duration. */
   durationSeconds?: number | undefined;
+  /** Kernel capture buffers (MiB) its tcpdumps will hold, so its memory limit covers them. */
+  captureBuffersMiB?: readonly number[] | undefined;
 }
 
-/** Runs FN with a running debug pod on SPEC.node and deletes the pod on every exit path. */
-export async function withDebugPod<T>(
-  ctx: DebugPodContext,
-  spec: DebugPodSpec,
-  fn: (session: DebugSession) => Promise<T>,
-): Promise<T> {
+/** A running debug pod and how to let it go. */
+export interface OpenDebugPod {
+  readonly session: DebugSession;
+  /** Deletes the pod and stops tracking it; a failure is a warning, never an error. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a debug pod on SPEC.node and waits until it runs; the caller must close() it on every
+ * path (withDebugPod does). For captures that keep a pod per node open while targets come and go.
+ */
+export async function openDebugPod(ctx: DebugPodContext, spec: DebugPodSpec): Promise<OpenDebugPod> {
   // Every right the pod's life needs, asked before it exists: never a node-root pod that we then
   // cannot use or cannot delete.
   await ctx.rights.assert(debugPodRights(spec.namespace));
@@ -54,6 +62,7 @@ export async function withDebugPod<T>(
     target: spec.target,
     durationSeconds: spec.durationSeconds,
     hostNetwork: spec.hostNetwork,
+    captureBuffersMiB: spec.captureBuffersMiB,
     version: VERSION,
     podTimeoutMs: ctx.podTimeoutMs,
     signal: ctx.signal,
@@ -65,16 +74,33 @@ export async function withDebugPod<T>(
     untrack();
     throw err;
   });
+  let closing: Promise<void> | undefined;
+  return {
+    session,
+    close() {
+      closing ??= session
+        .close()
+        .catch((err: unknown) =>
+          warn(
+            `could not delete debug pod ${session.namespace}/${session.podName}: ${err instanceof Error ? err.message : String(err)}; run kubectl netns cleanup`,
+          ),
+        )
+        .finally(untrack);
+      return closing;
+    },
+  };
+}
+
+/** Runs FN with a running debug pod on SPEC.node and deletes the pod on every exit path. */
+export async function withDebugPod<T>(
+  ctx: DebugPodContext,
+  spec: DebugPodSpec,
+  fn: (session: DebugSession) => Promise<T>,
+): Promise<T> {
+  const pod = await openDebugPod(ctx, spec);
   try {
-    return await fn(session);
+    return await fn(pod.session);
   } finally {
-    try {
-      await session.close();
-    } catch (err) {
-      warn(
-        `could not delete debug pod ${session.namespace}/${session.podName}: ${err instanceof Error ? err.message : String(err)}; run kubectl netns cleanup`,
-      );
-    }
-    untrack();
+    await pod.close();
   }
 }

@@ -57,12 +57,12 @@ test('after any flag that takes a value (per the real parser), the target still 
 test('flag names complete after -, per command, hidden ones left out; -c offers the containers of the target', async () => {
   const r = await completionRequest(['capture', 'web', '-']);
   assert.equal(r.need.kind, 'words');
-  const names = (r.need as { words: string[] }).words;
+  const names = (r.need as { words: readonly string[] }).words;
   for (const f of ['--duration', '--count', '-w', '--output', '--filter', '-n', '--kubeconfig', '--help'])
     assert.ok(names.includes(f), f);
   assert.ok(!names.includes('--target'), 'positionals are not flags');
   const ls = await completionRequest(['ls', '-']);
-  assert.ok(!(ls.need as { words: string[] }).words.includes('-A'), '-A on ls only explains itself; it is not offered');
+  assert.ok(!(ls.need as { words: readonly string[] }).words.includes('-A'), '-A on ls only explains itself; it is not offered');
   assert.deepEqual((await completionRequest(['exec', 'deploy/web', '-c', ''])).need, {
     kind: 'containers',
     target: 'deploy/web',
