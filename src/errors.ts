@@ -27,6 +27,8 @@ export const ExitCode = {
   output: 10,
   /** Timed out waiting for something the user asked for (--pod-timeout). */
   timeout: 11,
+  /** A many-target capture where some targets could not be captured and the others were. */
+  partial: 12,
   /** Stopped by SIGINT (128+2), as shells expect. */
   interrupted: 130,
   /** Stopped by SIGTERM (128+15). */

@@ -4,7 +4,8 @@ import type { Argv } from 'yargs';
 import { usageError } from '../errors.ts';
 import { OUTPUT_FORMATS, type OutputFormat } from '../output/formats.ts';
 
-const TARGET_KINDS = 'POD, pod/NAME, deploy/NAME, sts/NAME, ds/NAME, rs/NAME, job/NAME or svc/NAME (one of its pods)';
+export const TARGET_KINDS =
+  'POD, pod/NAME, deploy/NAME, sts/NAME, ds/NAME, rs/NAME, job/NAME or svc/NAME (one of its pods)';
 
 /** The `<target>` positional of commands that act on one pod. */
 export function withTarget<T>(y: Argv<T>): Argv<T & { target: string }> {

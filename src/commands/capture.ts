@@ -2,12 +2,15 @@
 // to a file, stdout or Wireshark. Reads top to bottom: plan (pure) → resolve the target → open the
 // output → debug pod → remote capture pumped into the output → finish the output → summary.
 import { defineCommand } from '../cli/command.ts';
-import { runContext, type GlobalArgs } from '../cli/global.ts';
-import { withContainer, withTarget } from '../cli/options.ts';
+import { runContext, type GlobalArgs, type RunContext } from '../cli/global.ts';
+import { TARGET_KINDS, withContainer } from '../cli/options.ts';
 import { parseDuration, parsePositiveInt } from '../cli/parse.ts';
 import { exitCodeForSignal, receivedSignal } from '../cli/signals.ts';
 import { ExitCode, usageError, UserError } from '../errors.ts';
-import { info } from '../log.ts';
+import { info, warn } from '../log.ts';
+import { parseTarget, type ResolvedTarget, type TargetRef } from '../kube/target.ts';
+import { resolveTargets } from '../kube/targets.ts';
+import { parseByteSize, validateRotationOptions, type RotationOptions } from '../pcap/rotation.ts';
 import { withDebugPod } from '../kube/with-debug-pod.ts';
 import { isInterfaceName } from '../node/agent.ts';
 import { lookupPid } from '../node/agent-ops.ts';
@@ -16,9 +19,19 @@ import { CaptureOutput } from '../output/capture-output.ts';
 import { assertNotTerminal, fileSink, stdoutSink, type CaptureSink } from '../output/sink.ts';
 import { findWireshark, wiresharkSink } from '../output/wireshark.ts';
 import { resolveOneTarget } from './shared/target.ts';
+import { captureMany, type ManyOutput, type ManyPlan } from './shared/capture-many.ts';
 
 export interface CaptureArgs extends GlobalArgs {
-  target: string;
+  target?: string | undefined;
+  targets?: string[] | undefined;
+  selector?: string | undefined;
+  'all-namespaces'?: boolean | undefined;
+  follow?: boolean | undefined;
+  wait?: boolean | undefined;
+  format?: 'pcap' | 'pcapng' | undefined;
+  'rotate-size'?: string | undefined;
+  'rotate-every'?: string | undefined;
+  'rotate-count'?: number | undefined;
   container?: string | undefined;
   filter?: string | undefined;
   interface: string;
@@ -33,9 +46,26 @@ export interface CaptureArgs extends GlobalArgs {
   '--'?: Array<string | number> | undefined;
 }
 
-export type OutputPlan = { kind: 'file'; path: string } | { kind: 'stdout' } | { kind: 'wireshark' };
+export type OutputPlan =
+  | { kind: 'file'; path: string }
+  | { kind: 'stdout' }
+  | { kind: 'wireshark' }
+  /** -o DIR/: one pcap file per pod. */
+  | { kind: 'dir'; path: string };
 
 export interface CapturePlan {
+  /** What to capture: the TARGETs given, and -l. */
+  refs: TargetRef[];
+  selector: string | undefined;
+  allNamespaces: boolean;
+  follow: boolean;
+  wait: boolean;
+  /** --format, when given; otherwise pcap for one pod, pcapng for more. */
+  format: 'pcap' | 'pcapng' | undefined;
+  /** --rotate-*: write a ring of files instead of one. */
+  rotation: RotationOptions | undefined;
+  /** The file name is ours (no -o): its extension follows the format. */
+  defaultName: boolean;
   filter: string[];
   iface: string;
   snaplen: number | undefined;
@@ -69,12 +99,56 @@ export function planCapture(a: CaptureArgs, now: Date = new Date()): CapturePlan
       'Wireshark reads the packets itself; use one of them',
     );
   }
+  const targets = [a.target, ...(a.targets ?? [])].filter((t): t is string => t !== undefined);
+  const refs = targets.map(parseTarget);
+  if (refs.length === 0 && a.selector === undefined) {
+    throw usageError(
+      'what should be captured?',
+      'give one or more TARGETs (POD, deploy/NAME, svc/NAME, ...) or -l SELECTOR',
+    );
+  }
+  if (a['all-namespaces'] && a.selector === undefined) {
+    throw usageError('-A (--all-namespaces) goes with -l SELECTOR', 'e.g. kubectl netns capture -A -l app=web');
+  }
+  if (a.wait && (refs.length !== 1 || a.selector !== undefined)) {
+    throw usageError(
+      '--wait captures one pod that does not run yet: give exactly one TARGET',
+      'for every pod that appears, use --follow',
+    );
+  }
+  const rotation = planRotation(a);
+  const dir = a.output !== undefined && a.output !== '-' && a.output.endsWith('/');
+  if (rotation && (a.wireshark || a.output === '-' || dir)) {
+    throw usageError(
+      '--rotate-size, --rotate-every and --rotate-count write files',
+      'give -w FILE (the files are numbered after it)',
+    );
+  }
+  if (a.format === 'pcap' && (refs.length > 1 || a.selector !== undefined || a.follow || rotation)) {
+    throw usageError(
+      '--format pcap holds one pod',
+      'several pods (or --follow, or rotation) go into pcapng, where each pod is its own interface',
+    );
+  }
+  if (dir && a.format === 'pcapng')
+    throw usageError('-w DIR/ writes one pcap file per pod', 'for one pcapng file, give -w FILE');
+  const name = a.target ?? (a.selector ? a.selector.replace(/[^A-Za-z0-9_.-]+/g, '_') : 'capture');
   const output: OutputPlan = a.wireshark
     ? { kind: 'wireshark' }
     : a.output === '-'
       ? { kind: 'stdout' }
-      : { kind: 'file', path: a.output ?? defaultFileName(a.target, now) };
+      : dir
+        ? { kind: 'dir', path: a.output! }
+        : { kind: 'file', path: a.output ?? defaultFileName(name, now) };
   return {
+    refs,
+    selector: a.selector,
+    allNamespaces: a['all-namespaces'] === true,
+    follow: a.follow === true,
+    wait: a.wait === true,
+    format: a.format,
+    rotation,
+    defaultName: a.output === undefined && !a.wireshark,
     filter,
     iface: a.interface,
     snaplen: a.snaplen === undefined ? undefined : parsePositiveInt(a.snaplen, '--snaplen', 262144),
@@ -85,6 +159,23 @@ export function planCapture(a: CaptureArgs, now: Date = new Date()): CapturePlan
     overwrite: a.overwrite === true,
     hostSide: a['host-side'] === true,
   };
+}
+
+/** --rotate-size/--rotate-every/--rotate-count, checked; undefined without any. Pure. */
+function planRotation(a: CaptureArgs): RotationOptions | undefined {
+  if (a['rotate-size'] === undefined && a['rotate-every'] === undefined && a['rotate-count'] === undefined)
+    return undefined;
+  const o: RotationOptions = {};
+  try {
+    if (a['rotate-size'] !== undefined) o.maxBytes = parseByteSize(a['rotate-size']);
+    if (a['rotate-every'] !== undefined) o.everySeconds = parseDuration(a['rotate-every'], '--rotate-every');
+    if (a['rotate-count'] !== undefined) o.keepFiles = parsePositiveInt(a['rotate-count'], '--rotate-count');
+    validateRotationOptions(o);
+  } catch (err) {
+    if (err instanceof UserError) throw err;
+    throw usageError((err as Error).message, 'e.g. --rotate-size 100MB --rotate-count 5, or --rotate-every 10m');
+  }
+  return o;
 }
 
 /** `web-7d9-20261122T101500.pcap`: named after the target and the start time, in the current directory. */
@@ -98,7 +189,7 @@ function defaultFileName(target: string, now: Date): string {
 
 export const capture = defineCommand<CaptureArgs>({
   name: 'capture',
-  positionals: '<target>',
+  positionals: '[target] [targets..]',
   completes: 'pods',
   summary: "Capture packets in a pod's network namespace (pcap to a file, stdout or Wireshark)",
   usage: 'capture (POD | TYPE/NAME) [-w FILE] [flags] [-- FILTER...]',
@@ -114,7 +205,14 @@ export const capture = defineCommand<CaptureArgs>({
     ],
   ],
   builder: (y) =>
-    withContainer(withTarget(y))
+    withContainer(
+      y
+        .positional('target', {
+          type: 'string',
+          describe: `What to capture: ${TARGET_KINDS}; a workload or svc/ means all its running pods`,
+        })
+        .positional('targets', { type: 'string', array: true, describe: 'More targets, all into one pcapng' }),
+    )
       .option('filter', {
         alias: 'f',
         type: 'string',
@@ -154,6 +252,32 @@ export const capture = defineCommand<CaptureArgs>({
         default: false,
         describe: 'Start Wireshark and stream packets into it live',
       })
+      .option('selector', {
+        alias: 'l',
+        type: 'string',
+        describe: 'Capture every running pod with these labels, e.g. -l app=web (with -A in every namespace)',
+      })
+      .option('all-namespaces', { alias: 'A', type: 'boolean', describe: 'With -l: look in every namespace' })
+      .option('follow', {
+        type: 'boolean',
+        describe:
+          'Also capture pods of the targets that appear while capturing (from their birth), until Ctrl-C or --duration',
+      })
+      .option('wait', {
+        type: 'boolean',
+        describe:
+          'If the TARGET does not run yet, wait for it (e.g. the next pod of a Job) and capture it from its birth',
+      })
+      .option('format', {
+        choices: ['pcap', 'pcapng'] as const,
+        describe: 'pcap (one pod only) or pcapng (each pod its own interface; the default for several pods)',
+      })
+      .option('rotate-size', {
+        type: 'string',
+        describe: 'Start a new file before one grows past SIZE, e.g. 100MB (pcapng)',
+      })
+      .option('rotate-every', { type: 'string', describe: 'Start a new file every DURATION, e.g. 10m (pcapng)' })
+      .option('rotate-count', { type: 'number', describe: 'Keep only the newest N files (a ring buffer)' })
       .option('host-side', {
         type: 'boolean',
         default: false,
@@ -178,12 +302,68 @@ function openSink(plan: CapturePlan, wireshark: string | undefined): Promise<Cap
 }
 
 async function runCapture(a: CaptureArgs): Promise<number> {
-  const plan = planCapture(a);
+  const plan = { ...planCapture(a), quiet: a.quiet === true };
   // Local output problems are found before any API call, let alone a debug pod.
   if (plan.output.kind === 'stdout') assertNotTerminal(process.stdout.isTTY);
   const wireshark = plan.output.kind === 'wireshark' ? findWireshark() : undefined;
   const ctx = await runContext(a);
-  const target = await resolveOneTarget(ctx, a.target, a.container);
+  // One pod into classic pcap, unless what was asked for needs pcapng (or a directory).
+  const single =
+    plan.refs.length === 1 &&
+    !plan.selector &&
+    !plan.follow &&
+    !plan.wait &&
+    !plan.rotation &&
+    plan.format !== 'pcapng' &&
+    plan.output.kind !== 'dir';
+  if (single && plan.refs[0]!.kind === 'pod')
+    return captureOne(ctx, plan, await resolveOneTarget(ctx, a.target!, a.container), wireshark);
+  const set = await resolveTargets(ctx.client, {
+    refs: plan.refs,
+    selector: plan.selector,
+    namespace: ctx.cfg.namespace,
+    allNamespaces: plan.allNamespaces,
+    container: a.container,
+  });
+  if (single && set.targets.length === 1) {
+    const target = set.targets[0]!;
+    info(`${target.via}: capturing its one running pod ${target.pod}`);
+    for (const w of target.warnings) warn(w);
+    return captureOne(ctx, plan, target, wireshark);
+  }
+  if (plan.format === 'pcap' && set.targets.length > 1) {
+    throw usageError(
+      `--format pcap holds one pod; ${set.targets.length} pods match`,
+      'leave --format out: several pods go into pcapng',
+    );
+  }
+  return captureMany(ctx, manyPlan(plan, a), set, manyOutput(plan, wireshark));
+}
+
+/** The many-target capture's share of the plan. Pure. */
+function manyPlan(plan: CapturePlan, a: CaptureArgs): ManyPlan {
+  return { ...plan, container: a.container, quiet: a.quiet === true };
+}
+
+/** Where a many-target capture writes: pcapng to the sink, a rotated ring of files, or a directory. */
+function manyOutput(plan: CapturePlan, wireshark: string | undefined): ManyOutput {
+  const out = plan.output;
+  if (out.kind === 'dir') return { kind: 'dir', path: out.path };
+  if (out.kind === 'file') {
+    const path = plan.defaultName ? out.path.replace(/\.pcap$/, '.pcapng') : out.path;
+    if (plan.rotation) return { kind: 'rotate', path };
+    return { kind: 'sink', open: () => fileSink(path, { overwrite: plan.overwrite }) };
+  }
+  return { kind: 'sink', open: () => openSink(plan, wireshark) };
+}
+
+/** One pod, its packets into classic pcap: resolve → debug pod → remote capture → output → summary. */
+async function captureOne(
+  ctx: RunContext,
+  plan: CapturePlan & { quiet?: boolean },
+  target: ResolvedTarget,
+  wireshark: string | undefined,
+): Promise<number> {
   if (plan.hostSide && target.hostNetwork) {
     throw new UserError(`pod "${target.pod}" uses hostNetwork: it has no veth whose host side could be captured`, {
       exitCode: ExitCode.targetState,
@@ -191,7 +371,7 @@ async function runCapture(a: CaptureArgs): Promise<number> {
     });
   }
 
-  const output = new CaptureOutput(await openSink(plan, wireshark), a.quiet !== true);
+  const output = new CaptureOutput(await openSink(plan, wireshark), plan.quiet !== true);
   let outcome: CaptureOutcome | undefined;
   try {
     outcome = await withDebugPod(

@@ -84,6 +84,13 @@ export interface KubeClient {
     onEvent: (type: string, pod: V1Pod) => void,
     onDone: (err?: unknown) => void,
   ): Promise<WatchHandle>;
+  /** Watches the pods matching a selector in a namespace (every namespace when undefined). */
+  watchPods(
+    namespace: string | undefined,
+    opts: { labelSelector?: string; fieldSelector?: string },
+    onEvent: (type: string, pod: V1Pod) => void,
+    onDone: (err?: unknown) => void,
+  ): Promise<WatchHandle>;
   /** Does the API let us do this? SelfSubjectAccessReview; rejects when the review itself fails. */
   canI(attrs: ResourceRight): Promise<boolean>;
   /**
@@ -155,6 +162,29 @@ export async function createKubeClient(
     } catch (err) {
       throw translateApiError(err, { ...action, timeoutMs: ms }, cfg.server);
     }
+  };
+
+  const watchPods: KubeClient['watchPods'] = async (namespace, opts, onEvent, onDone) => {
+    const watch = new Watch(kc);
+    let stopped = false;
+    const action: ApiAction = { verb: 'watch', resource: 'pods', namespace };
+    const path = namespace ? `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods` : '/api/v1/pods';
+    const controller = await call(action, () =>
+      watch.watch(
+        path,
+        { ...opts },
+        (type, obj) => onEvent(type, obj as V1Pod),
+        (err) => {
+          if (!stopped) onDone(err ? translateApiError(err, action, cfg.server) : undefined);
+        },
+      ),
+    );
+    return {
+      stop() {
+        stopped = true;
+        controller.abort();
+      },
+    };
   };
 
   return {
@@ -241,31 +271,9 @@ export async function createKubeClient(
         );
         return review.status?.allowed === true;
       }),
-    async watchPod(namespace, name, onEvent, onDone) {
-      const watch = new Watch(kc);
-      let stopped = false;
-      const controller = await call({ verb: 'watch', resource: 'pods', namespace, name }, () =>
-        watch.watch(
-          `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`,
-          { fieldSelector: `metadata.name=${name}` },
-          (type, obj) => onEvent(type, obj as V1Pod),
-          (err) => {
-            if (!stopped)
-              onDone(
-                err
-                  ? translateApiError(err, { verb: 'watch', resource: 'pods', namespace, name }, cfg.server)
-                  : undefined,
-              );
-          },
-        ),
-      );
-      return {
-        stop() {
-          stopped = true;
-          controller.abort();
-        },
-      };
-    },
+    watchPod: (namespace, name, onEvent, onDone) =>
+      watchPods(namespace, { fieldSelector: `metadata.name=${name}` }, onEvent, onDone),
+    watchPods,
     async openExec(path, onFrame) {
       const socket = await ws.connect(path, null, (channel: number, payload: Buffer) => {
         onFrame(channel, payload);

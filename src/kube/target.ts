@@ -110,6 +110,28 @@ export function selectContainer(pod: V1Pod, requested: string | undefined): stri
   return first;
 }
 
+/**
+ * A pod that has a node but may not run yet: captured from its birth (the agent waits for its
+ * sandbox). Only what the agent and the capture file need; no container ids exist yet. Pure.
+ */
+export function pendingTarget(pod: V1Pod, container: string | undefined, via?: string): ResolvedTarget {
+  const names = (pod.spec?.containers ?? []).map((c) => c.name);
+  return {
+    namespace: pod.metadata?.namespace ?? 'default',
+    pod: pod.metadata?.name ?? '?',
+    podUid: pod.metadata?.uid ?? '',
+    node: pod.spec?.nodeName ?? '',
+    podIP: pod.status?.podIP,
+    container: container ?? names[0] ?? '?',
+    containerIds: [],
+    runtime: 'unknown',
+    hostNetwork: pod.spec?.hostNetwork === true,
+    object: pod,
+    via,
+    warnings: [],
+  };
+}
+
 /** Checks that the pod can be entered and extracts what the agent needs. Pure. */
 export function describeTarget(pod: V1Pod, container: string, via?: string): ResolvedTarget {
   const name = pod.metadata?.name ?? '?';

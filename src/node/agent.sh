@@ -20,8 +20,12 @@
 #       stdout: one line "PID NETNS_INODE", e.g. "4242 4026532308".
 #       stderr: one info line saying how the PID was found.
 #       KNETNS_PROC=DIR replaces /proc for this op only; it exists for fixture tests.
-#   capture --pid PID [--iface IFACE] [--snaplen N] [--count N] [--duration SECONDS]
+#   capture (--pid PID | --uid POD_UID --wait SECONDS) [--iface IFACE] [--snaplen N] [--count N] [--duration SECONDS]
 #           [--buffer KIB] [--id CAPTURE_ID] [--host-side] -- [FILTER WORDS...]
+#       --uid POD_UID --wait SECONDS: capture a pod from its birth. Polls /proc (every 50 ms, for at
+#       most SECONDS) for the first process of the pod (its sandbox, which holds its network
+#       namespace before any init container runs), then captures there; NO_CONTAINER when none
+#       appears in time. A stop for the capture's id while it waits ends it with exit 0.
 #       Streams a pcap of PID's network namespace to stdout
 #       (tcpdump --immediate-mode -U -w - -Z root -B KIB -i IFACE [-s N] [-c N] -- FILTER...).
 #       --buffer: the kernel capture buffer in KiB (default 32768). In immediate mode every packet
@@ -403,15 +407,41 @@ stop_after() {
   exit 0
 }
 
+# Waits up to $2 seconds for a process of pod $1 (its sandbox's, the first to exist) and sets pid;
+# a stop request for capture $3 meanwhile ends the capture before it began.
+wait_for_pod() {
+  wp_uidu=$(printf '%s' "$1" | tr - _)
+  wp_end=$(($(date +%s) + $2))
+  wp_polls=0
+  while :; do
+    wp_found=$(first_readable "$(scan_cgroups "$PROC_ROOT" "$1" "$wp_uidu" '')" p)
+    if [ -n "$wp_found" ]; then
+      pid=${wp_found%% *}
+      info "pod $1 appeared: pid $pid (after $wp_polls polls)"
+      return 0
+    fi
+    if [ -n "$3" ] && [ -e "$(stopfile "$3")" ]; then
+      rm -f "$(stopfile "$3")"
+      info "capture $3 was stopped while waiting for pod $1"
+      exit 0
+    fi
+    [ "$(date +%s)" -lt "$wp_end" ] || fail NO_CONTAINER "no process of pod $1 appeared on this node within $2s"
+    sleep 0.05 2>/dev/null || sleep 1
+    wp_polls=$((wp_polls + 1))
+  done
+}
+
 op_capture() {
-  pid='' iface=auto snaplen='' count='' duration='' id='' buffer=32768 await_ack='' host_side=''
+  pid='' uid='' wait_for='' iface=auto snaplen='' count='' duration='' id='' buffer=32768 await_ack='' host_side=''
   while [ $# -gt 0 ]; do
     case $1 in
       --host-side) host_side=1; shift ;;
-      --pid | --iface | --snaplen | --count | --duration | --buffer | --id)
+      --pid | --uid | --wait | --iface | --snaplen | --count | --duration | --buffer | --id)
         [ $# -ge 2 ] || fail USAGE "capture: $1 needs a value"
         case $1 in
           --pid) pid=$2 ;;
+          --uid) uid=$2 ;;
+          --wait) wait_for=$2 ;;
           --iface) iface=$2 ;;
           --snaplen) snaplen=$2 ;;
           --count) count=$2 ;;
@@ -425,7 +455,13 @@ op_capture() {
       *) fail USAGE "capture: unexpected argument '$1' (filter words go after --)" ;;
     esac
   done
-  is_count "$pid" || fail USAGE "capture: --pid must be a process id, got '$pid'"
+  if [ -n "$uid" ]; then
+    [ -z "$pid" ] || fail USAGE "capture: give --pid or --uid, not both"
+    case $uid in '' | *[!0-9a-fA-F-]*) fail USAGE "capture: --uid must be a pod UID, got '$uid'" ;; esac
+    is_count "$wait_for" || fail USAGE "capture: --uid needs --wait SECONDS"
+  else
+    is_count "$pid" || fail USAGE "capture: --pid must be a process id, got '$pid'"
+  fi
   [ "$iface" = auto ] || is_iface "$iface" || fail USAGE "capture: bad interface name '$iface'"
   # `ip link` shows a veth as eth0@if9; people paste that.
   iface=${iface%%@*}
@@ -436,6 +472,8 @@ op_capture() {
   [ -z "$id" ] || is_capture_id "$id" || fail USAGE "capture: bad capture id '$id'"
 
   need tcpdump
+  # From a pod's birth: wait for its sandbox's process, then capture in its namespace at once.
+  [ -z "$uid" ] || wait_for_pod "$uid" "$wait_for" "$id"
   check_target "$pid"
   [ "$iface" = auto ] && iface=$(auto_iface "$pid")
   if [ -n "$host_side" ]; then

@@ -103,7 +103,10 @@ export function pidArgv(o: { podUid: string; containerIds: readonly string[] }):
 }
 
 export interface CaptureOptions {
-  pid: number;
+  /** The process whose network namespace to capture in; or, from a pod's birth, waitForPod. */
+  pid?: number | undefined;
+  /** Wait up to `seconds` for the first process of pod `uid` (its sandbox) and capture there. */
+  waitForPod?: { uid: string; seconds: number } | undefined;
   /** 'auto' (default route's interface), 'any', or an interface name inside the pod. */
   iface?: string | undefined;
   snaplen?: number | undefined;
@@ -123,7 +126,11 @@ export interface CaptureOptions {
 
 /** `capture`: tcpdump in the pid's network namespace, pcap on stdout. */
 export function captureArgv(o: CaptureOptions): string[] {
-  const args = ['--pid', countArg(o.pid, 'pid'), '--iface', checked(o.iface ?? 'auto', IFACE, 'interface name')];
+  const where =
+    o.waitForPod !== undefined
+      ? ['--uid', checked(o.waitForPod.uid, POD_UID, 'pod UID'), '--wait', countArg(o.waitForPod.seconds, 'wait')]
+      : ['--pid', countArg(o.pid ?? 0, 'pid')];
+  const args = [...where, '--iface', checked(o.iface ?? 'auto', IFACE, 'interface name')];
   if (o.snaplen !== undefined) args.push('--snaplen', countArg(o.snaplen, 'snaplen', 262144));
   if (o.count !== undefined) args.push('--count', countArg(o.count, 'count'));
   if (o.durationSeconds !== undefined) args.push('--duration', countArg(o.durationSeconds, 'duration'));

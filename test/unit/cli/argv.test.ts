@@ -70,7 +70,7 @@ test('capture: contradictory or invalid flags are usage errors', async () => {
 test('unknown flags, unknown commands and missing targets are usage errors', async () => {
   assert.match((await usageFailure('capture web --bogus')).message, /Unknown argument: bogus/);
   assert.match((await usageFailure('snoop web')).message, /Unknown arguments?: snoop/);
-  await usageFailure('capture');
+  assert.throws(() => planCapture({ ...({} as CaptureArgs), interface: 'auto', 'buffer-size': 32 }), /what should be captured/);
   await usageFailure('capture web -v -q');
 });
 

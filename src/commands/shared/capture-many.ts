@@ -1,0 +1,257 @@
+// `capture` of many pods at once (several TARGETs, -l, a workload's pods, a service's, --follow):
+// resolve → one debug pod per node → a capture per target → one merged pcapng (or a file per pod)
+// → a summary per target. One target failing leaves the others capturing; the exit code then says
+// the capture is partial.
+import type { RunContext } from '../../cli/global.ts';
+import { exitCodeForSignal, receivedSignal } from '../../cli/signals.ts';
+import { asError, ExitCode, UserError } from '../../errors.ts';
+import { debug, info, warn, writeStderr } from '../../log.ts';
+import { searchableNodes } from '../../kube/nodes.ts';
+import { watchNewPods } from '../../kube/pod-watch.ts';
+import { pendingTarget, type TargetRef } from '../../kube/target.ts';
+import type { TargetSet } from '../../kube/targets.ts';
+import { dropWarning, MultiStatus, renderSummary } from '../../output/capture-status.ts';
+import { PcapngOutput } from '../../output/pcapng-output.ts';
+import { fileSink, type CaptureSink } from '../../output/sink.ts';
+import { useColor } from '../../output/terminal.ts';
+import { RotationPolicy, type RotationOptions } from '../../pcap/rotation.ts';
+import { VERSION } from '../../version.ts';
+import { captureTargets, WorkloadCapture, type CaptureTarget, type WorkloadSettings } from './workload-capture.ts';
+import { mergedOutput, PerPodFiles, targetNames } from './target-outputs.ts';
+
+/** How the many-target capture was asked for (the capture command's plan, as far as it matters here). */
+export interface ManyPlan {
+  refs: readonly TargetRef[];
+  filter: string[];
+  iface: string;
+  snaplen: number | undefined;
+  count: number | undefined;
+  durationSeconds: number | undefined;
+  bufferKiB: number;
+  hostSide: boolean;
+  follow: boolean;
+  /** Wait for the first pod if none runs yet (--wait). */
+  wait: boolean;
+  container: string | undefined;
+  overwrite: boolean;
+  rotation: RotationOptions | undefined;
+  quiet: boolean;
+}
+
+/** Where the merged capture goes, or a directory for one file per pod. */
+export type ManyOutput =
+  | { kind: 'sink'; open: () => Promise<CaptureSink> | CaptureSink }
+  | { kind: 'rotate'; path: string }
+  | { kind: 'dir'; path: string };
+
+/** How long a reordered packet may wait for slower pods' streams: about one exec round trip. */
+const REORDER_WINDOW_MS = 1000;
+/** Memory the reorder buffer may hold before it lets packets go early. */
+const REORDER_MAX_BYTES = 32 * 1024 * 1024;
+/** Room each node's debug pod keeps for captures that --follow adds there. */
+const FOLLOW_SPARE_CAPTURES = 4;
+/** How long a capture from a pod's birth waits for its sandbox. */
+const BIRTH_WAIT_SECONDS = 120;
+
+/** Runs the capture of SET's targets (and, with --follow, of pods that appear); returns the exit code. */
+export async function captureMany(ctx: RunContext, plan: ManyPlan, set: TargetSet, where: ManyOutput): Promise<number> {
+  if (set.targets.length === 0 && !plan.follow && !plan.wait) {
+    throw new UserError(`no running pod to capture${set.notRunning.length ? ` (${set.notRunning.join('; ')})` : ''}`, {
+      exitCode: ExitCode.targetState,
+      hint: 'add --follow to capture pods as they appear, or --wait to wait for the first one',
+    });
+  }
+  for (const note of set.notRunning) info(`not captured: ${note}`);
+  const targets = captureTargets(set.targets);
+  for (const t of targets.filter((x) => x.pods.length > 1 || x.key.startsWith('host/'))) {
+    info(
+      `${t.pods.map((p) => `${p.namespace}/${p.pod}`).join(', ')} ${t.pods.length > 1 ? 'use' : 'uses'} hostNetwork on node ${t.node}: captured once, as the node's own network (${t.label})`,
+    );
+  }
+  const perNode = new Map<string, number>();
+  for (const t of targets) perNode.set(t.node, (perNode.get(t.node) ?? 0) + 1);
+  const settings: WorkloadSettings = {
+    capture: {
+      iface: plan.iface,
+      snaplen: plan.snaplen,
+      durationSeconds: plan.durationSeconds === undefined ? undefined : Math.ceil(plan.durationSeconds),
+      bufferKiB: plan.bufferKiB,
+      hostSide: plan.hostSide,
+      filter: plan.filter,
+    },
+    debugNamespace: ctx.debugNamespace ?? ctx.cfg.namespace,
+    bufferMiB: plan.bufferKiB / 1024,
+    capturesPerNode: (node) => (perNode.get(node) ?? 0) + (plan.follow || plan.wait ? FOLLOW_SPARE_CAPTURES : 0),
+    birthWaitSeconds: BIRTH_WAIT_SECONDS,
+    durationSeconds: plan.durationSeconds,
+    hostNetwork: plan.hostSide,
+  };
+
+  // The outputs' callbacks stop the captures, which need the outputs: the captures come last.
+  const captures: { wc?: WorkloadCapture } = {};
+  const stop = (why: string) => captures.wc?.stop(why);
+  const names = [...targetNames(targets), ...set.names.map((n) => ({ address: n.address, names: [n.name] }))];
+  const filter = plan.filter.length ? plan.filter.join(' ') : undefined;
+  let merged: PcapngOutput | undefined;
+  let perPod: PerPodFiles | undefined;
+  if (where.kind === 'dir') perPod = new PerPodFiles(where.path, plan.overwrite);
+  else {
+    merged = new PcapngOutput({
+      sink:
+        where.kind === 'rotate'
+          ? {
+              rotation: new RotationPolicy(where.path, plan.rotation ?? {}),
+              open: (path) => fileSink(path, { overwrite: plan.overwrite }),
+            }
+          : await where.open(),
+      header: { userAppl: `kubectl-netns ${VERSION}`, os: `${process.platform} ${process.arch}` },
+      names,
+      windowMs: REORDER_WINDOW_MS,
+      maxBufferedBytes: REORDER_MAX_BYTES,
+      countLimit: plan.count,
+      onCountReached: () => stop(`${plan.count} packets`),
+      onFileDone: (path) => info(`rotated: ${path} is complete`),
+      onStopped: (why) => stop(why),
+    });
+    await merged.start();
+  }
+  const output = merged ? mergedOutput(merged, filter) : perPod!;
+  const wc = new WorkloadCapture(ctx, settings, output);
+  captures.wc = wc;
+  const status = new MultiStatus(process.stderr, !plan.quiet);
+  const onSignal = () => stop('signal');
+  ctx.signal.addEventListener('abort', onSignal, { once: true });
+  const timers: NodeJS.Timeout[] = [];
+  let follower: { stop(): void } | undefined;
+  try {
+    for (const t of targets) wc.start(t);
+    if (plan.follow || (plan.wait && targets.length === 0)) {
+      follower = await follow(ctx, plan, set, wc, merged, () => {
+        if (plan.wait && !plan.follow) follower?.stop();
+      });
+      // Debug pods on every node where pods may appear, so a new pod is captured from its birth.
+      if (plan.follow) void prestartNodePods(ctx, wc, targets);
+    }
+    if (plan.durationSeconds !== undefined) {
+      timers.push(
+        setTimeout(
+          () => {
+            follower?.stop();
+            stop('--duration');
+          },
+          plan.durationSeconds * 1000 + 2000,
+        ),
+      );
+    }
+    if (status.enabled) {
+      wc.pollStats();
+      timers.push(setInterval(() => status.draw(wc.progress()), 500));
+    }
+    // With --follow new pods may still come: run until stopped. --wait runs until its pod is found.
+    if (plan.follow) await waitUntil(() => wc.stopping);
+    else if (plan.wait && targets.length === 0) await waitUntil(() => wc.stopping || wc.count > 0);
+    await wc.settled();
+  } finally {
+    follower?.stop();
+    for (const t of timers) clearInterval(t);
+    ctx.signal.removeEventListener('abort', onSignal);
+    status.clear();
+    await wc.settled();
+  }
+  let outputError: unknown;
+  try {
+    if (merged) await merged.finish();
+    else await perPod!.finish();
+  } catch (err) {
+    outputError = err;
+  }
+  await wc.close();
+  const rows = wc.progress();
+  if (!plan.quiet && rows.length) writeStderr(renderSummary(rows, useColor(process.stderr)));
+  const drops = dropWarning(rows);
+  if (drops) warn(drops);
+  const files = merged ? merged.files : perPod!.files;
+  if (!plan.quiet)
+    info(
+      `${merged?.packets ?? rows.reduce((n, r) => n + r.packets, 0)} packets from ${rows.length} target(s) in ${files.join(', ')}`,
+    );
+  if (outputError) throw asError(outputError);
+  const sig = receivedSignal();
+  if (sig) return exitCodeForSignal(sig);
+  const failures = wc.failures();
+  if (failures.length > 0 && failures.length === rows.length) throw asError(failures[0]!.error);
+  if (failures.length > 0) {
+    warn(
+      `${failures.length} of ${rows.length} targets could not be captured (${failures.map((f) => f.target.label).join(', ')}): the capture is partial`,
+    );
+    return ExitCode.partial;
+  }
+  return ExitCode.ok;
+}
+
+/** Resolves once COND holds (checked every 100 ms). */
+async function waitUntil(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise((r) => setTimeout(r, 100));
+}
+
+/** Watches for pods of the same targets appearing, and captures each from its birth. */
+async function follow(
+  ctx: RunContext,
+  plan: ManyPlan,
+  set: TargetSet,
+  wc: WorkloadCapture,
+  merged: PcapngOutput | undefined,
+  onFirst: () => void,
+): Promise<{ stop(): void }> {
+  const queries = set.follow.length
+    ? set.follow
+    : plan.refs
+        .filter((r) => r.kind === 'pod')
+        .map((r) => ({
+          namespace: ctx.cfg.namespace,
+          fieldSelector: `metadata.name=${r.name}`,
+          source: `pod/${r.name}`,
+        }));
+  if (queries.length === 0) {
+    throw new UserError('--follow and --wait need pods that can appear: a workload, a service, or -l SELECTOR', {
+      exitCode: ExitCode.usage,
+    });
+  }
+  const known = new Set(set.targets.map((t) => t.podUid));
+  return watchNewPods(ctx.client, queries, known, {
+    onPod(pod, source) {
+      const t = captureTargets([pendingTarget(pod, plan.container, source)], true)[0]!;
+      info(`${source}: new pod ${t.label} on node ${t.node}; capturing it from its birth`);
+      wc.start(t);
+      if (pod.status?.podIP) merged?.addNames(targetNames([t]));
+      onFirst();
+    },
+    onAddresses(pod) {
+      merged?.addNames(targetNames(captureTargets([pendingTarget(pod, plan.container)])));
+    },
+    onGone(pod) {
+      const label = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+      info(`${label} ended; its interface keeps its final counters`);
+      wc.podEnded(pod.metadata?.uid ?? '', 'pod ended');
+    },
+    onError(err) {
+      warn(
+        `watching for new pods failed: ${err instanceof Error ? err.message : String(err)}; capturing what runs already`,
+      );
+    },
+  });
+}
+
+/** Starts the debug pods of every node (best effort: without the right to list nodes, only the targets'). */
+async function prestartNodePods(
+  ctx: RunContext,
+  wc: WorkloadCapture,
+  targets: readonly CaptureTarget[],
+): Promise<void> {
+  try {
+    const { names } = await searchableNodes(ctx.client);
+    for (const node of names) if (!targets.some((t) => t.node === node)) wc.prepare(node);
+  } catch (err) {
+    debug(`not starting debug pods ahead on other nodes: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}

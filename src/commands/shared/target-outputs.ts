@@ -1,0 +1,102 @@
+// Where a many-target capture writes: one merged pcapng (pods as named interfaces), or one pcap
+// file per pod in a directory (-o DIR/). Also what the file says about each target: its
+// interface name and description, and the names of its addresses.
+import { join } from 'node:path';
+import type { Writable } from 'node:stream';
+import type { TcpdumpStats } from '../../node/agent.ts';
+import { CaptureWriter } from '../../output/capture-writer.ts';
+import type { PcapngOutput } from '../../output/pcapng-output.ts';
+import { fileSink, type CaptureSink } from '../../output/sink.ts';
+import type { NameRecord } from '../../pcap/pcapng-writer.ts';
+import type { CaptureTarget, TargetOutput } from './workload-capture.ts';
+
+/** if_description: which pod, where, which container, which address. Pure. */
+export function describeTarget(t: CaptureTarget): string {
+  const p = t.pods[0]!;
+  if (t.key.startsWith('host/')) {
+    return `node ${t.node}'s own network namespace (hostNetwork pods: ${t.pods.map((x) => `${x.namespace}/${x.pod}`).join(', ')})`;
+  }
+  const ips = p.object.status?.podIPs?.map((i) => i.ip).join(', ') || p.podIP || 'no IP yet';
+  return `pod ${p.namespace}/${p.pod} on node ${t.node}, container ${p.container}, IP ${ips}`;
+}
+
+/** The addresses of TARGETS and the names a capture file should show for them. Pure. */
+export function targetNames(targets: readonly CaptureTarget[]): NameRecord[] {
+  const out = new Map<string, string>();
+  for (const t of targets) {
+    for (const p of t.pods) {
+      const ips = p.object.status?.podIPs?.map((i) => i.ip) ?? (p.podIP ? [p.podIP] : []);
+      for (const ip of ips) if (!out.has(ip)) out.set(ip, t.label);
+    }
+  }
+  return [...out].map(([address, name]) => ({ address, names: [name] }));
+}
+
+/** Every target into one pcapng: each an interface named NAMESPACE/POD/IFACE. */
+export function mergedOutput(out: PcapngOutput, filter: string | undefined): TargetOutput {
+  return {
+    source(t, iface, stats) {
+      return Promise.resolve(
+        out.source(t.key, { name: () => `${t.label}/${iface()}`, description: describeTarget(t), filter, stats }),
+      );
+    },
+    endSource(t) {
+      out.endSource(t.key);
+      return Promise.resolve();
+    },
+    totals: (t) => out.totals(t.key),
+  };
+}
+
+/** `-o DIR/`: one classic pcap file per target, NAMESPACE_POD.pcap (or node_NODE.pcap), each complete on its own. */
+export class PerPodFiles implements TargetOutput {
+  readonly #dir: string;
+  readonly #overwrite: boolean;
+  readonly #open = new Map<string, { sink: CaptureSink; writer: CaptureWriter }>();
+  readonly #finished: Promise<void>[] = [];
+  readonly #errors: unknown[] = [];
+  readonly files: string[] = [];
+
+  constructor(dir: string, overwrite: boolean) {
+    this.#dir = dir;
+    this.#overwrite = overwrite;
+  }
+
+  async source(
+    t: CaptureTarget,
+    _iface: () => string,
+    _stats: () => Partial<TcpdumpStats> | undefined,
+  ): Promise<Writable & { readonly packets: number }> {
+    const path = join(this.#dir, `${t.label.replace('/', '_')}.pcap`);
+    const sink = await fileSink(path, { overwrite: this.#overwrite });
+    const writer = new CaptureWriter(sink.stream);
+    this.#open.set(t.key, { sink, writer });
+    this.files.push(path);
+    return Object.assign(writer, {
+      get packets() {
+        return writer.parser.packets;
+      },
+    });
+  }
+
+  endSource(t: CaptureTarget): Promise<void> {
+    const f = this.#open.get(t.key);
+    if (!f) return Promise.resolve();
+    const done = (
+      f.writer.parser.header ? f.sink.finish(() => f.writer.parser.completeOffset) : f.sink.discard()
+    ).catch((err: unknown) => void this.#errors.push(err));
+    this.#finished.push(done);
+    return done;
+  }
+
+  totals(t: CaptureTarget): { packets: number; bytes: number } | undefined {
+    const f = this.#open.get(t.key);
+    return f ? { packets: f.writer.parser.packets, bytes: f.writer.parser.capturedBytes } : undefined;
+  }
+
+  /** Waits for every file; throws the first error writing one of them. */
+  async finish(): Promise<void> {
+    await Promise.all(this.#finished);
+    if (this.#errors.length) throw this.#errors[0];
+  }
+}

@@ -1,0 +1,274 @@
+// Many captures at once, with no DaemonSet: one debug pod per node serves every target on that
+// node (one tcpdump each, through its own exec), all feeding one output. A target that fails (its
+// pod deleted, its node unreachable) is reported and the others go on; targets can be added while
+// it runs (--follow), from their pod's birth.
+import type { Writable } from 'node:stream';
+import type { RunContext } from '../../cli/global.ts';
+import { debug, info, warn } from '../../log.ts';
+import type { ResolvedTarget } from '../../kube/target.ts';
+import { openDebugPod, type OpenDebugPod } from '../../kube/with-debug-pod.ts';
+import type { CaptureOptions, TcpdumpStats } from '../../node/agent.ts';
+import { lookupPid, type PidTarget } from '../../node/agent-ops.ts';
+import { RemoteCapture } from '../../node/remote-capture.ts';
+import type { TargetProgress } from '../../output/capture-status.ts';
+
+/** Something captured: a pod's network namespace, or a node's own (shared by its hostNetwork pods). */
+export interface CaptureTarget {
+  /** Unique per capture: the pod's UID, or `host/NODE`. */
+  key: string;
+  /** For people and for if_name: `shop/web-7d9`, or `node/n1`. */
+  label: string;
+  node: string;
+  /** How the agent finds the namespace: the pod's processes now, or (from birth) when they appear. */
+  pod: PidTarget;
+  birth: boolean;
+  /** The pods it stands for (several for a node's own namespace). */
+  pods: ResolvedTarget[];
+}
+
+/** What every capture shares: the agent's options (without the PID) and where debug pods go. */
+export interface WorkloadSettings {
+  capture: Omit<CaptureOptions, 'pid' | 'waitForPod' | 'id' | 'awaitAck'>;
+  debugNamespace: string;
+  /** Kernel buffer of each tcpdump, in MiB (the debug pods' memory limits cover them). */
+  bufferMiB: number;
+  /** Captures each node's debug pod must have room for. */
+  capturesPerNode: (node: string) => number;
+  /** How long a capture from birth waits for its pod's sandbox. */
+  birthWaitSeconds: number;
+  durationSeconds: number | undefined;
+  /** The debug pods use the node's network (--host-side). */
+  hostNetwork: boolean;
+}
+
+/** Where the targets' packets go (one merged pcapng, or one file per pod). */
+export interface TargetOutput {
+  /** A Writable for TARGET's pcap stream; IFACE names the interface captured, once known. */
+  source(
+    target: CaptureTarget,
+    iface: () => string,
+    stats: () => Partial<TcpdumpStats> | undefined,
+  ): Promise<Writable & { readonly packets: number }>;
+  /** TARGET's stream has ended. */
+  endSource(target: CaptureTarget): Promise<void>;
+  totals(target: CaptureTarget): { packets: number; bytes: number } | undefined;
+}
+
+interface Run {
+  target: CaptureTarget;
+  remote: RemoteCapture | undefined;
+  iface: string | undefined;
+  state: string;
+  error: unknown;
+  /** Set when its pod ended (--follow saw it): the capture's end is then expected, not a failure. */
+  podEnded: string | undefined;
+  done: Promise<void>;
+}
+
+/** How often the live status asks tcpdump for its counters. */
+const STATS_EVERY_MS = 2000;
+
+/** The captures of one command, their debug pods, and how they end. */
+export class WorkloadCapture {
+  readonly #ctx: RunContext;
+  readonly #settings: WorkloadSettings;
+  readonly #output: TargetOutput;
+  readonly #pods = new Map<string, Promise<OpenDebugPod>>();
+  readonly #runs = new Map<string, Run>();
+  #stopping = false;
+  #stats: NodeJS.Timeout | undefined;
+
+  constructor(ctx: RunContext, settings: WorkloadSettings, output: TargetOutput) {
+    this.#ctx = ctx;
+    this.#settings = settings;
+    this.#output = output;
+  }
+
+  /** Starts capturing TARGET (in the background); its failure is recorded, never thrown. */
+  start(target: CaptureTarget): void {
+    if (this.#stopping || this.#runs.has(target.key)) return;
+    const run: Run = {
+      target,
+      remote: undefined,
+      iface: undefined,
+      state: 'starting',
+      error: undefined,
+      podEnded: undefined,
+      done: Promise.resolve(),
+    };
+    this.#runs.set(target.key, run);
+    run.done = this.#run(run);
+  }
+
+  /** Starts NODE's debug pod ahead of any target there (so a pod born there is captured at once). */
+  prepare(node: string): void {
+    if (!this.#stopping)
+      this.#podOn(node).catch((err: unknown) => debug(`no debug pod ahead on ${node}: ${String(err)}`));
+  }
+
+  /** Asks every capture to finish (their last packets still arrive); starts no new ones. */
+  stop(why: string): void {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    debug(`stopping every capture: ${why}`);
+    for (const run of this.#runs.values()) run.remote?.stop(why);
+  }
+
+  /** KEY's pod ended (deleted, completed): its capture ends with it, and that is no failure. */
+  podEnded(key: string, why: string): void {
+    const run = this.#runs.get(key);
+    if (run) run.podEnded = why;
+  }
+
+  /** Whether stop() was called. */
+  get stopping(): boolean {
+    return this.#stopping;
+  }
+
+  /** Resolves once every capture started so far has ended. */
+  async settled(): Promise<void> {
+    for (;;) {
+      const pending = [...this.#runs.values()].map((r) => r.done);
+      await Promise.all(pending);
+      if (this.#runs.size === pending.length) return;
+    }
+  }
+
+  /** Polls tcpdump's counters while RUNNING is true (for the live status). */
+  pollStats(): void {
+    this.#stats ??= setInterval(() => {
+      for (const run of this.#runs.values()) run.remote?.pollStats();
+    }, STATS_EVERY_MS);
+  }
+
+  /** Deletes every debug pod (after settled()). */
+  async close(): Promise<void> {
+    if (this.#stats) clearInterval(this.#stats);
+    const pods = await Promise.allSettled([...this.#pods.values()]);
+    await Promise.all(pods.flatMap((p) => (p.status === 'fulfilled' ? [p.value.close()] : [])));
+  }
+
+  /** Every target so far, as the status and the summary show it. */
+  progress(): TargetProgress[] {
+    return [...this.#runs.values()].map((run) => {
+      const totals = this.#output.totals(run.target);
+      const st = run.remote?.stats;
+      return {
+        label: run.target.label,
+        node: run.target.node,
+        packets: totals?.packets ?? 0,
+        bytes: totals?.bytes ?? 0,
+        captured: st?.captured,
+        receivedByFilter: st?.receivedByFilter,
+        droppedByKernel: st?.droppedByKernel,
+        state: run.state,
+      };
+    });
+  }
+
+  /** The targets that failed, with why. */
+  failures(): Array<{ target: CaptureTarget; error: unknown }> {
+    return [...this.#runs.values()]
+      .filter((r) => r.error !== undefined)
+      .map((r) => ({ target: r.target, error: r.error }));
+  }
+
+  /** How many targets were started. */
+  get count(): number {
+    return this.#runs.size;
+  }
+
+  /** The node's debug pod, started on first use. */
+  #podOn(node: string): Promise<OpenDebugPod> {
+    let pod = this.#pods.get(node);
+    if (!pod) {
+      const s = this.#settings;
+      pod = openDebugPod(this.#ctx, {
+        namespace: s.debugNamespace,
+        node,
+        hostNetwork: s.hostNetwork,
+        durationSeconds: s.durationSeconds,
+        captureBuffersMiB: Array.from({ length: s.capturesPerNode(node) }, () => s.bufferMiB),
+      });
+      this.#pods.set(node, pod);
+    }
+    return pod;
+  }
+
+  async #run(run: Run): Promise<void> {
+    const t = run.target;
+    let writer: (Writable & { readonly packets: number }) | undefined;
+    try {
+      const { session } = await this.#podOn(t.node);
+      if (this.#stopping) return;
+      const where: Pick<CaptureOptions, 'pid' | 'waitForPod'> = t.birth
+        ? { waitForPod: { uid: t.pod.podUid, seconds: this.#settings.birthWaitSeconds } }
+        : { pid: (await lookupPid(session, t.pod, this.#ctx.signal)).pid };
+      const remote = new RemoteCapture(
+        session,
+        { ...this.#settings.capture, ...where },
+        {
+          onListening: (l) => {
+            run.iface = l.iface;
+            run.state = 'capturing';
+            info(
+              `capturing ${t.label} on ${l.iface} (node ${t.node}, ${l.linkType})${t.birth ? ', from its birth' : ''}`,
+            );
+          },
+        },
+      );
+      run.remote = remote;
+      if (this.#stopping) return;
+      writer = await this.#output.source(
+        t,
+        () => run.iface ?? this.#settings.capture.iface ?? 'auto',
+        () => remote.stats,
+      );
+      const w = writer;
+      await remote.run(w, () => w.packets);
+      run.state = run.podEnded ? `ended: ${run.podEnded}` : 'ended';
+    } catch (err) {
+      if (run.podEnded) {
+        run.state = `ended: ${run.podEnded}`;
+        return;
+      }
+      run.error = err;
+      run.state = `failed: ${err instanceof Error ? err.message : String(err)}`;
+      if (!this.#stopping)
+        warn(`${t.label}: ${err instanceof Error ? err.message : String(err)}; the other targets go on`);
+    } finally {
+      if (writer) {
+        const w = writer;
+        await new Promise<void>((resolve) => w.end(() => resolve()));
+        await this.#output.endSource(t);
+      }
+    }
+  }
+}
+
+/** Targets for RESOLVED pods: one per pod, except that a node's hostNetwork pods share one. Pure. */
+export function captureTargets(resolved: readonly ResolvedTarget[], birth = false): CaptureTarget[] {
+  const out: CaptureTarget[] = [];
+  const hostGroups = new Map<string, CaptureTarget>();
+  for (const r of resolved) {
+    const pod: PidTarget = {
+      namespace: r.namespace,
+      pod: r.pod,
+      podUid: r.podUid,
+      container: r.container,
+      containerIds: r.containerIds,
+    };
+    if (!r.hostNetwork) {
+      out.push({ key: r.podUid, label: `${r.namespace}/${r.pod}`, node: r.node, pod, birth, pods: [r] });
+      continue;
+    }
+    const group = hostGroups.get(r.node);
+    if (group) group.pods.push(r);
+    else {
+      const t: CaptureTarget = { key: `host/${r.node}`, label: `node/${r.node}`, node: r.node, pod, birth, pods: [r] };
+      hostGroups.set(r.node, t);
+      out.push(t);
+    }
+  }
+  return out;
+}
