@@ -167,7 +167,13 @@ function planRotation(a: CaptureArgs): RotationOptions | undefined {
     return undefined;
   const o: RotationOptions = {};
   try {
-    if (a['rotate-size'] !== undefined) o.maxBytes = parseByteSize(a['rotate-size']);
+    if (a['rotate-size'] !== undefined) {
+      try {
+        o.maxBytes = parseByteSize(a['rotate-size']);
+      } catch (err) {
+        throw usageError(`--rotate-size: ${(err as Error).message}`);
+      }
+    }
     if (a['rotate-every'] !== undefined) o.everySeconds = parseDuration(a['rotate-every'], '--rotate-every');
     if (a['rotate-count'] !== undefined) o.keepFiles = parsePositiveInt(a['rotate-count'], '--rotate-count');
     validateRotationOptions(o);

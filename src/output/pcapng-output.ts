@@ -72,6 +72,9 @@ interface Held {
   record: PcapRecord;
 }
 
+/** An ISB with every option we write: 28 bytes of block, two timestamps and five counters of 12, the end. */
+const ISB_MAX_BYTES = 28 + 2 * 12 + 5 * 12 + 4;
+
 /** One pcapng stream merged from many pods' captures, optionally rotated across files. */
 export class PcapngOutput {
   readonly #opts: PcapngOutputOptions;
@@ -171,7 +174,7 @@ export class PcapngOutput {
 
   /** Adds names (a pod that appeared later); the NRB goes into the current file, and every later one. */
   addNames(records: readonly NameRecord[]): void {
-    if (records.length) this.#pending.push(this.#section.addNames(records));
+    if (records.length) this.#metadata(this.#section.addNames(records));
   }
 
   /** The source's capture ended: it holds nothing back any more, and its interface gets its final ISB. */
@@ -213,7 +216,18 @@ export class PcapngOutput {
       os: 'Linux',
     });
     src.interfaceId = id;
+    this.#metadata(block);
+  }
+
+  /** Queues a block that holds no packet (IDB, NRB), counting it against the file's size. */
+  #metadata(block: Buffer): void {
+    this.#rotation?.wroteMetadata(block.length);
     this.#pending.push(block);
+  }
+
+  /** The rotation policy, when files rotate. */
+  get #rotation(): RotationPolicy | undefined {
+    return 'rotation' in this.#opts.sink ? this.#opts.sink.rotation : undefined;
   }
 
   /** Runs FN after everything queued before it: file operations never interleave. */
@@ -231,8 +245,10 @@ export class PcapngOutput {
         const src = r.value.source;
         if (src.interfaceId === undefined || this.stopped || this.#countReached) continue;
         const block = this.#section.packet(src.interfaceId, r.value.record);
-        const rotation = 'rotation' in this.#opts.sink ? this.#opts.sink.rotation : undefined;
-        if (rotation?.due(block.length, Date.now())) await this.#rotate();
+        const rotation = this.#rotation;
+        // Room is kept for the ISBs that close the file, so it never grows past --rotate-size.
+        const closing = ISB_MAX_BYTES * this.#section.interfaceCount;
+        if (rotation?.due(block.length + closing, Date.now())) await this.#rotate();
         this.#pending.push(block);
         rotation?.wrotePacket(block.length);
         src.totals.packets++;

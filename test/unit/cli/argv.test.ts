@@ -70,7 +70,10 @@ test('capture: contradictory or invalid flags are usage errors', async () => {
 test('unknown flags, unknown commands and missing targets are usage errors', async () => {
   assert.match((await usageFailure('capture web --bogus')).message, /Unknown argument: bogus/);
   assert.match((await usageFailure('snoop web')).message, /Unknown arguments?: snoop/);
-  assert.throws(() => planCapture({ ...({} as CaptureArgs), interface: 'auto', 'buffer-size': 32 }), /what should be captured/);
+  assert.throws(
+    () => planCapture({ ...({} as CaptureArgs), interface: 'auto', 'buffer-size': 32 }),
+    /what should be captured/,
+  );
   await usageFailure('capture web -v -q');
 });
 
@@ -127,5 +130,34 @@ test("capture: -w FILE (tcpdump's spelling) and -o FILE (kubectl users') name th
   for (const flag of ['-w', '-o', '--output']) {
     const { argv } = await parse(`capture web ${flag} web.pcap`);
     assert.deepEqual(planCapture(argv as unknown as CaptureArgs).output, { kind: 'file', path: 'web.pcap' }, flag);
+  }
+});
+
+test('capture of many: several targets, -l with -A, --follow, --wait, --format, rotation, -w DIR/', async () => {
+  const plan = async (line: string) => planCapture((await parse(line)).argv as unknown as CaptureArgs);
+  const many = await plan('capture web-1 deploy/api svc/front');
+  assert.deepEqual(
+    many.refs.map((r) => `${r.kind}/${r.name}`),
+    ['pod/web-1', 'deployment/api', 'service/front'],
+  );
+  const sel = await plan('capture -l app=web -A --follow --rotate-size 50MB --rotate-count 5');
+  assert.equal(sel.selector, 'app=web');
+  assert.equal(sel.allNamespaces, true);
+  assert.equal(sel.follow, true);
+  assert.deepEqual(sel.rotation, { maxBytes: 50_000_000, keepFiles: 5 });
+  assert.deepEqual((await plan('capture -l app=web -w out/')).output, { kind: 'dir', path: 'out/' });
+  for (const [line, re] of [
+    ['capture -A', /what should be captured/],
+    ['capture web -A', /-A \(--all-namespaces\) goes with -l/],
+    ['capture a b --wait', /--wait captures one pod/],
+    ['capture a b --format pcap', /--format pcap holds one pod/],
+    ['capture -l app=web --rotate-size 10MB -w -', /write files/],
+    ['capture web --rotate-size lots', /rotate-size/],
+  ] as const) {
+    await assert.rejects(
+      plan(line),
+      (e: unknown) => e instanceof UserError && e.exitCode === ExitCode.usage && re.test(e.message),
+      line,
+    );
   }
 });

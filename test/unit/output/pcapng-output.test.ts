@@ -1,0 +1,150 @@
+// The merged output of a whole-workload capture, from two real tcpdump streams (loopback, two
+// servers), checked with tshark and capinfos: one interface per pod named NAMESPACE/POD/IFACE,
+// packets in time order, names from the NRB, one ISB per interface; rotation into complete files.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PcapngOutput } from '../../../src/output/pcapng-output.ts';
+import { fileSink } from '../../../src/output/sink.ts';
+import { RotationPolicy } from '../../../src/pcap/rotation.ts';
+import { readPcap, readPcapng } from '../../helpers/pcap/reader.ts';
+import {
+  captureToFile,
+  httpGet,
+  httpServer,
+  requireCaptureTools,
+  tempDir,
+  tsharkFields,
+} from '../../helpers/pcap/fixtures.ts';
+
+const skip = requireCaptureTools(['tcpdump', 'tshark', 'capinfos']);
+
+/** Feeds STREAMS (one pcap byte stream per source) into OUT in small interleaved chunks, as exec frames arrive. */
+async function feed(
+  out: PcapngOutput,
+  streams: Record<string, Buffer>,
+  stats = () => ({ receivedByFilter: 50, droppedByKernel: 3 }),
+): Promise<void> {
+  const writers = Object.fromEntries(
+    Object.keys(streams).map((k) => [
+      k,
+      out.source(k, { name: () => `shop/${k}/eth0`, description: `pod shop/${k} on node n1`, stats }),
+    ]),
+  );
+  const offsets = Object.fromEntries(Object.keys(streams).map((k) => [k, 0]));
+  for (let more = true; more;) {
+    more = false;
+    for (const [k, buf] of Object.entries(streams)) {
+      const at = offsets[k]!;
+      if (at >= buf.length) continue;
+      more = true;
+      const chunk = buf.subarray(at, at + 700);
+      offsets[k] = at + chunk.length;
+      await new Promise<void>((resolve) => writers[k]!.write(chunk, () => resolve()));
+    }
+  }
+  for (const [k, w] of Object.entries(writers)) {
+    await new Promise<void>((resolve) => w.end(() => resolve()));
+    out.endSource(k);
+  }
+}
+
+describe('merged pcapng output', { skip }, () => {
+  const tmp = tempDir();
+  const streams: Record<string, Buffer> = {};
+  before(async () => {
+    // Two pods' worth of traffic captured at the same time: their timestamps interleave.
+    const [a, b] = await Promise.all([httpServer('127.0.0.1', 30_000), httpServer('127.0.0.1', 30_000)]);
+    const fa = join(tmp.dir, 'a.pcap');
+    const fb = join(tmp.dir, 'b.pcap');
+    const traffic = async (port: number) => {
+      for (let i = 0; i < 4; i++) await httpGet('127.0.0.1', port, `/p${i}`);
+    };
+    await Promise.all([
+      captureToFile({ filter: `tcp port ${a.port}` }, fa, () => traffic(a.port)),
+      captureToFile({ filter: `tcp port ${b.port}` }, fb, () => traffic(b.port)),
+    ]);
+    await Promise.all([a.close(), b.close()]);
+    streams.web1 = readFileSync(fa);
+    streams.web2 = readFileSync(fb);
+  });
+  after(() => tmp.cleanup());
+
+  test('one file: an interface per pod, its packets on it, time order, names, one ISB each', async () => {
+    const path = join(tmp.dir, 'web.pcapng');
+    const out = new PcapngOutput({
+      sink: await fileSink(path),
+      header: { userAppl: 'kubectl-netns test' },
+      names: [{ address: '127.0.0.1', names: ['shop/web1'] }],
+      windowMs: 1000,
+      maxBufferedBytes: 1 << 20,
+    });
+    await out.start();
+    await feed(out, streams);
+    await out.finish();
+
+    const want = readPcap(streams.web1!).records.length + readPcap(streams.web2!).records.length;
+    const rows = tsharkFields(path, ['frame.interface_name', 'frame.interface_description', 'frame.time_epoch']);
+    assert.equal(rows.length, want, 'every packet of both streams');
+    assert.deepEqual([...new Set(rows.map((r) => r[0]))].sort(), ['shop/web1/eth0', 'shop/web2/eth0']);
+    assert.match(rows[0]![1]!, /^pod shop\/web[12] on node n1$/);
+    const times = rows.map((r) => Number(r[2]));
+    assert.deepEqual(
+      times,
+      [...times].sort((x, y) => x - y),
+      'merged in timestamp order',
+    );
+    assert.equal(out.totals('web1')?.packets, readPcap(streams.web1!).records.length);
+    // Name resolution from the file itself (no resolver is asked: -N n uses the NRB).
+    const named = tsharkFields(path, ['ip.src_host'], ['-N', 'n']).map((r) => r[0]);
+    assert.ok(named.includes('shop/web1'), named.slice(0, 5).join(' '));
+    const info = execFileSync('capinfos', ['-M', path], { encoding: 'utf8' });
+    assert.match(info, /Number of interfaces in file: 2/);
+    assert.match(info, /Strict time order:\s+True/);
+    // The counters travel in one ISB per interface (the CLI tools count ISBs but do not print them).
+    const file = readPcapng(readFileSync(path));
+    assert.deepEqual(file.statistics.map((s) => [s.interfaceId, s.ifRecv, s.ifDrop]).sort(), [
+      [0, 50n, 3n],
+      [1, 50n, 3n],
+    ]);
+  });
+
+  test('rotation: every file complete on its own; a ring of 3 keeps exactly the newest 3', async () => {
+    const dir = join(tmp.dir, 'ring');
+    execFileSync('mkdir', ['-p', dir]);
+    const out = new PcapngOutput({
+      sink: {
+        rotation: new RotationPolicy(join(dir, 'web.pcapng'), { maxBytes: 20_000, keepFiles: 3 }),
+        open: (p) => fileSink(p),
+      },
+      header: {},
+      names: [{ address: '127.0.0.1', names: ['shop/web1'] }],
+      windowMs: 1000,
+      maxBufferedBytes: 1 << 20,
+    });
+    await out.start();
+    await feed(out, streams);
+    await out.finish();
+    assert.ok(out.files.length > 3, `rotated into ${out.files.length} files`);
+    const left = readdirSync(dir).sort();
+    assert.equal(left.length, 3);
+    assert.deepEqual(
+      left,
+      out.files.slice(-3).map((f) => f.slice(dir.length + 1)),
+    );
+    for (const f of left) {
+      const path = join(dir, f);
+      assert.match(f, /^web-\d{5}-\d{8}T\d{6}Z\.pcapng$/);
+      const info = execFileSync('capinfos', ['-M', path], { encoding: 'utf8' });
+      assert.match(info, /Number of interfaces in file: 2/, f);
+      const file = readPcapng(readFileSync(path));
+      // Within the size, unless its one packet alone is larger (loopback segments reach 64 KiB).
+      assert.ok(readFileSync(path).length <= 20_000 || file.packets.length === 1, `${f} within the size`);
+      assert.equal(file.names.length, 1, `${f} names its addresses`);
+      assert.equal(file.statistics.length, 2, `${f} ends with one ISB per interface`);
+      assert.ok(tsharkFields(path, ['frame.interface_name']).length > 0);
+    }
+  });
+});
