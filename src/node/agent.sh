@@ -26,6 +26,7 @@
 #       most SECONDS) for the first process of the pod (its sandbox, which holds its network
 #       namespace before any init container runs), then captures there; NO_CONTAINER when none
 #       appears in time. A stop for the capture's id while it waits ends it with exit 0.
+#       IFACE "auto" means "any" here: the pod's interfaces may not exist yet.
 #       Streams a pcap of PID's network namespace to stdout
 #       (tcpdump --immediate-mode -U -w - -Z root -B KIB -i IFACE [-s N] [-c N] -- FILTER...).
 #       --buffer: the kernel capture buffer in KiB (default 32768). In immediate mode every packet
@@ -475,6 +476,9 @@ op_capture() {
   # From a pod's birth: wait for its sandbox's process, then capture in its namespace at once.
   [ -z "$uid" ] || wait_for_pod "$uid" "$wait_for" "$id"
   check_target "$pid"
+  # A newborn pod's interfaces may not exist or be up yet (its network plugin is still at work):
+  # "any" also sees the ones that appear after tcpdump starts.
+  [ "$iface" = auto ] && [ -n "$uid" ] && iface=any
   [ "$iface" = auto ] && iface=$(auto_iface "$pid")
   if [ -n "$host_side" ]; then
     [ "$iface" != any ] || fail USAGE "capture: --host-side needs one interface of the pod, not 'any'"

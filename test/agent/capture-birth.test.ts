@@ -1,0 +1,107 @@
+// `capture --uid UID --wait S`: capture a pod from its birth. A real sandbox process appears in a
+// real kubepods cgroup while the agent waits, an "init container" in its namespace pings at once,
+// and the pcap (checked with tshark) must hold its first second of traffic.
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { rmSync, writeFileSync } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
+import { captureArgv, parseAgentError, stopArgv } from '../../src/node/agent.ts';
+import {
+  cleanupAll,
+  containerId,
+  createNetns,
+  moveToCgroup,
+  onCleanup,
+  podUid,
+  prerequisiteSkip,
+  rand,
+  runAgent,
+  shells,
+  spawnInNetns,
+  startAgent,
+  tempFile,
+  tool,
+} from '../helpers/netns.ts';
+
+const skip = prerequisiteSkip(['ip', 'nsenter', 'tcpdump', 'tshark', 'busybox', 'dash']);
+
+// A capture id whose /tmp pid/stop files go away with the test.
+function captureId(): string {
+  const id = rand(4);
+  for (const ext of ['pid', 'stop'])
+    onCleanup(() => rmSync(`/tmp/kubectl-netns-capture-${id}.${ext}`, { force: true }));
+  return id;
+}
+
+describe('agent capture from a pod’s birth', { skip, concurrency: false }, () => {
+  after(cleanupAll);
+
+  for (const shell of shells()) {
+    describe(shell.name, () => {
+      test('waits for the pod, then captures its first second of traffic', async (t) => {
+        const uid = podUid();
+        const id = captureId();
+        const agent = startAgent(shell, captureArgv({ waitForPod: { uid, seconds: 20 }, id, filter: ['icmp'] }), {
+          timeoutMs: 30_000,
+        });
+        // The pod does not exist yet: the agent polls, and has not started tcpdump.
+        await delay(500);
+        assert.doesNotMatch(agent.stderr(), /listening on|appeared/);
+
+        // Birth: the sandbox's process joins the pod's cgroup; its first container pings at once,
+        // every 100 ms (ICMP sequence numbers count from 0).
+        const ns = await createNetns();
+        moveToCgroup(ns.pid, 'pids', `kubepods/besteffort/pod${uid}/${containerId()}`);
+        const born = Date.now();
+        const pinger = spawnInNetns(ns.name, ['busybox', 'ping', '-c', '30', '-i', '0.1', ns.hostAddr]);
+        await agent.waitForStderr(/^tcpdump: listening on /);
+        const listeningAfterMs = Date.now() - born;
+        await new Promise((resolve) => pinger.once('exit', resolve));
+
+        assert.equal((await runAgent(shell, stopArgv(id))).code, 0);
+        const r = await agent.done;
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stderr, new RegExp(`pod ${uid} appeared: pid ${ns.pid}`));
+
+        const file = tempFile('birth.pcap');
+        writeFileSync(file, r.stdout);
+        const seqs = tool('tshark', ['-r', file, '-Y', 'icmp.type == 8', '-T', 'fields', '-e', 'icmp.seq'])
+          .trim()
+          .split('\n')
+          .map(Number);
+        // Every request from the first one captured to the last; the first within a second of birth.
+        const first = seqs[0]!;
+        assert.deepEqual(
+          seqs,
+          Array.from({ length: 30 - first }, (_, i) => first + i),
+        );
+        t.diagnostic(`first request captured: #${first}; tcpdump listening ${listeningAfterMs} ms after birth`);
+        assert.ok(
+          first <= 10,
+          `first request captured was #${first} (tcpdump listening ${listeningAfterMs} ms after birth)`,
+        );
+      });
+
+      test('a stop while it waits ends the capture cleanly, with no packets', async () => {
+        const id = captureId();
+        const agent = startAgent(shell, captureArgv({ waitForPod: { uid: podUid(), seconds: 20 }, id, filter: [] }));
+        await delay(300);
+        assert.equal((await runAgent(shell, stopArgv(id))).code, 0);
+        const r = await agent.done;
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stderr, /was stopped while waiting for pod/);
+        assert.equal(r.stdout.length, 0);
+      });
+
+      test('NO_CONTAINER when the pod never appears within --wait', async () => {
+        const uid = podUid();
+        const started = Date.now();
+        const r = await runAgent(shell, captureArgv({ waitForPod: { uid, seconds: 1 }, filter: [] }));
+        assert.equal(parseAgentError(r.stderr)?.code, 'NO_CONTAINER', r.stderr);
+        assert.match(r.stderr, new RegExp(`no process of pod ${uid} appeared on this node within 1s`));
+        assert.ok(Date.now() - started < 5000);
+        assert.equal(r.stdout.length, 0);
+      });
+    });
+  }
+});
