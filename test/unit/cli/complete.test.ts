@@ -62,7 +62,10 @@ test('flag names complete after -, per command, hidden ones left out; -c offers 
     assert.ok(names.includes(f), f);
   assert.ok(!names.includes('--target'), 'positionals are not flags');
   const ls = await completionRequest(['ls', '-']);
-  assert.ok(!(ls.need as { words: readonly string[] }).words.includes('-A'), '-A on ls only explains itself; it is not offered');
+  assert.ok(
+    !(ls.need as { words: readonly string[] }).words.includes('-A'),
+    '-A on ls only explains itself; it is not offered',
+  );
   assert.deepEqual((await completionRequest(['exec', 'deploy/web', '-c', ''])).need, {
     kind: 'containers',
     target: 'deploy/web',
