@@ -6,7 +6,8 @@ import { exec } from '../commands/exec.ts';
 import { inspect } from '../commands/inspect.ts';
 import { ls } from '../commands/ls.ts';
 import { shell } from '../commands/shell.ts';
+import { version } from '../commands/version.ts';
 import { whohas } from '../commands/whohas.ts';
 import type { Command } from './command.ts';
 
-export const commands: readonly Command[] = [capture, exec, shell, inspect, ls, whohas, cleanup];
+export const commands: readonly Command[] = [capture, exec, shell, inspect, ls, whohas, cleanup, version];
