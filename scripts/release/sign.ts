@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { CACHE_DIR } from '../cluster/paths.ts';
 import { quietly } from './quietly.ts';
 
-/** The apple-codesign release docs/release.md tells how to build into the tools cache. */
+/** The apple-codesign release docs/release.md tells how to build (cargo install --root) into the tools cache. */
 export const RCODESIGN_VERSION = '0.29.0';
 
 export interface Signer {
@@ -33,7 +33,7 @@ function onPath(cmd: string): string | undefined {
 
 /** rcodesign from $RCODESIGN, the tools cache or PATH; else codesign on macOS; else undefined. */
 export function findSigner(env: NodeJS.ProcessEnv = process.env): Signer | undefined {
-  const cached = join(CACHE_DIR, 'tools', `rcodesign-${RCODESIGN_VERSION}`, 'rcodesign');
+  const cached = join(CACHE_DIR, 'tools', `rcodesign-${RCODESIGN_VERSION}`, 'bin', 'rcodesign');
   const rcodesign = env.RCODESIGN ?? (existsSync(cached) ? cached : onPath('rcodesign'));
   if (rcodesign) {
     return {
