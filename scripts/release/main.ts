@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { writeArchive, type ArchiveEntry } from './archive.ts';
 import { ROOT, sourceInfo } from './build-info.ts';
 import { bundle } from './bundle.ts';
-import { renderManifest, type PlatformArchive } from './manifest.ts';
+import { archiveFiles, renderManifest, type PlatformArchive } from './manifest.ts';
 import { nodeBinary } from './node-binaries.ts';
 import { noticesText, packageDirs, readPackage } from './notices.ts';
 import { injectBlob, makeBlob } from './sea.ts';
@@ -51,7 +51,7 @@ function sha256(file: string): string {
 export async function release(opts: ReleaseOptions): Promise<string[]> {
   const info = sourceInfo();
   if (info.commit.endsWith('-dirty')) log(`warning: uncommitted changes; the executables say commit ${info.commit}`);
-  const signer = findSigner();
+  const signer = opts.unsignedDarwin ? undefined : findSigner();
   if (opts.targets.some((t) => t.os === 'darwin') && !signer && !opts.unsignedDarwin) {
     throw new Error(
       'no code signer for the darwin executables (Apple-silicon Macs refuse unsigned ones): build rcodesign ' +
@@ -96,12 +96,18 @@ export async function release(opts: ReleaseOptions): Promise<string[]> {
     if (target.os === 'darwin' && signer) signer.sign(exe);
     const helper = join(dir, helperName(target));
     copyFileSync(join(ROOT, 'scripts/release/files', helperName(target)), helper);
-    const entries: ArchiveEntry[] = [
-      { name: exeName(target), source: exe, mode: 0o755 },
-      { name: helperName(target), source: helper, mode: 0o755 },
-      { name: 'LICENSE', source: join(ROOT, 'LICENSE'), mode: 0o644 },
-      { name: 'THIRD-PARTY-NOTICES', source: notices, mode: 0o644 },
-    ];
+    // The manifest's files list (archiveFiles) decides what goes in, and in which order.
+    const sources = new Map<string, Omit<ArchiveEntry, 'name'>>([
+      [exeName(target), { source: exe, mode: 0o755 }],
+      [helperName(target), { source: helper, mode: 0o755 }],
+      ['LICENSE', { source: join(ROOT, 'LICENSE'), mode: 0o644 }],
+      ['THIRD-PARTY-NOTICES', { source: notices, mode: 0o644 }],
+    ]);
+    const entries: ArchiveEntry[] = archiveFiles(target).map((name) => {
+      const entry = sources.get(name);
+      if (!entry) throw new Error(`no source for ${name} in the ${id} archive`);
+      return { name, ...entry };
+    });
     const name = archiveName(info.version, target);
     const file = join(opts.out, name);
     await writeArchive(file, entries, info.sourceDateEpoch);
