@@ -1,13 +1,14 @@
 // `npm run release`: the single executables, their archives and the krew manifest, from the
 // checked-out commit. Steps: bundle → SEA blob → one executable per target (darwin ones ad-hoc
 // signed) → kubectl-netns_<version>_<os>_<arch>.tar.gz → netns.yaml and SHA256SUMS. Everything goes
-// under --out (default dist/release/), which is emptied first. stdout: one `sha256  file` line per
-// artifact (SHA256SUMS' content); stderr: progress.
+// under --out (default release/, ignored by git; not under dist/, which every build empties), which
+// is emptied first unless it holds something other than an earlier release. stdout: one
+// `sha256  file` line per artifact (SHA256SUMS' content); stderr: progress.
 //
 // Usage: node scripts/release/main.ts [--out DIR] [--base-url URL] [--targets linux_amd64,...]
 //                                     [--unsigned-darwin]
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeArchive, type ArchiveEntry } from './archive.ts';
@@ -61,6 +62,10 @@ export async function release(opts: ReleaseOptions): Promise<string[]> {
   const host = hostTarget();
   if (!host) throw new Error(`no Node binary for this machine (${process.platform}/${process.arch}) to make the blob`);
 
+  // Emptying --out must never delete something that is not ours (a mistyped --out .).
+  const ours = ['SHA256SUMS', 'work'].some((f) => existsSync(join(opts.out, f)));
+  if (existsSync(opts.out) && readdirSync(opts.out).length > 0 && !ours)
+    throw new Error(`${opts.out} is not empty and holds no earlier release; choose another --out`);
   rmSync(opts.out, { recursive: true, force: true });
   const work = join(opts.out, 'work');
   mkdirSync(work, { recursive: true });
@@ -139,7 +144,7 @@ function parseTargets(list: string | undefined): Target[] {
 if (import.meta.main) {
   const { values } = parseArgs({
     options: {
-      out: { type: 'string', default: join(ROOT, 'dist/release') },
+      out: { type: 'string', default: join(ROOT, 'release') },
       'base-url': { type: 'string' },
       targets: { type: 'string' },
       'unsigned-darwin': { type: 'boolean', default: false },

@@ -14,7 +14,7 @@
 #      namespace and pod, still without Node.
 # krew and the validator are built from the Go module proxy into the tools cache (scripts/tools).
 #
-# Usage: scripts/release/verify-krew.sh [--no-cluster] [RELEASE_DIR]   (default: dist/release)
+# Usage: scripts/release/verify-krew.sh [--no-cluster] [RELEASE_DIR]   (default: release/)
 # stdout: nothing; stderr: each step, what it checked and how long it took.
 # Exit: 0 all checked; 1 a check failed; 2 usage; 3 all but the cluster part passed and the local
 # cluster was not available (the cluster part did not run).
@@ -45,7 +45,7 @@ for arg in "$@"; do
     *) release_dir=$arg ;;
   esac
 done
-release_dir=$(cd "${release_dir:-$REPO/dist/release}" && pwd)
+release_dir=$(cd "${release_dir:-$REPO/release}" && pwd)
 manifest="$release_dir/netns.yaml"
 [[ -f "$manifest" ]] || die "no $manifest: run npm run release first"
 [[ -x "$KUBECTL" ]] || die "no kubectl at $KUBECTL (scripts/cluster/build.sh builds it; or set KUBECTL)"
@@ -134,9 +134,12 @@ step "SHA256SUMS checks out; unpacked by hand: kubectl plugin list finds it, com
 
 # --- 5. linux-arm64 under emulation (optional) ------------------------------------------------------
 arm64_libs=/usr/aarch64-linux-gnu
-if command -v qemu-aarch64-static >/dev/null && [[ -e "$arm64_libs/lib/ld-linux-aarch64.so.1" ]]; then
+arm64_archive="$release_dir/kubectl-netns_${version}_linux_arm64.tar.gz"
+if [[ ! -f "$arm64_archive" ]]; then
+  log "linux-arm64 under emulation NOT RUN (no linux_arm64 archive in this release)"
+elif command -v qemu-aarch64-static >/dev/null && [[ -e "$arm64_libs/lib/ld-linux-aarch64.so.1" ]]; then
   mkdir "$tmp/arm64"
-  tar -xzf "$release_dir/kubectl-netns_${version}_linux_arm64.tar.gz" -C "$tmp/arm64" kubectl-netns
+  tar -xzf "$arm64_archive" -C "$tmp/arm64" kubectl-netns
   got=$(qemu-aarch64-static -L "$arm64_libs" "$tmp/arm64/kubectl-netns" version -o json) ||
     die "the linux-arm64 executable failed under qemu"
   grep -q '"platform": "linux/arm64"' <<<"$got" || die "the linux-arm64 executable says: $got"
