@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'bench/', '.cluster/'] },
+  { ignores: ['dist/', 'node_modules/', 'bench/', '.cluster/', 'release/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

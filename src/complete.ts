@@ -28,13 +28,23 @@ async function candidates(req: CompletionRequest): Promise<{ words: string[]; di
   return { words: [...nodes, ...pods], directive: Directive.noFileComp };
 }
 
-const args = process.argv.slice(2);
-const req = await completionRequest(args.length > 0 ? args : ['']);
-let out = { words: [] as string[], directive: Directive.noFileComp as number };
-try {
-  out = await candidates(req);
-} catch {
-  // Offer nothing rather than an error in the middle of someone's command line.
+/** kubectl's completion lines for ARGS (the last word is the one being completed); never fails. */
+export async function completions(args: readonly string[]): Promise<string> {
+  const req = await completionRequest(args.length > 0 ? args : ['']);
+  let out = { words: [] as string[], directive: Directive.noFileComp as number };
+  try {
+    out = await candidates(req);
+  } catch {
+    // Offer nothing rather than an error in the middle of someone's command line.
+  }
+  return completionOutput(out.words, req.partial, out.directive);
 }
-process.stdout.write(completionOutput(out.words, req.partial, out.directive));
-process.exit(0);
+
+// Run directly as the npm package's kubectl_complete-netns bin. The single executable reaches
+// completions() through entry.ts instead (the release bundle defines import.meta.main as false).
+if (import.meta.main) {
+  void completions(process.argv.slice(2)).then((text) => {
+    process.stdout.write(text);
+    process.exit(0);
+  });
+}

@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // kubectl-netns executable. kubectl finds it on PATH as `kubectl-netns` and passes the remaining
-// arguments unchanged.
+// arguments unchanged. It is also the single executable's entry (scripts/release/bundle.ts), which
+// serves kubectl_complete-netns too: see entry.ts for how it tells which it is.
 //
 // The Node.js check comes before anything else is loaded: the Kubernetes client crashes at import
-// on Node < 22.19 with a stack trace that says nothing about the version.
+// on Node < 22.19 with a stack trace that says nothing about the version. No top-level await: the
+// release bundle is CommonJS.
 const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 19)) {
   process.stderr.write(
@@ -13,10 +15,4 @@ if (major < 22 || (major === 22 && minor < 19)) {
   process.exit(1);
 }
 
-const { hideBin } = await import('yargs/helpers');
-const { main } = await import('./cli/app.ts');
-const code = await main(hideBin(process.argv));
-// Exit explicitly once stdout has drained: idle keep-alive sockets to the API server must not
-// hold the terminal for seconds after the work is done.
-if (process.stdout.writableNeedDrain) process.stdout.once('drain', () => process.exit(code));
-else process.exit(code);
+void import('./entry.ts').then(({ runEntry }) => runEntry(process.argv));

@@ -5,7 +5,7 @@ import { ExitCode, exitCodeOf, formatError, usageError } from '../errors.ts';
 import { configureLog, writeStderr } from '../log.ts';
 import { outputFailure } from '../output/sink.ts';
 import { stdoutFailure, watchStdout } from '../output/stdout.ts';
-import { VERSION } from '../version.ts';
+import { versionLine } from '../version.ts';
 import type { Runner } from './command.ts';
 import { commands } from './commands.ts';
 import { commandHelp, commandIn, helpWidth, rootHelp, wantsHelp, wrapText } from './help.ts';
@@ -34,7 +34,7 @@ export function buildParser(args: string[], runner?: Runner, result: { code?: nu
     .demandCommand(1, 'a command is required')
     .strict()
     .recommendCommands()
-    .version(VERSION)
+    .version(versionLine())
     .help()
     .alias('help', 'h')
     .wrap(Math.min(110, process.stderr.columns ?? 100))

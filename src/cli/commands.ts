@@ -8,7 +8,19 @@ import { inspect } from '../commands/inspect.ts';
 import { ls } from '../commands/ls.ts';
 import { options } from '../commands/options.ts';
 import { shell } from '../commands/shell.ts';
+import { version } from '../commands/version.ts';
 import { whohas } from '../commands/whohas.ts';
 import type { Command } from './command.ts';
 
-export const commands: readonly Command[] = [capture, exec, shell, inspect, ls, whohas, cleanup, completion, options];
+export const commands: readonly Command[] = [
+  capture,
+  exec,
+  shell,
+  inspect,
+  ls,
+  whohas,
+  cleanup,
+  completion,
+  version,
+  options,
+];

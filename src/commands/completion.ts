@@ -1,6 +1,7 @@
 // `kubectl netns completion bash|zsh|fish`: shell completion for `kubectl-netns` typed directly,
 // for kubectl older than 1.26 (which does not complete plugins). Newer kubectl finds
-// kubectl_complete-netns on PATH by itself; both ask the same helper.
+// kubectl_complete-netns on PATH by itself. The scripts ask `kubectl-netns __complete`, which every
+// install has (krew links only kubectl-netns).
 import { defineCommand } from '../cli/command.ts';
 import type { GlobalArgs } from '../cli/global.ts';
 
@@ -15,7 +16,7 @@ interface CompletionArgs extends GlobalArgs {
 const BASH = `# kubectl-netns completion for bash: source <(kubectl-netns completion bash)
 _kubectl_netns() {
   local cur=\${COMP_WORDS[COMP_CWORD]} out directive IFS=$'\\n'
-  out=$(kubectl_complete-netns "\${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null) || return
+  out=$(kubectl-netns __complete "\${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null) || return
   directive=\${out##*:}
   out=\${out%:*}
   COMPREPLY=($(compgen -W "$out" -- "$cur"))
@@ -27,7 +28,7 @@ complete -o default -F _kubectl_netns kubectl-netns
 const ZSH = `# kubectl-netns completion for zsh: source <(kubectl-netns completion zsh)
 _kubectl_netns() {
   local -a lines candidates
-  lines=("\${(@f)$(kubectl_complete-netns "\${(@)words[2,CURRENT]}" 2>/dev/null)}")
+  lines=("\${(@f)$(kubectl-netns __complete "\${(@)words[2,CURRENT]}" 2>/dev/null)}")
   candidates=("\${(@)lines[1,-2]}")
   if (( \${#candidates} )); then compadd -- "\${candidates[@]}"; elif [[ \${lines[-1]} != :4 ]]; then _files; fi
 }
@@ -37,7 +38,7 @@ compdef _kubectl_netns kubectl-netns
 const FISH = `# kubectl-netns completion for fish: kubectl-netns completion fish | source
 function __kubectl_netns_complete
   set -l words (commandline -opc) (commandline -ct)
-  kubectl_complete-netns $words[2..-1] 2>/dev/null | string match -v -r '^:'
+  kubectl-netns __complete $words[2..-1] 2>/dev/null | string match -v -r '^:'
 end
 complete -c kubectl-netns -f -a '(__kubectl_netns_complete)'
 `;

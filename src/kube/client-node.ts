@@ -1,12 +1,13 @@
 // Loads @kubernetes/client-node on first use. Importing it costs most of a second and ~90 MB
 // (its HTTP stack, YAML, every API group), which `--help`, `--version` and completion of static
-// words must not pay; everything that talks to a cluster awaits this once.
-type ClientNode = typeof import('@kubernetes/client-node');
+// words must not pay; everything that talks to a cluster awaits this once. The import goes through
+// a local module that names what we use, so a bundle tree-shakes the rest (client-node-exports.ts).
+type ClientNode = typeof import('./client-node-exports.ts');
 
 let loading: Promise<ClientNode> | undefined;
 
-/** The client-node module, imported once. */
+/** The client-node classes we use, imported once. */
 export function loadClientNode(): Promise<ClientNode> {
-  loading ??= import('@kubernetes/client-node');
+  loading ??= import('./client-node-exports.ts');
   return loading;
 }

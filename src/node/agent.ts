@@ -1,7 +1,7 @@
 // The client's side of the on-node agent (agent.sh): argv builders and parsers of what it prints.
-// Pure apart from reading agent.sh once. User input reaches the node only as argv words after the
-// script; nothing here quotes or escapes into a shell string.
-import { readFileSync } from 'node:fs';
+// Pure apart from reading agent.sh once (agent-source.ts). User input reaches the node only as argv
+// words after the script; nothing here quotes or escapes into a shell string.
+import { readAgentSource } from './agent-source.ts';
 import { splitContainerId } from './container-id.ts';
 
 /**
@@ -51,9 +51,9 @@ export function agentExitName(status: number): AgentErrorCode | undefined {
 
 let script: string | undefined;
 
-/** The agent's POSIX sh source; the build copies agent.sh next to the compiled agent.js. */
+/** The agent's POSIX sh source, read once. */
 export function agentScript(): string {
-  script ??= readFileSync(new URL('./agent.sh', import.meta.url), 'utf8');
+  script ??= readAgentSource();
   return script;
 }
 

@@ -1,5 +1,5 @@
-// The completion script, run by the real bash: it asks kubectl_complete-netns (the real helper,
-// on PATH as npm installs it) and offers what it answers.
+// The completion script, run by the real bash: it asks `kubectl-netns __complete` (the real
+// program, on PATH as krew and npm install it) and offers what it answers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { completionScript } from '../../../src/commands/completion.ts';
 
-const COMPLETE = new URL('../../../src/complete.ts', import.meta.url).pathname;
+const MAIN = new URL('../../../src/main.ts', import.meta.url).pathname;
 const bin = mkdtempSync(join(tmpdir(), 'knetns-complete-'));
-writeFileSync(join(bin, 'kubectl_complete-netns'), `#!/bin/sh\nexec "${process.execPath}" "${COMPLETE}" "$@"\n`);
-chmodSync(join(bin, 'kubectl_complete-netns'), 0o755);
+writeFileSync(join(bin, 'kubectl-netns'), `#!/bin/sh\nexec "${process.execPath}" "${MAIN}" "$@"\n`);
+chmodSync(join(bin, 'kubectl-netns'), 0o755);
 
 /** What bash offers for WORDS (the last one being completed), through the script. */
 function bashOffers(words: string[]): string[] {
