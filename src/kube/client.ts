@@ -5,7 +5,7 @@
 import { PassThrough } from 'node:stream';
 import type { Writable } from 'node:stream';
 import type { CoreV1Event, V1Namespace, V1Node, V1Pod } from '@kubernetes/client-node';
-import { translateApiError, type ApiAction } from './api-errors.ts';
+import { isWatchIdleTimeout, translateApiError, type ApiAction } from './api-errors.ts';
 import { loadClientNode } from './client-node.ts';
 import type { ResolvedConfig } from './config.ts';
 
@@ -147,12 +147,10 @@ export async function createKubeClient(cfg: ResolvedConfig): Promise<KubeClient>
           { fieldSelector: `metadata.name=${name}` },
           (type, obj) => onEvent(type, obj as V1Pod),
           (err) => {
-            if (!stopped)
-              onDone(
-                err
-                  ? translateApiError(err, { verb: 'watch', resource: 'pods', namespace, name }, cfg.server)
-                  : undefined,
-              );
+            if (stopped) return;
+            // A watch that went quiet ends like one the server closed: the caller watches again.
+            if (!err || isWatchIdleTimeout(err)) onDone(undefined);
+            else onDone(translateApiError(err, { verb: 'watch', resource: 'pods', namespace, name }, cfg.server));
           },
         ),
       );
