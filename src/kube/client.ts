@@ -4,7 +4,7 @@
 // failure into a UserError that names the action and, for network failures, the server.
 import { PassThrough } from 'node:stream';
 import type { Writable } from 'node:stream';
-import type { CoreV1Event, V1Namespace, V1Node, V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Event, V1Lease, V1Namespace, V1Node, V1Pod } from '@kubernetes/client-node';
 import { isWatchIdleTimeout, translateApiError, type ApiAction } from './api-errors.ts';
 import { loadClientNode } from './client-node.ts';
 import type { ResolvedConfig } from './config.ts';
@@ -12,6 +12,7 @@ import type { ResolvedConfig } from './config.ts';
 export type {
   CoreV1Event,
   V1Container,
+  V1Lease,
   V1Namespace,
   V1Node,
   V1Pod,
@@ -49,6 +50,8 @@ export interface KubeClient {
   createPod(namespace: string, pod: V1Pod): Promise<V1Pod>;
   deletePod(namespace: string, name: string, gracePeriodSeconds?: number): Promise<void>;
   readNode(name: string): Promise<V1Node>;
+  /** The node's kubelet heartbeat, kube-node-lease/NODE (needs get on leases there). */
+  readNodeLease(node: string): Promise<V1Lease>;
   listNamespaces(): Promise<V1Namespace[]>;
   listNodes(): Promise<V1Node[]>;
   listEvents(namespace: string, fieldSelector: string): Promise<CoreV1Event[]>;
@@ -69,7 +72,7 @@ export interface KubeClient {
 
 /** Builds the real client for a resolved kubeconfig. */
 export async function createKubeClient(cfg: ResolvedConfig): Promise<KubeClient> {
-  const { AppsV1Api, BatchV1Api, CoreV1Api, Watch } = await loadClientNode();
+  const { AppsV1Api, BatchV1Api, CoordinationV1Api, CoreV1Api, Watch } = await loadClientNode();
   // Not re-exported from the package index, but it is the documented building block of Exec/Attach.
   // We need it directly: Exec writes to the sink without backpressure and cannot be told which
   // streams a v5 close frame should end. The package has no "exports" map, so this path is stable
@@ -79,6 +82,7 @@ export async function createKubeClient(cfg: ResolvedConfig): Promise<KubeClient>
   const core = kc.makeApiClient(CoreV1Api);
   const apps = kc.makeApiClient(AppsV1Api);
   const batch = kc.makeApiClient(BatchV1Api);
+  const coordination = kc.makeApiClient(CoordinationV1Api);
   // Inert streams: client-node's handler ends these on v5 close frames, and by default they are
   // process.stdout/stderr, which it would otherwise close underneath us.
   const inert = {
@@ -130,6 +134,10 @@ export async function createKubeClient(cfg: ResolvedConfig): Promise<KubeClient>
         await core.deleteNamespacedPod({ namespace, name, gracePeriodSeconds });
       }),
     readNode: (name) => call({ verb: 'get', resource: 'nodes', name }, () => core.readNode({ name })),
+    readNodeLease: (node) =>
+      call({ verb: 'get', resource: 'leases', namespace: 'kube-node-lease', name: node }, () =>
+        coordination.readNamespacedLease({ namespace: 'kube-node-lease', name: node }),
+      ),
     listNamespaces: () =>
       call({ verb: 'list', resource: 'namespaces' }, async () => (await core.listNamespace({})).items),
     listNodes: () => call({ verb: 'list', resource: 'nodes' }, async () => (await core.listNode({})).items),
