@@ -65,6 +65,10 @@ node_env() {
   NODE_IP=10.213.0.$n
   POD_CIDR=10.214.$((n - 1)).0/24
   POD_GATEWAY=10.214.$((n - 1)).1
+  # A bridge without an address of its own takes the lowest MAC of its ports, so it changes as pods
+  # come and go, and pods keep sending to the gateway's old MAC until their ARP entry goes stale
+  # (cross-node traffic then stalls for seconds). A set address stays. Locally administered, per node.
+  BRIDGE_MAC=$(printf '02:6b:6e:00:%02x:01' "$n")
   if ((n == 1)); then
     NODE_NAME=$FIRST_NODE_NAME
     NODE_STATE=$STATE_DIR

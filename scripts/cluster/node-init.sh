@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # PID 1 of an extra node (node N >= 2) of the local cluster. up.sh starts it with
-#   unshare --net --mount --pid --fork --kill-child --mount-proc --propagation private node-init.sh N
-# so the node has a network, mount and PID namespace of its own, like a separate machine: a hostPID
-# pod on it sees only its own processes, and PID 1 (this script) holds its network and mount
-# namespaces, which is where the on-node agent looks for "the node's" namespaces.
+#   unshare --net --mount --pid --uts --ipc --fork --kill-child --mount-proc --propagation private \
+#     bash node-init.sh N
+# so the node has network, mount, PID, UTS and IPC namespaces of its own, like a separate machine: a
+# hostPID pod on it sees only its own processes, a hostNetwork one its own interfaces and hostname,
+# and PID 1 (this script) holds the node's namespaces, which is where the on-node agent looks.
 #
 # It makes the node's mount namespace look like a node's: the fixed paths kubelet, containerd and
 # libcni use whatever they are told (FIXED_PATHS) become bind mounts of the node's own directories,
@@ -20,6 +21,7 @@ if ! [[ "${1:-}" =~ ^[0-9]+$ ]] || (($1 < 2)); then die "usage: node-init.sh N (
 node_env "$1"
 [[ $$ == 1 ]] || die "node-init.sh must be PID 1 of a new PID namespace (started by up.sh)"
 
+hostname "$NODE_NAME"
 for p in "${FIXED_PATHS[@]}"; do
   mkdir -p "$NODE_ROOTS$p" "$p"
   mount --bind "$NODE_ROOTS$p" "$p"

@@ -11,7 +11,12 @@ set -euo pipefail
 BAD=0
 # Administratively up (a bridge without ports reports operstate DOWN, which is fine).
 # has_link CMD...: CMD (ip -o link show dev X, maybe in a node) shows an interface that is up.
-has_link() { "$@" 2>/dev/null | grep -qE '<([A-Z_-]+,)*UP[,>]'; }
+# (Read whole, then matched: grep -q could exit before ip has written, and pipefail would count it.)
+has_link() {
+  local out
+  out=$("$@" 2>/dev/null) || return 1
+  [[ "$out" =~ \<([A-Z_-]+,)*UP[,\>] ]]
+}
 row() { printf '  %-24s %-8s %s\n' "$1" "$2" "${3:-}"; }
 check() { # check NAME DETAIL CMD...
   local name=$1 detail=$2; shift 2
@@ -32,7 +37,7 @@ link_in_node() { has_link in_node ip -o link show dev "$1"; }
 namespaces_of() {
   local init=$1 ns
   ns=$(stat -L -c %i "/proc/$init/ns/net" "/proc/$init/ns/mnt" "/proc/$init/ns/pid" 2>/dev/null | paste -sd/) || return 1
-  echo "net/mnt/pid $ns; enter with: nsenter -t $init -n -m -p"
+  echo "net/mnt/pid $ns; enter with: nsenter -t $init -a"
 }
 
 node_status() {

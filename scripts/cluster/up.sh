@@ -3,7 +3,7 @@
 # kube-scheduler, and on each node containerd and kubelet, all real, all on this machine.
 #
 # Node 1 (knetns-node) is the machine's root network namespace, as with a single node. Each extra
-# node N (knetns-nodeN) has its own network, mount and PID namespace (node-init.sh is its PID 1),
+# node N (knetns-nodeN) has its own network, mount, PID, UTS and IPC namespaces (node-init.sh is its PID 1),
 # its own containerd (root, state, socket, runc root) and kubelet (root dir, cgroup root), node IP
 # 10.213.0.N on a veth into the nodes' LAN bridge, and pod CIDR 10.214.(N-1).0/24 on its own bridge.
 #
@@ -112,6 +112,7 @@ network_setup() {
   if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
     ip link add "$BRIDGE" type bridge
   fi
+  ip link set "$BRIDGE" address "$BRIDGE_MAC"
   ip addr replace "$POD_GATEWAY/24" dev "$BRIDGE"
   ip link set "$BRIDGE" up
   write_cni_config
@@ -182,13 +183,13 @@ child_of() {
   return 1
 }
 
-# The node's PID 1 (node-init.sh) in new network, mount and PID namespaces. unshare stays in the
-# root namespaces as its parent; --kill-child takes the node down should unshare be killed.
+# The node's PID 1 (node-init.sh) in new network, mount, PID, UTS and IPC namespaces. unshare stays
+# in the root PID namespace as its parent; --kill-child takes the node down should unshare be killed.
 start_node_init() {
   node_init_pid >/dev/null && return 0
   rm -f "$NODE_RUN/init.ready"
   printf '\n===== init start %s =====\n' "$(date -Is)" >> "$NODE_LOG_DIR/init.log"
-  setsid nohup unshare --net --mount --pid --fork --kill-child --mount-proc --propagation private \
+  setsid nohup unshare --net --mount --pid --uts --ipc --fork --kill-child --mount-proc --propagation private \
     bash "$CLUSTER_DIR/node-init.sh" "$NODE_NUM" >> "$NODE_LOG_DIR/init.log" 2>&1 < /dev/null &
   local holder=$! init
   init=$(child_of "$holder") || { tail -n 20 "$NODE_LOG_DIR/init.log" >&2; die "$NODE_NAME: its init did not start"; }
@@ -215,6 +216,7 @@ node_network() {
   if ! in_node ip link show "$BRIDGE" >/dev/null 2>&1; then
     in_node ip link add "$BRIDGE" type bridge
   fi
+  in_node ip link set "$BRIDGE" address "$BRIDGE_MAC"
   in_node ip addr replace "$POD_GATEWAY/24" dev "$BRIDGE"
   in_node ip link set "$BRIDGE" up
   in_node sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward'
@@ -247,8 +249,10 @@ cluster_routes() {
       ip route replace "${cidrs[n]}" via "${ips[n]}" dev "$NODE_IF" table "$table"
     done
     ip route replace unreachable default table "$table"
+    local rules
+    rules=$(ip rule show pref "$table") # not piped into grep -q: with pipefail, ip's SIGPIPE would count
     for m in "$BRIDGE" "$NODE_IF"; do
-      ip rule show pref "$table" | grep -q "iif $m " || ip rule add pref "$table" iif "$m" lookup "$table"
+      [[ "$rules" == *"iif $m "* ]] || ip rule add pref "$table" iif "$m" lookup "$table"
       echo 1 > "/proc/sys/net/ipv4/conf/$m/forwarding"
     done
   else
@@ -451,9 +455,9 @@ start_component() {
     envs=(HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9 NO_PROXY= no_proxy=)
   fi
   if is_node_component "$name" && ((NODE_NUM > 1)); then
-    # Into the node's network, mount and PID namespaces. nsenter forks the component there and
+    # Into the node's network, mount, PID, UTS and IPC namespaces. nsenter forks the component there and
     # waits for it, so the component is nsenter's only child.
-    launch=(nsenter -t "$(node_init_pid || die "$NODE_NAME is not running")" -n -m -p --)
+    launch=(nsenter -t "$(node_init_pid || die "$NODE_NAME is not running")" -n -m -p -u -i --)
     what="$NODE_NAME's $name"
   fi
   # setsid + nohup: the component survives this shell and any terminal; it gets no stdin.

@@ -109,10 +109,10 @@ describe('two nodes', { skip, timeout: 900_000 }, () => {
     assert.equal(addr(nodes.get(NODE2.name)), NODE2.ip);
     assert.equal(nodes.get(NODE_NAME).spec.podCIDR, POD_CIDR);
     assert.equal(nodes.get(NODE2.name).spec.podCIDR, NODE2.podCIDR);
-    // Node 2's init (PID 1 of its PID namespace) holds network, mount and PID namespaces that are
-    // not this machine's.
+    // Node 2's init (PID 1 of its PID namespace) holds network, mount, PID, UTS and IPC namespaces
+    // that are not this machine's.
     const init = readFileSync(join(STATE_DIR, 'pids', NODE2.name, 'init.pid'), 'utf8').trim();
-    for (const kind of ['net', 'mnt', 'pid'])
+    for (const kind of ['net', 'mnt', 'pid', 'uts', 'ipc'])
       assert.notEqual(readlinkSync(`/proc/${init}/ns/${kind}`), readlinkSync(`/proc/self/ns/${kind}`), kind);
   });
 
@@ -133,13 +133,29 @@ describe('two nodes', { skip, timeout: 900_000 }, () => {
     await httpGet(`http://${ip2}:8080/`);
   });
 
-  test("a hostPID pod on node 2 sees node 2's processes only, with the node's init as PID 1", async () => {
+  test("a hostPID, hostNetwork pod on node 2 sees node 2's processes (its init as PID 1), interfaces and hostname", async () => {
     await runPod(ns, 'hostpid', DEBUG_IMAGE, {
       nodeName: NODE2.name,
       hostPID: true,
+      hostNetwork: true,
       command: ['sleep', '600'],
     });
-    const comms = kubectl(['exec', '-n', ns, 'hostpid', '--', 'sh', '-c', 'cat /proc/[0-9]*/comm']).split('\n');
+    assert.equal(kubectl(['exec', '-n', ns, 'hostpid', '--', 'cat', '/proc/sys/kernel/hostname']).trim(), NODE2.name);
+    assert.match(
+      kubectl(['exec', '-n', ns, 'hostpid', '--', 'ip', '-o', '-4', 'addr', 'show', 'dev', 'eth0']),
+      new RegExp(`inet ${NODE2.ip.replace(/\./g, '\\.')}/24`),
+    );
+    const comms = kubectl([
+      'exec',
+      '-n',
+      ns,
+      'hostpid',
+      '--',
+      'sh',
+      '-c',
+      // A process may exit between the glob and its read.
+      'for f in /proc/[0-9]*/comm; do cat "$f" 2>/dev/null; done; true',
+    ]).split('\n');
     assert.ok(comms.includes('kubelet') && comms.includes('containerd'), comms.join(' '));
     for (const other of ['kube-apiserver', 'etcd', 'kube-scheduler'])
       assert.ok(!comms.includes(other), `${other} (node 1's) is visible on node 2`);
