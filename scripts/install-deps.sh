@@ -18,6 +18,7 @@ PACKAGES=(
   openssl ca-certificates curl jq procps        # certificates, health checks
   shellcheck                                    # lint of the shell scripts and the on-node agent
   wireshark-qt xvfb                             # the real Wireshark on a virtual display (--wireshark, extcap)
+  docker.io                                     # a real Docker engine for the agent tests (never a service)
 )
 
 say() { printf '[install-deps] %s\n' "$*" >&2; }
@@ -50,8 +51,21 @@ else
   export DEBIAN_FRONTEND=noninteractive
   # tshark asks whether non-root users may capture; answer it up front (no).
   echo 'wireshark-common wireshark-common/install-setuid boolean false' | debconf-set-selections
+  # docker.io would start dockerd as a service with its defaults: iptables rules, NAT, a docker0
+  # bridge and ip_forward on. The agent tests start their own dockerd without any of that, so no
+  # service may start during the install (policy-rc.d 101), nor at boot.
+  policy_made=0
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    policy_made=1
+  fi
   apt-get update -q
-  apt-get install -y -q --no-install-recommends "${missing[@]}"
+  apt-get install -y -q --no-install-recommends "${missing[@]}" || { ((policy_made)) && rm -f /usr/sbin/policy-rc.d; exit 1; }
+  if ((policy_made)); then rm -f /usr/sbin/policy-rc.d; fi
+  if [[ " ${missing[*]} " == *" docker.io "* ]] && command -v systemctl >/dev/null 2>&1; then
+    systemctl disable docker.service docker.socket >/dev/null 2>&1 || true
+  fi
 fi
 
 # Go, to build the pinned Kubernetes release (and nothing else needs it at run time).

@@ -4,11 +4,17 @@
 #
 # Only things that are provably ours are touched: processes from our pid files or whose command
 # line names our state dirs, runc containers under our runc root, mounts under our state dirs,
-# interfaces named knetns-*/attached to our bridge, the kubepods cgroups, our CNI cache entries.
-# Other tests on this machine keep their own `ip netns` namespaces and cgroups; those are never
-# looked at. A second run finds nothing and says so.
+# interfaces named knetns-*/attached to our bridge, the kubepods and knetns-node* cgroups, our CNI
+# cache entries, the policy routing table and rules up.sh adds for several nodes. Other tests on
+# this machine keep their own `ip netns` namespaces and cgroups; those are never looked at. A second
+# run finds nothing and says so.
 #
-# Usage: bash scripts/cluster/down.sh        (npm run cluster:down)
+# An extra node (N >= 2) goes first and goes whole: when PID 1 of its PID namespace (node-init.sh)
+# exits, the kernel kills every process in it, and its network and mount namespaces (with its pod
+# bridge, pod namespaces and every mount its containerd made) vanish with the last of them.
+#
+# Usage: bash scripts/cluster/down.sh             (npm run cluster:down) everything
+#        bash scripts/cluster/down.sh --node N    only extra node N (up.sh uses it to shrink)
 set -euo pipefail
 
 # shellcheck source=scripts/cluster/lib.sh
@@ -53,23 +59,27 @@ stop_components() {
   local name pid targets=()
   for name in "$@"; do
     if pid=$(component_pid "$name"); then targets+=("$pid:$name"); fi
-    rm -f "$PID_DIR/$name.pid"
+    rm -f "$(pid_file "$name")"
   done
   ((${#targets[@]} == 0)) || stop_pids "$timeout" "${targets[@]}"
 }
 
-# Our processes without a pid file (a lost pid file, a shim outliving containerd): the binary is one
-# of the cluster's and its command line names our state dir, run dir or containerd socket.
+# strays [NODE_STATE NODE_RUN N]: our processes without a pid file (a lost pid file, a shim
+# outliving containerd): the binary is one of the cluster's and its command line names our state
+# dir or run dir (by default the whole cluster's; given a node's, only that node's); or it is an
+# extra node's init (or the unshare holding it): all of them, or only node N's.
 strays() {
+  local state=${1:-$STATE_DIR} run=${2:-$RUN_DIR} init="/scripts/cluster/node-init.sh ${3:-}"
   local p exe cmd
   for p in /proc/[0-9]*; do
     exe=$(readlink "$p/exe" 2>/dev/null) || continue
-    case "${exe##*/}" in
-      etcd | kube-apiserver | kube-controller-manager | kube-scheduler | kubelet | containerd | containerd-shim*) ;;
-      *) continue ;;
-    esac
     cmd=$(tr '\0' ' ' < "$p/cmdline" 2>/dev/null) || continue
-    if [[ "$cmd" == *"$STATE_DIR/"* || "$cmd" == *"$RUN_DIR/"* ]]; then echo "${p#/proc/}"; fi
+    case "${exe##*/}" in
+      etcd | kube-apiserver | kube-controller-manager | kube-scheduler | kubelet | containerd | containerd-shim*)
+        if [[ "$cmd" == *"$state/"* || "$cmd" == *"$run/"* ]]; then echo "${p#/proc/}"; fi ;;
+      bash | unshare)
+        if [[ "$cmd" == *"$init"* ]]; then echo "${p#/proc/}"; fi ;;
+    esac
   done
 }
 
@@ -88,12 +98,13 @@ kill_containers() {
   done
 }
 
-# Processes left in the kubepods cgroups are pod processes, ours by construction.
+# kill_pod_processes [CGROUP]: processes left in the kubepods cgroups (by default node 1's /kubepods,
+# else under a node's cgroup root /knetns-nodeN) are pod processes, ours by construction.
 kill_pod_processes() {
-  local procs pid
-  [[ -d /sys/fs/cgroup/pids/kubepods ]] || [[ -d /sys/fs/cgroup/memory/kubepods ]] || return 0
+  local top=${1:-/kubepods} procs pid
+  [[ -d "/sys/fs/cgroup/pids$top" ]] || [[ -d "/sys/fs/cgroup/memory$top" ]] || return 0
   for _ in 1 2 3; do
-    procs=$(find /sys/fs/cgroup/pids/kubepods /sys/fs/cgroup/memory/kubepods -name cgroup.procs -exec cat {} + 2>/dev/null | sort -u)
+    procs=$(find "/sys/fs/cgroup/pids$top" "/sys/fs/cgroup/memory$top" -name cgroup.procs -exec cat {} + 2>/dev/null | sort -u)
     [[ -n "$procs" ]] || return 0
     for pid in $procs; do kill -KILL "$pid" 2>/dev/null && did "killed pod process $pid"; done
     sleep 0.3
@@ -123,6 +134,57 @@ remove_interfaces() {
   if ip link show "$NODE_IF" >/dev/null 2>&1; then
     ip link del "$NODE_IF" && did "deleted veth pair $NODE_IF/$NODE_PEER_IF"
   fi
+  if ip link show "$LAN_BRIDGE" >/dev/null 2>&1; then
+    # Outer ends of extra nodes' veths (normally gone with their network namespaces already).
+    while read -r ifc; do
+      [[ "$ifc" == knetns-* ]] || continue
+      ip link del "$ifc" 2>/dev/null && did "deleted interface $ifc"
+    done < <(ip -o link show master "$LAN_BRIDGE" 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1)
+    ip link del "$LAN_BRIDGE" && did "deleted bridge $LAN_BRIDGE"
+  fi
+}
+
+# Node 1's forwarding between its pod bridge and the LAN (several nodes only): the rules and table.
+remove_routing() {
+  if [[ -n "$(ip rule show pref "$FORWARD_TABLE" 2>/dev/null)" || -n "$(ip route show table "$FORWARD_TABLE" 2>/dev/null)" ]]; then
+    remove_forwarding
+    did "removed routing table $FORWARD_TABLE and its rules"
+  fi
+}
+
+# stop_extra_node N: node N (>= 2), whole: processes, cgroups, its veth, the routes to its pods on
+# the other nodes, and its files.
+stop_extra_node() {
+  node_env "$1"
+  local name=$NODE_NAME cidr=$POD_CIDR host_if=$NODE_HOST_IF cgroup=${KUBELET_CGROUP_ROOT#/}
+  local state=$NODE_STATE run=$NODE_RUN logs=$NODE_LOG_DIR pids=$NODE_PID_DIR
+  local init pid m targets=()
+  # kubelet first, so it restarts nothing; then PID 1 of the node: when it exits, the kernel kills
+  # every other process of the node's PID namespace (containerd, its shims, every container), and
+  # the exit completes only once they are all gone.
+  stop_components 15 kubelet
+  if init=$(node_init_pid); then stop_pids 15 "$init:$name's init (pid 1 of its PID namespace)"; fi
+  rm -f "$pids/init.pid"
+  stop_components 5 containerd
+  for pid in $(strays "$state" "$run" "$1 "); do targets+=("$pid:$(readlink "/proc/$pid/exe" 2>/dev/null || echo process)"); done
+  ((${#targets[@]} == 0)) || stop_pids 5 "${targets[@]}"
+  kill_pod_processes "/$cgroup"
+  remove_cgroups "$cgroup"
+  if ip link show "$host_if" >/dev/null 2>&1; then ip link del "$host_if" 2>/dev/null && did "deleted interface $host_if"; fi
+  # Routes to its pods: node 1's (main table and forwarding table), and the other extra nodes'.
+  ip route del "$cidr" 2>/dev/null && did "removed route to $cidr"
+  ip route del "$cidr" table "$FORWARD_TABLE" 2>/dev/null || true
+  for m in $(present_extra_nodes); do
+    ((m == $1)) && continue
+    node_env "$m"
+    in_node ip route del "$cidr" 2>/dev/null || true
+  done
+  node_env 1
+  local d
+  for d in "$state" "$run" "$logs" "$pids"; do
+    if [[ -d "$d" ]]; then rm -rf "$d"; did "removed $d"; fi
+  done
+  rmdir "$STATE_DIR/nodes" "$RUN_DIR/nodes" 2>/dev/null || true
 }
 
 # iptables: up.sh configures no masquerade and kubelet makes no util chains, so normally there is
@@ -143,9 +205,10 @@ remove_iptables() {
   done
 }
 
+# remove_cgroups [NAME]: node 1's kubepods cgroups, or those of an extra node's cgroup root NAME.
 remove_cgroups() {
-  local root dir
-  for root in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods; do
+  local name=${1:-kubepods} root dir
+  for root in /sys/fs/cgroup/*/"$name" /sys/fs/cgroup/"$name"; do
     [[ -d "$root" ]] || continue
     # Deepest first; a cgroup dir is removed with rmdir, never rm. A cgroup whose last process
     # has just died can be busy for a moment: retry.
@@ -201,8 +264,22 @@ remove_files() {
 
 main() {
   [[ $EUID -eq 0 ]] || die "needs root: run it with sudo"
-  local start=$SECONDS pid targets=()
-  # kubelet first, so nothing restarts the containers we stop; then the containers; then the rest.
+  local start=$SECONDS pid n targets=()
+  if [[ "${1:-}" == --node ]]; then
+    if ! [[ "${2:-}" =~ ^[0-9]+$ ]] || (($2 < 2)); then die "usage: down.sh [--node N] (N >= 2: node 1 holds the control plane)"; fi
+    node_env "$2"
+    local name=$NODE_NAME
+    stop_extra_node "$2"
+    if apiserver_healthy && kubectl_admin delete node "$name" --ignore-not-found --wait=false >/dev/null 2>&1; then
+      did "deleted node $name from the API"
+    fi
+    if ((DID)); then log "node $name is down ($((SECONDS - start))s)"; else log "nothing to do: node $name is not running"; fi
+    return 0
+  fi
+  [[ $# -eq 0 ]] || die "usage: down.sh [--node N]"
+  # Extra nodes first, whole. Then on node 1: kubelet first, so nothing restarts the containers we
+  # stop; then the containers; then the rest.
+  for n in $(present_extra_nodes); do stop_extra_node "$n"; done
   stop_components 15 kubelet
   kill_containers
   stop_components 15 kube-scheduler kube-controller-manager kube-apiserver containerd
@@ -211,6 +288,7 @@ main() {
   ((${#targets[@]} == 0)) || stop_pids 5 "${targets[@]}"
   kill_pod_processes
   unmount_ours
+  remove_routing
   remove_interfaces
   remove_iptables
   remove_cgroups

@@ -3,8 +3,8 @@
 # Shared settings and helpers of the local cluster scripts (sourced by up.sh, down.sh, status.sh).
 #
 # Everything the cluster creates is named or placed so that down.sh can find exactly it and nothing
-# else: the knetns-* interfaces, the dirs below, the kubepods cgroups, and processes whose pid files
-# are under $PID_DIR.
+# else: the knetns-* interfaces, the dirs below, the kubepods and knetns-node* cgroups, the policy
+# routing table FORWARD_TABLE, and processes whose pid files are under $PID_DIR.
 
 CLUSTER_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_DIR=$(cd "$CLUSTER_DIR/../.." && pwd)
@@ -22,45 +22,100 @@ CONF_DIR="$STATE_DIR/config"
 LOG_DIR="$STATE_DIR/logs"
 PID_DIR="$STATE_DIR/pids"
 KUBECONFIG_ADMIN="$STATE_DIR/kubeconfig"
-CNI_CONF_DIR="$STATE_DIR/cni/net.d"
-CNI_IPAM_DIR="$STATE_DIR/cni/ipam"
 CNI_BIN_DIR=/usr/lib/cni
-KUBELET_ROOT="$STATE_DIR/kubelet"
-CONTAINERD_ROOT="$STATE_DIR/containerd"
-CONTAINERD_STATE="$RUN_DIR/containerd/state"
-CONTAINERD_SOCK="$RUN_DIR/containerd/containerd.sock"
-RUNC_ROOT="$RUN_DIR/runc"
 CNI_CACHE_DIR=/var/lib/cni/results             # libcni's fixed cache dir; our files start with $CNI_NETWORK-
+NODE_COUNT_FILE="$STATE_DIR/node-count"       # how many nodes the last up.sh made (status.sh reads it)
 
-NODE_NAME=knetns-node
-NODE_IF=knetns-node          # veth end holding the node IP (kubelet refuses loopback; no dummy driver)
-NODE_PEER_IF=knetns-nodepeer # its peer, also in the root namespace, only there to keep the link up
-NODE_IP=10.213.0.1
+# Node 1 is this machine's root network namespace, as it always was. Node N >= 2 is a network, mount
+# and PID namespace of its own (see node_env and node-init.sh), joined to node 1 by the LAN bridge.
+FIRST_NODE_NAME=knetns-node
+NODE_IF=knetns-node          # veth end holding node 1's IP (kubelet refuses loopback; no dummy driver)
+NODE_PEER_IF=knetns-nodepeer # its peer, a port of the LAN bridge: node 1's "cable" to the other nodes
+LAN_BRIDGE=knetns-lan        # the nodes' LAN (10.213.0.0/24), in the root network namespace
+CONTROL_PLANE_IP=10.213.0.1  # node 1's IP; the API server listens here
 NODE_PREFIX=24
 NODE_SUBNET=10.213.0.0/24
-BRIDGE=knetns0
+CLUSTER_CIDR=10.214.0.0/16   # every node's pod CIDR: node N has 10.214.(N-1).0/24
+BRIDGE=knetns0               # each node's pod bridge (the same name on every node, like cni0)
 CNI_NETWORK=knetns
-POD_CIDR=10.214.0.0/24
-POD_GATEWAY=10.214.0.1
 SERVICE_CIDR=10.215.0.0/24
 KUBERNETES_SVC_IP=10.215.0.1
+# Policy routing table (and rule preference) for what node 1 forwards between its pod bridge and the
+# LAN: it holds only the test subnets and an unreachable default, so nothing is forwarded elsewhere.
+FORWARD_TABLE=2130
+MAX_NODES=8
+DEFAULT_NODES=1
 APISERVER_PORT=6443
-APISERVER_URL="https://$NODE_IP:$APISERVER_PORT"
+APISERVER_URL="https://$CONTROL_PLANE_IP:$APISERVER_PORT"
 ETCD_CLIENT_URL=http://127.0.0.1:12379
 ETCD_PEER_URL=http://127.0.0.1:12380
-KUBELET_HEALTHZ=http://127.0.0.1:10248/healthz
+KUBELET_HEALTHZ=http://127.0.0.1:10248/healthz  # in the node's own network namespace
 CM_HEALTHZ=https://127.0.0.1:10257/healthz
 SCHED_HEALTHZ=https://127.0.0.1:10259/healthz
+# Paths kubelet, containerd and libcni use whatever they are told; on node N >= 2 each one is a bind
+# mount of the node's own directory (node-init.sh), so two nodes never share them.
+FIXED_PATHS=(/var/lib/kubelet/device-plugins /var/log/containers /var/lib/cni /run/containerd)
 
+# node_env N: the settings of node N (1-based), as globals the functions below and in up/down/status
+# use. Node 1 keeps the single-node layout (flat in the state dirs); node N >= 2 lives in
+# $STATE_DIR/nodes/NAME and $RUN_DIR/nodes/NAME, logs and pid files in $LOG_DIR/NAME and $PID_DIR/NAME.
+node_env() {
+  local n=$1
+  NODE_NUM=$n
+  NODE_IP=10.213.0.$n
+  POD_CIDR=10.214.$((n - 1)).0/24
+  POD_GATEWAY=10.214.$((n - 1)).1
+  # A bridge without an address of its own takes the lowest MAC of its ports, so it changes as pods
+  # come and go, and pods keep sending to the gateway's old MAC until their ARP entry goes stale
+  # (cross-node traffic then stalls for seconds). A set address stays. Locally administered, per node.
+  BRIDGE_MAC=$(printf '02:6b:6e:00:%02x:01' "$n")
+  if ((n == 1)); then
+    NODE_NAME=$FIRST_NODE_NAME
+    NODE_STATE=$STATE_DIR
+    NODE_RUN=$RUN_DIR
+    NODE_CONF_DIR=$CONF_DIR
+    NODE_LOG_DIR=$LOG_DIR
+    NODE_PID_DIR=$PID_DIR
+    NODE_HOST_IF=$NODE_IF
+    KUBELET_CGROUP_ROOT=/
+    KUBELET_CERT=kubelet
+    KUBELET_CLIENT_CERT=kubelet-client
+  else
+    NODE_NAME=knetns-node$n
+    NODE_STATE="$STATE_DIR/nodes/$NODE_NAME"
+    NODE_RUN="$RUN_DIR/nodes/$NODE_NAME"
+    NODE_CONF_DIR="$NODE_STATE/config"
+    NODE_LOG_DIR="$LOG_DIR/$NODE_NAME"
+    NODE_PID_DIR="$PID_DIR/$NODE_NAME"
+    NODE_HOST_IF=knetns-n$n     # root-namespace end of its veth, a LAN bridge port (eth0 inside)
+    KUBELET_CGROUP_ROOT=/$NODE_NAME
+    KUBELET_CERT=kubelet-$NODE_NAME
+    KUBELET_CLIENT_CERT=kubelet-client-$NODE_NAME
+  fi
+  CNI_CONF_DIR="$NODE_STATE/cni/net.d"
+  CNI_IPAM_DIR="$NODE_STATE/cni/ipam"
+  KUBELET_ROOT="$NODE_STATE/kubelet"
+  POD_LOGS_DIR="$NODE_STATE/pod-logs"
+  CONTAINERD_ROOT="$NODE_STATE/containerd"
+  CONTAINERD_STATE="$NODE_RUN/containerd/state"
+  CONTAINERD_SOCK="$NODE_RUN/containerd/containerd.sock"
+  RUNC_ROOT="$NODE_RUN/runc"
+  NODE_ROOTS="$NODE_STATE/fixed"   # node N >= 2: sources of the FIXED_PATHS bind mounts
+}
+node_env 1
 IMAGE_PAUSE=kubectl-netns.local/pause:dev
-# Components in start order; down stops them in reverse.
+# Components in start order; down stops them in reverse. Node 1 runs all of them; node N >= 2 runs
+# the NODE_COMPONENTS only, in its own namespaces.
 COMPONENTS=(etcd containerd kube-apiserver kube-controller-manager kube-scheduler kubelet)
+NODE_COMPONENTS=(containerd kubelet)
 
 log() { printf '[cluster] %s\n' "$*" >&2; }
 die() { printf '[cluster] error: %s\n' "$*" >&2; exit 1; }
 
 kubectl_admin() { "$K8S_BIN/kubectl" --kubeconfig "$KUBECONFIG_ADMIN" --cache-dir "$STATE_DIR/kube-cache" "$@"; }
 ctr_k8s() { ctr --address "$CONTAINERD_SOCK" -n k8s.io "$@"; }
+
+is_node_component() { [[ "$1" == containerd || "$1" == kubelet ]]; }
 
 # Executable of a component, as started by up.sh (used to check a pid really is ours).
 component_bin() {
@@ -71,31 +126,78 @@ component_bin() {
   esac
 }
 
-# Pid of a running component, or nothing: the pid file must name a live process whose executable
-# is the component's binary (a reused pid fails this check).
+# Pid file of a component: the control plane's in $PID_DIR, a node's own in its NODE_PID_DIR.
+pid_file() {
+  if is_node_component "$1"; then echo "$NODE_PID_DIR/$1.pid"; else echo "$PID_DIR/$1.pid"; fi
+}
+
+# Pid of a running component (of the current node_env for containerd and kubelet), or nothing: the
+# pid file must name a live process whose executable is the component's binary (a reused pid fails
+# this check). Pids are as the root PID namespace sees them, on every node.
 component_pid() {
-  local name=$1 pid exe
-  [[ -f "$PID_DIR/$name.pid" ]] || return 1
-  pid=$(<"$PID_DIR/$name.pid")
+  local name=$1 pid exe file
+  file=$(pid_file "$name")
+  [[ -f "$file" ]] || return 1
+  pid=$(<"$file")
   [[ "$pid" =~ ^[0-9]+$ ]] || return 1
   exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
   [[ "$exe" == "$(readlink -f "$(component_bin "$name")")" ]] || return 1
   echo "$pid"
 }
 
-# HTTP(S) health endpoint answers 200 "ok".
-http_ok() {
-  local body
-  body=$(curl -fsS --max-time 3 -k "$@" 2>/dev/null) || return 1
-  [[ "$body" == ok || "$body" == *'"health":"true"'* ]]
+# Pid of node N's init (PID 1 of its PID namespace, the holder of its network and mount namespaces),
+# for the current node_env; nothing for node 1 or when it is not running.
+node_init_pid() {
+  local pid cmd
+  ((NODE_NUM > 1)) && [[ -f "$NODE_PID_DIR/init.pid" ]] || return 1
+  pid=$(<"$NODE_PID_DIR/init.pid")
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  cmd=$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null) || return 1
+  [[ "$cmd" == *"/node-init.sh $NODE_NUM "* ]] || return 1
+  echo "$pid"
 }
 
-etcd_healthy() { http_ok "$ETCD_CLIENT_URL/health"; }
+# in_node CMD...: run CMD in the current node's network namespace (node 1: the root one).
+in_node() {
+  if ((NODE_NUM == 1)); then "$@"; return; fi
+  local init
+  init=$(node_init_pid) || return 1
+  nsenter -t "$init" -n -- "$@"
+}
+
+# The extra nodes (numbers >= 2) that have any state on this machine, sorted.
+present_extra_nodes() {
+  local d n
+  for d in "$STATE_DIR"/nodes/knetns-node* "$PID_DIR"/knetns-node* "$RUN_DIR"/nodes/knetns-node*; do
+    [[ -d "$d" ]] || continue
+    n=${d##*/knetns-node}
+    [[ "$n" =~ ^[0-9]+$ ]] && ((n >= 2)) && echo "$n"
+  done | sort -nu
+}
+
+# How many nodes the last up.sh made (1 when it never recorded it).
+configured_nodes() {
+  local n=1
+  [[ -f "$NODE_COUNT_FILE" ]] && n=$(<"$NODE_COUNT_FILE")
+  [[ "$n" =~ ^[0-9]+$ ]] || n=1
+  echo "$n"
+}
+
+# HTTP(S) health endpoint answers 200 "ok" (curl run by the caller's prefix, e.g. in_node).
+http_ok() {
+  local body
+  body=$("$@" 2>/dev/null) || return 1
+  [[ "$body" == ok || "$body" == *'"health":"true"'* ]]
+}
+curl_get() { curl -fsS --max-time 3 -k "$@"; }
+
+etcd_healthy() { http_ok curl_get "$ETCD_CLIENT_URL/health"; }
 containerd_healthy() { [[ -S "$CONTAINERD_SOCK" ]] && ctr --address "$CONTAINERD_SOCK" --timeout 3s version >/dev/null 2>&1; }
 apiserver_healthy() { [[ -f "$KUBECONFIG_ADMIN" ]] && [[ "$(kubectl_admin get --raw /readyz --request-timeout=3s 2>/dev/null)" == ok ]]; }
-controller_manager_healthy() { http_ok "$CM_HEALTHZ"; }
-scheduler_healthy() { http_ok "$SCHED_HEALTHZ"; }
-kubelet_healthy() { http_ok "$KUBELET_HEALTHZ"; }
+controller_manager_healthy() { http_ok curl_get "$CM_HEALTHZ"; }
+scheduler_healthy() { http_ok curl_get "$SCHED_HEALTHZ"; }
+# kubelet's healthz listens on loopback in the node's own network namespace.
+kubelet_healthy() { http_ok in_node curl -fsS --max-time 3 "$KUBELET_HEALTHZ"; }
 node_ready() {
   [[ "$(kubectl_admin get node "$NODE_NAME" --request-timeout=3s \
     -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" == True ]]
@@ -122,5 +224,15 @@ wait_for() {
       return 1
     fi
     sleep 0.5
+  done
+}
+
+# Back to a single node's routing: node 1 forwards nothing (see cluster_routes in up.sh).
+remove_forwarding() {
+  local m
+  while ip rule del pref "$FORWARD_TABLE" 2>/dev/null; do :; done
+  ip route flush table "$FORWARD_TABLE" 2>/dev/null || true
+  for m in "$BRIDGE" "$NODE_IF"; do
+    if [[ -f "/proc/sys/net/ipv4/conf/$m/forwarding" ]]; then echo 0 > "/proc/sys/net/ipv4/conf/$m/forwarding"; fi
   done
 }

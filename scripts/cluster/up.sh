@@ -1,17 +1,40 @@
 #!/usr/bin/env bash
-# Bring up (or confirm) the local single-node Kubernetes cluster: etcd, kube-apiserver,
-# kube-controller-manager, kube-scheduler, containerd and kubelet, all real, all on this machine.
+# Bring up (or confirm) the local Kubernetes cluster: etcd, kube-apiserver, kube-controller-manager,
+# kube-scheduler, and on each node containerd and kubelet, all real, all on this machine.
+#
+# Node 1 (knetns-node) is the machine's root network namespace, as with a single node. Each extra
+# node N (knetns-nodeN) has its own network, mount, PID, UTS and IPC namespaces (node-init.sh is its PID 1),
+# its own containerd (root, state, socket, runc root) and kubelet (root dir, cgroup root), node IP
+# 10.213.0.N on a veth into the nodes' LAN bridge, and pod CIDR 10.214.(N-1).0/24 on its own bridge.
 #
 # Idempotent: a component already running is left alone; when everything is healthy this returns in
-# seconds. Networking stays on this machine: the node IP sits on a veth pair we create, pods sit on
-# our bridge, there is no masquerade, no default route in pods, and IP forwarding is not enabled.
+# seconds. It makes exactly the nodes asked for: extra nodes beyond that are removed.
+# Networking stays on this machine: no masquerade, no default route in pods or nodes. With one node
+# IP forwarding stays off; with more, node 1 forwards only between its pod bridge and the LAN
+# (per-interface forwarding, through a routing table that holds only the test subnets).
 #
-# Usage: bash scripts/cluster/up.sh        (npm run cluster:up)
+# Usage: bash scripts/cluster/up.sh [--nodes N]        (npm run cluster:up [-- --nodes N])
+#   --nodes N, or KNETNS_NODES=N: how many nodes (1..8; default 1)
 set -euo pipefail
 
 START=$SECONDS
 # shellcheck source=scripts/cluster/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+NODES=${KNETNS_NODES:-$DEFAULT_NODES}
+parse_args() {
+  while (($#)); do
+    case "$1" in
+      --nodes) [[ $# -ge 2 ]] || die "--nodes needs a number"; NODES=$2; shift 2 ;;
+      --nodes=*) NODES=${1#--nodes=}; shift ;;
+      -h | --help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2; exit 0 ;;
+      *) die "unknown argument '$1' (usage: up.sh [--nodes N])" ;;
+    esac
+  done
+  if ! [[ "$NODES" =~ ^[0-9]+$ ]] || ((NODES < 1 || NODES > MAX_NODES)); then
+    die "--nodes must be 1..$MAX_NODES, got '$NODES'"
+  fi
+}
 
 # ---------------------------------------------------------------------------------------------------
 # Prerequisites
@@ -19,7 +42,7 @@ check_prereqs() {
   [[ "$(uname -s)" == Linux ]] || die "needs Linux (kubelet, containerd, network namespaces)"
   [[ $EUID -eq 0 ]] || die "needs root (mounts, interfaces, cgroups): run it with sudo"
   local missing=() cmd
-  for cmd in containerd ctr runc openssl curl ip mount nsenter gcc ldd tcpdump ss jq; do
+  for cmd in containerd ctr runc openssl curl ip mount nsenter unshare gcc ldd tcpdump ss jq; do
     command -v "$cmd" >/dev/null 2>&1 || missing+=("$cmd")
   done
   [[ -x /bin/busybox ]] || missing+=(busybox-static)
@@ -45,8 +68,7 @@ ensure_binaries() {
 host_setup() {
   # kubelet mounts volumes with propagation and refuses a private root mount.
   mount --make-rshared /
-  mkdir -p "$STATE_DIR" "$PKI_DIR" "$CONF_DIR" "$LOG_DIR" "$PID_DIR" "$CNI_CONF_DIR" "$CNI_IPAM_DIR" \
-    "$KUBELET_ROOT" "$CONTAINERD_ROOT" "$CONTAINERD_STATE" "$RUNC_ROOT" "$STATE_DIR/etcd" "$STATE_DIR/pod-logs"
+  mkdir -p "$STATE_DIR" "$PKI_DIR" "$CONF_DIR" "$LOG_DIR" "$PID_DIR" "$STATE_DIR/etcd"
   chmod 700 "$PKI_DIR" "$STATE_DIR/etcd"
   # Paths outside our state dirs that the components create at fixed places: kubelet's device-plugin
   # socket dir and container-log symlink dir, libcni's cache dir, containerd 1.6 shims' socket dir.
@@ -60,24 +82,46 @@ host_setup() {
   done
 }
 
+# The current node's own directories (node_env).
+node_dirs() {
+  mkdir -p "$NODE_STATE" "$NODE_RUN" "$NODE_CONF_DIR" "$NODE_LOG_DIR" "$NODE_PID_DIR" "$CNI_CONF_DIR" \
+    "$CNI_IPAM_DIR" "$KUBELET_ROOT" "$CONTAINERD_ROOT" "$CONTAINERD_STATE" "$RUNC_ROOT" "$POD_LOGS_DIR"
+}
+
+# Node 1's network and the nodes' LAN, in the root network namespace.
 network_setup() {
-  # The node IP: on one end of a veth pair whose other end stays in the root namespace too.
+  # Node 1's IP: on one end of a veth pair whose other end is node 1's port on the LAN bridge,
+  # where every other node's veth is plugged in too.
   if ! ip link show "$NODE_IF" >/dev/null 2>&1; then
     ip link add "$NODE_IF" type veth peer name "$NODE_PEER_IF"
   fi
-  ip addr replace "$NODE_IP/$NODE_PREFIX" dev "$NODE_IF"
-  ip link set "$NODE_PEER_IF" up
+  if ! ip link show "$LAN_BRIDGE" >/dev/null 2>&1; then
+    ip link add "$LAN_BRIDGE" type bridge
+  fi
+  # A switch, nothing more: without this the bridge device itself answers ARP for 10.213.0.1 (every
+  # local address, as Linux does on any interface), and nodes then send node 1's traffic to it,
+  # where it is neither delivered to knetns-node nor forwarded.
+  ip link set "$LAN_BRIDGE" arp off
+  if [[ -f "/proc/sys/net/ipv6/conf/$LAN_BRIDGE/disable_ipv6" ]]; then echo 1 > "/proc/sys/net/ipv6/conf/$LAN_BRIDGE/disable_ipv6"; fi
+  ip link set "$LAN_BRIDGE" up
+  ip link set "$NODE_PEER_IF" master "$LAN_BRIDGE" up
+  ip addr replace "$CONTROL_PLANE_IP/$NODE_PREFIX" dev "$NODE_IF"
   ip link set "$NODE_IF" up
   # The pod bridge, with the pods' gateway address. We create it (not the CNI bridge plugin with
   # isGateway) because that plugin would switch on net.ipv4.ip_forward for the whole machine.
   if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
     ip link add "$BRIDGE" type bridge
   fi
+  ip link set "$BRIDGE" address "$BRIDGE_MAC"
   ip addr replace "$POD_GATEWAY/24" dev "$BRIDGE"
   ip link set "$BRIDGE" up
+  write_cni_config
+}
 
-  # Pods get an address from POD_CIDR and ONE route: to the node subnet. No default route, so a pod
-  # cannot send anything off this machine; nothing is masqueraded.
+# The current node's CNI config. Pods get an address from the node's POD_CIDR and two routes, to
+# the node subnet and to the other nodes' pods, both through the node's bridge, and no default
+# route: a pod cannot send anything off this machine; nothing is masqueraded.
+write_cni_config() {
   cat > "$CNI_CONF_DIR/10-$CNI_NETWORK.conflist" <<EOF
 {
   "cniVersion": "1.0.0",
@@ -94,12 +138,133 @@ network_setup() {
         "type": "host-local",
         "dataDir": "$CNI_IPAM_DIR",
         "ranges": [[{ "subnet": "$POD_CIDR", "gateway": "$POD_GATEWAY" }]],
-        "routes": [{ "dst": "$NODE_SUBNET", "gw": "$POD_GATEWAY" }]
+        "routes": [{ "dst": "$NODE_SUBNET", "gw": "$POD_GATEWAY" }, { "dst": "$CLUSTER_CIDR", "gw": "$POD_GATEWAY" }]
       }
     }
   ]
 }
 EOF
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Extra nodes (N >= 2): namespaces, cgroups and network
+#
+# The node's cgroup root (kubelet's cgroupRoot), in every cgroup v1 hierarchy, so its kubepods tree
+# never meets node 1's /kubepods (or another node's). kubelet refuses a cgroupRoot that is missing.
+node_cgroups() {
+  local h dir f
+  if [[ -f /sys/fs/cgroup/cgroup.controllers ]]; then
+    # cgroup v2 only (untested here): one directory, with the controllers kubelet uses delegated.
+    mkdir -p "/sys/fs/cgroup$KUBELET_CGROUP_ROOT"
+    echo "+cpu +cpuset +memory +pids" > "/sys/fs/cgroup$KUBELET_CGROUP_ROOT/cgroup.subtree_control" 2>/dev/null || true
+    return 0
+  fi
+  for h in /sys/fs/cgroup/*; do
+    # Real hierarchies only: not the cpu -> cpu,cpuacct style symlinks, not the v2 one of a hybrid.
+    [[ -d "$h" && ! -L "$h" && -f "$h/cgroup.procs" && "${h##*/}" != unified ]] || continue
+    dir="$h$KUBELET_CGROUP_ROOT"
+    mkdir -p "$dir"
+    # A new cpuset is empty (no cpus, no mems) and takes no task until it inherits its parent's.
+    for f in cpuset.cpus cpuset.mems; do
+      if [[ -f "$dir/$f" && -z "$(<"$dir/$f")" ]]; then cat "$h/$f" > "$dir/$f"; fi
+    done
+  done
+}
+
+# child_of PID: the (first) child process of PID, waiting a few seconds for it to appear.
+child_of() {
+  local parent=$1 i pid
+  for ((i = 0; i < 50; i++)); do
+    # /proc/PID/stat: "PID (COMM) STATE PPID ..."; COMM may hold spaces, so split after the last ')'.
+    pid=$(cat /proc/[0-9]*/stat 2>/dev/null | awk -v p="$parent" '{ s = $0; sub(/.*\) /, "", s); split(s, f, " "); if (f[2] == p) { print $1; exit } }')
+    if [[ -n "$pid" ]]; then echo "$pid"; return 0; fi
+    sleep 0.1
+  done
+  return 1
+}
+
+# The node's PID 1 (node-init.sh) in new network, mount, PID, UTS and IPC namespaces. unshare stays
+# in the root PID namespace as its parent; --kill-child takes the node down should unshare be killed.
+start_node_init() {
+  node_init_pid >/dev/null && return 0
+  rm -f "$NODE_RUN/init.ready"
+  printf '\n===== init start %s =====\n' "$(date -Is)" >> "$NODE_LOG_DIR/init.log"
+  setsid nohup unshare --net --mount --pid --uts --ipc --fork --kill-child --mount-proc --propagation private \
+    bash "$CLUSTER_DIR/node-init.sh" "$NODE_NUM" >> "$NODE_LOG_DIR/init.log" 2>&1 < /dev/null &
+  local holder=$! init
+  init=$(child_of "$holder") || { tail -n 20 "$NODE_LOG_DIR/init.log" >&2; die "$NODE_NAME: its init did not start"; }
+  echo "$init" > "$NODE_PID_DIR/init.pid"
+  wait_for 10 "$NODE_NAME's mounts" test -f "$NODE_RUN/init.ready" ||
+    { tail -n 20 "$NODE_LOG_DIR/init.log" >&2; die "$NODE_NAME: its init failed (log: $NODE_LOG_DIR/init.log)"; }
+  log "started $NODE_NAME's namespaces (init pid $init)"
+}
+
+# The node's network namespace: eth0 (the inner end of a veth whose outer end is a LAN bridge port)
+# with the node IP, loopback, and the node's own pod bridge. IP forwarding is switched on in the
+# node's own namespace only: it routes between its pods and the LAN, like any node.
+node_network() {
+  local init
+  init=$(node_init_pid) || die "$NODE_NAME is not running"
+  if ! in_node ip link show eth0 >/dev/null 2>&1; then
+    ip link del "$NODE_HOST_IF" 2>/dev/null || true # a leftover of an earlier run of this node
+    ip link add "$NODE_HOST_IF" type veth peer name eth0 netns "$init"
+  fi
+  ip link set "$NODE_HOST_IF" master "$LAN_BRIDGE" up
+  in_node ip link set lo up
+  in_node ip addr replace "$NODE_IP/$NODE_PREFIX" dev eth0
+  in_node ip link set eth0 up
+  if ! in_node ip link show "$BRIDGE" >/dev/null 2>&1; then
+    in_node ip link add "$BRIDGE" type bridge
+  fi
+  in_node ip link set "$BRIDGE" address "$BRIDGE_MAC"
+  in_node ip addr replace "$POD_GATEWAY/24" dev "$BRIDGE"
+  in_node ip link set "$BRIDGE" up
+  in_node sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward'
+  write_cni_config
+}
+
+# Routes between the nodes' pod networks, for COUNT nodes. Only our test subnets get routes; no node
+# has a default route. Node 1 is the root namespace: with more than one node it has to forward
+# between its pod bridge and the LAN. That is switched on for exactly those two interfaces
+# (net.ipv4.conf.IF.forwarding; net.ipv4.ip_forward stays 0, so nothing arriving on any other
+# interface is ever forwarded), and what arrives on them is routed by a table of its own that holds
+# only the test subnets and an unreachable default, so even a pod that adds a default route cannot
+# get a packet forwarded off this machine.
+cluster_routes() {
+  local count=$1 n m table=$FORWARD_TABLE
+  local -a cidrs=() ips=()
+  for ((n = 1; n <= count; n++)); do
+    node_env "$n"
+    cidrs[n]=$POD_CIDR
+    ips[n]=$NODE_IP
+  done
+  node_env 1
+  for ((n = 2; n <= count; n++)); do
+    ip route replace "${cidrs[n]}" via "${ips[n]}" dev "$NODE_IF"
+  done
+  if ((count >= 2)); then
+    ip route replace "${cidrs[1]}" dev "$BRIDGE" table "$table"
+    ip route replace "$NODE_SUBNET" dev "$NODE_IF" table "$table"
+    for ((n = 2; n <= count; n++)); do
+      ip route replace "${cidrs[n]}" via "${ips[n]}" dev "$NODE_IF" table "$table"
+    done
+    ip route replace unreachable default table "$table"
+    local rules
+    rules=$(ip rule show pref "$table") # not piped into grep -q: with pipefail, ip's SIGPIPE would count
+    for m in "$BRIDGE" "$NODE_IF"; do
+      [[ "$rules" == *"iif $m "* ]] || ip rule add pref "$table" iif "$m" lookup "$table"
+      echo 1 > "/proc/sys/net/ipv4/conf/$m/forwarding"
+    done
+  else
+    remove_forwarding
+  fi
+  for ((n = 2; n <= count; n++)); do
+    node_env "$n"
+    for ((m = 1; m <= count; m++)); do
+      ((m == n)) || in_node ip route replace "${cidrs[m]}" via "${ips[m]}" dev eth0
+    done
+  done
+  node_env 1
 }
 
 # ---------------------------------------------------------------------------------------------------
@@ -143,15 +308,12 @@ pki_setup() {
       -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" 2>/dev/null
     # A new CA invalidates every certificate and kubeconfig signed by an old one.
     rm -f "$PKI_DIR"/{apiserver,apiserver-kubelet-client,kubelet,kubelet-client,admin,controller-manager,scheduler}.{crt,key}
-    rm -f "$KUBECONFIG_ADMIN" "$CONF_DIR"/*.kubeconfig
+    rm -f "$PKI_DIR"/kubelet-*.{crt,key} "$KUBECONFIG_ADMIN" "$CONF_DIR"/*.kubeconfig "$STATE_DIR"/nodes/*/config/*.kubeconfig
   fi
   cert apiserver "/CN=kube-apiserver" serverAuth \
-    "DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,DNS:localhost,DNS:$NODE_NAME,IP:127.0.0.1,IP:$NODE_IP,IP:$KUBERNETES_SVC_IP"
+    "DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,DNS:localhost,DNS:$FIRST_NODE_NAME,IP:127.0.0.1,IP:$CONTROL_PLANE_IP,IP:$KUBERNETES_SVC_IP"
   # The API server's client identity towards kubelet (exec, logs, port-forward).
   cert apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" clientAuth
-  # kubelet's serving certificate, checked by the API server (--kubelet-certificate-authority).
-  cert kubelet "/CN=$NODE_NAME" serverAuth "DNS:$NODE_NAME,IP:$NODE_IP,IP:127.0.0.1"
-  cert kubelet-client "/O=system:nodes/CN=system:node:$NODE_NAME" clientAuth
   cert admin "/O=system:masters/CN=kubectl-netns-admin" clientAuth
   cert controller-manager "/CN=system:kube-controller-manager" clientAuth
   cert scheduler "/CN=system:kube-scheduler" clientAuth
@@ -164,15 +326,23 @@ pki_setup() {
   kubeconfig "$KUBECONFIG_ADMIN" admin kubectl-netns-admin
   kubeconfig "$CONF_DIR/controller-manager.kubeconfig" controller-manager system:kube-controller-manager
   kubeconfig "$CONF_DIR/scheduler.kubeconfig" scheduler system:kube-scheduler
-  kubeconfig "$CONF_DIR/kubelet.kubeconfig" kubelet-client "system:node:$NODE_NAME"
+}
+
+# The current node's kubelet identities: a serving certificate the API server checks
+# (--kubelet-certificate-authority) and a system:node:NAME client certificate (NodeRestriction).
+node_pki() {
+  cert "$KUBELET_CERT" "/CN=$NODE_NAME" serverAuth "DNS:$NODE_NAME,IP:$NODE_IP,IP:127.0.0.1"
+  cert "$KUBELET_CLIENT_CERT" "/O=system:nodes/CN=system:node:$NODE_NAME" clientAuth
+  chmod 600 "$PKI_DIR"/*.key
+  kubeconfig "$NODE_CONF_DIR/kubelet.kubeconfig" "$KUBELET_CLIENT_CERT" "system:node:$NODE_NAME"
 }
 
 # ---------------------------------------------------------------------------------------------------
 # Component configuration
 write_containerd_config() {
-  cat > "$CONF_DIR/containerd.toml" <<EOF
-# containerd for the kubectl-netns local cluster: its own root, state, socket and runc root, so it
-# never mixes with another containerd on this machine.
+  cat > "$NODE_CONF_DIR/containerd.toml" <<EOF
+# containerd of $NODE_NAME (kubectl-netns local cluster): its own root, state, socket and runc
+# root, so it never mixes with another containerd on this machine.
 version = 2
 root = "$CONTAINERD_ROOT"
 state = "$CONTAINERD_STATE"
@@ -206,7 +376,7 @@ EOF
 }
 
 write_kubelet_config() {
-  cat > "$CONF_DIR/kubelet.yaml" <<EOF
+  cat > "$NODE_CONF_DIR/kubelet.yaml" <<EOF
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 address: $NODE_IP
@@ -214,8 +384,8 @@ port: 10250
 readOnlyPort: 0
 healthzBindAddress: 127.0.0.1
 healthzPort: 10248
-tlsCertFile: $PKI_DIR/kubelet.crt
-tlsPrivateKeyFile: $PKI_DIR/kubelet.key
+tlsCertFile: $PKI_DIR/$KUBELET_CERT.crt
+tlsPrivateKeyFile: $PKI_DIR/$KUBELET_CERT.key
 authentication:
   anonymous:
     enabled: false
@@ -230,13 +400,15 @@ imageServiceEndpoint: unix://$CONTAINERD_SOCK
 # This machine is cgroup v1 (hybrid) without systemd.
 cgroupDriver: cgroupfs
 cgroupsPerQOS: true
+# Its kubepods tree goes under this cgroup: / (so /kubepods) on node 1, /knetns-nodeN on node N.
+cgroupRoot: $KUBELET_CGROUP_ROOT
 failCgroupV1: false
 failSwapOn: false
 podCIDR: $POD_CIDR
-podLogsDir: $STATE_DIR/pod-logs
+podLogsDir: $POD_LOGS_DIR
 # Not /usr/libexec/kubernetes/...: everything kubelet makes stays under our state dir (the one
 # exception is kubelet's fixed device-plugin socket /var/lib/kubelet/device-plugins/kubelet.sock).
-volumePluginDir: $STATE_DIR/kubelet-plugins/volume/exec
+volumePluginDir: $NODE_STATE/kubelet-plugins/volume/exec
 # No cluster DNS, and no host resolv.conf in pods: nothing in a pod resolves names off this machine.
 resolvConf: ""
 clusterDomain: cluster.local
@@ -263,35 +435,49 @@ EOF
 
 # ---------------------------------------------------------------------------------------------------
 # Processes
-start_component() { # start_component NAME ARGS...
+log_file() { if is_node_component "$1"; then echo "$NODE_LOG_DIR/$1.log"; else echo "$LOG_DIR/$1.log"; fi; }
+
+# start_component NAME ARGS...: containerd and kubelet start on the current node (node_env).
+start_component() {
   local name=$1; shift
   if component_pid "$name" >/dev/null; then
     return 0
   fi
-  local bin
+  local bin logf launch=() envs=() pid what=$name
   bin=$(component_bin "$name")
+  logf=$(log_file "$name")
   [[ -x "$bin" ]] || die "$bin not found"
-  printf '\n===== %s start %s =====\n' "$name" "$(date -Is)" >> "$LOG_DIR/$name.log"
-  local envs=()
+  printf '\n===== %s start %s =====\n' "$name" "$(date -Is)" >> "$logf"
   if [[ "$name" == containerd ]]; then
     # Registries are unreachable on purpose: every pull goes to a "proxy" on loopback that refuses
     # the connection, so no image name makes containerd resolve or reach a host off this machine,
     # and a missing image fails at once (ErrImagePull) instead of hanging.
     envs=(HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9 NO_PROXY= no_proxy=)
   fi
+  if is_node_component "$name" && ((NODE_NUM > 1)); then
+    # Into the node's network, mount, PID, UTS and IPC namespaces. nsenter forks the component there and
+    # waits for it, so the component is nsenter's only child.
+    launch=(nsenter -t "$(node_init_pid || die "$NODE_NAME is not running")" -n -m -p -u -i --)
+    what="$NODE_NAME's $name"
+  fi
   # setsid + nohup: the component survives this shell and any terminal; it gets no stdin.
-  env "${envs[@]}" setsid nohup "$bin" "$@" >> "$LOG_DIR/$name.log" 2>&1 < /dev/null &
-  echo $! > "$PID_DIR/$name.pid"
-  log "started $name (pid $!)"
+  env "${envs[@]}" setsid nohup "${launch[@]}" "$bin" "$@" >> "$logf" 2>&1 < /dev/null &
+  pid=$!
+  if ((${#launch[@]})); then
+    pid=$(child_of "$pid") || { tail -n 20 "$logf" >&2; die "$what did not start (log: $logf)"; }
+  fi
+  echo "$pid" > "$(pid_file "$name")"
+  log "started $what (pid $pid)"
   sleep 0.2
-  component_pid "$name" >/dev/null || { tail -n 20 "$LOG_DIR/$name.log" >&2; die "$name exited at once (log: $LOG_DIR/$name.log)"; }
+  component_pid "$name" >/dev/null || { tail -n 20 "$logf" >&2; die "$what exited at once (log: $logf)"; }
 }
 
 ensure_healthy() { # ensure_healthy NAME TIMEOUT
-  local name=$1 timeout=$2
+  local name=$1 timeout=$2 logf
+  logf=$(log_file "$name")
   if ! wait_for "$timeout" "$name health" component_healthy "$name"; then
-    tail -n 30 "$LOG_DIR/$name.log" >&2
-    die "$name is not healthy (log: $LOG_DIR/$name.log)"
+    tail -n 30 "$logf" >&2
+    die "$name is not healthy (log: $logf)"
   fi
 }
 
@@ -308,14 +494,14 @@ start_etcd() {
 }
 
 start_containerd() {
-  start_component containerd --config "$CONF_DIR/containerd.toml"
+  start_component containerd --config "$NODE_CONF_DIR/containerd.toml"
   ensure_healthy containerd 30
 }
 
 start_apiserver() {
   start_component kube-apiserver \
     --etcd-servers "$ETCD_CLIENT_URL" \
-    --bind-address "$NODE_IP" --advertise-address "$NODE_IP" --secure-port "$APISERVER_PORT" \
+    --bind-address "$CONTROL_PLANE_IP" --advertise-address "$CONTROL_PLANE_IP" --secure-port "$APISERVER_PORT" \
     --tls-cert-file "$PKI_DIR/apiserver.crt" --tls-private-key-file "$PKI_DIR/apiserver.key" \
     --client-ca-file "$PKI_DIR/ca.crt" \
     --kubelet-client-certificate "$PKI_DIR/apiserver-kubelet-client.crt" \
@@ -335,13 +521,15 @@ start_apiserver() {
 
 start_controller_manager() {
   local kc="$CONF_DIR/controller-manager.kubeconfig"
+  # No pod CIDR allocation: each node's CIDR is fixed by its number (node_env) and set on its Node
+  # object by set_pod_cidr, so spec.podCIDR always matches the range its CNI config hands out.
   start_component kube-controller-manager \
     --kubeconfig "$kc" --authentication-kubeconfig "$kc" --authorization-kubeconfig "$kc" \
     --bind-address 127.0.0.1 --leader-elect=false \
     --use-service-account-credentials=true \
     --root-ca-file "$PKI_DIR/ca.crt" --service-account-private-key-file "$PKI_DIR/sa.key" \
     --cluster-signing-cert-file "$PKI_DIR/ca.crt" --cluster-signing-key-file "$PKI_DIR/ca.key" \
-    --allocate-node-cidrs=true --cluster-cidr "$POD_CIDR" --node-cidr-mask-size 24 \
+    --allocate-node-cidrs=false --cluster-cidr "$CLUSTER_CIDR" \
     --service-cluster-ip-range "$SERVICE_CIDR" --profiling=false --v 1 \
     --flex-volume-plugin-dir "$STATE_DIR/kubelet-plugins/volume/exec"
   ensure_healthy kube-controller-manager 60
@@ -356,49 +544,120 @@ start_scheduler() {
 }
 
 start_kubelet() {
-  start_component kubelet --config "$CONF_DIR/kubelet.yaml" \
-    --kubeconfig "$CONF_DIR/kubelet.kubeconfig" --root-dir "$KUBELET_ROOT" \
+  start_component kubelet --config "$NODE_CONF_DIR/kubelet.yaml" \
+    --kubeconfig "$NODE_CONF_DIR/kubelet.kubeconfig" --root-dir "$KUBELET_ROOT" \
     --node-ip "$NODE_IP" --hostname-override "$NODE_NAME" --v 1
   ensure_healthy kubelet 60
 }
 
+# The current node's spec.podCIDR, set once (it is immutable) to the range its pods get.
+set_pod_cidr() {
+  local cur
+  cur=$(kubectl_admin get node "$NODE_NAME" -o 'jsonpath={.spec.podCIDR}')
+  if [[ -z "$cur" ]]; then
+    kubectl_admin patch node "$NODE_NAME" --type merge \
+      -p "{\"spec\":{\"podCIDR\":\"$POD_CIDR\",\"podCIDRs\":[\"$POD_CIDR\"]}}" >/dev/null
+  elif [[ "$cur" != "$POD_CIDR" ]]; then
+    log "warning: node $NODE_NAME has spec.podCIDR $cur, but its pods get addresses from $POD_CIDR"
+  fi
+}
+
+# Images are built once and imported into every node's containerd.
 import_images() {
-  "$NODE" "$REPO_DIR/scripts/images/build.ts" --address "$CONTAINERD_SOCK"
+  local count=$1 n addrs=()
+  for ((n = 1; n <= count; n++)); do
+    node_env "$n"
+    addrs+=(--address "$CONTAINERD_SOCK")
+  done
+  node_env 1
+  "$NODE" "$REPO_DIR/scripts/images/build.ts" "${addrs[@]}"
 }
 
 default_sa_exists() { kubectl_admin get serviceaccount default -n default --request-timeout=3s >/dev/null 2>&1; }
 
+# Everything of a COUNT-node cluster runs and is healthy, and no node beyond COUNT is left.
 all_healthy() {
-  local c
-  for c in "${COMPONENTS[@]}"; do
+  local count=$1 c n
+  for c in etcd kube-apiserver kube-controller-manager kube-scheduler; do
     component_pid "$c" >/dev/null && component_healthy "$c" || return 1
   done
-  node_ready && default_sa_exists
+  for ((n = 1; n <= count; n++)); do
+    node_env "$n"
+    for c in "${NODE_COMPONENTS[@]}"; do
+      if ! component_pid "$c" >/dev/null || ! component_healthy "$c"; then node_env 1; return 1; fi
+    done
+    node_ready || { node_env 1; return 1; }
+  done
+  node_env 1
+  for n in $(present_extra_nodes); do ((n <= count)) || return 1; done
+  ip link show "$LAN_BRIDGE" >/dev/null 2>&1 || return 1
+  if ((count >= 2)); then [[ -n "$(ip rule show pref "$FORWARD_TABLE")" ]] || return 1; fi
+  default_sa_exists
+}
+
+# Brings node N >= 2 up to a running containerd (kubelet comes later, after the control plane).
+extra_node_up() {
+  node_env "$1"
+  node_dirs
+  node_cgroups
+  start_node_init
+  node_network
+  node_pki
+  write_containerd_config
+  write_kubelet_config
+  start_containerd
 }
 
 main() {
+  parse_args "$@"
   check_prereqs
   ensure_binaries
-  if all_healthy; then
-    import_images
+  local n
+  if all_healthy "$NODES"; then
+    import_images "$NODES"
     log "already running and healthy ($((SECONDS - START))s)"
   else
+    # Fewer nodes than before: the extra ones go first (down.sh --node removes one node completely).
+    for n in $(present_extra_nodes); do
+      ((n <= NODES)) || bash "$CLUSTER_DIR/down.sh" --node "$n"
+    done
     host_setup
+    node_env 1
+    node_dirs
     network_setup
     pki_setup
+    node_pki
     write_containerd_config
     write_kubelet_config
     start_etcd
     start_containerd
-    import_images
+    for ((n = 2; n <= NODES; n++)); do extra_node_up "$n"; done
+    node_env 1
+    cluster_routes "$NODES"
+    import_images "$NODES"
     start_apiserver
     start_controller_manager
     start_scheduler
-    start_kubelet
-    wait_for 120 "node $NODE_NAME Ready" node_ready || { tail -n 30 "$LOG_DIR/kubelet.log" >&2; die "node not Ready"; }
+    for ((n = 1; n <= NODES; n++)); do
+      node_env "$n"
+      start_kubelet
+    done
+    for ((n = 1; n <= NODES; n++)); do
+      node_env "$n"
+      wait_for 120 "node $NODE_NAME Ready" node_ready || { tail -n 30 "$NODE_LOG_DIR/kubelet.log" >&2; die "node $NODE_NAME not Ready"; }
+      set_pod_cidr
+    done
+    node_env 1
     wait_for 60 "the default service account" default_sa_exists || die "no default service account (log: $LOG_DIR/kube-controller-manager.log)"
-    log "cluster up in $((SECONDS - START))s: Kubernetes $K8S_VERSION, node $NODE_NAME ($NODE_IP), pods $POD_CIDR on $BRIDGE"
+    local nodes=""
+    for ((n = 1; n <= NODES; n++)); do
+      node_env "$n"
+      nodes+="${nodes:+, }$NODE_NAME ($NODE_IP, pods $POD_CIDR)"
+    done
+    node_env 1
+    log "cluster up in $((SECONDS - START))s: Kubernetes $K8S_VERSION, $NODES node(s): $nodes"
   fi
+  echo "$NODES" > "$NODE_COUNT_FILE"
   echo "export KUBECONFIG=$KUBECONFIG_ADMIN"
 }
 

@@ -8,7 +8,9 @@
 // Every tar entry has a fixed owner and mtime and the entries are sorted, so the same host files give
 // the same config digest; an image whose digest is already in containerd is not imported again.
 //
-// Usage: node scripts/images/build.ts [--address SOCK] [--ctr PATH] [--out DIR] [--no-import] [--only debug,web]
+// Usage: node scripts/images/build.ts [--address SOCK]... [--ctr PATH] [--out DIR] [--no-import] [--only debug,web]
+// Each --address is one containerd (one per node of the local cluster): the images are built once and
+// imported into every one of them.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
@@ -279,7 +281,7 @@ function presentConfigDigest(ctr: string[], ref: string): string | undefined {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      address: { type: 'string', default: DEFAULT_SOCK },
+      address: { type: 'string', multiple: true, default: [DEFAULT_SOCK] },
       ctr: { type: 'string', default: 'ctr' },
       out: { type: 'string' },
       'no-import': { type: 'boolean', default: false },
@@ -290,9 +292,10 @@ async function main(): Promise<void> {
   for (const k of keys)
     if (!(k in IMAGES)) throw new Error(`unknown image ${k}; known: ${Object.keys(IMAGES).join(', ')}`);
   const doImport = !values['no-import'];
-  const ctr = [values.ctr, '--address', values.address, '-n', NAMESPACE];
-  if (doImport && !existsSync(values.address))
-    throw new Error(`containerd socket ${values.address} not found (is the cluster up? npm run cluster:up)`);
+  const ctrs = values.address.map((address) => [values.ctr, '--address', address, '-n', NAMESPACE]);
+  for (const address of values.address)
+    if (doImport && !existsSync(address))
+      throw new Error(`containerd socket ${address} not found (is the cluster up? npm run cluster:up)`);
 
   const work = mkdtempSync(join(tmpdir(), 'knetns-images-'));
   try {
@@ -309,13 +312,13 @@ async function main(): Promise<void> {
         what += `, saved to ${values.out}`;
       }
       if (doImport) {
-        if (presentConfigDigest(ctr, ref) === configDigest) what += ', already in containerd';
-        else {
+        const missing = ctrs.filter((ctr) => presentConfigDigest(ctr, ref) !== configDigest);
+        for (const ctr of missing)
           execFileSync(ctr[0]!, [...ctr.slice(1), 'images', 'import', archive], {
             stdio: ['ignore', 'ignore', 'inherit'],
           });
-          what += ', imported';
-        }
+        const where = ctrs.length === 1 ? 'containerd' : `${ctrs.length} containerds`;
+        what += missing.length === 0 ? `, already in ${where}` : `, imported into ${missing.length} of ${where}`;
       }
       rmSync(archive);
       console.error(

@@ -22,7 +22,9 @@ interface StatusBody {
 function statusOf(err: unknown): { code: number; status: StatusBody } | undefined {
   if (typeof err !== 'object' || err === null) return undefined;
   const e = err as { code?: unknown; body?: unknown };
-  if (typeof e.code !== 'number') return undefined;
+  // Only an HTTP status: a DOMException carries a small legacy number in `code` too (23 for a
+  // TimeoutError, 20 for an AbortError), which is no answer from the API server.
+  if (typeof e.code !== 'number' || e.code < 100 || e.code > 599) return undefined;
   let status: StatusBody = {};
   if (typeof e.body === 'string') {
     try {
@@ -50,6 +52,15 @@ function networkCode(err: unknown): string | undefined {
 function where(a: ApiAction): string {
   const obj = a.name ? `${a.resource} "${a.name}"` : a.resource;
   return a.namespace ? `${obj} in namespace "${a.namespace}"` : obj;
+}
+
+/**
+ * True for client-node's end of a watch that received nothing for a while (a TimeoutError after
+ * 30 s of silence). For a pod that is still waiting (a long image pull, a node whose kubelet has
+ * gone) silence is normal, not a failure.
+ */
+export function isWatchIdleTimeout(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { name?: unknown }).name === 'TimeoutError';
 }
 
 /** True for an API "not found", raw (a 404 status) or already translated. */

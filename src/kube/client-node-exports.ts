@@ -5,6 +5,7 @@ export {
   AppsV1Api,
   AuthorizationV1Api,
   BatchV1Api,
+  CoordinationV1Api,
   CoreV1Api,
   DiscoveryV1Api,
   KubeConfig,

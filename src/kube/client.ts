@@ -8,12 +8,13 @@ import type {
   ConfigurationOptions,
   CoreV1Event,
   V1EndpointSlice,
+  V1Lease,
   V1Namespace,
   V1Node,
   V1Pod,
   V1Service,
 } from '@kubernetes/client-node';
-import { translateApiError, type ApiAction } from './api-errors.ts';
+import { isWatchIdleTimeout, translateApiError, type ApiAction } from './api-errors.ts';
 import { loadClientNode } from './client-node.ts';
 import type { ResolvedConfig } from './config.ts';
 
@@ -21,6 +22,7 @@ export type {
   CoreV1Event,
   V1Container,
   V1EndpointSlice,
+  V1Lease,
   V1Namespace,
   V1Node,
   V1Pod,
@@ -74,6 +76,8 @@ export interface KubeClient {
   listEndpointSlices(namespace: string, service: string): Promise<V1EndpointSlice[]>;
   deletePod(namespace: string, name: string, gracePeriodSeconds?: number): Promise<void>;
   readNode(name: string): Promise<V1Node>;
+  /** The node's kubelet heartbeat, kube-node-lease/NODE (needs get on leases there). */
+  readNodeLease(node: string): Promise<V1Lease>;
   listNamespaces(): Promise<V1Namespace[]>;
   listNodes(): Promise<V1Node[]>;
   listEvents(namespace: string, fieldSelector: string): Promise<CoreV1Event[]>;
@@ -115,7 +119,7 @@ export async function createKubeClient(
   cfg: ResolvedConfig,
   timeouts: RequestTimeouts = DEFAULT_TIMEOUTS,
 ): Promise<KubeClient> {
-  const { AppsV1Api, AuthorizationV1Api, BatchV1Api, CoreV1Api, DiscoveryV1Api, Observable, Watch } =
+  const { AppsV1Api, AuthorizationV1Api, BatchV1Api, CoordinationV1Api, CoreV1Api, DiscoveryV1Api, Observable, Watch } =
     await loadClientNode();
   // Not re-exported from the package index, but it is the documented building block of Exec/Attach.
   // We need it directly: Exec writes to the sink without backpressure and cannot be told which
@@ -128,6 +132,7 @@ export async function createKubeClient(
   const batch = kc.makeApiClient(BatchV1Api);
   const authz = kc.makeApiClient(AuthorizationV1Api);
   const discovery = kc.makeApiClient(DiscoveryV1Api);
+  const coordination = kc.makeApiClient(CoordinationV1Api);
   // Inert streams: client-node's handler ends these on v5 close frames, and by default they are
   // process.stdout/stderr, which it would otherwise close underneath us.
   const inert = {
@@ -175,7 +180,10 @@ export async function createKubeClient(
         { ...opts },
         (type, obj) => onEvent(type, obj as V1Pod),
         (err) => {
-          if (!stopped) onDone(err ? translateApiError(err, action, cfg.server) : undefined);
+          if (stopped) return;
+          // A watch that went quiet ends like one the server closed: the caller watches again.
+          if (!err || isWatchIdleTimeout(err)) onDone(undefined);
+          else onDone(translateApiError(err, action, cfg.server));
         },
       ),
     );
@@ -243,6 +251,10 @@ export async function createKubeClient(
           ).items,
       ),
     readNode: (name) => call({ verb: 'get', resource: 'nodes', name }, (o) => core.readNode({ name }, o)),
+    readNodeLease: (node) =>
+      call({ verb: 'get', resource: 'leases', namespace: 'kube-node-lease', name: node }, (o) =>
+        coordination.readNamespacedLease({ namespace: 'kube-node-lease', name: node }, o),
+      ),
     listNamespaces: () =>
       call({ verb: 'list', resource: 'namespaces' }, async (o) => (await core.listNamespace({}, o)).items),
     listNodes: () => call({ verb: 'list', resource: 'nodes' }, async (o) => (await core.listNode({}, o)).items),

@@ -1,7 +1,13 @@
 // Waits for the debug pod to run, and fails fast with the real reason when it cannot: a pull error
-// is final long before any timeout, and the user wants the registry's message, not "timed out".
-import { asError, ExitCode, UserError } from '../errors.ts';
+// is final long before any timeout, and the user wants the registry's message, not "timed out". So
+// is a node whose kubelet has stopped: nothing would ever start the pod.
+import { asError, exitCodeOf, ExitCode, UserError } from '../errors.ts';
+import { debug } from '../log.ts';
 import type { KubeClient, V1Pod } from './client.ts';
+import { leaseStillness, takenUp, type LeaseSeen } from './kubelet-liveness.ts';
+
+/** How often the node's lease is read while its kubelet has not taken up the debug pod. */
+const LEASE_CHECK_MS = 5_000;
 
 /** Container waiting reasons that will not fix themselves while we wait. */
 const FATAL_WAITING = new Set([
@@ -82,13 +88,18 @@ export async function waitForRunning(
   if (v0.state === 'failed') throw v0.error;
 
   let lastDetail = v0.detail;
+  let latest = first;
+  const node = first.spec?.nodeName;
   return await new Promise<V1Pod>((resolve, reject) => {
     let handle: { stop(): void } | undefined;
     let settled = false;
+    // Reads the node's lease now and then (checkLease, below) until the wait ends.
+    const leaseTimer = setInterval(() => void checkLease(), LEASE_CHECK_MS);
     const finish = (fn: () => void) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      clearInterval(leaseTimer);
       opts.signal?.removeEventListener('abort', onAbort);
       handle?.stop();
       fn();
@@ -110,6 +121,45 @@ export async function waitForRunning(
         ),
       );
     }, opts.timeoutMs);
+
+    // Until the kubelet takes the pod up, watch its node's lease: one that stands still means the
+    // kubelet has stopped, and the pod would wait out the whole --pod-timeout for nothing.
+    let leaseSeen: LeaseSeen | undefined;
+    let leaseOff = node === undefined;
+    let leaseBusy = false;
+    const checkLease = async () => {
+      if (leaseOff || leaseBusy || settled || takenUp(latest)) return;
+      leaseBusy = true;
+      try {
+        const r = leaseStillness(leaseSeen, await client.readNodeLease(node!), Date.now());
+        leaseSeen = r.seen;
+        if (r.stillMs !== undefined) {
+          const still = Math.round(r.stillMs / 1000);
+          finish(() =>
+            reject(
+              new UserError(
+                `debug pod ${namespace}/${name} cannot start: the kubelet of node ${node} is not responding (its lease has not been renewed for ${still}s, and it has not taken up the pod)`,
+                {
+                  exitCode: ExitCode.debugPod,
+                  hint: `check the node: kubectl get node ${node}; kubectl get lease ${node} -n kube-node-lease`,
+                },
+              ),
+            ),
+          );
+        }
+      } catch (err) {
+        // No permission to read leases, or no lease: a stopped kubelet shows only at --pod-timeout.
+        const code = exitCodeOf(err);
+        if (code === ExitCode.forbidden || code === ExitCode.notFound) {
+          leaseOff = true;
+          debug(`not following node ${node}'s lease: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      } finally {
+        leaseBusy = false;
+      }
+    };
+    void checkLease();
+
     const onEvent = (type: string, pod: V1Pod) => {
       if (type === 'DELETED') {
         finish(() =>
@@ -119,6 +169,7 @@ export async function waitForRunning(
         );
         return;
       }
+      latest = pod;
       const v = judgeDebugPod(pod);
       if (v.state === 'running') finish(() => resolve(pod));
       else if (v.state === 'failed') finish(() => reject(v.error));

@@ -51,7 +51,11 @@ interface Scenario {
   bridge: string;
   /** Orphaned: no process, only a mount in a private mount namespace; an address on a veth. */
   orphan: HeldNetns & { nsIf: string; addr: string; hostIf: string };
-  /** Mounted at /run/docker/netns/knt-*, no process; a libcni cache entry names its pod. */
+  /**
+   * Mounted at /run/docker/netns/knt-*, no process; a libcni cache entry names its pod: what a
+   * dockershim/cri-dockerd node leaves, which cannot be had here (no cri-dockerd). A plain Docker
+   * engine's own leftover, without the CNI cache, is made for real in docker.test.ts.
+   */
   docker: { inode: string; path: string; pod: PodRef };
   /** `ip netns add cni-knt-*` with a process in a kubelet-style cgroup of pod `uid`. */
   cni: { inode: string; path: string; pid: number; pod: PodRef; containerId: string };

@@ -18,7 +18,10 @@ import {
   watchDebugPodsCreated,
 } from '../helpers/cluster.ts';
 import { DEBUG_IMAGE, PLUGIN, runPlugin, WEB_IMAGE } from '../helpers/plugin.ts';
-import { ExitCode } from '../../src/errors.ts';
+import { ExitCode, UserError } from '../../src/errors.ts';
+import { createKubeClient } from '../../src/kube/client.ts';
+import { resolveConfig } from '../../src/kube/config.ts';
+import { DebugSession } from '../../src/kube/session.ts';
 
 const skip = ensureCluster();
 const ns = `e2e-errors-${process.pid}`;
@@ -205,6 +208,30 @@ describe('errors against the real API', { skip, timeout: 600_000 }, () => {
     );
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout.toString(), /eth0:/);
+    noDebugPods();
+  });
+
+  test('a debug pod that nothing picks up waits out --pod-timeout, also once the watch has been quiet for 30 s', async () => {
+    // Bound to a node that does not exist: no kubelet ever writes its status, so the pod watch sees
+    // nothing after the first event. client-node ends such a watch after 30 s; that must not end the wait.
+    const client = await createKubeClient(await resolveConfig({ kubeconfig: KUBECONFIG, namespace: ns }));
+    await assert.rejects(
+      DebugSession.open(client, {
+        namespace: ns,
+        nodeName: 'knetns-nowhere',
+        image: DEBUG_IMAGE,
+        privileged: false,
+        target: undefined,
+        version: 'test',
+        podTimeoutMs: 35_000,
+      }),
+      (err: unknown) => {
+        assert.ok(err instanceof UserError, String(err));
+        assert.equal(err.exitCode, ExitCode.timeout, err.message);
+        assert.match(err.message, /did not start within 35s/);
+        return true;
+      },
+    );
     noDebugPods();
   });
 

@@ -52,6 +52,15 @@ function bindShipped(name: string, debugRole = 'kubectl-netns-debug-pods'): void
   kubectl(['create', 'rolebinding', `${name}-targets`, '-n', target, '--clusterrole=kubectl-netns-targets', sa]);
   kubectl([
     'create',
+    'rolebinding',
+    `${target}-${name}-leases`,
+    '-n',
+    'kube-node-lease',
+    '--role=kubectl-netns-node-leases',
+    sa,
+  ]);
+  kubectl([
+    'create',
     'clusterrolebinding',
     `${target}-${name}-forensics`,
     '--clusterrole=kubectl-netns-node-forensics',
@@ -90,8 +99,10 @@ describe('permissions as shipped', { skip, timeout: 900_000 }, () => {
   });
   after(async () => {
     await deleteNamespace(target);
-    for (const name of ['operator', 'noexecget'])
+    for (const name of ['operator', 'noexecget']) {
       kubectlRun(['delete', 'clusterrolebinding', `${target}-${name}-forensics`, '--ignore-not-found']);
+      kubectlRun(['delete', 'rolebinding', `${target}-${name}-leases`, '-n', 'kube-node-lease', '--ignore-not-found']);
+    }
     kubectlRun(['delete', 'role', 'kubectl-netns-debug-pods-noexecget', '-n', DEBUG_NS, '--ignore-not-found']);
     for (const name of ['operator', 'noexecget'])
       kubectlRun(['delete', 'rolebinding', `${name}-debug-pods`, '-n', DEBUG_NS, '--ignore-not-found']);

@@ -5,19 +5,26 @@
 // with the code under test, so a failure here points at the cluster, not at the plugin.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { createSocket } from 'node:dgram';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 import { CACHE_DIR, K8S_VERSION, KUBECONFIG, KUBECTL, STATE_DIR } from '../../scripts/cluster/paths.ts';
 
 export { CACHE_DIR, K8S_VERSION, KUBECONFIG, KUBECTL, STATE_DIR };
 export const CONTAINERD_SOCK = '/run/kubectl-netns/containerd/containerd.sock';
+/**
+ * Node 1: this machine's root namespaces. Tests that look at a pod from here (its /proc entries,
+ * its veth on knetns0) need it there, so runPod puts pods on node 1 unless told otherwise.
+ */
 export const NODE_NAME = 'knetns-node';
 export const NODE_IP = '10.213.0.1';
 export const POD_CIDR = '10.214.0.0/24';
 export const BRIDGE = 'knetns0';
+/** Node 2 (cluster:up -- --nodes 2): its own network, mount and PID namespaces. */
+export const NODE2 = { name: 'knetns-node2', ip: '10.213.0.2', podCIDR: '10.214.1.0/24' } as const;
 export const IMAGES = {
   debug: 'kubectl-netns.local/debug:dev',
   web: 'kubectl-netns.local/web:dev',
@@ -100,7 +107,75 @@ export function ensureCluster(): string | undefined {
   return reason;
 }
 
+/** The names of the cluster's Ready nodes, sorted as the plugin's searches list them. */
+export function readyNodes(): string[] {
+  const nodes = kubectlJson<{ items: any[] }>(['get', 'nodes']).items;
+  return nodes
+    .filter((n) => n.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'))
+    .map((n) => n.metadata.name as string)
+    .sort();
+}
+
+/**
+ * ensureCluster for tests that need at least COUNT Ready nodes (npm run cluster:up -- --nodes
+ * COUNT). npm test brings up two nodes, so in CI fewer is a failure, not a skip.
+ */
+export function ensureNodes(count: number): string | undefined {
+  const problem = clusterProblem();
+  let reason: string | undefined;
+  if (problem) reason = `local cluster not available (${problem})`;
+  else {
+    const ready = readyNodes();
+    if (ready.length < count)
+      reason = `needs ${count} Ready nodes, the local cluster has ${ready.length} (${ready.join(', ')})`;
+  }
+  if (!reason) return undefined;
+  reason += `; start it with: sudo npm run cluster:up -- --nodes ${count}`;
+  if (process.env.CI === 'true') throw new Error(reason);
+  return reason;
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const CLUSTER_SCRIPTS = fileURLToPath(new URL('../../scripts/cluster/', import.meta.url));
+
+/**
+ * Stops the kubelet of extra node NODE (knetns-nodeN) the way a crash would: SIGTERM from here,
+ * its containerd and pods keep running, and nothing restarts it (restoreCluster does).
+ */
+export async function stopKubelet(node: string): Promise<void> {
+  const pid = Number(readFileSync(join(STATE_DIR, 'pids', node, 'kubelet.pid'), 'utf8').trim());
+  assertKubelet(pid);
+  process.kill(pid, 'SIGTERM');
+  await waitFor(
+    `node ${node}'s kubelet (pid ${pid}) to exit`,
+    async () => {
+      try {
+        // A zombie (PID 1 of this machine reaps late) has exited too.
+        return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')) ? true : undefined;
+      } catch {
+        return true;
+      }
+    },
+    30_000,
+  );
+}
+
+function assertKubelet(pid: number): void {
+  const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  if (!cmd.split('\0')[0]!.endsWith('/kubelet')) throw new Error(`pid ${pid} is not a kubelet: ${cmd}`);
+}
+
+/** Brings the cluster back to what up.sh last made (a stopped kubelet restarts); waits until every node is Ready. */
+export function restoreCluster(): void {
+  const count = readFileSync(join(STATE_DIR, 'node-count'), 'utf8').trim();
+  const r = spawnSync('bash', [join(CLUSTER_SCRIPTS, 'up.sh'), '--nodes', count], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'ignore', 'pipe'],
+    timeout: 240_000,
+  });
+  if (r.status !== 0) throw new Error(`up.sh --nodes ${count} failed (${r.status ?? r.signal}): ${r.stderr}`);
+}
 
 /** Poll fn until it returns a value other than undefined, or throw after timeoutMs. */
 export async function waitFor<T>(
@@ -137,6 +212,8 @@ export async function deleteNamespace(name: string, opts: { wait?: boolean } = {
 }
 
 export interface RunPodOptions {
+  /** The node it runs on (spec.nodeName; default node 1, NODE_NAME). */
+  nodeName?: string;
   command?: string[];
   hostNetwork?: boolean;
   hostPID?: boolean;
@@ -170,6 +247,7 @@ export async function runPod(namespace: string, name: string, image: string, opt
       restartPolicy: 'Never',
       terminationGracePeriodSeconds: 0,
       automountServiceAccountToken: opts.serviceAccountToken ?? false,
+      nodeName: opts.nodeName ?? NODE_NAME,
       hostNetwork: opts.hostNetwork ?? false,
       hostPID: opts.hostPID ?? false,
       containers: [

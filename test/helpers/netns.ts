@@ -164,6 +164,22 @@ export async function createNetns(opts: { nsIf?: string } = {}): Promise<TestNet
   return { name, inode, hostIf, nsIf, hostAddr, nsAddr, pid: sleeper.pid! };
 }
 
+/**
+ * A veth from the root namespace into the network namespace of PID (a container's, made by a real
+ * runtime), NSIF inside, a test /30 on both ends; removed at cleanup.
+ */
+export function vethToProcess(pid: number, nsIf = 'eth0'): { hostIf: string; hostAddr: string; nsAddr: string } {
+  const hostIf = `knt-${rand()}h`;
+  sh('ip', ['link', 'add', hostIf, 'type', 'veth', 'peer', 'name', nsIf, 'netns', String(pid)]);
+  cleanups.push(() => quiet('ip', ['link', 'del', hostIf]));
+  const [hostAddr, nsAddr] = freeSubnet();
+  sh('ip', ['addr', 'add', `${hostAddr}/30`, 'dev', hostIf]);
+  sh('ip', ['link', 'set', hostIf, 'up']);
+  sh('nsenter', ['-t', String(pid), '-n', 'ip', 'addr', 'add', `${nsAddr}/30`, 'dev', nsIf]);
+  sh('nsenter', ['-t', String(pid), '-n', 'ip', 'link', 'set', nsIf, 'up']);
+  return { hostIf, hostAddr, nsAddr };
+}
+
 /** A second veth into the namespace, e.g. to give it a default route via another interface. */
 export function addVeth(ns: TestNetns, nsIf: string): { hostIf: string; hostAddr: string; nsAddr: string } {
   const hostIf = `knt-${rand()}h`;

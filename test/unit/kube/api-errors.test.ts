@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiException } from '@kubernetes/client-node';
-import { translateApiError } from '../../../src/kube/api-errors.ts';
+import { isWatchIdleTimeout, translateApiError } from '../../../src/kube/api-errors.ts';
 import { ExitCode, UserError } from '../../../src/errors.ts';
 
 // Bodies as the API server sends them (real Status objects, as JSON text).
@@ -72,4 +72,19 @@ test('network failures say the server is unreachable, with the cause code', () =
 test('unknown errors pass through untouched (they are bugs, shown as such at the top)', () => {
   const bug = new RangeError('boom');
   assert.equal(translateApiError(bug, { verb: 'get', resource: 'pods' }), bug);
+});
+
+test('a DOMException\'s legacy code is no HTTP status: a watch timeout is not reported as "HTTP 23"', () => {
+  // What client-node 2.x hands a watch's done callback after 30 s without a byte.
+  const idle = new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+  assert.equal(idle.code, 23);
+  // A request that times out is a lost answer (exit 8); the client re-watches a quiet watch first.
+  const err = translateApiError(idle, { verb: 'watch', resource: 'pods', namespace: 'shop', name: 'p' });
+  assert.ok(err instanceof UserError);
+  assert.equal(err.exitCode, ExitCode.connection);
+  assert.doesNotMatch(err.message, /HTTP 23/);
+  assert.equal(isWatchIdleTimeout(idle), true);
+  assert.equal(isWatchIdleTimeout(new DOMException('aborted', 'AbortError')), false);
+  assert.equal(isWatchIdleTimeout(status(500, 'InternalError', 'etcd is down')), false);
+  assert.equal(isWatchIdleTimeout(undefined), false);
 });
