@@ -8,20 +8,26 @@
 # 10.213.0.N on a veth into the nodes' LAN bridge, and pod CIDR 10.214.(N-1).0/24 on its own bridge.
 #
 # Idempotent: a component already running is left alone; when everything is healthy this returns in
-# seconds. It makes exactly the nodes asked for: extra nodes beyond that are removed.
+# seconds. It makes exactly the nodes asked for: extra nodes beyond that are removed. Asked for
+# nothing, a running cluster keeps the nodes it has (so `npm run demo` never removes node 2), and
+# one made from nothing has one node.
 # Networking stays on this machine: no masquerade, no default route in pods or nodes. With one node
 # IP forwarding stays off; with more, node 1 forwards only between its pod bridge and the LAN
 # (per-interface forwarding, through a routing table that holds only the test subnets).
 #
 # Usage: bash scripts/cluster/up.sh [--nodes N]        (npm run cluster:up [-- --nodes N])
-#   --nodes N, or KNETNS_NODES=N: how many nodes (1..8; default 1)
+#   --nodes N, or KNETNS_NODES=N: how many nodes (1..8; default: as many as run now, else 1)
 set -euo pipefail
 
 START=$SECONDS
 # shellcheck source=scripts/cluster/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-NODES=${KNETNS_NODES:-$DEFAULT_NODES}
+NODES=${KNETNS_NODES:-}
+if [[ -z "$NODES" ]]; then
+  NODES=$DEFAULT_NODES
+  [[ -r "$NODE_COUNT_FILE" ]] && NODES=$(<"$NODE_COUNT_FILE")
+fi
 parse_args() {
   while (($#)); do
     case "$1" in
