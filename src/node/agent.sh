@@ -1,7 +1,7 @@
 # kubectl-netns on-node agent: finds a pod's process on the node and runs tools in its network
 # namespace, and lists every network namespace on the node. POSIX sh; must run under busybox ash
 # and dash. Runs inside the debug pod (hostPID; CAP_SYS_ADMIN, CAP_SYS_PTRACE, CAP_NET_ADMIN,
-# CAP_NET_RAW; hostNetwork for scan and capture --host-side).
+# CAP_NET_RAW, CAP_SETGID for tcpdump -Z root; hostNetwork for scan and capture --host-side).
 #
 # Invocation (user data arrives ONLY as argv words; nothing here evals or re-parses them):
 #   sh -c "$AGENT" kubectl-netns OP [ARGS...]

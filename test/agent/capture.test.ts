@@ -30,9 +30,12 @@ import {
   tempFile,
   tool,
   track,
+  which,
   type RunningAgent,
+  type Shell,
   type TestNetns,
 } from '../helpers/netns.ts';
+import { CAPABILITIES } from '../../src/kube/debug-pod.ts';
 
 // A capture id whose /tmp pid/stop files go away with the test (the agent leaves them in the pod).
 function captureId(): string {
@@ -168,6 +171,25 @@ describe('agent capture', { skip, concurrency: false }, () => {
           tool('tcpdump', ['-r', file, '-nn']),
           new RegExp(`> ${ns.nsAddr.replaceAll('.', '\\.')}\\.${port}: Flags \\[S\\]`),
         );
+      });
+
+      test("with only the debug pod's capabilities, a capture runs, is stopped and hands over its stats", async () => {
+        // The pod spec's exact set (drop ALL, add CAPABILITIES): a bounding set that root's exec keeps.
+        const caps = ['-all', ...CAPABILITIES.map((c) => `+${c.toLowerCase()}`)].join(',');
+        const podShell: Shell = {
+          ...shell,
+          argv: [which('setpriv')!, '--bounding-set', caps, '--inh-caps', '-all', '--', ...shell.argv],
+        };
+        const id = captureId();
+        const agent = startAgent(podShell, captureArgv({ pid: ns.pid, id, filter: ['icmp'] }));
+        await agent.waitForStderr(/^tcpdump: listening on /);
+        ping(ns.nsAddr, 2);
+        assert.equal((await runAgent(podShell, statsArgv(id))).code, 0);
+        assert.equal((await runAgent(podShell, stopArgv(id))).code, 0);
+        const r = await agent.done;
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(readPcap(r.stdout).records.length, 4);
+        assert.equal(parseTcpdumpStats(r.stderr)?.captured, 4);
       });
 
       test('--count 3 stops by itself after 3 packets', async () => {
