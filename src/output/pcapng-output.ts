@@ -165,11 +165,10 @@ export class PcapngOutput {
         );
       },
     });
-    return Object.assign(writable, {
-      get packets() {
-        return parser.packets;
-      },
-    });
+    // defineProperty, not Object.assign: assign would copy the getter's value once (0).
+    return Object.defineProperty(writable, 'packets', { get: () => parser.packets }) as Writable & {
+      readonly packets: number;
+    };
   }
 
   /** Adds names (a pod that appeared later); the NRB goes into the current file, and every later one. */

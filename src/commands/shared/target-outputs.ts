@@ -72,11 +72,10 @@ export class PerPodFiles implements TargetOutput {
     const writer = new CaptureWriter(sink.stream);
     this.#open.set(t.key, { sink, writer });
     this.files.push(path);
-    return Object.assign(writer, {
-      get packets() {
-        return writer.parser.packets;
-      },
-    });
+    // defineProperty, not Object.assign: assign would copy the getter's value once (0).
+    return Object.defineProperty(writer, 'packets', { get: () => writer.parser.packets }) as CaptureWriter & {
+      readonly packets: number;
+    };
   }
 
   endSource(t: CaptureTarget): Promise<void> {

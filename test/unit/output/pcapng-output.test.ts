@@ -21,12 +21,15 @@ import {
 
 const skip = requireCaptureTools(['tcpdump', 'tshark', 'capinfos']);
 
-/** Feeds STREAMS (one pcap byte stream per source) into OUT in small interleaved chunks, as exec frames arrive. */
+/**
+ * Feeds STREAMS (one pcap byte stream per source) into OUT in small interleaved chunks, as exec
+ * frames arrive; returns what each source's `packets` said had arrived (what a capture's ack waits for).
+ */
 async function feed(
   out: PcapngOutput,
   streams: Record<string, Buffer>,
   stats = () => ({ receivedByFilter: 50, droppedByKernel: 3 }),
-): Promise<void> {
+): Promise<Record<string, number>> {
   const writers = Object.fromEntries(
     Object.keys(streams).map((k) => [
       k,
@@ -45,10 +48,12 @@ async function feed(
       await new Promise<void>((resolve) => writers[k]!.write(chunk, () => resolve()));
     }
   }
+  const arrived = Object.fromEntries(Object.entries(writers).map(([k, w]) => [k, w.packets]));
   for (const [k, w] of Object.entries(writers)) {
     await new Promise<void>((resolve) => w.end(() => resolve()));
     out.endSource(k);
   }
+  return arrived;
 }
 
 describe('merged pcapng output', { skip }, () => {
@@ -82,8 +87,13 @@ describe('merged pcapng output', { skip }, () => {
       maxBufferedBytes: 1 << 20,
     });
     await out.start();
-    await feed(out, streams);
+    const arrived = await feed(out, streams);
     await out.finish();
+    // Each source counts its packets as they arrive: the agent's ack waits for that count.
+    assert.deepEqual(arrived, {
+      web1: readPcap(streams.web1!).records.length,
+      web2: readPcap(streams.web2!).records.length,
+    });
 
     const want = readPcap(streams.web1!).records.length + readPcap(streams.web2!).records.length;
     const rows = tsharkFields(path, ['frame.interface_name', 'frame.interface_description', 'frame.time_epoch']);
