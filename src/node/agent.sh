@@ -22,11 +22,12 @@
 #       KNETNS_PROC=DIR replaces /proc for this op only; it exists for fixture tests.
 #   capture (--pid PID | --uid POD_UID --wait SECONDS) [--iface IFACE] [--snaplen N] [--count N] [--duration SECONDS]
 #           [--buffer KIB] [--id CAPTURE_ID] [--host-side] -- [FILTER WORDS...]
-#       --uid POD_UID --wait SECONDS: capture a pod from its birth. Polls /proc (every 50 ms, for at
+#       --uid POD_UID --wait SECONDS: capture a pod from its birth. Polls /proc (every 20 ms, for at
 #       most SECONDS) for the first process of the pod (its sandbox, which holds its network
 #       namespace before any init container runs), then captures there; NO_CONTAINER when none
 #       appears in time. A stop for the capture's id while it waits ends it with exit 0.
-#       IFACE "auto" means "any" here: the pod's interfaces may not exist yet.
+#       IFACE "auto" means "any" here: the pod's interfaces may not exist yet. --uid -: armed; the
+#       UID comes as one line on stdin once the pod exists (end of input first: exit 0).
 #       Streams a pcap of PID's network namespace to stdout
 #       (tcpdump --immediate-mode -U -w - -Z root -B KIB -i IFACE [-s N] [-c N] -- FILTER...).
 #       --buffer: the kernel capture buffer in KiB (default 32768). In immediate mode every packet
@@ -408,6 +409,17 @@ stop_after() {
   exit 0
 }
 
+# An armed capture (--uid -) learns its pod from one line on stdin, sent the moment the pod exists,
+# so no exec has to start then. End of input before it: released unused, a clean end.
+read_uid() {
+  info "armed: waiting for a pod UID on stdin"
+  if ! IFS= read -r uid; then
+    info "released before any pod"
+    exit 0
+  fi
+  case $uid in '' | *[!0-9a-fA-F-]*) fail USAGE "capture: stdin must carry a pod UID, got '$uid'" ;; esac
+}
+
 # Waits up to $2 seconds for a process of pod $1 (its sandbox's, the first to exist) and sets pid;
 # a stop request for capture $3 meanwhile ends the capture before it began.
 wait_for_pod() {
@@ -427,9 +439,37 @@ wait_for_pod() {
       exit 0
     fi
     [ "$(date +%s)" -lt "$wp_end" ] || fail NO_CONTAINER "no process of pod $1 appeared on this node within $2s"
-    sleep 0.05 2>/dev/null || sleep 1
+    sleep 0.02 2>/dev/null || sleep 1
     wp_polls=$((wp_polls + 1))
   done
+}
+
+# Compiles the capture (tcpdump -d -i IFACE ... -- FILTER, given as "$@") where it will run: once
+# without the filter, once with it, so a failure only the filter causes is the filter's, whatever
+# words tcpdump uses for it. Before a birth capture, $pid is unset and it runs in our own namespace.
+compile_checks() {
+  cc_iface=$2
+  if ! cmsg=$(compile_in_ns "$TCPDUMP" -d -i "$cc_iface" 2>&1 >/dev/null); then
+    cmsg=$(reason "$cmsg")
+    case $cmsg in
+      nsenter:*) nsenter_fail "$cmsg" "$pid" ;;
+      *'No such device'*) fail NO_INTERFACE "no interface '$cc_iface' in the network namespace of ${pid:+process }${pid:-the debug pod}: $cmsg" ;;
+      *ermission* | *'not permitted'*) fail CAPTURE_DENIED "tcpdump may not capture on '$cc_iface' (the debug pod needs CAP_NET_RAW and CAP_NET_ADMIN): $cmsg" ;;
+      *) fail CAPTURE_FAILED "tcpdump cannot capture on '$cc_iface': $cmsg" ;;
+    esac
+  fi
+  if ! cmsg=$(compile_in_ns "$TCPDUMP" -d "$@" 2>&1 >/dev/null); then
+    cmsg=$(reason "$cmsg")
+    case $cmsg in
+      nsenter:*) nsenter_fail "$cmsg" "$pid" ;;
+      *) fail BAD_FILTER "tcpdump rejected the capture filter: $cmsg" ;;
+    esac
+  fi
+}
+
+# Runs a compile check where the capture will happen; without a target yet, in our own namespace.
+compile_in_ns() {
+  if [ -z "$pid" ]; then "$@"; else in_capture_ns "$@"; fi
 }
 
 op_capture() {
@@ -458,7 +498,10 @@ op_capture() {
   done
   if [ -n "$uid" ]; then
     [ -z "$pid" ] || fail USAGE "capture: give --pid or --uid, not both"
-    case $uid in '' | *[!0-9a-fA-F-]*) fail USAGE "capture: --uid must be a pod UID, got '$uid'" ;; esac
+    case $uid in
+      -) ;;
+      '' | *[!0-9a-fA-F-]*) fail USAGE "capture: --uid must be a pod UID or -, got '$uid'" ;;
+    esac
     is_count "$wait_for" || fail USAGE "capture: --uid needs --wait SECONDS"
   else
     is_count "$pid" || fail USAGE "capture: --pid must be a process id, got '$pid'"
@@ -473,19 +516,22 @@ op_capture() {
   [ -z "$id" ] || is_capture_id "$id" || fail USAGE "capture: bad capture id '$id'"
 
   need tcpdump
-  # From a pod's birth: wait for its sandbox's process, then capture in its namespace at once.
-  [ -z "$uid" ] || wait_for_pod "$uid" "$wait_for" "$id"
-  check_target "$pid"
-  # A newborn pod's interfaces may not exist or be up yet (its network plugin is still at work):
-  # "any" also sees the ones that appear after tcpdump starts.
-  [ "$iface" = auto ] && [ -n "$uid" ] && iface=any
-  [ "$iface" = auto ] && iface=$(auto_iface "$pid")
-  if [ -n "$host_side" ]; then
-    [ "$iface" != any ] || fail USAGE "capture: --host-side needs one interface of the pod, not 'any'"
-    host_peer "$pid" "$iface"
-    info "host side of $iface (netns $target_inode, pid $pid) is $peer_if (master $peer_master)"
-    iface=$peer_if
-    target_inode=$peer_netns
+  need nsenter
+  if [ -n "$uid" ]; then
+    [ -z "$host_side" ] || fail USAGE "capture: --host-side cannot capture from a pod's birth"
+    # A newborn pod's interfaces may not exist or be up yet (its network plugin is still at work):
+    # "any" also sees the ones that appear after tcpdump starts.
+    [ "$iface" != auto ] || iface=any
+  else
+    check_target "$pid"
+    [ "$iface" = auto ] && iface=$(auto_iface "$pid")
+    if [ -n "$host_side" ]; then
+      [ "$iface" != any ] || fail USAGE "capture: --host-side needs one interface of the pod, not 'any'"
+      host_peer "$pid" "$iface"
+      info "host side of $iface (netns $target_inode, pid $pid) is $peer_if (master $peer_master)"
+      iface=$peer_if
+      target_inode=$peer_netns
+    fi
   fi
 
   # The filter stays in "$@"; options go in front. "--" keeps filter words from being options.
@@ -493,24 +539,13 @@ op_capture() {
   [ -z "$count" ] || set -- -c "$count" "$@"
   [ -z "$snaplen" ] || set -- -s "$snaplen" "$@"
   set -- -i "$iface" "$@"
-
-  # Compile once without the filter, once with it: a failure that only the filter causes is the
-  # filter's, whatever words tcpdump uses for it.
-  if ! cmsg=$(in_capture_ns "$TCPDUMP" -d -i "$iface" 2>&1 >/dev/null); then
-    cmsg=$(reason "$cmsg")
-    case $cmsg in
-      nsenter:*) nsenter_fail "$cmsg" "$pid" ;;
-      *'No such device'*) fail NO_INTERFACE "no interface '$iface' in the network namespace of process $pid: $cmsg" ;;
-      *ermission* | *'not permitted'*) fail CAPTURE_DENIED "tcpdump may not capture on '$iface' (the debug pod needs CAP_NET_RAW and CAP_NET_ADMIN): $cmsg" ;;
-      *) fail CAPTURE_FAILED "tcpdump cannot capture on '$iface': $cmsg" ;;
-    esac
-  fi
-  if ! cmsg=$(in_capture_ns "$TCPDUMP" -d "$@" 2>&1 >/dev/null); then
-    cmsg=$(reason "$cmsg")
-    case $cmsg in
-      nsenter:*) nsenter_fail "$cmsg" "$pid" ;;
-      *) fail BAD_FILTER "tcpdump rejected the capture filter: $cmsg" ;;
-    esac
+  compile_checks "$@"
+  if [ -n "$uid" ]; then
+    # Everything was checked before the wait, in our own namespace: once the pod appears, every
+    # millisecond before tcpdump listens is traffic lost, its init containers' first packets.
+    [ "$uid" != - ] || read_uid
+    wait_for_pod "$uid" "$wait_for" "$id"
+    target_inode=$(readlink "$PROC_ROOT/$pid/ns/net" 2>/dev/null | tr -cd 0-9)
   fi
 
   if [ -n "$id" ]; then

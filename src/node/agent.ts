@@ -96,6 +96,9 @@ function words(list: readonly string[], what: string): string[] {
   return [...list];
 }
 
+/** The pod UID that makes a capture armed: it reads the real one from stdin when the pod exists. */
+export const ARMED_UID = '-';
+
 /** `pid`: find a process of the pod (by its containers' ids, else by the pod UID). */
 export function pidArgv(o: { podUid: string; containerIds: readonly string[] }): string[] {
   const ids = o.containerIds.map((id) => checked(splitContainerId(id).id, CONTAINER_ID, 'container id'));
@@ -105,7 +108,10 @@ export function pidArgv(o: { podUid: string; containerIds: readonly string[] }):
 export interface CaptureOptions {
   /** The process whose network namespace to capture in; or, from a pod's birth, waitForPod. */
   pid?: number | undefined;
-  /** Wait up to `seconds` for the first process of pod `uid` (its sandbox) and capture there. */
+  /**
+   * Wait up to `seconds` for the first process of pod `uid` (its sandbox) and capture there. With
+   * uid ARMED_UID the agent reads the UID from stdin first (see RemoteCapture's armed captures).
+   */
   waitForPod?: { uid: string; seconds: number } | undefined;
   /** 'auto' (default route's interface), 'any', or an interface name inside the pod. */
   iface?: string | undefined;

@@ -3,11 +3,12 @@
 //   counts appear on the capture's stderr) → stop (SIGINT: tcpdump writes its last packet whole and
 //   prints its final counts) → "capture finished" → ack once every counted packet has arrived → end.
 // The single-pod capture drives one of these; a multi-pod capture drives one per target.
-import { Writable } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { debug, warn } from '../log.ts';
 import {
   ackArgv,
+  ARMED_UID,
   captureArgv,
   parseAgentInfo,
   parseCaptureInfo,
@@ -39,6 +40,11 @@ export interface Listening {
 }
 
 export interface RemoteCaptureHooks {
+  /**
+   * The interface the agent chose (the answer to `-i auto`), from its info line. The agent prints
+   * it before it starts tcpdump, so it is known before the first pcap byte can exist.
+   */
+  onInterface?: (iface: string) => void;
   /** tcpdump listens: traffic from now on is in the capture. */
   onListening?: (l: Listening) => void;
   /** tcpdump printed new counters (on SIGUSR1 and at the end). */
@@ -75,11 +81,30 @@ export class RemoteCapture {
   private ended = false;
   private lastStats: Partial<TcpdumpStats> | undefined;
   private capturedIface: string | undefined;
+  /** An armed capture's stdin: the pod UID goes there once the pod exists. */
+  private readonly uidInput: PassThrough | undefined;
+  private aimed = false;
 
   constructor(agent: AgentExec, options: Omit<CaptureOptions, 'id' | 'awaitAck'>, hooks: RemoteCaptureHooks = {}) {
     this.agent = agent;
     this.options = options;
     this.hooks = hooks;
+    if (options.waitForPod?.uid === ARMED_UID) this.uidInput = new PassThrough();
+  }
+
+  /**
+   * Points an armed capture (waitForPod.uid ARMED_UID, already running on the node) at pod UID:
+   * one line on its open stdin, no new exec, so it starts waiting for the pod within milliseconds.
+   */
+  aim(uid: string): void {
+    if (!this.uidInput || this.aimed) throw new Error('aim() is for an armed capture, once');
+    this.aimed = true;
+    this.uidInput.end(`${uid}\n`);
+  }
+
+  /** Whether this is an armed capture that no pod has been given yet. */
+  get unaimed(): boolean {
+    return this.uidInput !== undefined && !this.aimed;
   }
 
   /** tcpdump's latest counters. */
@@ -102,6 +127,7 @@ export class RemoteCapture {
       const result = await this.agent.exec(captureArgv({ ...this.options, id: this.id, awaitAck: true }), {
         stdout: out,
         stderr,
+        stdin: this.uidInput,
       });
       // 130: tcpdump stopped by our own SIGINT before it finished starting.
       if (result.exitCode !== 0 && !(this.stopRequested && result.exitCode === 130)) {
@@ -117,6 +143,12 @@ export class RemoteCapture {
   stop(why: string): void {
     if (this.stopRequested || this.ended) return;
     this.stopRequested = true;
+    // An armed capture still reading its stdin ends there: end of input releases it.
+    if (this.unaimed) {
+      this.aimed = true;
+      this.uidInput?.end();
+      return;
+    }
     debug(`stopping capture ${this.id}: ${why}`);
     this.fire(stopArgv(this.id), 'stop');
   }
@@ -135,7 +167,10 @@ export class RemoteCapture {
   private onLine(line: string, delivered: () => number): void {
     debug(`node: ${line}`);
     const chosen = parseCaptureInfo(line);
-    if (chosen) this.capturedIface = chosen.iface;
+    if (chosen) {
+      this.capturedIface = chosen.iface;
+      this.hooks.onInterface?.(chosen.iface);
+    }
     const st = parseTcpdumpStatsLine(line);
     if (st) {
       this.lastStats = { ...this.lastStats, ...st };

@@ -5,7 +5,7 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
-import { captureArgv, parseAgentError, stopArgv } from '../../src/node/agent.ts';
+import { ARMED_UID, captureArgv, parseAgentError, stopArgv } from '../../src/node/agent.ts';
 import {
   cleanupAll,
   containerId,
@@ -80,6 +80,59 @@ describe('agent capture from a pod’s birth', { skip, concurrency: false }, () 
           first <= 10,
           `first request captured was #${first} (tcpdump listening ${listeningAfterMs} ms after birth)`,
         );
+      });
+
+      test('armed (--uid -): checks first, then the pod UID arrives on stdin and the capture starts at its birth', async () => {
+        const id = captureId();
+        const agent = startAgent(
+          shell,
+          captureArgv({ waitForPod: { uid: ARMED_UID, seconds: 20 }, id, filter: ['icmp'] }),
+          {
+            timeoutMs: 30_000,
+            stdin: 'pipe',
+          },
+        );
+        await agent.waitForStderr(/armed: waiting for a pod UID on stdin/);
+        const uid = podUid();
+        agent.child.stdin!.end(`${uid}\n`);
+        await delay(200);
+        const ns = await createNetns();
+        moveToCgroup(ns.pid, 'pids', `kubepods/besteffort/pod${uid}/${containerId()}`);
+        const pinger = spawnInNetns(ns.name, ['busybox', 'ping', '-c', '10', '-i', '0.1', ns.hostAddr]);
+        await agent.waitForStderr(/^tcpdump: listening on /);
+        await new Promise((resolve) => pinger.once('exit', resolve));
+        assert.equal((await runAgent(shell, stopArgv(id))).code, 0);
+        const r = await agent.done;
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stderr, new RegExp(`pod ${uid} appeared: pid ${ns.pid}`));
+        const file = tempFile('armed.pcap');
+        writeFileSync(file, r.stdout);
+        const seqs = tool('tshark', ['-r', file, '-Y', 'icmp.type == 8', '-T', 'fields', '-e', 'icmp.seq']).trim();
+        assert.ok(seqs.split('\n').length >= 5, seqs);
+      });
+
+      test('armed, released unused (end of input): a clean end with nothing captured', async () => {
+        const agent = startAgent(shell, captureArgv({ waitForPod: { uid: ARMED_UID, seconds: 20 }, filter: [] }), {
+          stdin: 'pipe',
+        });
+        await agent.waitForStderr(/armed: waiting for a pod UID on stdin/);
+        agent.child.stdin!.end();
+        const r = await agent.done;
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stderr, /released before any pod/);
+        assert.equal(r.stdout.length, 0);
+      });
+
+      test('armed with a filter tcpdump rejects: BAD_FILTER before any pod is named', async () => {
+        const agent = startAgent(
+          shell,
+          captureArgv({ waitForPod: { uid: ARMED_UID, seconds: 20 }, filter: ['nonsense', '(('] }),
+          {
+            stdin: 'pipe',
+          },
+        );
+        const r = await agent.done;
+        assert.equal(parseAgentError(r.stderr)?.code, 'BAD_FILTER', r.stderr);
       });
 
       test('a stop while it waits ends the capture cleanly, with no packets', async () => {

@@ -346,12 +346,15 @@ export interface RunningAgent {
 export function startAgent(
   shell: Shell,
   argv: string[],
-  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; stdin?: 'pipe' } = {},
 ): RunningAgent {
   if (argv[0] !== 'sh' || argv[1] !== '-c') throw new Error('expected an agent argv from the builders');
   const [cmd, ...pre] = shell.argv as [string, ...string[]];
   const child = track(
-    spawn(cmd, [...pre, ...argv.slice(1)], { env: { ...shell.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] }),
+    spawn(cmd, [...pre, ...argv.slice(1)], {
+      env: { ...shell.env, ...opts.env },
+      stdio: [opts.stdin ?? 'ignore', 'pipe', 'pipe'],
+    }),
   );
   const out: Buffer[] = [];
   let err = '';

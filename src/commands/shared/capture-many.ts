@@ -129,8 +129,8 @@ export async function captureMany(ctx: RunContext, plan: ManyPlan, set: TargetSe
       follower = await follow(ctx, plan, set, wc, merged, () => {
         if (plan.wait && !plan.follow) follower?.stop();
       });
-      // Debug pods on every node where pods may appear, so a new pod is captured from its birth.
-      if (plan.follow) void prestartNodePods(ctx, wc, targets);
+      // A capture armed on every node where pods may appear, so a new pod is captured from its birth.
+      void armNodes(ctx, wc, targets);
     }
     if (plan.durationSeconds !== undefined) {
       timers.push(
@@ -242,16 +242,13 @@ async function follow(
   });
 }
 
-/** Starts the debug pods of every node (best effort: without the right to list nodes, only the targets'). */
-async function prestartNodePods(
-  ctx: RunContext,
-  wc: WorkloadCapture,
-  targets: readonly CaptureTarget[],
-): Promise<void> {
+/** Arms a capture on every node (best effort: without the right to list nodes, on the targets' nodes). */
+async function armNodes(ctx: RunContext, wc: WorkloadCapture, targets: readonly CaptureTarget[]): Promise<void> {
+  for (const t of targets) wc.arm(t.node);
   try {
     const { names } = await searchableNodes(ctx.client);
-    for (const node of names) if (!targets.some((t) => t.node === node)) wc.prepare(node);
+    for (const node of names) wc.arm(node);
   } catch (err) {
-    debug(`not starting debug pods ahead on other nodes: ${err instanceof Error ? err.message : String(err)}`);
+    debug(`not arming captures on other nodes: ${err instanceof Error ? err.message : String(err)}`);
   }
 }

@@ -7,9 +7,10 @@ import type { RunContext } from '../../cli/global.ts';
 import { debug, info, warn } from '../../log.ts';
 import type { ResolvedTarget } from '../../kube/target.ts';
 import { openDebugPod, type OpenDebugPod } from '../../kube/with-debug-pod.ts';
-import type { CaptureOptions, TcpdumpStats } from '../../node/agent.ts';
+import { ARMED_UID, type CaptureOptions, type TcpdumpStats } from '../../node/agent.ts';
 import { lookupPid, type PidTarget } from '../../node/agent-ops.ts';
-import { RemoteCapture } from '../../node/remote-capture.ts';
+import { RemoteCapture, type RemoteCaptureHooks } from '../../node/remote-capture.ts';
+import { LateWritable } from '../../output/late-writable.ts';
 import type { TargetProgress } from '../../output/capture-status.ts';
 
 /** Something captured: a pod's network namespace, or a node's own (shared by its hostNetwork pods). */
@@ -65,6 +66,17 @@ interface Run {
   done: Promise<void>;
 }
 
+/** A capture open on a node before its pod exists (see WorkloadCapture.arm). */
+interface Armed {
+  /** Set once the node's debug pod runs and the capture's exec starts. */
+  remote: RemoteCapture | undefined;
+  /** The run it serves, once aimed at a pod. */
+  run: Run | undefined;
+  /** Its pcap stream, forwarded to the output once it is aimed (nothing flows before). */
+  out: LateWritable;
+  running: Promise<void> | undefined;
+}
+
 /** How often the live status asks tcpdump for its counters. */
 const STATS_EVERY_MS = 2000;
 
@@ -75,6 +87,8 @@ export class WorkloadCapture {
   readonly #output: TargetOutput;
   readonly #pods = new Map<string, Promise<OpenDebugPod>>();
   readonly #runs = new Map<string, Run>();
+  readonly #armed = new Map<string, Armed>();
+  readonly #armedDone: Promise<void>[] = [];
   #stopping = false;
   #stats: NodeJS.Timeout | undefined;
 
@@ -100,18 +114,13 @@ export class WorkloadCapture {
     run.done = this.#run(run);
   }
 
-  /** Starts NODE's debug pod ahead of any target there (so a pod born there is captured at once). */
-  prepare(node: string): void {
-    if (!this.#stopping)
-      this.#podOn(node).catch((err: unknown) => debug(`no debug pod ahead on ${node}: ${String(err)}`));
-  }
-
   /** Asks every capture to finish (their last packets still arrive); starts no new ones. */
   stop(why: string): void {
     if (this.#stopping) return;
     this.#stopping = true;
     debug(`stopping every capture: ${why}`);
     for (const run of this.#runs.values()) run.remote?.stop(why);
+    for (const armed of this.#armed.values()) armed.remote?.stop(why);
   }
 
   /** KEY's pod ended (deleted, completed): its capture ends with it, and that is no failure. */
@@ -144,6 +153,9 @@ export class WorkloadCapture {
   /** Deletes every debug pod (after settled()). */
   async close(): Promise<void> {
     if (this.#stats) clearInterval(this.#stats);
+    this.stop('done');
+    // Armed captures nobody used end when stop() releases them; the pods' deletion ends any other.
+    await Promise.race([Promise.all(this.#armedDone), new Promise((r) => setTimeout(r, 5000))]);
     const pods = await Promise.allSettled([...this.#pods.values()]);
     await Promise.all(pods.flatMap((p) => (p.status === 'fulfilled' ? [p.value.close()] : [])));
   }
@@ -195,37 +207,105 @@ export class WorkloadCapture {
     return pod;
   }
 
+  /** What a capture reports as it goes, into whichever run it serves (an armed one: once aimed). */
+  #hooks(runOf: () => Run | undefined): RemoteCaptureHooks {
+    return {
+      // The interface's name goes into the file with the first packet: it must be known by then.
+      onInterface: (iface) => {
+        const run = runOf();
+        if (run) run.iface = iface;
+      },
+      onListening: (l) => {
+        const run = runOf();
+        if (!run) return;
+        const t = run.target;
+        run.iface = l.iface;
+        run.state = 'capturing';
+        info(`capturing ${t.label} on ${l.iface} (node ${t.node}, ${l.linkType})${t.birth ? ', from its birth' : ''}`);
+      },
+    };
+  }
+
+  /**
+   * Keeps a capture open on NODE's debug pod that waits for a pod UID on its stdin (--follow): a
+   * pod born there is then attached within milliseconds of the event instead of an exec's second,
+   * which is often longer than its sandbox takes to start and its first container to talk.
+   */
+  arm(node: string): void {
+    if (this.#stopping || this.#armed.has(node)) return;
+    const armed: Armed = { remote: undefined, run: undefined, out: new LateWritable(), running: undefined };
+    this.#armed.set(node, armed);
+    const running = (async () => {
+      const { session } = await this.#podOn(node);
+      if (this.#stopping) return;
+      const remote = new RemoteCapture(
+        session,
+        { ...this.#settings.capture, waitForPod: { uid: ARMED_UID, seconds: this.#settings.birthWaitSeconds } },
+        this.#hooks(() => armed.run),
+      );
+      armed.remote = remote;
+      await remote.run(armed.out, () => armed.out.packets);
+    })();
+    armed.running = running;
+    // Unaimed, it has no run to report to: an armed capture that fails is just not used.
+    this.#armedDone.push(
+      running.catch((err: unknown) => {
+        if (!armed.run) debug(`armed capture on ${node} ended: ${err instanceof Error ? err.message : String(err)}`);
+      }),
+    );
+    void running.finally(() => {
+      if (this.#armed.get(node) === armed) this.#armed.delete(node);
+    });
+  }
+
+  /** NODE's armed capture, if one is ready and unused; another is armed in its place. */
+  #takeArmed(node: string): Armed | undefined {
+    const armed = this.#armed.get(node);
+    if (!armed?.remote?.unaimed) return undefined;
+    this.#armed.delete(node);
+    this.arm(node);
+    return armed;
+  }
+
   async #run(run: Run): Promise<void> {
     const t = run.target;
     let writer: (Writable & { readonly packets: number }) | undefined;
     try {
-      const { session } = await this.#podOn(t.node);
-      if (this.#stopping) return;
-      const where: Pick<CaptureOptions, 'pid' | 'waitForPod'> = t.birth
-        ? { waitForPod: { uid: t.pod.podUid, seconds: this.#settings.birthWaitSeconds } }
-        : { pid: (await lookupPid(session, t.pod, this.#ctx.signal)).pid };
-      const remote = new RemoteCapture(
-        session,
-        { ...this.#settings.capture, ...where },
-        {
-          onListening: (l) => {
-            run.iface = l.iface;
-            run.state = 'capturing';
-            info(
-              `capturing ${t.label} on ${l.iface} (node ${t.node}, ${l.linkType})${t.birth ? ', from its birth' : ''}`,
-            );
-          },
-        },
-      );
-      run.remote = remote;
-      if (this.#stopping) return;
-      writer = await this.#output.source(
-        t,
-        () => run.iface ?? this.#settings.capture.iface ?? 'auto',
-        () => remote.stats,
-      );
-      const w = writer;
-      await remote.run(w, () => w.packets);
+      const armed = t.birth ? this.#takeArmed(t.node) : undefined;
+      if (armed) {
+        const remote = armed.remote!;
+        armed.run = run;
+        run.remote = remote;
+        writer = await this.#output.source(
+          t,
+          () => run.iface ?? 'any',
+          () => remote.stats,
+        );
+        armed.out.to(writer);
+        remote.aim(t.pod.podUid);
+        debug(`${t.label}: the armed capture on ${t.node} takes it`);
+        await armed.running;
+      } else {
+        const { session } = await this.#podOn(t.node);
+        if (this.#stopping) return;
+        const where: Pick<CaptureOptions, 'pid' | 'waitForPod'> = t.birth
+          ? { waitForPod: { uid: t.pod.podUid, seconds: this.#settings.birthWaitSeconds } }
+          : { pid: (await lookupPid(session, t.pod, this.#ctx.signal)).pid };
+        const remote = new RemoteCapture(
+          session,
+          { ...this.#settings.capture, ...where },
+          this.#hooks(() => run),
+        );
+        run.remote = remote;
+        if (this.#stopping) return;
+        writer = await this.#output.source(
+          t,
+          () => run.iface ?? this.#settings.capture.iface ?? 'auto',
+          () => remote.stats,
+        );
+        const w = writer;
+        await remote.run(w, () => w.packets);
+      }
       run.state = run.podEnded ? `ended: ${run.podEnded}` : 'ended';
     } catch (err) {
       if (run.podEnded) {

@@ -1,0 +1,251 @@
+// Capturing many pods at once on the real local cluster: pods picked by label across both nodes,
+// merged into one pcapng that tshark and capinfos read with the pods' names; a pod that appears
+// mid-capture caught from its birth; a pod deleted mid-capture; a rotated ring of files.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  createNamespace,
+  debugPods,
+  deleteNamespace,
+  ensureCluster,
+  httpGet,
+  KUBECONFIG,
+  kubectl,
+  kubectlJson,
+  readyNodes,
+  runPod,
+  sendUdp,
+  waitFor,
+  watchDebugPodsCreated,
+} from '../helpers/cluster.ts';
+import { collect, DEBUG_IMAGE, startPlugin, waitForStderr, WEB_IMAGE } from '../helpers/plugin.ts';
+
+const skip = ensureCluster();
+const ns = `e2e-workload-${process.pid}`;
+const env = { KUBECONFIG };
+const dir = mkdtempSync(join(tmpdir(), 'knetns-workload-'));
+const base = ['-n', ns, '--image', DEBUG_IMAGE];
+const PARTIAL = 12;
+
+/** Rows of tshark fields from FILE (tab-separated), with display filter FILTER. */
+function tshark(file: string, filter: string, fields: string[], extra: string[] = []): string[][] {
+  const out = execFileSync(
+    'tshark',
+    ['-r', file, ...extra, '-Y', filter, '-T', 'fields', ...fields.flatMap((f) => ['-e', f])],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  return out
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split('\t'));
+}
+
+/** capinfos' machine-readable summary of FILE (fails the test if capinfos cannot read it). */
+function capinfos(file: string): string {
+  return execFileSync('capinfos', [file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+describe('capture of a whole workload', { skip, timeout: 900_000 }, () => {
+  let nodes: string[] = [];
+  const web: { name: string; ip: string; node: string }[] = [];
+
+  before(async () => {
+    nodes = readyNodes();
+    await createNamespace(ns);
+    // Three pods by label, spread over the nodes (both, when there are two).
+    for (const [i, name] of ['web-a', 'web-b', 'web-c'].entries()) {
+      const node = nodes[i % nodes.length]!;
+      const pod = await runPod(ns, name, WEB_IMAGE, { labels: { app: 'web' }, nodeName: node });
+      web.push({ name, ip: pod.status.podIP as string, node });
+    }
+  });
+  after(async () => {
+    await deleteNamespace(ns);
+  });
+
+  test('three pods by label: one pcapng, an interface per pod named for it, each pod’s packets on its own, names from the file', async () => {
+    const file = join(dir, 'web.pcapng');
+    const created = watchDebugPodsCreated(ns);
+    const child = startPlugin(['capture', '-l', 'app=web', ...base, '-w', file, '--duration', '12s'], { env });
+    const done = collect(child);
+    await waitForStderr(child, /(capturing \S+ on [\s\S]*){3}/);
+    for (const w of web) {
+      await sendUdp(w.ip, 5, 64);
+      await httpGet(`http://${w.ip}:8080/index.html?to=${w.name}`);
+    }
+    const r = await done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.length, 0);
+
+    const info = capinfos(file);
+    assert.match(info, /File type:\s+Wireshark\/\.\.\. - pcapng/);
+    assert.match(info, /Number of interfaces in file: 3/);
+    // Every datagram to a pod is on that pod's interface, and on no other.
+    const rows = tshark(file, 'udp.dstport == 9999', ['frame.interface_name', 'ip.dst']);
+    for (const w of web) {
+      const on = rows.filter((x) => x[1] === w.ip).map((x) => x[0]);
+      assert.ok(on.length >= 5, `${w.name}: ${JSON.stringify(rows)}`);
+      assert.deepEqual(new Set(on), new Set([`${ns}/${w.name}/eth0`]));
+    }
+    const descriptions = new Set(tshark(file, 'frame', ['frame.interface_description']).map((x) => x[0]));
+    for (const w of web) {
+      assert.ok(
+        [...descriptions].some((d) => d!.includes(`pod ${ns}/${w.name} on node ${w.node}`) && d!.includes(w.ip)),
+        [...descriptions].join('\n'),
+      );
+    }
+    // Name resolution from the file's NRB only (-N n asks no resolver): pod IPs show as pod names.
+    const named = new Set(tshark(file, 'http.request', ['ip.dst_host'], ['-N', 'n']).map((x) => x[0]));
+    assert.deepEqual(named, new Set(web.map((w) => `${ns}/${w.name}`)));
+    // Packets are in timestamp order across the pods.
+    const times = tshark(file, 'frame', ['frame.time_epoch']).map((x) => Number(x[0]));
+    assert.deepEqual(
+      times,
+      [...times].sort((a, b) => a - b),
+    );
+    // One debug pod per node that has a target, and none left.
+    const debug = new Set(await created.stop());
+    assert.equal(debug.size, new Set(web.map((w) => w.node)).size, [...debug].join(', '));
+    assert.deepEqual(debugPods(ns), []);
+  });
+
+  test('a pod deleted mid-capture: the others keep capturing, the file is complete, the exit code says partial', async () => {
+    const file = join(dir, 'deleted.pcapng');
+    const child = startPlugin(['capture', '-l', 'app=web', ...base, '-w', file, '--duration', '15s'], { env });
+    const done = collect(child);
+    await waitForStderr(child, /(capturing \S+ on [\s\S]*){3}/);
+    const [gone, ...kept] = web as [(typeof web)[0], ...typeof web];
+    kubectl(['delete', 'pod', gone.name, '-n', ns, '--grace-period=0', '--force', '--wait=true'], {
+      timeoutMs: 60_000,
+    });
+    for (const w of kept) await sendUdp(w.ip, 5, 64);
+    const r = await done;
+    assert.equal(r.code, PARTIAL, r.stderr);
+    assert.match(r.stderr, new RegExp(`${ns}/${gone.name}: .*the other targets go on`));
+    assert.match(r.stderr, /the capture is partial/);
+    assert.match(capinfos(file), /Number of interfaces in file: 3/);
+    const rows = tshark(file, 'udp.dstport == 9999', ['frame.interface_name', 'ip.dst']);
+    for (const w of kept)
+      assert.ok(rows.filter((x) => x[1] === w.ip).length >= 5, `${w.name}: ${JSON.stringify(rows)}`);
+    assert.deepEqual(debugPods(ns), []);
+    // Put it back for the tests that follow.
+    const pod = await runPod(ns, gone.name, WEB_IMAGE, { labels: { app: 'web' }, nodeName: gone.node });
+    gone.ip = pod.status.podIP as string;
+  });
+
+  test('--rotate-size 100KB --rotate-count 3: exactly 3 files remain, each complete and within the size', async () => {
+    const rotDir = join(dir, 'rotate');
+    execFileSync('mkdir', ['-p', rotDir]);
+    const child = startPlugin(
+      [
+        'capture',
+        '-l',
+        'app=web',
+        ...base,
+        '-w',
+        join(rotDir, 'web.pcapng'),
+        '--rotate-size',
+        '100KB',
+        '--rotate-count',
+        '3',
+        '--duration',
+        '15s',
+      ],
+      { env },
+    );
+    const done = collect(child);
+    await waitForStderr(child, /(capturing \S+ on [\s\S]*){3}/);
+    // About 1.2 MB of datagrams: a dozen files' worth.
+    for (let i = 0; i < 4; i++) for (const w of web) await sendUdp(w.ip, 100, 1000);
+    const r = await done;
+    assert.equal(r.code, 0, r.stderr);
+    const rotated = r.stderr.match(/rotated: \S+ is complete/g) ?? [];
+    assert.ok(rotated.length >= 5, r.stderr);
+    const files = readdirSync(rotDir).sort();
+    assert.equal(files.length, 3, files.join(', '));
+    for (const f of files) {
+      const path = join(rotDir, f);
+      assert.match(f, /^web-\d{5}-\d{8}T\d{6}Z\.pcapng$/);
+      assert.ok(statSync(path).size <= 100_000, `${f}: ${statSync(path).size} bytes`);
+      const info = capinfos(path);
+      assert.match(info, /Number of interfaces in file: 3/, f);
+      assert.ok(tshark(path, 'udp.dstport == 9999', ['ip.dst']).length > 0, f);
+    }
+  });
+
+  test('--follow: a pod created mid-capture is captured from its birth, its init container’s first SYN included', async () => {
+    const file = join(dir, 'born.pcapng');
+    const target = web[0]!;
+    const node = nodes[nodes.length - 1]!;
+    const child = startPlugin(['capture', '-l', 'app=born', ...base, '--follow', '-w', file, '--duration', '30s'], {
+      env,
+    });
+    const done = collect(child, 180_000);
+    // --follow starts a debug pod on every node at once, so a pod is caught however soon it talks.
+    await waitFor(
+      'debug pods running on every node',
+      async () => {
+        const pods = kubectlJson<{ items: any[] }>([
+          'get',
+          'pods',
+          '-n',
+          ns,
+          '-l',
+          'app.kubernetes.io/managed-by=kubectl-netns',
+        ]).items;
+        const running = new Set(pods.filter((p) => p.status?.phase === 'Running').map((p) => p.spec.nodeName));
+        return nodes.every((n) => running.has(n)) ? true : undefined;
+      },
+      90_000,
+    );
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'born', namespace: ns, labels: { app: 'born' } },
+      spec: {
+        nodeName: node,
+        restartPolicy: 'Never',
+        terminationGracePeriodSeconds: 0,
+        automountServiceAccountToken: false,
+        initContainers: [
+          {
+            name: 'first-words',
+            image: WEB_IMAGE,
+            imagePullPolicy: 'IfNotPresent',
+            command: ['wget', '-q', '-O', '/dev/null', `http://${target.ip}:8080/index.html?from=birth`],
+          },
+        ],
+        containers: [{ name: 'main', image: WEB_IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }],
+      },
+    };
+    kubectl(['create', '-f', '-'], JSON.stringify(pod));
+    await waitForStderr(child, new RegExp(`new pod ${ns}/born on node ${node}; capturing it from its birth`));
+    const bornIP = await waitFor('the new pod running', async () => {
+      const p = kubectlJson(['get', 'pod', 'born', '-n', ns]);
+      return p.status?.phase === 'Running' ? (p.status.podIP as string) : undefined;
+    });
+    const r = await done;
+    assert.equal(r.code, 0, r.stderr);
+    // The init container's connection, from its very first SYN, on the new pod's interface.
+    const syns = tshark(file, `tcp.flags.syn == 1 && tcp.flags.ack == 0 && ip.src == ${bornIP}`, [
+      'frame.interface_name',
+      'ip.dst',
+      'tcp.dstport',
+    ]);
+    assert.ok(
+      syns.some((s) => s[0]!.startsWith(`${ns}/born/`) && s[1] === target.ip && s[2] === '8080'),
+      `${JSON.stringify(syns)}\n${r.stderr}`,
+    );
+    const uris = tshark(file, 'http.request', ['http.request.uri']).map((x) => x[0]);
+    assert.ok(uris.includes('/index.html?from=birth'), JSON.stringify(uris));
+    // The file names the newborn pod too. Its address is known only after its first packets, so
+    // its NRB comes later in the file: Wireshark applies it on load, tshark with two passes (-2).
+    const named = tshark(file, `ip.src == ${bornIP}`, ['ip.src_host'], ['-2', '-N', 'n']).map((x) => x[0]);
+    assert.ok(named.includes(`${ns}/born`), JSON.stringify(named));
+    assert.deepEqual(debugPods(ns), []);
+  });
+});
