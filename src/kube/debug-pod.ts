@@ -77,6 +77,15 @@ export interface DebugPodOptions {
   version: string;
 }
 
+/**
+ * WORD as the kubelet must pass it on: it expands `$(NAME)` and turns `$$` into `$` in a
+ * container's command and args, so a script's `$$` (its PID) would reach sh as `$`. Doubling every
+ * `$` makes the expansion give back WORD exactly. Pure.
+ */
+export function kubernetesLiteral(word: string): string {
+  return word.replaceAll('$', '$$$$');
+}
+
 /** Label values are at most 63 chars of [A-Za-z0-9._-], starting and ending alphanumeric. */
 export function labelValue(s: string): string {
   const cleaned = s.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 63);
@@ -155,7 +164,14 @@ export function buildDebugPod(o: DebugPodOptions): V1Pod {
           imagePullPolicy: 'IfNotPresent',
           // The container also ends on its own shortly after the deadline, even if the kubelet
           // never enforces activeDeadlineSeconds; `sleep N` works in busybox and coreutils alike.
-          command: ['sh', '-c', MAIN_SCRIPT, 'kubectl-netns-debug', String(HOLD_ATTACH_SECONDS), String(deadline + 60)],
+          command: [
+            'sh',
+            '-c',
+            MAIN_SCRIPT,
+            'kubectl-netns-debug',
+            String(HOLD_ATTACH_SECONDS),
+            String(deadline + 60),
+          ].map(kubernetesLiteral),
           securityContext,
           resources: {
             requests: { cpu: '10m', memory: '32Mi', 'ephemeral-storage': '1Mi' },

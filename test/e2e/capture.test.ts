@@ -18,6 +18,8 @@ import {
   httpGet,
   KUBECONFIG,
   sendUdp,
+  kubectlRun,
+  waitFor,
 } from '../helpers/cluster.ts';
 import { collect, DEBUG_IMAGE, PLUGIN, runPlugin, startPlugin, waitForStderr, WEB_IMAGE } from '../helpers/plugin.ts';
 import { readCapture } from '../helpers/pcap/reader.ts';
@@ -243,6 +245,17 @@ describe('capture', { skip, timeout: 900_000 }, () => {
     );
     const left = debugPods(ns).filter((p) => !before.has(p));
     if (left.length > 0) {
+      // Its client is gone, so the pod ends by itself within seconds; cleanup then deletes it
+      // (a pod still running is someone's live session, which cleanup leaves alone).
+      const name = left[0]!.split('/')[1]!;
+      await waitFor(
+        'the abandoned debug pod to end',
+        async () => {
+          const phase = kubectlRun(['get', 'pod', '-n', ns, name, '-o', 'jsonpath={.status.phase}']).stdout;
+          return phase === 'Running' || phase === 'Pending' ? undefined : true;
+        },
+        30_000,
+      );
       const c = await runPlugin(['cleanup', '-n', ns], { env });
       assert.equal(c.code, 0, c.stderr);
     }

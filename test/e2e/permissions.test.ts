@@ -35,12 +35,13 @@ const DEBUG_NS = 'kubectl-netns-debug';
 const target = `e2e-perm-${process.pid}`;
 const dir = mkdtempSync(join(tmpdir(), 'knetns-perm-'));
 const deploy = (f: string) => join(ROOT, 'deploy', f);
+const POLICY = 'policy/debug-pod-policy.yaml';
 const SHIPPED = [
   'debug-namespace.yaml',
   'rbac/debug-pods.yaml',
   'rbac/targets.yaml',
   'rbac/node-forensics.yaml',
-  'policy/debug-pod-policy.yaml',
+  POLICY,
 ];
 let operator = '';
 let podIP = '';
@@ -69,32 +70,39 @@ function bindShipped(name: string, debugRole = 'kubectl-netns-debug-pods'): void
 }
 
 /** Runs the plugin as the operator (a ServiceAccount token, the shipped roles, nothing else). */
-const asOperator = (args: string[], input?: string) =>
-  runPlugin([...args, '--kubeconfig', operator, '--image', DEBUG_IMAGE], { input, timeoutMs: 180_000 });
+const asOperator = (args: string[], input?: string) => {
+  // Flags go before `--`: after it every word belongs to the remote command.
+  const end = args.includes('--') ? args.indexOf('--') : args.length;
+  const flags = ['--kubeconfig', operator, '--image', DEBUG_IMAGE];
+  return runPlugin([...args.slice(0, end), ...flags, ...args.slice(end)], { input, timeoutMs: 180_000 });
+};
 
 describe('permissions as shipped', { skip, timeout: 900_000 }, () => {
   before(async () => {
-    for (const f of SHIPPED) kubectl(['apply', '-f', deploy(f)]);
-    // What an operator edits: the images users may run as debug pods here.
-    kubectl([
-      'patch',
-      'configmap',
-      'kubectl-netns-debug-images',
-      '-n',
-      DEBUG_NS,
-      '--type=merge',
-      '-p',
-      JSON.stringify({ data: { images: `${DEBUG_IMAGE}\n` } }),
-    ]);
+    // An earlier run's debug namespace may still be terminating: applying into it would fail.
+    await waitFor(
+      'the previous debug namespace to be gone',
+      async () => {
+        const r = kubectlRun(['get', 'namespace', DEBUG_NS, '-o', 'jsonpath={.status.phase}']);
+        return r.code !== 0 || r.stdout === 'Active' ? true : undefined;
+      },
+      180_000,
+    );
+    for (const f of SHIPPED.filter((x) => x !== POLICY)) kubectl(['apply', '-f', deploy(f)]);
+    // What an operator edits: the images users may run as debug pods here (the line marked EDIT).
+    const policy = readFileSync(deploy(POLICY), 'utf8');
+    const edited = policy.replace(/(- name: images\n\s+expression: )".*"/, `$1"['${DEBUG_IMAGE}']"`);
+    assert.notEqual(edited, policy, 'the images variable is where the file says');
+    kubectl(['apply', '-f', '-'], edited);
     await createNamespace(target, { 'pod-security.kubernetes.io/enforce': 'restricted' });
     podIP = (await runPod(target, 'web', WEB_IMAGE, { restricted: true })).status.podIP;
     kubectl(['create', 'serviceaccount', 'operator', '-n', target]);
     bindShipped('operator');
     operator = serviceAccountKubeconfig(target, 'operator', dir);
-    // The policy takes a moment to be enforced after it is created.
+    // The policy takes a moment to be enforced after it is created: wait for its verdict.
     await waitFor('the admission policy to be in force', async () => {
       const r = kubectlRun(['run', 'probe', '-n', DEBUG_NS, '--image', 'x', '--restart=Never', '--dry-run=server']);
-      return /ValidatingAdmissionPolicy/.test(r.stderr) ? true : undefined;
+      return /only kubectl-netns debug pods may run in this namespace/.test(r.stderr) ? true : undefined;
     });
   });
   after(async () => {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
   buildDebugPod,
+  kubernetesLiteral,
   debugPodName,
   deadlineSeconds,
   labelValue,
@@ -58,7 +59,7 @@ test('the debug pod is pinned, host-PID, minimal-capability, self-expiring and l
           command: [
             'sh',
             '-c',
-            MAIN_SCRIPT,
+            kubernetesLiteral(MAIN_SCRIPT),
             'kubectl-netns-debug',
             String(HOLD_ATTACH_SECONDS),
             String(DEFAULT_DEADLINE_SECONDS + 60),
@@ -123,6 +124,41 @@ test('the memory limit covers every capture buffer the pod will hold', () => {
   assert.equal(limit([32]), '192Mi');
   assert.equal(limit([1024]), '1184Mi');
   assert.equal(limit([32, 32, 32]), '320Mi');
+});
+
+/**
+ * The kubelet's expansion of a container's command (k8s.io/kubernetes third_party/forked/golang/
+ * expansion, re-stated here because the real one is Go): `$$` → `$`, `$(NAME)` → NAME's value
+ * or left as written when NAME is not defined; every other `$` stays. No env vars are defined here.
+ */
+function kubeletExpand(s: string): string {
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] !== '$' || i + 1 >= s.length) {
+      out += s[i];
+      continue;
+    }
+    const next = s[i + 1];
+    if (next === '$') {
+      out += '$';
+      i++;
+    } else if (next === '(') {
+      const close = s.indexOf(')', i + 2);
+      if (close < 0) out += s.slice(i);
+      else out += s.slice(i, close + 1); // undefined NAME: kept as written
+      i = close < 0 ? s.length : close;
+    } else out += '$';
+  }
+  return out;
+}
+
+test('the main script reaches sh as written: the kubelet’s $$ and $(…) expansion gives it back', () => {
+  const command = buildDebugPod(base).spec?.containers[0]?.command ?? [];
+  assert.equal(kubeletExpand(command[2]!), MAIN_SCRIPT);
+  // Without the escape, the script's own PID ($$) would reach sh as a lone "$".
+  assert.ok(MAIN_SCRIPT.includes('$$'));
+  assert.notEqual(kubeletExpand(MAIN_SCRIPT), MAIN_SCRIPT);
+  assert.equal(kubernetesLiteral('a $(x) $$ $1'), 'a $$(x) $$$$ $$1');
 });
 
 test("the pod's main process and the agent's hold op agree on their files", () => {
