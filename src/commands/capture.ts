@@ -43,6 +43,7 @@ export interface CaptureArgs extends GlobalArgs {
   overwrite: boolean;
   'buffer-size': number;
   'host-side'?: boolean | undefined;
+  compress?: boolean | undefined;
   '--'?: Array<string | number> | undefined;
 }
 
@@ -77,6 +78,8 @@ export interface CapturePlan {
   overwrite: boolean;
   /** Capture on the node's end of the pod's veth instead of inside the pod. */
   hostSide: boolean;
+  /** Compress on the node (zstd, else gzip) and decompress here: for slow links to the API server. */
+  compress: boolean;
 }
 
 /** Checks the flags and decides what to do, without touching the cluster. Pure. */
@@ -158,6 +161,7 @@ export function planCapture(a: CaptureArgs, now: Date = new Date()): CapturePlan
     output,
     overwrite: a.overwrite === true,
     hostSide: a['host-side'] === true,
+    compress: a.compress === true,
   };
 }
 
@@ -289,6 +293,12 @@ export const capture = defineCommand<CaptureArgs>({
         default: false,
         describe:
           "Capture on the node's end of the pod's veth (-i names the pod's interface), e.g. to see what leaves the pod before the node's firewall",
+      })
+      .option('compress', {
+        type: 'boolean',
+        default: false,
+        describe:
+          'Compress packets on the node (zstd if the debug image has it, else gzip) for a slow connection to the cluster (VPN, bastion); costs CPU on the node',
       })
       .option('buffer-size', {
         type: 'number',
@@ -427,5 +437,6 @@ function captureOptions(plan: CapturePlan, pid: number): ConstructorParameters<t
     bufferKiB: plan.bufferKiB,
     hostSide: plan.hostSide,
     filter: plan.filter,
+    compress: plan.compress ? 'auto' : undefined,
   };
 }
