@@ -13,7 +13,6 @@ import { resolveTargets } from '../kube/targets.ts';
 import { parseByteSize, validateRotationOptions, type RotationOptions } from '../pcap/rotation.ts';
 import { withDebugPod } from '../kube/with-debug-pod.ts';
 import { isInterfaceName } from '../node/agent.ts';
-import { lookupPid } from '../node/agent-ops.ts';
 import { RemoteCapture, type CaptureOutcome } from '../node/remote-capture.ts';
 import { CaptureOutput } from '../output/capture-output.ts';
 import { assertNotTerminal, fileSink, stdoutSink, type CaptureSink } from '../output/sink.ts';
@@ -402,8 +401,8 @@ async function captureOne(
       },
       async (pod) => {
         try {
-          const { pid } = await lookupPid(pod, target, ctx.signal);
-          const remote = new RemoteCapture(pod, captureOptions(plan, pid), {
+          // The agent finds the target's process in the capture's own exec: no separate lookup.
+          const remote = new RemoteCapture(pod, captureOptions(plan, target), {
             onListening: (l) =>
               info(
                 `capturing on ${l.iface} in ${target.namespace}/${target.pod} (node ${target.node}, ${l.linkType}) to ${output.description}; Ctrl-C to stop`,
@@ -425,10 +424,10 @@ async function captureOne(
   return sig ? exitCodeForSignal(sig) : ExitCode.ok;
 }
 
-/** The agent's capture options for PLAN in the process PID. Pure. */
-function captureOptions(plan: CapturePlan, pid: number): ConstructorParameters<typeof RemoteCapture>[1] {
+/** The agent's capture options for PLAN in TARGET's network namespace. Pure. */
+function captureOptions(plan: CapturePlan, target: ResolvedTarget): ConstructorParameters<typeof RemoteCapture>[1] {
   return {
-    pid,
+    find: { podUid: target.podUid, containerIds: target.containerIds },
     iface: plan.iface,
     snaplen: plan.snaplen,
     count: plan.count,
