@@ -12,6 +12,7 @@ import { parseTarget, type ResolvedTarget, type TargetRef } from '../kube/target
 import { resolveTargets } from '../kube/targets.ts';
 import { parseByteSize, validateRotationOptions, type RotationOptions } from '../pcap/rotation.ts';
 import { withDebugPod } from '../kube/with-debug-pod.ts';
+import { debugPodRights } from '../kube/access.ts';
 import { isInterfaceName } from '../node/agent.ts';
 import { RemoteCapture, type CaptureOutcome } from '../node/remote-capture.ts';
 import { CaptureOutput } from '../output/capture-output.ts';
@@ -322,6 +323,8 @@ async function runCapture(a: CaptureArgs): Promise<number> {
   if (plan.output.kind === 'stdout') assertNotTerminal(process.stdout.isTTY);
   const wireshark = plan.output.kind === 'wireshark' ? findWireshark() : undefined;
   const ctx = await runContext(a);
+  // The debug pod's RBAC reviews run while the target is looked up, not after.
+  ctx.rights.prefetch(debugPodRights(ctx.debugNamespace ?? ctx.cfg.namespace));
   // One pod into classic pcap, unless what was asked for needs pcapng (or a directory).
   const single =
     plan.refs.length === 1 &&
