@@ -58,7 +58,8 @@ export function addGlobalOptions<T>(y: Argv<T>): Argv<T & GlobalArgs> {
     .option('privileged', {
       type: 'boolean',
       default: false,
-      describe: 'Run the debug pod privileged instead of with only SYS_ADMIN, SYS_PTRACE, NET_ADMIN and NET_RAW',
+      describe:
+        'Run the debug pod privileged instead of with only SYS_ADMIN, SYS_PTRACE, NET_ADMIN, NET_RAW, SETUID and SETGID',
       group: GLOBAL_GROUP,
     })
     .option('pod-timeout', {

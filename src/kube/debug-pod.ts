@@ -18,8 +18,13 @@ export const LABEL_TARGET_POD = 'kubectl-netns.io/target-pod';
 export const LABEL_TARGET_NAMESPACE = 'kubectl-netns.io/target-namespace';
 export const ANNOTATION_TARGET = 'kubectl-netns.io/target';
 export const CONTAINER_NAME = 'netns';
-/** Capabilities nsenter (SYS_ADMIN to setns, SYS_PTRACE to open other processes' ns files) and tcpdump (NET_ADMIN, NET_RAW) need. */
-export const CAPABILITIES = ['SYS_ADMIN', 'SYS_PTRACE', 'NET_ADMIN', 'NET_RAW'];
+/**
+ * Capabilities nsenter (SYS_ADMIN to setns, SYS_PTRACE to open other processes' ns files) and
+ * tcpdump (NET_ADMIN, NET_RAW to capture; SETUID, SETGID because it always changes its user after
+ * opening the device: to `-Z root` here, and Debian's build to user tcpdump by default; without
+ * them it exits with "Couldn't change to 'root' uid=0 gid=0: Operation not permitted") need.
+ */
+export const CAPABILITIES = ['SYS_ADMIN', 'SYS_PTRACE', 'NET_ADMIN', 'NET_RAW', 'SETUID', 'SETGID'];
 /** Without --duration a debug pod still dies on its own after this long (a killed client leaves nothing running). */
 export const DEFAULT_DEADLINE_SECONDS = 4 * 3600;
 /** Slack on top of --duration and --pod-timeout for the PID lookup and the final flush. */

@@ -67,7 +67,10 @@ test('the debug pod is pinned, host-PID, minimal-capability, self-expiring and l
             runAsUser: 0,
             runAsNonRoot: false,
             allowPrivilegeEscalation: true,
-            capabilities: { drop: ['ALL'], add: ['SYS_ADMIN', 'SYS_PTRACE', 'NET_ADMIN', 'NET_RAW'] },
+            capabilities: {
+              drop: ['ALL'],
+              add: ['SYS_ADMIN', 'SYS_PTRACE', 'NET_ADMIN', 'NET_RAW', 'SETUID', 'SETGID'],
+            },
             seccompProfile: { type: 'RuntimeDefault' },
             appArmorProfile: { type: 'Unconfined' },
           },
