@@ -66,7 +66,14 @@ export interface BenchPod {
   hostIface: string;
 }
 
-function podManifest(ns: string, name: string, image: string, extra: Record<string, unknown>, labels = {}): string {
+function podManifest(
+  ns: string,
+  name: string,
+  image: string,
+  spec: Record<string, unknown> = {},
+  container: Record<string, unknown> = {},
+  labels: Record<string, string> = {},
+): string {
   return JSON.stringify({
     apiVersion: 'v1',
     kind: 'Pod',
@@ -77,8 +84,8 @@ function podManifest(ns: string, name: string, image: string, extra: Record<stri
       terminationGracePeriodSeconds: 0,
       automountServiceAccountToken: false,
       enableServiceLinks: false,
-      ...extra,
-      containers: [{ name: 'main', image, imagePullPolicy: 'IfNotPresent', ...(extra.container as object) }],
+      ...spec,
+      containers: [{ name: 'main', image, imagePullPolicy: 'IfNotPresent', ...container }],
     },
   });
 }
@@ -100,7 +107,7 @@ export class BenchCluster {
 
   /** Creates web pods NAMES (busybox httpd on :8080) and waits until they all run. */
   async webPods(names: string[], labels: Record<string, string> = { app: 'bench-web' }): Promise<BenchPod[]> {
-    const docs = names.map((n) => podManifest(this.ns, n, WEB_IMAGE, {}, labels)).join('\n');
+    const docs = names.map((n) => podManifest(this.ns, n, WEB_IMAGE, {}, {}, labels)).join('\n');
     await kubectl(['create', '-f', '-'], { input: docs });
     await kubectl(['wait', '-n', this.ns, '--for=condition=Ready', '--timeout=180s', ...names.map((n) => `pod/${n}`)]);
     return Promise.all(names.map((n) => this.describe(n)));
@@ -116,11 +123,8 @@ export class BenchCluster {
 
   /** The privileged hostPID pod the manual recipe and the ceilings exec into. */
   async manualPod(name: string): Promise<void> {
-    const spec = {
-      hostPID: true,
-      container: { command: ['sleep', '7200'], securityContext: { privileged: true } },
-    };
-    await kubectl(['create', '-f', '-'], { input: podManifest(this.ns, name, DEBUG_IMAGE, spec) });
+    const container = { command: ['sleep', '7200'], securityContext: { privileged: true } };
+    await kubectl(['create', '-f', '-'], { input: podManifest(this.ns, name, DEBUG_IMAGE, { hostPID: true }, container) });
     await kubectl(['wait', '-n', this.ns, '--for=condition=Ready', '--timeout=120s', `pod/${name}`]);
   }
 
