@@ -8,7 +8,6 @@ import { CONTENDER_LABEL, type CaptureSetup, type ContenderId } from './lib/cont
 import { progress, type SectionResult } from './lib/section.ts';
 import { startSlowRelay } from './lib/slow-relay.ts';
 import { fmtRatio, fmtSpread, mdTable, spread } from './lib/stats.ts';
-import { mbitToBytes } from './lib/traffic.ts';
 
 export interface CompressOptions {
   setup: CaptureSetup;
@@ -41,7 +40,7 @@ export async function compressBench(o: CompressOptions): Promise<SectionResult> 
           progress(`slow link: ${payload}, ${c}, run ${rep + 1}/${o.reps}`);
           const r = await captureRun(c, setup, { durationS: o.seconds + 2, tag: `slow-${rep}` }, o.pod, {
             seconds: o.seconds,
-            rateBytes: mbitToBytes(o.offeredMbit),
+            rateMbit: o.offeredMbit,
             path,
           });
           if (!r.ok) progress(`  failed: ${r.error}`);
@@ -74,7 +73,7 @@ export async function compressBench(o: CompressOptions): Promise<SectionResult> 
   const markdown = [
     `## Over a slow link (${o.linkMbit} Mbit/s to the API server)`,
     '',
-    `A relay on loopback limits the API connection to ${o.linkMbit} Mbit/s each way (5 ms one-way delay, 256 KiB queue). curl offers ${o.offeredMbit} Mbit/s for ${o.seconds} s; ${o.reps} runs each. "MB/s" is pcap delivered after decompression.`,
+    `A relay on loopback limits the API connection to ${o.linkMbit} Mbit/s each way (5 ms one-way delay, 256 KiB queue). the pod sends at ${o.offeredMbit} Mbit/s (tbf) for ${o.seconds} s; ${o.reps} runs each. "MB/s" is pcap delivered after decompression.`,
     '',
     mdTable(
       ['payload', 'contender', 'packets/s delivered', 'kept % of offered packets', 'dropped by kernel', 'pcap MB/s', 'client CPU s', 'this / ours without --compress (packets/s)'],

@@ -2,21 +2,20 @@
 // ours in one command (-l SELECTOR into one pcapng) and by the manual recipe run once per pod
 // (N kubectl exec processes side by side, a file each), which is what a user would script.
 import { join } from 'node:path';
-import { ifaceCounters, type BenchPod } from './lib/cluster.ts';
+import { podCounters, setRate, type BenchPod } from './lib/cluster.ts';
 import { cpuSampler, type CpuReport } from './lib/cpu.ts';
 import { launch, parseCounts, type CaptureSetup } from './lib/contenders.ts';
 import { countPcap } from './lib/pcap-count.ts';
 import { timed, waitForLine } from './lib/proc.ts';
 import { progress, type SectionResult } from './lib/section.ts';
 import { fmtSpread, mdTable, spread } from './lib/stats.ts';
-import { mbitToBytes, offerMany } from './lib/traffic.ts';
+import { offerMany } from './lib/traffic.ts';
 import { rmSync } from 'node:fs';
 
 export interface MultiOptions {
   setup: CaptureSetup;
   /** Every web pod, with the label sets `bench-mN=y` for each N in COUNTS on the first N pods. */
   pods: BenchPod[];
-  pids: Map<string, number>;
   counts: number[];
   perPodMbit: number;
   seconds: number;
@@ -37,7 +36,7 @@ interface MultiRun {
 }
 
 function counters(pods: BenchPod[]): number {
-  return pods.reduce((n, p) => n + ifaceCounters(p.hostIface).packets, 0);
+  return pods.reduce((n, p) => n + podCounters(p.pid).packets, 0);
 }
 
 async function oursOnce(o: MultiOptions, n: number): Promise<MultiRun> {
@@ -53,7 +52,7 @@ async function oursOnce(o: MultiOptions, n: number): Promise<MultiRun> {
     await waitForLine(proc, /capturing \S+ on /, 180_000, n);
     const cpu = cpuSampler();
     const before = counters(pods);
-    await offerMany(pods.map((p) => p.ip), o.seconds, mbitToBytes(o.perPodMbit));
+    await offerMany(pods.map((p) => p.ip), o.seconds);
     const offered = counters(pods) - before;
     const done = await proc.done;
     const report = cpu.stop();
@@ -72,13 +71,13 @@ async function oursOnce(o: MultiOptions, n: number): Promise<MultiRun> {
 async function manualOnce(o: MultiOptions, n: number): Promise<MultiRun> {
   const pods = o.pods.slice(0, n);
   const runs = pods.map((p) =>
-    launch('kubectl-ws', { ...o.setup, target: p.name, targetPid: o.pids.get(p.name)! }, { durationS: o.seconds + 2, tag: `multi-${n}-${p.name}` }),
+    launch('kubectl-ws', { ...o.setup, target: p.name, targetPid: p.pid }, { durationS: o.seconds + 2, tag: `multi-${n}-${p.name}` }),
   );
   try {
     await Promise.all(runs.map((r) => waitForLine(r.proc, r.listening, 120_000)));
     const cpu = cpuSampler();
     const before = counters(pods);
-    await offerMany(pods.map((p) => p.ip), o.seconds, mbitToBytes(o.perPodMbit));
+    await offerMany(pods.map((p) => p.ip), o.seconds);
     const offered = counters(pods) - before;
     const dones = await Promise.all(runs.map((r) => r.proc.done));
     const report = cpu.stop();
@@ -115,6 +114,7 @@ async function manualOnce(o: MultiOptions, n: number): Promise<MultiRun> {
 /** Runs the many-pods section. */
 export async function multiBench(o: MultiOptions): Promise<SectionResult> {
   const runs: MultiRun[] = [];
+  for (const p of o.pods) setRate(p.pid, o.perPodMbit);
   for (const n of o.counts) {
     for (let rep = 0; rep < o.reps; rep++) {
       for (const [route, fn] of [['ours', oursOnce], ['manual', manualOnce]] as const) {

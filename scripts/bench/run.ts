@@ -212,11 +212,9 @@ async function main(): Promise<void> {
           pods.push(...(await bench.webPods([name], labels)));
         }
         await Promise.all(names.map((n) => bench.payload(n, 4)));
-        const pids = new Map<string, number>();
-        for (const p of pods) pids.set(p.name, await bench.pidOf('manual', p));
         sections.push({
           id: 'multi',
-          result: await multiBench({ setup, pods, pids, counts, perPodMbit: 20, seconds: quick ? 3 : 6, reps: 1 }),
+          result: await multiBench({ setup, pods, counts, perPodMbit: 20, seconds: quick ? 3 : 6, reps: 1 }),
         });
       }
     }

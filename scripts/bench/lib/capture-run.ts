@@ -1,7 +1,7 @@
 // One measured capture: start a contender, wait until it listens, offer the traffic, let it stop
-// itself, then count what it delivered (capinfos) against what crossed the pod's veth.
+// itself, then count what it delivered (capinfos) against what went through the pod's eth0.
 import { createWriteStream, rmSync } from 'node:fs';
-import { ifaceCounters, type BenchPod } from './cluster.ts';
+import { podCounters, setRate, type BenchPod } from './cluster.ts';
 import { cpuSampler, type CpuReport } from './cpu.ts';
 import { countPcap } from './pcap-count.ts';
 import { launch, parseCounts, type CaptureParams, type CaptureSetup, type ContenderId } from './contenders.ts';
@@ -10,8 +10,8 @@ import { offer } from './traffic.ts';
 
 export interface TrafficParams {
   seconds: number;
-  /** bytes/s per download; undefined: as fast as it goes. */
-  rateBytes?: number | undefined;
+  /** The pod's sending rate (tbf on its eth0); undefined: as fast as it goes. */
+  rateMbit?: number | undefined;
   /** The file downloaded (default: the random payload). */
   path?: string | undefined;
 }
@@ -46,7 +46,7 @@ export interface RunRecord {
   contender: ContenderId;
   ok: boolean;
   error?: string;
-  /** Packets and bytes that crossed the pod's veth while the traffic ran (both directions). */
+  /** Packets and bytes through the pod's eth0 while the traffic ran (both directions). */
   offeredPackets: number;
   offeredBytes: number;
   trafficS: number;
@@ -82,6 +82,7 @@ export async function captureRun(
   traffic: TrafficParams,
   slow?: SlowReader,
 ): Promise<RunRecord> {
+  setRate(pod.pid, traffic.rateMbit);
   const l = launch(c, setup, { ...params, toStdout: slow !== undefined });
   const reading = slow && l.proc.stdout ? readSlowly(l.proc.stdout, slow) : undefined;
   const empty = {
@@ -105,11 +106,11 @@ export async function captureRun(
     await waitForLine(l.proc, l.listening, 120_000);
     // From here on: the streaming itself, not the contender's start-up.
     cpu = cpuSampler();
-    const before = ifaceCounters(pod.hostIface);
+    const before = podCounters(pod.pid);
     const t0 = Date.now();
-    await offer(pod.ip, traffic.seconds, traffic.rateBytes, traffic.path);
+    await offer(pod.ip, traffic.seconds, traffic.path);
     const trafficS = (Date.now() - t0) / 1000;
-    const after = ifaceCounters(pod.hostIface);
+    const after = podCounters(pod.pid);
     const done = await l.proc.done;
     await reading;
     const report = cpu.stop();

@@ -62,8 +62,8 @@ export interface BenchPod {
   ip: string;
   uid: string;
   containerId: string;
-  /** The host end of its veth, whose counters tell what was really offered. */
-  hostIface: string;
+  /** Its container's PID on the node (the first node's PID namespace is the host's). */
+  pid: number;
 }
 
 function podManifest(
@@ -144,14 +144,8 @@ export class BenchCluster {
       metadata: { uid: string };
       status: { podIP: string; containerStatuses: Array<{ containerID: string }> };
     };
-    const iflink = (await kubectl(['exec', '-n', this.ns, name, '--', 'cat', '/sys/class/net/eth0/iflink'])).trim();
-    return {
-      name,
-      ip: pod.status.podIP,
-      uid: pod.metadata.uid,
-      containerId: pod.status.containerStatuses[0]!.containerID.replace(/^.*:\/\//, ''),
-      hostIface: hostIfaceByIndex(Number(iflink)),
-    };
+    const containerId = pod.status.containerStatuses[0]!.containerID.replace(/^.*:\/\//, '');
+    return { name, ip: pod.status.podIP, uid: pod.metadata.uid, containerId, pid: hostPidOf(containerId) };
   }
 
   async destroy(): Promise<void> {
@@ -159,22 +153,49 @@ export class BenchCluster {
   }
 }
 
-/** The host interface with ifindex N (the host end of a pod's veth). */
-function hostIfaceByIndex(n: number): string {
-  for (const name of readdirSync('/sys/class/net')) {
+/** The lowest host PID whose cgroup names CONTAINER_ID (pods of the first node run in the host's PID namespace). */
+function hostPidOf(containerId: string): number {
+  let best: number | undefined;
+  for (const d of readdirSync('/proc')) {
+    const pid = Number(d);
+    if (!Number.isInteger(pid) || (best !== undefined && pid >= best)) continue;
     try {
-      if (Number(readFileSync(`/sys/class/net/${name}/ifindex`, 'utf8')) === n) return name;
+      if (readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(containerId)) best = pid;
     } catch {
-      // vanished meanwhile
+      // exited meanwhile
     }
   }
-  throw new Error(`no host interface with ifindex ${n}`);
+  if (best === undefined) throw new Error(`no process of container ${containerId.slice(0, 12)} on this host`);
+  return best;
 }
 
-/** Packets and bytes through a host interface, both directions. */
-export function ifaceCounters(iface: string): { packets: number; bytes: number } {
-  const r = (f: string) => Number(readFileSync(`/sys/class/net/${iface}/statistics/${f}`, 'utf8'));
-  return { packets: r('rx_packets') + r('tx_packets'), bytes: r('rx_bytes') + r('tx_bytes') };
+/**
+ * Packets and bytes through the pod's eth0, both directions, as its own namespace counts them
+ * (/proc/PID/net/dev): the same packets tcpdump sees there. The host end of the veth would count
+ * GRO aggregates instead.
+ */
+export function podCounters(pid: number): { packets: number; bytes: number } {
+  const line = readFileSync(`/proc/${pid}/net/dev`, 'utf8')
+    .split('\n')
+    .find((l) => l.trim().startsWith('eth0:'));
+  if (!line) throw new Error(`no eth0 in the network namespace of ${pid}`);
+  const f = line.slice(line.indexOf(':') + 1).trim().split(/\s+/).map(Number);
+  // rx: bytes packets errs drop fifo frame compressed multicast; tx: bytes packets ...
+  return { packets: f[1]! + f[9]!, bytes: f[0]! + f[8]! };
+}
+
+/**
+ * Limits what the pod sends to MBIT (tbf on its eth0, set from the host), or lifts the limit. The
+ * limit is the offered rate: curl's own --limit-rate overshoots by 1.6-1.8x on this machine.
+ */
+export function setRate(pid: number, mbit: number | undefined): void {
+  const tc = (args: string[]) => spawnSync('nsenter', ['-t', String(pid), '-n', '--', 'tc', ...args], { encoding: 'utf8' });
+  if (mbit === undefined) {
+    tc(['qdisc', 'del', 'dev', 'eth0', 'root']);
+    return;
+  }
+  const r = tc(['qdisc', 'replace', 'dev', 'eth0', 'root', 'tbf', 'rate', `${mbit}mbit`, 'burst', '256kb', 'latency', '20ms']);
+  if (r.status !== 0) throw new Error(`tc in pod ${pid}: ${r.stderr}`);
 }
 
 /** PIDs of the control-plane components up.sh started, from its pid files. */

@@ -5,20 +5,15 @@ import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { PAYLOAD_PATH } from './cluster.ts';
 
-/** Megabits per second to curl's --limit-rate (bytes per second). */
-export function mbitToBytes(mbit: number): number {
-  return Math.round((mbit * 1e6) / 8);
-}
-
 /**
- * Downloads the payload from IP for SECONDS (at most 100000 times), limited to RATE bytes/s per
- * download when given. Resolves when curl has been stopped.
+ * Downloads PATH from IP for SECONDS (at most 100000 times), as fast as the pod sends it (see
+ * setRate). Resolves when curl has been stopped.
  */
-export function offer(ip: string, seconds: number, rateBytes?: number, path = PAYLOAD_PATH): Promise<void> {
+export function offer(ip: string, seconds: number, path = PAYLOAD_PATH): Promise<void> {
   const args = ['-s', '-o', '/dev/null', '--noproxy', '*', '--connect-timeout', '2'];
-  if (rateBytes !== undefined) args.push('--limit-rate', String(rateBytes));
   // A URL glob: curl fetches them one after another; the query string keeps httpd serving the file.
-  args.push(`http://${ip}:8080${path}?[1-100000]`);
+  // httpd serves /www: the URL path is the file's path below it.
+  args.push(`http://${ip}:8080${path.replace(/^\/www/, '')}?[1-100000]`);
   const child = spawn('curl', args, { stdio: 'ignore' });
   return new Promise((resolve, reject) => {
     child.on('error', reject);
@@ -30,9 +25,9 @@ export function offer(ip: string, seconds: number, rateBytes?: number, path = PA
   });
 }
 
-/** Offers to every IP at once, RATE bytes/s each when given. */
-export async function offerMany(ips: string[], seconds: number, rateBytes?: number): Promise<void> {
-  await Promise.all(ips.map((ip) => offer(ip, seconds, rateBytes)));
+/** Offers to every IP at once. */
+export async function offerMany(ips: string[], seconds: number, path = PAYLOAD_PATH): Promise<void> {
+  await Promise.all(ips.map((ip) => offer(ip, seconds, path)));
 }
 
 /**
