@@ -99,7 +99,8 @@
 #       pod's main process waits for), then reads stdin until it ends. stdin is the client's exec
 #       connection, so it ends when the client closes it, exits, is killed, or loses its connection;
 #       then the pod's main process (PID in /tmp/kubectl-netns-main.pid) is ended, and with it the
-#       pod. Paths are shared with MAIN_SCRIPT in debug-pod.ts. stdout: nothing.
+#       pod. Paths are shared with MAIN_SCRIPT in debug-pod.ts. stdout: one line "held" once the
+#       pod is marked (the client's sign that its container runs and takes execs).
 #   netinfo --pid PID [--sockets]
 #       PID's namespace in more detail. stdout, tab-separated:
 #         route 4|6 JSON                 `ip -j [-6] route show`
@@ -1049,6 +1050,7 @@ op_netinfo() {
 op_hold() {
   [ $# -eq 0 ] || fail USAGE "hold: unexpected argument '$1'"
   : >/tmp/kubectl-netns-held || fail USAGE "hold: cannot write /tmp/kubectl-netns-held"
+  printf 'held\n'
   # Returns when the client's side of the exec stream ends, whatever the reason.
   cat >/dev/null
   hold_main=$(cat /tmp/kubectl-netns-main.pid 2>/dev/null)
