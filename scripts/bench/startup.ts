@@ -1,6 +1,6 @@
 // Start-up cost per command: wall time and peak RSS of a whole process, from launch to exit, for
 // the npm build (node dist/main.js) and, when `npm run release` has left one, the single
-// executable. Static commands need no cluster; the completion of pod names and a command that
+// executable (release/bin/linux_amd64/kubectl-netns; the benchmark does not build it). Static commands need no cluster; the completion of pod names and a command that
 // fails at its first API call (a missing pod) need the local cluster, and are skipped without it.
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -44,7 +44,8 @@ function programs(root: string): Program[] {
     });
   }
   const arch = process.arch === 'x64' ? 'amd64' : process.arch;
-  const binDir = join(root, 'dist/release/bin');
+  // `npm run release` writes release/bin/<os>_<arch>/kubectl-netns (a Node single executable).
+  const binDir = join(root, 'release/bin');
   if (existsSync(binDir)) {
     for (const d of readdirSync(binDir)) {
       const exe = join(binDir, d, 'kubectl-netns');
