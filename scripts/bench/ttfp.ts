@@ -4,6 +4,7 @@
 // hostPID pod on its node, kubectl wait until Ready, kubectl exec nsenter … tcpdump -U -w -.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DEBUG_IMAGE, KUBECTL, kubectl, type BenchPod } from './lib/cluster.ts';
@@ -37,7 +38,7 @@ const FIRST_RECORD_BYTES = 40;
 const MILESTONES: Array<[string, RegExp]> = [
   ['debug pod requested', /starting debug pod/],
   ['debug pod running', /debug pod \S+ is running/],
-  ['target PID found', /: pid \d+, netns/],
+  ['target PID found', /info: pid \d+ is in/],
   ['tcpdump listening', /capturing on /],
 ];
 
@@ -83,10 +84,15 @@ function measure(argv: string[], env: NodeJS.ProcessEnv, withMilestones: boolean
   });
 }
 
-async function oursOnce(o: TtfpOptions): Promise<TtfpRun> {
+/** The release executable for this machine, when `npm run release` has left one. */
+function releaseExe(root: string): string | undefined {
+  const exe = join(root, 'release/bin', `linux_${process.arch === 'x64' ? 'amd64' : process.arch}`, 'kubectl-netns');
+  return existsSync(exe) ? exe : undefined;
+}
+
+async function oursOnce(o: TtfpOptions, program: string[]): Promise<TtfpRun> {
   const argv = [
-    process.execPath,
-    join(o.root, 'dist/main.js'),
+    ...program,
     '--kubeconfig', o.kubeconfig,
     '-n', o.namespace,
     '--image', DEBUG_IMAGE,
@@ -97,7 +103,7 @@ async function oursOnce(o: TtfpOptions): Promise<TtfpRun> {
   ];
   const r = await measure(argv, process.env, true);
   await r.stop();
-  return { ...r, route: 'ours' };
+  return { ...r, route: '' };
 }
 
 async function manualOnce(o: TtfpOptions): Promise<TtfpRun> {
@@ -131,12 +137,18 @@ async function manualOnce(o: TtfpOptions): Promise<TtfpRun> {
 /** Runs the time-to-first-packet section. */
 export async function ttfpBench(o: TtfpOptions): Promise<SectionResult> {
   const runs: TtfpRun[] = [];
+  const exe = releaseExe(o.root);
+  const routes: Array<[string, string, () => Promise<TtfpRun>]> = [
+    ['ours', 'kubectl-netns capture POD -o - (node dist/main.js)', () => oursOnce(o, [process.execPath, join(o.root, 'dist/main.js')])],
+    ...(exe ? [['ours-release', 'kubectl-netns capture POD -o - (release executable)', () => oursOnce(o, [exe])] as [string, string, () => Promise<TtfpRun>]] : []),
+    ['manual', 'scripted manual route (get pod, kubectl run, kubectl wait, kubectl exec)', () => manualOnce(o)],
+  ];
   const flow = trickle(o.pod.ip, 200, 30 * 60);
   try {
     for (let i = 0; i < o.reps; i++) {
-      for (const [route, fn] of [['ours', oursOnce], ['manual', manualOnce]] as const) {
+      for (const [route, , fn] of routes) {
         progress(`time to first packet: ${route}, run ${i + 1}/${o.reps}`);
-        const r = await fn(o);
+        const r = await fn();
         if (!r.ok) progress(`  failed: ${r.error}`);
         runs.push({ ...r, route });
         await sleep(500);
@@ -146,30 +158,34 @@ export async function ttfpBench(o: TtfpOptions): Promise<SectionResult> {
     flow.stop();
   }
   const s = (route: string): Spread | undefined => spread(runs.filter((r) => r.route === route).map((r) => r.firstPacketS));
-  const ours = s('ours');
   const manual = s('manual');
+  const ok = (route: string) => String(runs.filter((r) => r.route === route && r.ok).length);
   const table = mdTable(
-    ['route', 'time to first packet s, median (min–max)', 'runs', 'ours / this'],
+    ['route', 'time to first packet s, median (min–max)', 'runs', 'this / manual route'],
     [
-      ['kubectl-netns capture POD -o -', fmtSpread(ours, 2), String(runs.filter((r) => r.route === 'ours' && r.ok).length), ''],
-      ['scripted manual route (get pod, kubectl run, kubectl wait, kubectl exec)', fmtSpread(manual, 2), String(runs.filter((r) => r.route === 'manual' && r.ok).length), fmtRatio(ours, manual)],
+      ...routes.map(([id, label]) => [label, fmtSpread(s(id), 2), ok(id), id === 'manual' ? '' : fmtRatio(s(id), manual)]),
       ['ksniff', 'cannot run here (see below)', '0', 'n/a'],
     ],
   );
   const phases = mdTable(
-    ['milestone of ours (-v)', 'seconds after launch, median (min–max)'],
-    MILESTONES.map(([name]) => [name, fmtSpread(spread(runs.filter((r) => r.route === 'ours').map((r) => r.milestones[name])), 2)]).concat([
-      ['first packet on stdout', fmtSpread(ours, 2)],
+    ['milestone of ours (-v)', ...routes.filter(([id]) => id !== 'manual').map(([, label]) => `${label}: s after launch`)],
+    [...MILESTONES.map(([name]) => name), 'first packet on stdout'].map((name) => [
+      name,
+      ...routes
+        .filter(([id]) => id !== 'manual')
+        .map(([id]) =>
+          fmtSpread(spread(runs.filter((r) => r.route === id).map((r) => (name === 'first packet on stdout' ? r.firstPacketS : r.milestones[name]))), 2),
+        ),
     ]),
   );
   const markdown = [
     '## Time to first packet',
     '',
-    `Launch → first pcap record on stdout, image already on the node, ${o.reps} runs each, alternating. Target: ours ≤ 2 s median and ≤ 0.75× the scripted manual route.`,
+    `Launch → first pcap record on stdout, image already on the node, a trickle of 200 UDP datagrams/s to the pod, ${o.reps} runs each, alternating. Target: ours ≤ 2 s median and ≤ 0.75× the scripted manual route.`,
     '',
     table,
     '',
-    'Where ours spends it:',
+    'Where ours spends it (medians):',
     '',
     phases,
   ].join('\n');
