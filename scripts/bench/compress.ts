@@ -58,9 +58,10 @@ export async function compressBench(o: CompressOptions): Promise<SectionResult> 
     for (const c of o.contenders) {
       const rs = runs.filter((r) => r.payload === payload && r.contender === c);
       const failed = rs.filter((r) => !r.ok).length;
+      const with_ = [...new Set(rs.map((r) => r.compressor).filter(Boolean))].join(', ');
       rows.push([
         payload,
-        CONTENDER_LABEL[c] + (failed ? ` (${failed} failed)` : ''),
+        CONTENDER_LABEL[c] + (with_ ? ` (${with_})` : '') + (failed ? ` (${failed} failed)` : ''),
         fmtSpread(pps(rs), 0),
         fmtSpread(spread(rs.map(keptPct)), 1),
         fmtSpread(spread(rs.map((r) => (r.ok ? r.droppedByKernel : undefined))), 0),
@@ -73,10 +74,10 @@ export async function compressBench(o: CompressOptions): Promise<SectionResult> 
   const markdown = [
     `## Over a slow link (${o.linkMbit} Mbit/s to the API server)`,
     '',
-    `A relay on loopback limits the API connection to ${o.linkMbit} Mbit/s each way (5 ms one-way delay, 256 KiB queue). the pod sends at ${o.offeredMbit} Mbit/s (tbf) for ${o.seconds} s; ${o.reps} runs each. "MB/s" is pcap delivered after decompression.`,
+    `A relay on loopback limits the API connection to ${o.linkMbit} Mbit/s each way (5 ms one-way delay, 256 KiB queue), twice less than the pod sends (${o.offeredMbit} Mbit/s, tbf) for ${o.seconds} s, so the backlog outgrows the 32 MiB kernel buffer; ${o.reps} runs each. Delivered is pcap after decompression, per second of traffic; the compressor is the one the debug image had (zstd in the image cluster:up builds now).`,
     '',
     mdTable(
-      ['payload', 'contender', 'packets/s delivered', 'kept % of offered packets', 'dropped by kernel', 'pcap MB/s', 'client CPU s', 'this / ours without --compress (packets/s)'],
+      ['payload', 'contender', 'packets/s delivered', 'kept % of offered packets', 'dropped by kernel', 'pcap MB per s of traffic', 'client CPU s', 'this / ours without --compress (packets/s)'],
       rows,
     ),
   ].join('\n');

@@ -194,7 +194,7 @@ async function main(): Promise<void> {
             pod: web!,
             linkMbit: 50,
             offeredMbit: 100,
-            seconds: quick ? 4 : 8,
+            seconds: quick ? 6 : 12,
             reps: quick ? 1 : 2,
             contenders: ['ours', 'ours-compress', 'kubectl-ws'],
           }),

@@ -60,6 +60,8 @@ export interface RunRecord {
   clientRssMB: number;
   clientCpuS: number;
   cpu: CpuReport;
+  /** --compress: what the agent compressed with. */
+  compressor?: string | undefined;
 }
 
 /** Kept share of the offered packets, in percent (capped at 100: a few packets fall outside the window). */
@@ -136,6 +138,7 @@ export async function captureRun(
       clientRssMB: done.maxRssMB,
       clientCpuS: done.cpuS,
       cpu: report,
+      compressor: /compressing with (\w+)/.exec(done.stderr)?.[1],
     };
   } catch (err) {
     l.proc.signal('SIGINT');

@@ -76,7 +76,8 @@ export function launch(c: ContenderId, s: CaptureSetup, p: CaptureParams): Launc
       '--duration', `${p.durationS}s`,
       '-i', 'eth0',
       ...(p.snaplen ? ['-s', String(p.snaplen)] : []),
-      ...(c === 'ours-compress' ? ['--compress'] : []),
+      // -v: the agent's "compressing with zstd|gzip" line names the compressor the image had.
+      ...(c === 'ours-compress' ? ['--compress', '-v'] : []),
       ...(p.extra ?? []),
     ];
     const proc = timed(argv, { stdout: p.toStdout ? 'pipe' : 'ignore' });

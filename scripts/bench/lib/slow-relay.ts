@@ -15,12 +15,14 @@ export interface SlowRelay {
 /** Link queue: how many bytes may wait for the wire before the sender is paused. */
 const QUEUE_BYTES = 256 * 1024;
 
-/** One direction of the link: chunks leave no faster than BYTES_PER_MS, in order. */
+/** One direction of the link: chunks leave no faster than BYTES_PER_MS, strictly in order. */
 class Link {
   private freeAt = 0;
   private queued = 0;
   private readonly waiting: Array<() => void> = [];
-
+  /** Chunks on the wire, oldest first. One timer drains them: separate timers could reorder. */
+  private readonly wire: Array<{ at: number; chunk: Buffer | undefined; to: Socket }> = [];
+  private timer: NodeJS.Timeout | undefined;
   private readonly bytesPerMs: number;
   private readonly delayMs: number;
 
@@ -38,11 +40,35 @@ class Link {
       from.pause();
       this.waiting.push(() => from.resume());
     }
-    setTimeout(() => {
-      if (!to.destroyed) to.write(chunk);
-      this.queued -= chunk.length;
-      if (this.queued <= QUEUE_BYTES) for (const wake of this.waiting.splice(0)) wake();
-    }, this.freeAt - now + this.delayMs);
+    this.wire.push({ at: this.freeAt + this.delayMs, chunk, to });
+    this.drain();
+  }
+
+  /** Ends TO once everything sent to it before has left the link (a FIN travels in order too). */
+  end(to: Socket): void {
+    this.wire.push({ at: Math.max(performance.now(), this.freeAt) + this.delayMs, chunk: undefined, to });
+    this.drain();
+  }
+
+  private drain(): void {
+    if (this.timer) return;
+    const now = performance.now();
+    while (this.wire.length > 0 && this.wire[0]!.at <= now) {
+      const { chunk, to } = this.wire.shift()!;
+      if (to.destroyed) continue;
+      if (chunk === undefined) to.end();
+      else {
+        to.write(chunk);
+        this.queued -= chunk.length;
+      }
+    }
+    if (this.queued <= QUEUE_BYTES) for (const wake of this.waiting.splice(0)) wake();
+    if (this.wire.length > 0) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.drain();
+      }, Math.max(1, this.wire[0]!.at - now));
+    }
   }
 }
 
@@ -56,20 +82,22 @@ export async function startSlowRelay(dir: string, mbit: number, delayMs = 5): Pr
   const up = new Link(bytesPerMs, delayMs);
   const down = new Link(bytesPerMs, delayMs);
   const sockets = new Set<Socket>();
-  const relay = createServer((client) => {
-    const upstream = connect(Number(upstreamUrl.port || 443), upstreamUrl.hostname);
+  const relay = createServer({ allowHalfOpen: true }, (client) => {
+    const upstream = connect({ port: Number(upstreamUrl.port || 443), host: upstreamUrl.hostname, allowHalfOpen: true });
     sockets.add(client).add(upstream);
     client.on('data', (c: Buffer) => up.send(c, client, upstream));
     upstream.on('data', (c: Buffer) => down.send(c, upstream, client));
+    // A side that finishes sending is ended on the other side after its last bytes crossed the
+    // link; an error resets both at once.
+    client.on('end', () => up.end(upstream));
+    upstream.on('end', () => down.end(client));
     const drop = () => {
       client.destroy();
       upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
     };
     for (const s of [client, upstream]) {
       s.on('error', drop);
-      s.on('close', drop);
+      s.on('close', () => sockets.delete(s));
     }
   });
   await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', () => resolve()));
