@@ -74,7 +74,7 @@ export async function compressBench(o: CompressOptions): Promise<SectionResult> 
   const markdown = [
     `## Over a slow link (${o.linkMbit} Mbit/s to the API server)`,
     '',
-    `A relay on loopback limits the API connection to ${o.linkMbit} Mbit/s each way (5 ms one-way delay, 256 KiB queue), twice less than the pod sends (${o.offeredMbit} Mbit/s, tbf) for ${o.seconds} s, so the backlog outgrows the 32 MiB kernel buffer; ${o.reps} runs each. Delivered is pcap after decompression, per second of traffic; the compressor is the one the debug image had (zstd in the image cluster:up builds now).`,
+    `A relay on loopback limits the API connection to ${o.linkMbit} Mbit/s each way (5 ms one-way delay, 256 KiB queue), half of what the pod sends (${o.offeredMbit} Mbit/s, tbf) for ${o.seconds} s, so the backlog outgrows the 32 MiB kernel buffer; ${o.reps} runs each. Delivered is pcap after decompression, per second of traffic; the compressor is the one the debug image had (zstd in the image cluster:up builds now).`,
     '',
     mdTable(
       ['payload', 'contender', 'packets/s delivered', 'kept % of offered packets', 'dropped by kernel', 'pcap MB per s of traffic', 'client CPU s', 'this / ours without --compress (packets/s)'],
