@@ -6,7 +6,9 @@ import { podCounters, setRate, type BenchPod } from './lib/cluster.ts';
 import { cpuSampler, type CpuReport } from './lib/cpu.ts';
 import { launch, parseCounts, type CaptureSetup } from './lib/contenders.ts';
 import { countPcap } from './lib/pcap-count.ts';
-import { timed, waitForLine } from './lib/proc.ts';
+import { SETTLE_MS } from './lib/capture-run.ts';
+import { kubectl } from './lib/cluster.ts';
+import { sleep, timed, waitForLine } from './lib/proc.ts';
 import { progress, type SectionResult } from './lib/section.ts';
 import { fmtSpread, mdTable, spread } from './lib/stats.ts';
 import { offerMany } from './lib/traffic.ts';
@@ -45,21 +47,28 @@ async function oursOnce(o: MultiOptions, n: number): Promise<MultiRun> {
   const argv = [
     process.execPath, join(o.setup.root, 'dist/main.js'),
     '--kubeconfig', o.setup.kubeconfig, '-n', o.setup.namespace, '--image', 'kubectl-netns.local/debug:dev',
-    'capture', '-l', `bench-m${n}=y`, '-o', file, '--overwrite', '--duration', `${o.seconds + 2}s`, '-i', 'eth0',
+    // Stopped with SIGINT (Ctrl-C) once the traffic is over: captures start one after another,
+    // and each --duration would count from its own start. This one is only a safety net.
+    'capture', '-l', `bench-m${n}=y`, '-o', file, '--overwrite', '--duration', '300s', '-i', 'eth0',
   ];
   const proc = timed(argv);
   try {
     await waitForLine(proc, /capturing \S+ on /, 180_000, n);
+    await sleep(SETTLE_MS);
     const cpu = cpuSampler();
     const before = counters(pods);
     await offerMany(pods.map((p) => p.ip), o.seconds);
     const offered = counters(pods) - before;
+    await sleep(1000);
+    proc.signal('SIGINT');
     const done = await proc.done;
     const report = cpu.stop();
     const kept = await countPcap(file);
     rmSync(file, { force: true });
     const drops = [...done.stderr.matchAll(/(\d+) dropped by kernel/g)].reduce((a, m) => a + Number(m[1]), 0);
-    return { route: 'ours', pods: n, ok: done.code === 0, ...(done.code ? { error: done.stderr.slice(-300) } : {}), offeredPackets: offered, keptPackets: kept.packets, dropped: drops, clientRssMB: done.maxRssMB, clientCpuS: done.cpuS, cpu: report };
+    // Ctrl-C ends a capture with 130, as kubectl's own commands do.
+    const ok = done.code === 0 || done.code === 130;
+    return { route: 'ours', pods: n, ok, ...(ok ? {} : { error: done.stderr.slice(-300) }), offeredPackets: offered, keptPackets: kept.packets, dropped: drops, clientRssMB: done.maxRssMB, clientCpuS: done.cpuS, cpu: report };
   } catch (err) {
     proc.signal('SIGINT');
     await proc.done.catch(() => {});
@@ -70,15 +79,24 @@ async function oursOnce(o: MultiOptions, n: number): Promise<MultiRun> {
 
 async function manualOnce(o: MultiOptions, n: number): Promise<MultiRun> {
   const pods = o.pods.slice(0, n);
+  const stopFile = `/tmp/bench-stop-${n}-${Date.now()}`;
   const runs = pods.map((p) =>
-    launch('kubectl-ws', { ...o.setup, target: p.name, targetPid: p.pid }, { durationS: o.seconds + 2, tag: `multi-${n}-${p.name}` }),
+    launch(
+      'kubectl-ws',
+      { ...o.setup, target: p.name, targetPid: p.pid },
+      { durationS: 300, tag: `multi-${n}-${p.name}`, stopFile },
+    ),
   );
+  const stopAll = () => kubectl(['exec', '-n', o.setup.namespace, o.setup.manualPod, '--', 'touch', stopFile]).catch(() => '');
   try {
     await Promise.all(runs.map((r) => waitForLine(r.proc, r.listening, 120_000)));
+    await sleep(SETTLE_MS);
     const cpu = cpuSampler();
     const before = counters(pods);
     await offerMany(pods.map((p) => p.ip), o.seconds);
     const offered = counters(pods) - before;
+    await sleep(1000);
+    await stopAll();
     const dones = await Promise.all(runs.map((r) => r.proc.done));
     const report = cpu.stop();
     let kept = 0;
@@ -101,6 +119,7 @@ async function manualOnce(o: MultiOptions, n: number): Promise<MultiRun> {
       cpu: report,
     };
   } catch (err) {
+    await stopAll();
     for (const r of runs) r.proc.signal('SIGINT');
     await Promise.all(runs.map((r) => r.proc.done.catch(() => {})));
     for (const r of runs) {

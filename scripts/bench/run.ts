@@ -3,7 +3,11 @@
 // (every run's figures). Progress goes to stderr; nothing is asserted.
 //
 //   node scripts/bench/run.ts [--quick] [--only startup,throughput,ttfp,memory,compress,multi,ksniff,lib]
-//                             [--no-cluster] [--out DIR]
+//                             [--no-cluster] [--out DIR] [--readme]
+//
+// --readme also replaces the README's performance block (between its bench markers) with this
+// run's summary against the targets, its date and machine. --readme-only does only that, from the
+// results.json already in --out (no measurement).
 //
 // Sections: start-up per command; ksniff (built from the Go module proxy, or why not); throughput
 // at saturation and drops at fixed rates against the manual kubectl exec recipe (websocket and
@@ -11,7 +15,7 @@
 // memory and CPU per GB (file and slow reader); a slow link with and without --compress; 1, 5 and
 // 20 pods at once; and the library benchmarks (pcap parser, pcapng merge, exec stream).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +34,7 @@ import type { CaptureSetup } from './lib/contenders.ts';
 import { GNU_TIME } from './lib/proc.ts';
 import { progress, type SectionResult } from './lib/section.ts';
 import { spread } from './lib/stats.ts';
+import { summarize } from './summary.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ALL = ['startup', 'ksniff', 'throughput', 'ttfp', 'memory', 'compress', 'multi', 'lib'] as const;
@@ -41,6 +46,8 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     only: { type: 'string' },
     'no-cluster': { type: 'boolean', default: false },
+    readme: { type: 'boolean', default: false },
+    'readme-only': { type: 'boolean', default: false },
     out: { type: 'string', default: join(ROOT, 'bench') },
   },
 });
@@ -106,6 +113,14 @@ function libBench(): SectionResult {
 }
 
 async function main(): Promise<void> {
+  if (values['readme-only']) {
+    const saved = JSON.parse(readFileSync(join(values.out, 'results.json'), 'utf8')) as {
+      machine: Record<string, string>;
+      sections: Record<string, unknown>;
+    };
+    updateReadme(summarize(saved.sections), saved.machine);
+    return;
+  }
   checkTools();
   const info = machine();
   progress(`${info.mode} run on ${info.cpus}, load ${info['load average at start']}`);
@@ -226,19 +241,48 @@ async function main(): Promise<void> {
 
   const order: SectionId[] = ['throughput', 'ttfp', 'memory', 'compress', 'multi', 'startup', 'ksniff', 'lib'];
   sections.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
+  const data = Object.fromEntries(sections.map((s) => [s.id, s.result.data]));
+  const summary = summarize(data);
+  const machineLines = Object.entries(info).map(([k, v]) => `- ${k}: ${v}`);
   const md = [
     '# kubectl-netns benchmarks',
     '',
     'Written by `npm run bench` (scripts/bench/run.ts); rerun it after `sudo npm run cluster:up`. Every figure comes from this one run.',
     '',
-    ...Object.entries(info).map(([k, v]) => `- ${k}: ${v}`),
+    ...machineLines,
+    '',
+    summary,
     '',
     ...sections.map((s) => `${s.result.markdown}\n`),
   ].join('\n');
   mkdirSync(values.out, { recursive: true });
   writeFileSync(join(values.out, 'results.md'), md);
-  writeFileSync(join(values.out, 'results.json'), `${JSON.stringify({ machine: info, sections: Object.fromEntries(sections.map((s) => [s.id, s.result.data])) }, null, 1)}\n`);
+  writeFileSync(join(values.out, 'results.json'), `${JSON.stringify({ machine: info, sections: data }, null, 1)}\n`);
   progress(`wrote ${join(values.out, 'results.md')} and results.json`);
+  if (values.readme) updateReadme(summary, info);
+}
+
+const BEGIN = '<!-- bench:begin (npm run bench -- --readme writes this block) -->';
+const END = '<!-- bench:end -->';
+
+/** Replaces the README's performance block with SUMMARY, the date and the machine. */
+function updateReadme(summary: string, info: Record<string, string>): void {
+  const path = join(ROOT, 'README.md');
+  const text = readFileSync(path, 'utf8');
+  const from = text.indexOf(BEGIN);
+  const to = text.indexOf(END);
+  if (from < 0 || to < from) throw new Error(`README.md has no ${BEGIN} … ${END} block`);
+  const block = [
+    BEGIN,
+    '',
+    `Measured ${info.date} on ${info.cpus}, ${(info.memory ?? '').replace(/ \(.*/, '')} RAM, Linux ${info.kernel}, load average ${info['load average at start']} at start, Kubernetes ${info.kubernetes} (the local cluster), Node ${info.node}, commit ${info.commit}.`,
+    '',
+    summary.replace(/^## Against the targets\n\n/, ''),
+    '',
+    END,
+  ].join('\n');
+  writeFileSync(path, text.slice(0, from) + block + text.slice(to + END.length));
+  progress('updated the README\'s performance block');
 }
 
 main().catch((err: unknown) => {

@@ -5,8 +5,11 @@ import { podCounters, setRate, type BenchPod } from './cluster.ts';
 import { cpuSampler, type CpuReport } from './cpu.ts';
 import { countPcap } from './pcap-count.ts';
 import { launch, parseCounts, type CaptureParams, type CaptureSetup, type ContenderId } from './contenders.ts';
-import { waitForLine } from './proc.ts';
+import { sleep, waitForLine } from './proc.ts';
 import { offer } from './traffic.ts';
+
+/** Pause between "listening" and the traffic. */
+export const SETTLE_MS = 1000;
 
 export interface TrafficParams {
   seconds: number;
@@ -106,7 +109,9 @@ export async function captureRun(
   let cpu: ReturnType<typeof cpuSampler> | undefined;
   try {
     await waitForLine(l.proc, l.listening, 120_000);
-    // From here on: the streaming itself, not the contender's start-up.
+    // The streaming itself, not the contender's start-up: its time to first packet is measured
+    // apart, and the node is still settling its debug pod's start (kubelet, containerd) for a moment.
+    await sleep(SETTLE_MS);
     cpu = cpuSampler();
     const before = podCounters(pod.pid);
     const t0 = Date.now();

@@ -45,6 +45,11 @@ export interface CaptureParams {
   tag: string;
   /** Write the pcap to stdout (piped to the benchmark, which may read it slowly) instead of a file. */
   toStdout?: boolean | undefined;
+  /**
+   * Manual recipe only: stop when this file appears in the manual pod (for captures started at
+   * different times that must all outlast the same traffic), instead of after durationS.
+   */
+  stopFile?: string | undefined;
 }
 
 export interface Launched {
@@ -86,6 +91,16 @@ export function launch(c: ContenderId, s: CaptureSetup, p: CaptureParams): Launc
   const exec = [KUBECTL, '--kubeconfig', s.kubeconfig, '-n', s.namespace, 'exec', s.manualPod, '--'];
   const nsenter = ['nsenter', '-t', String(s.targetPid), '-n', '--', 'timeout', '-s', 'INT', String(p.durationS)];
   const env = c === 'kubectl-spdy' ? { ...process.env, KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' } : process.env;
+  if (p.stopFile && c === 'kubectl-ws') {
+    // tcpdump as a background job of a shell that SIGINTs it once the stop file exists; its
+    // stdout is still the exec's. Every word is ours.
+    const tcpdump = ['nsenter', '-t', String(s.targetPid), '-n', '--', ...tcpdumpWords(p, '-')].join(' ');
+    const script = `${tcpdump} & p=$!; while [ ! -e ${p.stopFile} ] && kill -0 $p 2>/dev/null; do sleep 0.2; done; kill -INT $p 2>/dev/null; wait $p`;
+    const file = join(s.workDir, `${c}-${p.tag}.pcap`);
+    const fd = openSync(file, 'w', 0o600);
+    const proc = timed([...exec, 'sh', '-c', script], { stdout: fd, env });
+    return { proc, listening: /listening on /, file, cleanup: () => closeSync(fd) };
+  }
   if (c === 'kubectl-ws' || c === 'kubectl-spdy') {
     const argv = [...exec, ...nsenter, ...tcpdumpWords(p, '-')];
     if (p.toStdout) return { proc: timed(argv, { stdout: 'pipe', env }), listening: /listening on /, file: undefined, cleanup: () => {} };
