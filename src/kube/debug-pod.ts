@@ -77,6 +77,17 @@ export interface DebugPodOptions {
   version: string;
 }
 
+/**
+ * WORD as a container command must spell it for the shell to receive WORD: Kubernetes expands
+ * $(VAR) in command and args and turns $$ into $, so MAIN_SCRIPT's `echo $$` reached the shell as
+ * `echo $`, the main PID was never recorded, and a hold that ended could not end the pod. Every $
+ * doubled arrives as itself. Pure.
+ */
+export function escapeExpansion(word: string): string {
+  // A function: in a replacement string '$$' itself means one '$'.
+  return word.replaceAll('$', () => '$$');
+}
+
 /** Label values are at most 63 chars of [A-Za-z0-9._-], starting and ending alphanumeric. */
 export function labelValue(s: string): string {
   const cleaned = s.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 63);
@@ -155,7 +166,14 @@ export function buildDebugPod(o: DebugPodOptions): V1Pod {
           imagePullPolicy: 'IfNotPresent',
           // The container also ends on its own shortly after the deadline, even if the kubelet
           // never enforces activeDeadlineSeconds; `sleep N` works in busybox and coreutils alike.
-          command: ['sh', '-c', MAIN_SCRIPT, 'kubectl-netns-debug', String(HOLD_ATTACH_SECONDS), String(deadline + 60)],
+          command: [
+            'sh',
+            '-c',
+            escapeExpansion(MAIN_SCRIPT),
+            'kubectl-netns-debug',
+            String(HOLD_ATTACH_SECONDS),
+            String(deadline + 60),
+          ],
           securityContext,
           resources: {
             requests: { cpu: '10m', memory: '32Mi', 'ephemeral-storage': '1Mi' },

@@ -12,6 +12,7 @@ import {
   HOLD_ATTACH_SECONDS,
   MAIN_PID_FILE,
   MAIN_SCRIPT,
+  escapeExpansion,
 } from '../../../src/kube/debug-pod.ts';
 
 const base = {
@@ -58,7 +59,7 @@ test('the debug pod is pinned, host-PID, minimal-capability, self-expiring and l
           command: [
             'sh',
             '-c',
-            MAIN_SCRIPT,
+            escapeExpansion(MAIN_SCRIPT),
             'kubectl-netns-debug',
             String(HOLD_ATTACH_SECONDS),
             String(DEFAULT_DEADLINE_SECONDS + 60),
@@ -133,4 +134,55 @@ test("the pod's main process and the agent's hold op agree on their files", () =
   const hold = agent.slice(agent.indexOf('op_hold() {'), agent.indexOf('# ---- dispatch'));
   assert.ok(hold.includes(MAIN_PID_FILE) && MAIN_SCRIPT.includes(MAIN_PID_FILE));
   assert.ok(hold.includes(HELD_FILE) && MAIN_SCRIPT.includes(HELD_FILE));
+});
+
+/**
+ * Kubernetes' expansion of $(VAR) in a container's command (third_party/forked/golang/expansion),
+ * with no variables defined: $$ becomes $, an unknown $(NAME) stays as written.
+ */
+function kubernetesExpand(input: string): string {
+  let out = '';
+  for (let i = 0; i < input.length; i++) {
+    if (input[i] !== '$' || i + 1 >= input.length) {
+      out += input[i];
+      continue;
+    }
+    const next = input[i + 1];
+    if (next === '$') {
+      out += '$';
+      i += 1;
+    } else if (next === '(') {
+      const close = input.indexOf(')', i + 2);
+      if (close < 0) {
+        out += '$(';
+        i += 1;
+      } else {
+        out += input.slice(i, close + 1);
+        i = close;
+      }
+    } else {
+      out += `$${next}`;
+      i += 1;
+    }
+  }
+  return out;
+}
+
+test('the main script reaches the shell as written, after Kubernetes expands the command', () => {
+  const pod = buildDebugPod({
+    namespace: 'ns',
+    nodeName: 'n',
+    image: 'i',
+    privileged: false,
+    target: undefined,
+    sessionId: 's',
+    suffix: 'x',
+    podTimeoutSeconds: 60,
+    version: 't',
+  });
+  const script = pod.spec!.containers[0]!.command![2]!;
+  assert.equal(kubernetesExpand(script), MAIN_SCRIPT);
+  // Unescaped, `echo $$` (the main PID, which the hold needs to end the pod) arrived as `echo $`.
+  assert.notEqual(kubernetesExpand(MAIN_SCRIPT), MAIN_SCRIPT);
+  assert.match(kubernetesExpand(MAIN_SCRIPT), /^echo \$ >/);
 });
