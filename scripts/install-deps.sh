@@ -13,9 +13,10 @@ set -euo pipefail
 PACKAGES=(
   containerd runc containernetworking-plugins   # the container runtime and CNI plugins (/usr/lib/cni)
   iproute2 iptables util-linux mount            # ip/ss, nsenter, mount --make-rshared
-  tcpdump tshark busybox-static dash            # image contents and pcap checks in tests
+  tcpdump tshark busybox-static dash zstd       # image contents and pcap checks in tests
   gcc libc6-dev                                 # the static pause binary
   openssl ca-certificates curl jq procps        # certificates, health checks
+  time                                          # GNU time: the benchmark's RSS and CPU figures
   shellcheck                                    # lint of the shell scripts and the on-node agent
   wireshark-qt xvfb                             # the real Wireshark on a virtual display (--wireshark, extcap)
   docker.io                                     # a real Docker engine for the agent tests (never a service)

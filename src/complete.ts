@@ -43,8 +43,11 @@ export async function completions(args: readonly string[]): Promise<string> {
 // Run directly as the npm package's kubectl_complete-netns bin. The single executable reaches
 // completions() through entry.ts instead (the release bundle defines import.meta.main as false).
 if (import.meta.main) {
-  void completions(process.argv.slice(2)).then((text) => {
-    process.stdout.write(text);
-    process.exit(0);
-  });
+  void import('./cli/compile-cache.ts')
+    .then(({ useCompileCache }) => useCompileCache())
+    .then(() => completions(process.argv.slice(2)))
+    .then((text) => {
+      process.stdout.write(text);
+      process.exit(0);
+    });
 }

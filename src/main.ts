@@ -15,4 +15,7 @@ if (major < 22 || (major === 22 && minor < 19)) {
   process.exit(1);
 }
 
-void import('./entry.ts').then(({ runEntry }) => runEntry(process.argv));
+void import('./cli/compile-cache.ts')
+  .then(({ useCompileCache }) => useCompileCache())
+  .then(() => import('./entry.ts'))
+  .then(({ runEntry }) => runEntry(process.argv));

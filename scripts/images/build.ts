@@ -2,7 +2,7 @@
 //
 // There is no registry and no Docker engine here, so each image is written as a docker-archive tar
 // (manifest.json + <config>.json + <layer>/layer.tar) and handed to `ctr images import`:
-//   kubectl-netns.local/debug:dev  dash as /bin/sh, busybox applets, tcpdump, nsenter, ip, ss + their libraries
+//   kubectl-netns.local/debug:dev  dash as /bin/sh, busybox applets, tcpdump, nsenter, ip, ss, zstd + their libraries
 //   kubectl-netns.local/web:dev    busybox httpd serving /www on :8080
 //   kubectl-netns.local/pause:dev  a static pause binary built from pause.c (the sandbox image)
 // Every tar entry has a fixed owner and mtime and the entries are sorted, so the same host files give
@@ -144,6 +144,8 @@ function debugImage(): { fs: Rootfs; cmd: string[] } {
   fs.binary('usr/bin/nsenter', which('nsenter'));
   fs.binary('usr/sbin/ip', which('ip'));
   fs.binary('usr/bin/ss', which('ss'));
+  // capture --compress prefers zstd (several times faster than busybox's gzip on the node's CPU).
+  fs.binary('usr/bin/zstd', which('zstd'));
   // Port and protocol names for tcpdump/ss output, when netbase is installed.
   for (const f of ['/etc/protocols', '/etc/services']) if (existsSync(f)) fs.copy(f, f, 0o644);
   fs.binary('bin/dash', which('dash'));

@@ -12,8 +12,8 @@ import { parseTarget, type ResolvedTarget, type TargetRef } from '../kube/target
 import { resolveTargets } from '../kube/targets.ts';
 import { parseByteSize, validateRotationOptions, type RotationOptions } from '../pcap/rotation.ts';
 import { withDebugPod } from '../kube/with-debug-pod.ts';
+import { debugPodRights } from '../kube/access.ts';
 import { isInterfaceName } from '../node/agent.ts';
-import { lookupPid } from '../node/agent-ops.ts';
 import { RemoteCapture, type CaptureOutcome } from '../node/remote-capture.ts';
 import { CaptureOutput } from '../output/capture-output.ts';
 import { assertNotTerminal, fileSink, stdoutSink, type CaptureSink } from '../output/sink.ts';
@@ -43,6 +43,7 @@ export interface CaptureArgs extends GlobalArgs {
   overwrite: boolean;
   'buffer-size': number;
   'host-side'?: boolean | undefined;
+  compress?: boolean | undefined;
   '--'?: Array<string | number> | undefined;
 }
 
@@ -77,6 +78,8 @@ export interface CapturePlan {
   overwrite: boolean;
   /** Capture on the node's end of the pod's veth instead of inside the pod. */
   hostSide: boolean;
+  /** Compress on the node (zstd, else gzip) and decompress here: for slow links to the API server. */
+  compress: boolean;
 }
 
 /** Checks the flags and decides what to do, without touching the cluster. Pure. */
@@ -158,6 +161,7 @@ export function planCapture(a: CaptureArgs, now: Date = new Date()): CapturePlan
     output,
     overwrite: a.overwrite === true,
     hostSide: a['host-side'] === true,
+    compress: a.compress === true,
   };
 }
 
@@ -290,6 +294,12 @@ export const capture = defineCommand<CaptureArgs>({
         describe:
           "Capture on the node's end of the pod's veth (-i names the pod's interface), e.g. to see what leaves the pod before the node's firewall",
       })
+      .option('compress', {
+        type: 'boolean',
+        default: false,
+        describe:
+          'Compress packets on the node (zstd if the debug image has it, else gzip) for a slow connection to the cluster (VPN, bastion); costs CPU on the node',
+      })
       .option('buffer-size', {
         type: 'number',
         default: 32,
@@ -313,6 +323,8 @@ async function runCapture(a: CaptureArgs): Promise<number> {
   if (plan.output.kind === 'stdout') assertNotTerminal(process.stdout.isTTY);
   const wireshark = plan.output.kind === 'wireshark' ? findWireshark() : undefined;
   const ctx = await runContext(a);
+  // The debug pod's RBAC reviews run while the target is looked up, not after.
+  ctx.rights.prefetch(debugPodRights(ctx.debugNamespace ?? ctx.cfg.namespace));
   // One pod into classic pcap, unless what was asked for needs pcapng (or a directory).
   const single =
     plan.refs.length === 1 &&
@@ -392,8 +404,8 @@ async function captureOne(
       },
       async (pod) => {
         try {
-          const { pid } = await lookupPid(pod, target, ctx.signal);
-          const remote = new RemoteCapture(pod, captureOptions(plan, pid), {
+          // The agent finds the target's process in the capture's own exec: no separate lookup.
+          const remote = new RemoteCapture(pod, captureOptions(plan, target), {
             onListening: (l) =>
               info(
                 `capturing on ${l.iface} in ${target.namespace}/${target.pod} (node ${target.node}, ${l.linkType}) to ${output.description}; Ctrl-C to stop`,
@@ -415,10 +427,10 @@ async function captureOne(
   return sig ? exitCodeForSignal(sig) : ExitCode.ok;
 }
 
-/** The agent's capture options for PLAN in the process PID. Pure. */
-function captureOptions(plan: CapturePlan, pid: number): ConstructorParameters<typeof RemoteCapture>[1] {
+/** The agent's capture options for PLAN in TARGET's network namespace. Pure. */
+function captureOptions(plan: CapturePlan, target: ResolvedTarget): ConstructorParameters<typeof RemoteCapture>[1] {
   return {
-    pid,
+    find: { podUid: target.podUid, containerIds: target.containerIds },
     iface: plan.iface,
     snaplen: plan.snaplen,
     count: plan.count,
@@ -427,5 +439,6 @@ function captureOptions(plan: CapturePlan, pid: number): ConstructorParameters<t
     bufferKiB: plan.bufferKiB,
     hostSide: plan.hostSide,
     filter: plan.filter,
+    compress: plan.compress ? 'auto' : undefined,
   };
 }

@@ -41,23 +41,33 @@ export class RightsCheck {
    * command's own calls find out.
    */
   async assert(rights: readonly ResourceRight[]): Promise<void> {
-    const review = (r: ResourceRight) => {
-      const key = describeRight(r);
-      let p = this.seen.get(key);
-      if (!p) {
-        p = this.client.canI(r);
-        this.seen.set(key, p);
-      }
-      return p;
-    };
     let allowed: boolean[];
     try {
-      allowed = await Promise.all(rights.map(review));
+      allowed = await Promise.all(rights.map((r) => this.review(r)));
     } catch (err) {
       debug(`cannot check RBAC rights up front (${err instanceof Error ? err.message : String(err)}); going ahead`);
       return;
     }
     assertAllowed(rights, allowed);
+  }
+
+  /**
+   * Starts the reviews of RIGHTS without waiting, so they overlap with other requests (e.g. the
+   * target's lookup); a later assert() of the same rights uses their answers.
+   */
+  prefetch(rights: readonly ResourceRight[]): void {
+    for (const r of rights) void this.review(r).catch(() => {});
+  }
+
+  /** One review per right and run, shared by every caller. */
+  private review(r: ResourceRight): Promise<boolean> {
+    const key = describeRight(r);
+    let p = this.seen.get(key);
+    if (!p) {
+      p = this.client.canI(r);
+      this.seen.set(key, p);
+    }
+    return p;
   }
 }
 

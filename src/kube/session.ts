@@ -24,6 +24,10 @@ function randomId(bytes: number): string {
   return randomBytes(bytes).toString('hex');
 }
 
+/** How often the hold is tried while the container is starting, for the first 3 s; then every second. */
+const HOLD_RETRY_MS = 100;
+const HOLD_RETRY_SLOW_MS = 1000;
+
 export class DebugSession {
   readonly client: KubeClient;
   readonly namespace: string;
@@ -40,7 +44,12 @@ export class DebugSession {
     this.sessionId = sessionId;
   }
 
-  /** Creates the debug pod and waits until it runs. If that fails, the pod is deleted before rethrowing. */
+  /**
+   * Creates the debug pod and waits until it runs: until the watch says so, or until the hold's
+   * exec is already running in it, whichever comes first. The kubelet runs execs as soon as the
+   * runtime runs the container, but reports the pod Running only after its next relist (up to a
+   * second later on this kind of node). If that fails, the pod is deleted before rethrowing.
+   */
   static async open(client: KubeClient, o: SessionOptions): Promise<DebugSession> {
     const sessionId = randomId(4);
     const pod: V1Pod = buildDebugPod({
@@ -54,12 +63,17 @@ export class DebugSession {
     await client.createPod(o.namespace, pod);
     const session = new DebugSession(client, o.namespace, name, sessionId);
     o.onCreated?.(session);
+    const watching = new AbortController();
+    const signal = o.signal ? AbortSignal.any([o.signal, watching.signal]) : watching.signal;
+    const running = waitForRunning(client, o.namespace, name, {
+      timeoutMs: o.podTimeoutMs,
+      signal,
+      onProgress: o.onProgress,
+    }).then(() => 'the watch' as const);
+    const held = session.hold().then(() => 'its hold' as const);
     try {
-      await waitForRunning(client, o.namespace, name, {
-        timeoutMs: o.podTimeoutMs,
-        signal: o.signal,
-        onProgress: o.onProgress,
-      });
+      const first = await Promise.race([running, held]);
+      debug(`debug pod ${o.namespace}/${name} is running (first seen by ${first})`);
     } catch (err) {
       // The reason it did not start is what the user needs; a failed delete is only worth a note.
       await session
@@ -70,23 +84,52 @@ export class DebugSession {
           ),
         );
       throw err;
+    } finally {
+      watching.abort();
+      running.catch(() => {});
     }
-    debug(`debug pod ${o.namespace}/${name} is running`);
-    session.hold();
     return session;
   }
 
   /**
    * Holds the pod for as long as this process and its connection live: the agent's `hold` op
-   * reads this exec's stdin, and ends the pod when it closes for whatever reason.
+   * reads this exec's stdin, and ends the pod when it closes for whatever reason. Until the
+   * container runs the exec is refused; it is tried again (every 100 ms, slower after a few
+   * seconds, e.g. while the node pulls the image) until it runs or the session closes. Resolves
+   * once the hold runs (its "held" line), and never rejects.
    */
-  private hold(): void {
-    this.holdInput = new PassThrough();
-    const discard = new Writable({ write: (_c, _e, cb) => cb() });
-    this.exec(holdArgv(), { stdin: this.holdInput, stdout: discard, stderr: discard }).then(
-      (r) => debug(`hold on ${this.namespace}/${this.podName} ended with ${r.exitCode}`),
-      (err: unknown) => debug(`hold on ${this.namespace}/${this.podName} ended: ${String(err)}`),
-    );
+  private hold(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const attempt = (n: number): void => {
+        if (this.closed) return;
+        const input = new PassThrough();
+        this.holdInput = input;
+        let held = false;
+        const stdout = new Writable({
+          write: (_c, _e, cb) => {
+            if (!held) {
+              held = true;
+              resolve();
+            }
+            cb();
+          },
+        });
+        const discard = new Writable({ write: (_c, _e, cb) => cb() });
+        this.exec(holdArgv(), { stdin: input, stdout, stderr: discard }).then(
+          (r) => debug(`hold on ${this.namespace}/${this.podName} ended with ${r.exitCode}`),
+          (err: unknown) => {
+            if (held || this.closed) {
+              debug(`hold on ${this.namespace}/${this.podName} ended: ${String(err)}`);
+              return;
+            }
+            // Not running yet (the kubelet answers "container not found"), or a passing failure.
+            if (n === 0 || n % 10 === 0) debug(`hold on ${this.namespace}/${this.podName} not yet: ${String(err)}`);
+            setTimeout(() => attempt(n + 1), n < 30 ? HOLD_RETRY_MS : HOLD_RETRY_SLOW_MS).unref();
+          },
+        );
+      };
+      attempt(0);
+    });
   }
 
   /** Runs argv in the debug container (no shell in between unless argv starts one). */

@@ -20,8 +20,11 @@
 #       stdout: one line "PID NETNS_INODE", e.g. "4242 4026532308".
 #       stderr: one info line saying how the PID was found.
 #       KNETNS_PROC=DIR replaces /proc for this op only; it exists for fixture tests.
-#   capture (--pid PID | --uid POD_UID --wait SECONDS) [--iface IFACE] [--snaplen N] [--count N] [--duration SECONDS]
-#           [--buffer KIB] [--id CAPTURE_ID] [--host-side] -- [FILTER WORDS...]
+#   capture (--pid PID | --uid POD_UID [--cid CONTAINER_ID]... | --uid POD_UID --wait SECONDS)
+#           [--iface IFACE] [--snaplen N] [--count N] [--duration SECONDS] [--buffer KIB]
+#           [--id CAPTURE_ID] [--host-side] [--compress auto|zstd|gzip] -- [FILTER WORDS...]
+#       --uid POD_UID [--cid ID]...: a running pod; its PID is found here as the pid op finds it
+#       (and its "pid ..." info line printed), so one exec both finds and captures.
 #       --uid POD_UID --wait SECONDS: capture a pod from its birth. Polls /proc (every 20 ms, for at
 #       most SECONDS) for the first process of the pod (its sandbox, which holds its network
 #       namespace before any init container runs), then captures there; NO_CONTAINER when none
@@ -44,6 +47,10 @@
 #       checked to point back (its "@ifN" is eth0's ifindex). Then the info line is
 #       "kubectl-netns-agent: info: host side of IFACE (netns INODE, pid PID) is HOSTIF (master
 #       BRIDGE|-)" before the usual one, which names HOSTIF and the node's netns.
+#       --compress: stdout carries the pcap compressed, as a series of zstd frames or gzip members
+#       (auto: zstd if the image has it, else gzip; NO_COMPRESSOR without either), one per chunk
+#       of what tcpdump wrote, so packets never wait in the compressor for more traffic. The info
+#       line "compressing with zstd|gzip" comes first.
 #       stdout: pcap bytes.
 #       stderr: "kubectl-netns-agent: info: capturing on IFACE in netns INODE (pid PID)", then
 #       tcpdump's own lines: "listening on ...", on SIGUSR1 "tcpdump: N packets captured, N packets
@@ -93,7 +100,8 @@
 #       pod's main process waits for), then reads stdin until it ends. stdin is the client's exec
 #       connection, so it ends when the client closes it, exits, is killed, or loses its connection;
 #       then the pod's main process (PID in /tmp/kubectl-netns-main.pid) is ended, and with it the
-#       pod. Paths are shared with MAIN_SCRIPT in debug-pod.ts. stdout: nothing.
+#       pod. Paths are shared with MAIN_SCRIPT in debug-pod.ts. stdout: one line "held" once the
+#       pod is marked (the client's sign that its container runs and takes execs).
 #   netinfo --pid PID [--sockets]
 #       PID's namespace in more detail. stdout, tab-separated:
 #         route 4|6 JSON                 `ip -j [-6] route show`
@@ -113,7 +121,8 @@
 #   74 NO_CAPTURE      stats: no running capture with that id
 #   75 NO_IP           iproute2 ip (with JSON output) is not installed in the debug image
 #   76 NO_PEER         capture --host-side: no peer of the interface in the node's namespace
-# For exec, CMD may itself exit 64-76: the error LINE, not the status, marks an agent failure.
+#   77 NO_COMPRESSOR   capture --compress: neither zstd nor gzip (as asked) in the debug image
+# For exec, CMD may itself exit 64-77: the error LINE, not the status, marks an agent failure.
 # Keep this table in step with AGENT_EXIT in agent.ts (a unit test compares them).
 
 set -u
@@ -139,6 +148,7 @@ fail() {
     NO_CAPTURE) fail_rc=74 ;;
     NO_IP) fail_rc=75 ;;
     NO_PEER) fail_rc=76 ;;
+    NO_COMPRESSOR) fail_rc=77 ;;
     *) fail_rc=1 ;;
   esac
   # The client looks for one line; tool messages and user words may carry newlines.
@@ -233,7 +243,8 @@ nsenter_fail() {
   esac
 }
 
-# Sets target_inode, or fails with NETNS_GONE / NSENTER_DENIED / NO_NSENTER.
+# Sets target_inode, or fails with NETNS_GONE / NSENTER_DENIED / NO_NSENTER. With "quick" as $2
+# the namespace is not entered here: the caller's next nsenter reports its failures.
 check_target() {
   need nsenter
   if ! tlink=$(readlink "/proc/$1/ns/net" 2>/dev/null); then
@@ -243,6 +254,7 @@ check_target() {
     fail NETNS_GONE "process $1 is gone, and with it that network namespace (look the pid up again)"
   fi
   target_inode=$(printf '%s' "$tlink" | tr -cd 0-9)
+  [ "${2:-}" != quick ] || return 0
   # A separate trial entry, so that exec can tell nsenter's failures from the command's.
   tmsg=$("$NSENTER" -t "$1" -n -- sh -c : 2>&1) || nsenter_fail "$tmsg" "$1"
 }
@@ -341,30 +353,39 @@ op_pid() {
     '' | *[!0-9a-fA-F-]*) fail USAGE "pid: --uid must be a pod UID, got '$uid'" ;;
   esac
   for cid in "$@"; do
-    case $cid in
-      '' | *[!A-Za-z0-9_-]*) fail USAGE "pid: bad container id '$cid' (give it without the runtime:// prefix)" ;;
-    esac
+    is_container_id "$cid" || fail USAGE "pid: bad container id '$cid' (give it without the runtime:// prefix)"
   done
   PROC_ROOT=${KNETNS_PROC:-/proc}
-  uidu=$(printf '%s' "$uid" | tr - _)
-  cands=$(scan_cgroups "$PROC_ROOT" "$uid" "$uidu" "$*")
+  find_pid "$uid" "$*"
+  info "pid $found_pid $found_how"
+  printf '%s %s\n' "$found_pid" "$found_inode"
+}
 
+is_container_id() {
+  case $1 in '' | *[!A-Za-z0-9_-]*) return 1 ;; esac
+}
+
+# Sets found_pid, found_inode and found_how for pod UID ($1), preferring a process of the
+# containers whose ids are the words of $2; fails with NO_CONTAINER, NSENTER_DENIED or NETNS_GONE.
+find_pid() {
+  fp_uidu=$(printf '%s' "$1" | tr - _)
+  cands=$(scan_cgroups "$PROC_ROOT" "$1" "$fp_uidu" "$2")
   if found=$(first_readable "$cands" c) && [ -n "$found" ]; then
-    how="is in container ${found##* }"
+    found_how="is in container ${found##* }"
   elif found=$(first_readable "$cands" p) && [ -n "$found" ]; then
-    how="is in pod $uid (no process of the given containers; a pod's containers share one network namespace)"
+    found_how="is in pod $1 (no process of the given containers; a pod's containers share one network namespace)"
   elif [ -n "$cands" ]; then
-    unreadable_fail "$cands" "pod $uid"
+    unreadable_fail "$cands" "pod $1"
   else
-    found=$(runtime_pid "$@")
-    [ -n "$found" ] || fail NO_CONTAINER "no process of pod $uid${1:+ (containers: $*)} on this node; is it running here?"
-    how="from ${found##* } inspect"
+    # Ids are checked words without blanks: splitting them is what is meant.
+    # shellcheck disable=SC2086
+    found=$(runtime_pid $2)
+    [ -n "$found" ] || fail NO_CONTAINER "no process of pod $1${2:+ (containers: $2)} on this node; is it running here?"
+    found_how="from ${found##* } inspect"
   fi
   found_pid=${found%% *}
   found_inode=${found#* }
   found_inode=${found_inode%% *}
-  info "pid $found_pid $how"
-  printf '%s %s\n' "$found_pid" "$found_inode"
 }
 
 # Candidates exist but none has a readable netns link: dead, or we lack the privilege to look.
@@ -444,50 +465,27 @@ wait_for_pod() {
   done
 }
 
-# Compiles the capture (tcpdump -d -i IFACE ... -- FILTER, given as "$@") where it will run: once
-# without the filter, once with it, so a failure only the filter causes is the filter's, whatever
-# words tcpdump uses for it. Before a birth capture, $pid is unset and it runs in our own namespace.
-compile_checks() {
-  cc_iface=$2
-  if ! cmsg=$(compile_in_ns "$TCPDUMP" -d -i "$cc_iface" 2>&1 >/dev/null); then
-    cmsg=$(reason "$cmsg")
-    case $cmsg in
-      nsenter:*) nsenter_fail "$cmsg" "$pid" ;;
-      *'No such device'*) fail NO_INTERFACE "no interface '$cc_iface' in the network namespace of ${pid:+process }${pid:-the debug pod}: $cmsg" ;;
-      *ermission* | *'not permitted'*) fail CAPTURE_DENIED "tcpdump may not capture on '$cc_iface' (the debug pod needs CAP_NET_RAW and CAP_NET_ADMIN): $cmsg" ;;
-      *) fail CAPTURE_FAILED "tcpdump cannot capture on '$cc_iface': $cmsg" ;;
-    esac
-  fi
-  if ! cmsg=$(compile_in_ns "$TCPDUMP" -d "$@" 2>&1 >/dev/null); then
-    cmsg=$(reason "$cmsg")
-    case $cmsg in
-      nsenter:*) nsenter_fail "$cmsg" "$pid" ;;
-      *) fail BAD_FILTER "tcpdump rejected the capture filter: $cmsg" ;;
-    esac
-  fi
-}
-
-# Runs a compile check where the capture will happen; without a target yet, in our own namespace.
-compile_in_ns() {
-  if [ -z "$pid" ]; then "$@"; else in_capture_ns "$@"; fi
-}
-
 op_capture() {
-  pid='' uid='' wait_for='' iface=auto snaplen='' count='' duration='' id='' buffer=32768 await_ack='' host_side=''
+  pid='' uid='' wait_for='' cids='' iface=auto snaplen='' count='' duration='' id='' buffer=32768 await_ack='' host_side=''
+  compress=''
   while [ $# -gt 0 ]; do
     case $1 in
       --host-side) host_side=1; shift ;;
-      --pid | --uid | --wait | --iface | --snaplen | --count | --duration | --buffer | --id)
+      --pid | --uid | --wait | --cid | --iface | --snaplen | --count | --duration | --buffer | --id | --compress)
         [ $# -ge 2 ] || fail USAGE "capture: $1 needs a value"
         case $1 in
           --pid) pid=$2 ;;
           --uid) uid=$2 ;;
           --wait) wait_for=$2 ;;
+          --cid)
+            is_container_id "$2" || fail USAGE "capture: bad container id '$2' (give it without the runtime:// prefix)"
+            cids="${cids:+$cids }$2" ;;
           --iface) iface=$2 ;;
           --snaplen) snaplen=$2 ;;
           --count) count=$2 ;;
           --duration) duration=$2 ;;
           --buffer) buffer=$2 ;;
+          --compress) compress=$2 ;;
           *) id=$2 ;;
         esac
         shift 2 ;;
@@ -499,12 +497,14 @@ op_capture() {
   if [ -n "$uid" ]; then
     [ -z "$pid" ] || fail USAGE "capture: give --pid or --uid, not both"
     case $uid in
-      -) ;;
+      -) [ -n "$wait_for" ] || fail USAGE "capture: --uid - (armed) needs --wait SECONDS" ;;
       '' | *[!0-9a-fA-F-]*) fail USAGE "capture: --uid must be a pod UID or -, got '$uid'" ;;
     esac
-    is_count "$wait_for" || fail USAGE "capture: --uid needs --wait SECONDS"
+    [ -z "$wait_for" ] || is_count "$wait_for" || fail USAGE "capture: --wait must be a number of seconds, got '$wait_for'"
+    [ -z "$wait_for" ] || [ -z "$cids" ] || fail USAGE "capture: --wait captures from a pod's birth, before its containers exist: no --cid"
   else
     is_count "$pid" || fail USAGE "capture: --pid must be a process id, got '$pid'"
+    [ -z "$wait_for$cids" ] || fail USAGE "capture: --wait and --cid go with --uid"
   fi
   [ "$iface" = auto ] || is_iface "$iface" || fail USAGE "capture: bad interface name '$iface'"
   # `ip link` shows a veth as eth0@if9; people paste that.
@@ -514,16 +514,26 @@ op_capture() {
   done
   [ -z "$snaplen" ] || [ "$snaplen" -le 262144 ] || fail USAGE "capture: --snaplen must be at most 262144"
   [ -z "$id" ] || is_capture_id "$id" || fail USAGE "capture: bad capture id '$id'"
+  case $compress in '' | auto | zstd | gzip) ;; *) fail USAGE "capture: --compress takes auto, zstd or gzip, got '$compress'" ;; esac
 
   need tcpdump
   need nsenter
-  if [ -n "$uid" ]; then
+  [ -z "$compress" ] || pick_compressor "$compress"
+  if [ -n "$wait_for" ]; then
     [ -z "$host_side" ] || fail USAGE "capture: --host-side cannot capture from a pod's birth"
     # A newborn pod's interfaces may not exist or be up yet (its network plugin is still at work):
     # "any" also sees the ones that appear after tcpdump starts.
     [ "$iface" != auto ] || iface=any
   else
-    check_target "$pid"
+    if [ -n "$uid" ]; then
+      # The pod runs: find its process here, in the same exec as the capture (one round trip less).
+      find_pid "$uid" "$cids"
+      pid=$found_pid
+      info "pid $found_pid $found_how"
+    fi
+    # Inside the pod no trial entry: the compile check below enters the namespace too, and tells
+    # nsenter's errors apart. Host-side captures enter it only to read the interface.
+    if [ -n "$host_side" ]; then check_target "$pid"; else check_target "$pid" quick; fi
     [ "$iface" = auto ] && iface=$(auto_iface "$pid")
     if [ -n "$host_side" ]; then
       [ "$iface" != any ] || fail USAGE "capture: --host-side needs one interface of the pod, not 'any'"
@@ -535,12 +545,14 @@ op_capture() {
   fi
 
   # The filter stays in "$@"; options go in front. "--" keeps filter words from being options.
+  have_filter=''
+  [ $# -eq 0 ] || have_filter=1
   set -- -- "$@"
   [ -z "$count" ] || set -- -c "$count" "$@"
   [ -z "$snaplen" ] || set -- -s "$snaplen" "$@"
   set -- -i "$iface" "$@"
-  compile_checks "$@"
-  if [ -n "$uid" ]; then
+  compile_check "$@"
+  if [ -n "$wait_for" ]; then
     # Everything was checked before the wait, in our own namespace: once the pod appears, every
     # millisecond before tcpdump listens is traffic lost, its init containers' first packets.
     [ "$uid" != - ] || read_uid
@@ -558,16 +570,24 @@ op_capture() {
       exit 0
     fi
   fi
+  out=''
+  compress_pid=''
+  if [ -n "$compress" ]; then
+    # tcpdump writes into a FIFO that the compressor reads, so $! below is still tcpdump itself.
+    out=/tmp/kubectl-netns-capture-${id:-$$}.fifo
+    rm -f "$out"
+    mkfifo -m 600 "$out" || fail CAPTURE_FAILED "cannot make the FIFO $out"
+    compress_chunks "/tmp/kubectl-netns-capture-${id:-$$}.chunk" <"$out" &
+    compress_pid=$!
+    info "compressing with $compressor_name"
+  fi
   info "capturing on $iface in netns $target_inode (pid $pid)"
   # --immediate-mode: otherwise libpcap hands packets over in blocks up to 1s late, and the
   # packets of the last second before a stop are lost, which is when people press Ctrl-C.
   # nsenter -n without -p execs in place, so $! is tcpdump itself, which stop and stop_after signal.
   # tcpdump installs its own SIGINT handler, so being a background job (SIGINT ignored) is harmless.
-  if [ -n "$host_side" ]; then
-    "$TCPDUMP" --immediate-mode -U -w - -Z root -B "$buffer" "$@" &
-  else
-    "$NSENTER" -t "$pid" -n -- "$TCPDUMP" --immediate-mode -U -w - -Z root -B "$buffer" "$@" &
-  fi
+  # run_tcpdump execs, so the background job's PID ($!) is tcpdump's.
+  if [ -n "$out" ]; then run_tcpdump "$@" >"$out" & else run_tcpdump "$@" & fi
   tcpdump_pid=$!
   if [ -n "$id" ]; then
     printf '%s\n' "$tcpdump_pid" >"$(pidfile "$id")"
@@ -581,6 +601,14 @@ op_capture() {
     # wait returns early when a trapped signal arrives; only tcpdump's own end counts.
     kill -0 "$tcpdump_pid" 2>/dev/null || break
   done
+  if [ -n "$compress_pid" ]; then
+    # The compressor ends at the FIFO's end, after the last chunk.
+    while :; do
+      wait "$compress_pid"
+      kill -0 "$compress_pid" 2>/dev/null || break
+    done
+    rm -f "$out"
+  fi
   if [ -n "$await_ack" ] && [ -n "$id" ]; then
     # Kubernetes drops stdout still in flight when the exec'd command exits (kubernetes#124571),
     # which for a slow reader is the capture's tail. So stay until the client says it has every
@@ -594,6 +622,76 @@ op_capture() {
   fi
   [ -z "$id" ] || rm -f "$(pidfile "$id")" "$(ackfile "$id")"
   exit "$tcpdump_rc"
+}
+
+# Becomes the capture's tcpdump (exec): in the pod's namespace, or with --host-side in our own.
+run_tcpdump() {
+  if [ -n "$host_side" ]; then
+    exec "$TCPDUMP" --immediate-mode -U -w - -Z root -B "$buffer" "$@"
+  fi
+  exec "$NSENTER" -t "$pid" -n -- "$TCPDUMP" --immediate-mode -U -w - -Z root -B "$buffer" "$@"
+}
+
+# Sets COMPRESSOR, COMPRESS_LEVEL and compressor_name for --compress WHICH (auto: zstd, else
+# gzip), or fails with NO_COMPRESSOR.
+pick_compressor() {
+  case $1 in auto) pc_list='zstd gzip' ;; *) pc_list=$1 ;; esac
+  for pc_name in $pc_list; do
+    COMPRESSOR=$(tool_path "$pc_name")
+    [ -n "$COMPRESSOR" ] || continue
+    compressor_name=$pc_name
+    # The fastest level, where the build has levels (busybox gzip may not).
+    COMPRESS_LEVEL=-1
+    "$COMPRESSOR" -1 -c </dev/null >/dev/null 2>&1 || COMPRESS_LEVEL=''
+    return 0
+  done
+  fail NO_COMPRESSOR "no $(printf '%s' "$pc_list" | sed 's/ / or /') in the debug image (PATH=$PATH)"
+}
+
+# Compresses stdin to stdout one chunk at a time, each chunk its own gzip member or zstd frame (a
+# reader decompresses them as one stream). gzip and zstd keep input until their buffer fills or
+# the input ends, which at a low packet rate would hold packets for minutes; a chunk here ends
+# when the pipe runs dry. While the pipe stays full, chunks grow to 16 reads (up to 1 MiB), so a
+# busy capture forks once per MiB, not once per 64 KiB.
+compress_chunks() {
+  cc_n=1
+  while dd bs=65536 count="$cc_n" of="$1" 2>"$1.log" && [ -s "$1" ]; do
+    # COMPRESS_LEVEL is one option or nothing.
+    # shellcheck disable=SC2086
+    "$COMPRESSOR" $COMPRESS_LEVEL -c <"$1" || break
+    cc_rec=''
+    read -r cc_rec <"$1.log" || :
+    # "F+P records in": F full 64 KiB reads. None means the pipe ran dry: next time read once.
+    case $cc_rec in 0+*) cc_n=1 ;; *) cc_n=16 ;; esac
+  done
+  rm -f "$1" "$1.log"
+}
+
+# Compiles the capture (tcpdump -d -i IFACE ... -- FILTER, given as "$@") where it will run, once;
+# only when that fails, a second compile without the filter tells whether the filter was to blame,
+# whatever words tcpdump uses for it. Before a birth capture $pid is unset: our own namespace.
+compile_check() {
+  if ! cmsg=$(compile_in_ns "$TCPDUMP" -d "$@" 2>&1 >/dev/null); then
+    cmsg=$(reason "$cmsg")
+    if [ -n "$have_filter" ] && imsg=$(compile_in_ns "$TCPDUMP" -d -i "$iface" 2>&1 >/dev/null); then
+      case $cmsg in
+        nsenter:*) nsenter_fail "$cmsg" "$pid" ;;
+        *) fail BAD_FILTER "tcpdump rejected the capture filter: $cmsg" ;;
+      esac
+    fi
+    [ -z "$have_filter" ] || cmsg=$(reason "$imsg")
+    case $cmsg in
+      nsenter:*) nsenter_fail "$cmsg" "$pid" ;;
+      *'No such device'*) fail NO_INTERFACE "no interface '$iface' in the network namespace of ${pid:+process }${pid:-the debug pod}: $cmsg" ;;
+      *ermission* | *'not permitted'*) fail CAPTURE_DENIED "tcpdump may not capture on '$iface' (the debug pod needs CAP_NET_RAW and CAP_NET_ADMIN): $cmsg" ;;
+      *) fail CAPTURE_FAILED "tcpdump cannot capture on '$iface': $cmsg" ;;
+    esac
+  fi
+}
+
+# Runs a compile check where the capture will happen; without a target yet, in our own namespace.
+compile_in_ns() {
+  if [ -z "$pid" ]; then "$@"; else in_capture_ns "$@"; fi
 }
 
 # Runs a command where the capture happens: in PID's network namespace, or with --host-side in
@@ -985,6 +1083,7 @@ op_netinfo() {
 op_hold() {
   [ $# -eq 0 ] || fail USAGE "hold: unexpected argument '$1'"
   : >/tmp/kubectl-netns-held || fail USAGE "hold: cannot write /tmp/kubectl-netns-held"
+  printf 'held\n'
   # Returns when the client's side of the exec stream ends, whatever the reason.
   cat >/dev/null
   hold_main=$(cat /tmp/kubectl-netns-main.pid 2>/dev/null)

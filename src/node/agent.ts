@@ -40,6 +40,10 @@ export const AGENT_EXIT = {
     code: 76,
     hint: "host-side capture needs a veth whose other end is in the node's network namespace (bridge CNIs such as bridge, flannel, calico); capture inside the pod instead",
   },
+  NO_COMPRESSOR: {
+    code: 77,
+    hint: 'the debug image has neither zstd nor gzip; capture without --compress, or pass an --image that has one',
+  },
 } as const;
 
 export type AgentErrorCode = keyof typeof AGENT_EXIT;
@@ -105,9 +109,14 @@ export function pidArgv(o: { podUid: string; containerIds: readonly string[] }):
   return agentArgv('pid', ['--uid', checked(o.podUid, POD_UID, 'pod UID'), ...ids]);
 }
 
+/** How the capture's stdout is compressed on the node: auto is zstd where the image has it, else gzip. */
+export type CaptureCompression = 'auto' | 'zstd' | 'gzip';
+
 export interface CaptureOptions {
-  /** The process whose network namespace to capture in; or, from a pod's birth, waitForPod. */
+  /** The process whose network namespace to capture in; or find, or waitForPod. */
   pid?: number | undefined;
+  /** A running pod whose process the agent finds itself (as the pid op does), in the same exec. */
+  find?: { podUid: string; containerIds: readonly string[] } | undefined;
   /**
    * Wait up to `seconds` for the first process of pod `uid` (its sandbox) and capture there. With
    * uid ARMED_UID the agent reads the UID from stdin first (see RemoteCapture's armed captures).
@@ -128,6 +137,8 @@ export interface CaptureOptions {
   filter: readonly string[];
   /** Capture on the node's end of the pod's veth (the debug pod must use hostNetwork). */
   hostSide?: boolean | undefined;
+  /** Compress the pcap on the node (for slow links to the API server); the client decompresses. */
+  compress?: CaptureCompression | undefined;
 }
 
 /** `capture`: tcpdump in the pid's network namespace, pcap on stdout. */
@@ -135,7 +146,16 @@ export function captureArgv(o: CaptureOptions): string[] {
   const where =
     o.waitForPod !== undefined
       ? ['--uid', checked(o.waitForPod.uid, POD_UID, 'pod UID'), '--wait', countArg(o.waitForPod.seconds, 'wait')]
-      : ['--pid', countArg(o.pid ?? 0, 'pid')];
+      : o.find !== undefined
+        ? [
+            '--uid',
+            checked(o.find.podUid, POD_UID, 'pod UID'),
+            ...o.find.containerIds.flatMap((id) => [
+              '--cid',
+              checked(splitContainerId(id).id, CONTAINER_ID, 'container id'),
+            ]),
+          ]
+        : ['--pid', countArg(o.pid ?? 0, 'pid')];
   const args = [...where, '--iface', checked(o.iface ?? 'auto', IFACE, 'interface name')];
   if (o.snaplen !== undefined) args.push('--snaplen', countArg(o.snaplen, 'snaplen', 262144));
   if (o.count !== undefined) args.push('--count', countArg(o.count, 'count'));
@@ -143,6 +163,7 @@ export function captureArgv(o: CaptureOptions): string[] {
   if (o.bufferKiB !== undefined) args.push('--buffer', countArg(o.bufferKiB, 'buffer size', 4 * 1024 * 1024));
   if (o.id !== undefined) args.push('--id', checked(o.id, CAPTURE_ID, 'capture id'));
   if (o.awaitAck) args.push('--await-ack');
+  if (o.compress !== undefined) args.push('--compress', checked(o.compress, /^(auto|zstd|gzip)$/, 'compression'));
   if (o.hostSide) {
     if (o.iface === 'any') throw new RangeError('a host-side capture needs one interface of the pod, not any');
     args.push('--host-side');

@@ -4,7 +4,9 @@
 //   prints its final counts) → "capture finished" → ack once every counted packet has arrived → end.
 // The single-pod capture drives one of these; a multi-pod capture drives one per target.
 import { PassThrough, Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
+import { ExitCode, UserError } from '../errors.ts';
 import { debug, warn } from '../log.ts';
 import {
   ackArgv,
@@ -19,6 +21,7 @@ import {
   type TcpdumpStats,
 } from './agent.ts';
 import { agentFailure, LineCollector } from './agent-errors.ts';
+import { CaptureDecompressor } from './capture-decompress.ts';
 import type { AgentExec } from './agent-ops.ts';
 
 /** tcpdump's "listening on eth0, link-type EN10MB (Ethernet), snapshot length 262144 bytes". */
@@ -123,12 +126,31 @@ export class RemoteCapture {
         cb();
       },
     });
+    // --compress: the agent's stdout is zstd frames or gzip members; OUT still gets plain pcap.
+    let inflateError: Error | undefined;
+    const inflate = this.options.compress
+      ? new CaptureDecompressor((err) => {
+          inflateError = err;
+          this.abandon(`the compressed stream is unreadable: ${err.message}`);
+        })
+      : undefined;
+    inflate?.pipe(out, { end: false });
     try {
       const result = await this.agent.exec(captureArgv({ ...this.options, id: this.id, awaitAck: true }), {
-        stdout: out,
+        stdout: inflate ?? out,
         stderr,
         stdin: this.uidInput,
       });
+      if (inflate) {
+        inflate.end();
+        await finished(inflate);
+      }
+      if (inflateError) {
+        throw new UserError(`the capture's compressed stream could not be read: ${inflateError.message}`, {
+          exitCode: ExitCode.agent,
+          hint: 'capture without --compress',
+        });
+      }
       // 130: tcpdump stopped by our own SIGINT before it finished starting.
       if (result.exitCode !== 0 && !(this.stopRequested && result.exitCode === 130)) {
         throw agentFailure(result.exitCode, this.lines.all(), 'capture');

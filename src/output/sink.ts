@@ -27,6 +27,8 @@ export interface CaptureSink {
 
 /** Private to the user: captures hold other people's traffic. */
 const FILE_MODE = 0o600;
+/** How much a file sink buffers before it asks the exec stream to wait. */
+const FILE_HIGH_WATER = 1 << 20;
 
 /** Errors that mean "the reader went away", not "the output broke". */
 function readerGone(err: NodeJS.ErrnoException): boolean {
@@ -116,7 +118,11 @@ export async function fileSink(path: string, opts: { overwrite?: boolean } = {})
   const overwrite = opts.overwrite === true;
   await assertWritable(path, overwrite);
   const tmp = join(dirname(path), `.${basename(path)}.kubectl-netns-${process.pid}.partial`);
-  const stream = createWriteStream(tmp, { flags: 'wx', mode: FILE_MODE });
+  // 1 MiB before write() says "wait": with the default 16 KiB nearly every websocket frame filled
+  // it, and each wait paused and resumed the exec socket; queued chunks now go out in one writev.
+  // 10 s saturated on the local cluster: 550 and 608 MB of pcap against 475 and 487, with 4.3-5.1 s
+  // of client CPU against 5.6-6.0 s.
+  const stream = createWriteStream(tmp, { flags: 'wx', mode: FILE_MODE, highWaterMark: FILE_HIGH_WATER });
   await new Promise<void>((resolve, reject) => {
     stream.once('open', () => resolve());
     stream.once('error', (err) =>

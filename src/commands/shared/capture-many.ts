@@ -29,6 +29,8 @@ export interface ManyPlan {
   durationSeconds: number | undefined;
   bufferKiB: number;
   hostSide: boolean;
+  /** Compress each capture on the node (--compress). */
+  compress: boolean;
   follow: boolean;
   /** Wait for the first pod if none runs yet (--wait). */
   wait: boolean;
@@ -78,6 +80,7 @@ export async function captureMany(ctx: RunContext, plan: ManyPlan, set: TargetSe
       bufferKiB: plan.bufferKiB,
       hostSide: plan.hostSide,
       filter: plan.filter,
+      compress: plan.compress ? 'auto' : undefined,
     },
     debugNamespace: ctx.debugNamespace ?? ctx.cfg.namespace,
     bufferMiB: plan.bufferKiB / 1024,

@@ -8,7 +8,7 @@ import { debug, info, warn } from '../../log.ts';
 import type { ResolvedTarget } from '../../kube/target.ts';
 import { openDebugPod, type OpenDebugPod } from '../../kube/with-debug-pod.ts';
 import { ARMED_UID, type CaptureOptions, type TcpdumpStats } from '../../node/agent.ts';
-import { lookupPid, type PidTarget } from '../../node/agent-ops.ts';
+import type { PidTarget } from '../../node/agent-ops.ts';
 import { RemoteCapture, type RemoteCaptureHooks } from '../../node/remote-capture.ts';
 import { LateWritable } from '../../output/late-writable.ts';
 import type { TargetProgress } from '../../output/capture-status.ts';
@@ -29,7 +29,7 @@ export interface CaptureTarget {
 
 /** What every capture shares: the agent's options (without the PID) and where debug pods go. */
 export interface WorkloadSettings {
-  capture: Omit<CaptureOptions, 'pid' | 'waitForPod' | 'id' | 'awaitAck'>;
+  capture: Omit<CaptureOptions, 'pid' | 'find' | 'waitForPod' | 'id' | 'awaitAck'>;
   debugNamespace: string;
   /** Kernel buffer of each tcpdump, in MiB (the debug pods' memory limits cover them). */
   bufferMiB: number;
@@ -288,9 +288,10 @@ export class WorkloadCapture {
       } else {
         const { session } = await this.#podOn(t.node);
         if (this.#stopping) return;
-        const where: Pick<CaptureOptions, 'pid' | 'waitForPod'> = t.birth
+        // A running pod's process is found by the capture's own exec (no separate lookup).
+        const where: Pick<CaptureOptions, 'find' | 'waitForPod'> = t.birth
           ? { waitForPod: { uid: t.pod.podUid, seconds: this.#settings.birthWaitSeconds } }
-          : { pid: (await lookupPid(session, t.pod, this.#ctx.signal)).pid };
+          : { find: { podUid: t.pod.podUid, containerIds: t.pod.containerIds } };
         const remote = new RemoteCapture(
           session,
           { ...this.#settings.capture, ...where },

@@ -35,6 +35,14 @@ test('capture: filter words after -- stay separate words; global flags anywhere'
   assert.equal(plan.count, 10);
   assert.equal(plan.iface, 'auto');
   assert.equal(plan.bufferKiB, 32 * 1024, 'a 32 MiB kernel buffer by default');
+  assert.equal(plan.compress, false, 'uncompressed unless asked');
+});
+
+test('capture --compress: asked for once, for one pod and for many', async () => {
+  const one = planCapture((await parse('capture web --compress -o w.pcap')).argv as unknown as CaptureArgs);
+  assert.equal(one.compress, true);
+  const many = planCapture((await parse('capture -l app=web --compress')).argv as unknown as CaptureArgs);
+  assert.equal(many.compress, true);
 });
 
 test('capture: -f keeps the expression as one word; -o - means stdout; --duration parsed', async () => {

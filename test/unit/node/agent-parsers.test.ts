@@ -106,6 +106,31 @@ test('captureArgv: defaults to -i auto, omits unset options, always ends options
   );
 });
 
+test('captureArgv: a running pod found by the agent itself, one --cid per container, and --compress', () => {
+  const argv = captureArgv({
+    find: { podUid: '0f1e2d3c-aaaa-bbbb-cccc-001122334455', containerIds: ['containerd://abc123', 'def456'] },
+    compress: 'auto',
+    filter: [],
+  });
+  assert.deepEqual(argv.slice(4), [
+    'capture',
+    '--uid',
+    '0f1e2d3c-aaaa-bbbb-cccc-001122334455',
+    '--cid',
+    'abc123',
+    '--cid',
+    'def456',
+    '--iface',
+    'auto',
+    '--compress',
+    'auto',
+    '--',
+  ]);
+  assert.throws(() => captureArgv({ find: { podUid: 'x;y', containerIds: [] }, filter: [] }), RangeError);
+  assert.throws(() => captureArgv({ find: { podUid: 'ab', containerIds: ['$(id)'] }, filter: [] }), RangeError);
+  assert.throws(() => captureArgv({ pid: 7, compress: 'xz' as 'gzip', filter: [] }), RangeError);
+});
+
 test('captureArgv rejects bad numbers, interface names, ids and NUL bytes', () => {
   const ok = { pid: 7, filter: [] as string[] };
   for (const pid of [0, -1, 1.5, Number.NaN, 1e10])

@@ -3,6 +3,7 @@
 // The exec is a replay: the cluster is not needed to check the protocol's order and its waits.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { PassThrough, type Writable } from 'node:stream';
 import { ExitCode, UserError } from '../../../src/errors.ts';
@@ -28,9 +29,12 @@ class ReplayingAgentExec {
   private release: ((code: number) => void) | undefined;
   private stopped = false;
   private readonly mode: 'ok' | 'bad-filter';
+  /** With --compress: the pcap as the agent sends it then, in frames of this CLI (zstd or gzip). */
+  private readonly compressWith: string | undefined;
 
-  constructor(mode: 'ok' | 'bad-filter') {
+  constructor(mode: 'ok' | 'bad-filter', compressWith?: string) {
     this.mode = mode;
+    this.compressWith = compressWith;
   }
 
   exec(
@@ -59,7 +63,16 @@ class ReplayingAgentExec {
     }
     for (const l of OK_STDERR.slice(0, OK_STDERR.findIndex((x) => x.startsWith('tcpdump: listening on')) + 1))
       stderr.write(`${l}\n`);
-    stdout.write(OK_PCAP);
+    if (this.compressWith) {
+      // One frame per chunk of what tcpdump wrote, as the agent's compressor loop makes them,
+      // arriving in websocket-sized pieces that cut across frames.
+      const frames = Buffer.concat(
+        [OK_PCAP.subarray(0, 24), OK_PCAP.subarray(24, 200), OK_PCAP.subarray(200)].map((c) =>
+          execFileSync(this.compressWith!, ['-1', '-c'], { input: c }),
+        ),
+      );
+      for (let i = 0; i < frames.length; i += 13) stdout.write(frames.subarray(i, i + 13));
+    } else stdout.write(OK_PCAP);
     const exitCode = await new Promise<number>((resolve) => (this.release = resolve));
     return { exitCode, stdoutBytes: OK_PCAP.length };
   }
@@ -145,3 +158,24 @@ test('an agent failure becomes the error people see, with its hint and exit code
     },
   );
 });
+
+for (const tool of ['zstd', 'gzip']) {
+  test(`--compress: ${tool} frames from the agent come out as the same pcap, and the ack still waits for every packet`, async () => {
+    const agent = new ReplayingAgentExec('ok', tool);
+    const remote = new RemoteCapture(agent, { pid: 4242, filter: [], compress: 'auto' });
+    const chunks: Buffer[] = [];
+    const parser = new PcapStreamParser();
+    const out = new PassThrough();
+    out.on('data', (c: Buffer) => {
+      chunks.push(c);
+      parser.push(c);
+    });
+    const running = remote.run(out, () => parser.packets);
+    await nextTick();
+    remote.stop('test');
+    await running;
+    assert.ok(Buffer.concat(chunks).equals(OK_PCAP));
+    assert.equal(parser.packets, 6);
+    assert.deepEqual(agent.ops, ['capture', 'stop', 'ack']);
+  });
+}

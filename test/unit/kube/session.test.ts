@@ -1,0 +1,128 @@
+// Starting a debug pod: the session holds the pod as soon as its container takes execs, without
+// waiting for the watch to report Running (the kubelet reports it up to a relist later), and a pod
+// that can never run still fails with the watch's reason, deleted, its hold attempts stopped.
+// The API is a fake that answers execs as the kubelet does before and after the container runs.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { ExitCode, UserError } from '../../../src/errors.ts';
+import type { ExecSocket, KubeClient, V1Pod } from '../../../src/kube/client.ts';
+import { DebugSession } from '../../../src/kube/session.ts';
+
+const STDOUT = 1;
+const STATUS = 3;
+
+/** A socket that answers like the API server: refused (container not found), or the hold running. */
+function fakeSocket(onFrame: (channel: number, payload: Buffer) => void, runs: boolean): ExecSocket {
+  const ws = new EventEmitter() as EventEmitter & ExecSocket;
+  Object.assign(ws, {
+    protocol: 'v5.channel.k8s.io',
+    bufferedAmount: 0,
+    // The hold's stdin closed (v5 CLOSE frame for channel 0): the agent ends, as on the node.
+    send: (data: Buffer) => {
+      if (data[0] !== 255) return;
+      onFrame(STATUS, Buffer.from(JSON.stringify({ status: 'Success' })));
+      setImmediate(() => ws.emit('close', 1000, Buffer.alloc(0)));
+    },
+    pause: () => {},
+    resume: () => {},
+    ping: () => {},
+    close: () => setImmediate(() => ws.emit('close', 1000, Buffer.alloc(0))),
+    terminate: () => setImmediate(() => ws.emit('close', 1006, Buffer.alloc(0))),
+  });
+  setImmediate(() => {
+    if (runs) {
+      onFrame(STDOUT, Buffer.from('held\n'));
+      return;
+    }
+    const status = {
+      status: 'Failure',
+      message: 'Internal error occurred: unable to upgrade connection: container not found ("netns")',
+    };
+    onFrame(STATUS, Buffer.from(JSON.stringify(status)));
+    ws.emit('close', 1000, Buffer.alloc(0));
+  });
+  return ws;
+}
+
+function pod(phase: string, waiting?: string): V1Pod {
+  return {
+    metadata: { name: 'netns-x', namespace: 'dbg' },
+    spec: { containers: [{ name: 'netns', image: 'img' }] },
+    status: {
+      phase,
+      containerStatuses: waiting
+        ? [
+            {
+              name: 'netns',
+              image: 'img',
+              imageID: '',
+              ready: false,
+              restartCount: 0,
+              state: { waiting: { reason: waiting, message: 'pull access denied' } },
+            },
+          ]
+        : [],
+    },
+  };
+}
+
+/** A client whose container takes execs from the RUNS_AFTER-th attempt on; the watch emits EVENTS. */
+function fakeClient(runsAfter: number, events: V1Pod[] = []) {
+  const calls = { execs: 0, deletes: 0, watchStops: 0 };
+  let deleted = false;
+  const client = {
+    server: 'https://fake',
+    createPod: async (_ns: string, p: V1Pod) => p,
+    readPod: async () => {
+      if (deleted) throw new UserError('not found', { exitCode: ExitCode.notFound });
+      return pod('Pending');
+    },
+    watchPod: async (_ns: string, _n: string, onEvent: (t: string, p: V1Pod) => void) => {
+      for (const e of events) setImmediate(() => onEvent('MODIFIED', e));
+      return { stop: () => calls.watchStops++ };
+    },
+    deletePod: async () => {
+      calls.deletes++;
+      deleted = true;
+    },
+    openExec: async (_path: string, onFrame: (c: number, p: Buffer) => void) => {
+      calls.execs++;
+      return fakeSocket(onFrame, calls.execs > runsAfter);
+    },
+  } as unknown as KubeClient;
+  return { client, calls };
+}
+
+const options = {
+  namespace: 'dbg',
+  nodeName: 'n1',
+  image: 'img',
+  privileged: false,
+  target: undefined,
+  version: 't',
+  podTimeoutMs: 30_000,
+};
+
+test('the pod counts as running once its hold runs, while the watch still says Pending', async () => {
+  const { client, calls } = fakeClient(3);
+  const session = await DebugSession.open(client, options);
+  assert.equal(calls.execs, 4, 'three refused holds, then the one that runs');
+  assert.equal(calls.deletes, 0);
+  assert.ok(calls.watchStops >= 1, 'the watch is stopped once the pod is known to run');
+  await session.close(1000);
+  assert.equal(calls.deletes, 1);
+});
+
+test('a pod that cannot start fails with the watch’s reason, is deleted, and its hold attempts stop', async () => {
+  const { client, calls } = fakeClient(Number.POSITIVE_INFINITY, [pod('Pending', 'ErrImagePull')]);
+  await assert.rejects(DebugSession.open(client, options), (e: unknown) => {
+    assert.ok(e instanceof UserError);
+    assert.match(e.message, /ErrImagePull/);
+    return true;
+  });
+  assert.equal(calls.deletes, 1);
+  const attempts = calls.execs;
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(calls.execs, attempts, 'no hold attempt after the pod was given up');
+});
