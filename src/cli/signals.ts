@@ -39,19 +39,29 @@ export function trackLeftover(key: string, description: string): () => void {
   return () => leftovers.delete(key);
 }
 
+/** What a terminating signal does: the first aborts the command, a second exits at once. */
+function onSignal(signal: NodeJS.Signals): void {
+  if (received === undefined) {
+    received = signal;
+    controller.abort(new Interrupted(signal));
+    return;
+  }
+  // Second signal: the user wants out now.
+  for (const d of leftovers.values()) warn(`${d} may be left behind; \`kubectl netns cleanup\` removes it`);
+  process.exit(exitCodeForSignal(received));
+}
+
+/**
+ * Stops the running command as SIGNAL would, for a stop that arrives another way (Wireshark
+ * closing our pipe, or our parent process dying) and where no signal can be sent (Windows).
+ */
+export function stopAsIfSignalled(signal: NodeJS.Signals): void {
+  if (received === undefined) onSignal(signal);
+}
+
 /** Installs the handlers once. */
 export function installSignalHandlers(): void {
   if (installed) return;
   installed = true;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (received === undefined) {
-      received = signal;
-      controller.abort(new Interrupted(signal));
-      return;
-    }
-    // Second signal: the user wants out now.
-    for (const d of leftovers.values()) warn(`${d} may be left behind; \`kubectl netns cleanup\` removes it`);
-    process.exit(exitCodeForSignal(received));
-  };
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, onSignal);
 }
