@@ -50,7 +50,9 @@ const PER_CAPTURE_MIB = 32;
  * that never got as far as the hold leaves one that exits after HOLD_ATTACH_SECONDS.
  */
 export const MAIN_SCRIPT = [
-  `echo $$ >${MAIN_PID_FILE}`,
+  // ${$}, not $$: the kubelet turns "$$" in a container's command into "$" (the escape of its
+  // $(VAR) expansion), which would leave "$" in the file and the hold nothing to end.
+  `echo \${$} >${MAIN_PID_FILE}`,
   'i=0',
   `while [ ! -e ${HELD_FILE} ]; do i=$((i + 1)); if [ "$i" -gt "$1" ]; then exit 0; fi; sleep 1; done`,
   'exec sleep "$2"',
