@@ -401,7 +401,7 @@ async function captureOne(
           const remote = new RemoteCapture(pod, captureOptions(plan, pid), {
             onListening: (l) =>
               info(
-                `capturing on ${l.iface} in ${target.namespace}/${target.pod} (node ${target.node}, ${l.linkType}) to ${output.description}; Ctrl-C to stop`,
+                `capturing on ${l.iface} in ${target.namespace}/${target.pod} (node ${target.node}, ${l.linkType}) to ${output.description}${process.stdin.isTTY ? '; Ctrl-C to stop' : ''}`,
               ),
           });
           return await output.pump(remote, ctx.signal);
