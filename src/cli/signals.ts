@@ -17,6 +17,7 @@ const leftovers = new Map<string, string>();
 const controller = new AbortController();
 let installed = false;
 let received: NodeJS.Signals | undefined;
+let repeatExits = true;
 
 /** Aborted on the first terminating signal; commands pass it to everything that waits. */
 export const shutdownSignal: AbortSignal = controller.signal;
@@ -47,6 +48,7 @@ function onSignal(signal: NodeJS.Signals): void {
     return;
   }
   // Second signal: the user wants out now.
+  if (!repeatExits) return;
   for (const d of leftovers.values()) warn(`${d} may be left behind; \`kubectl netns cleanup\` removes it`);
   process.exit(exitCodeForSignal(received));
 }
@@ -57,6 +59,15 @@ function onSignal(signal: NodeJS.Signals): void {
  */
 export function stopAsIfSignalled(signal: NodeJS.Signals): void {
   if (received === undefined) onSignal(signal);
+}
+
+/**
+ * Makes a second signal a repeat of the first instead of an exit at once. For a program that stops
+ * us by signal and may send it again (Wireshark sends SIGTERM for each stop request, and SIGKILL
+ * when it stops waiting): an exit at once would skip deleting the debug pod.
+ */
+export function repeatedSignalsWait(): void {
+  repeatExits = false;
 }
 
 /** Installs the handlers once. */

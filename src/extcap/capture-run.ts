@@ -14,12 +14,13 @@ import {
   installSignalHandlers,
   Interrupted,
   receivedSignal,
+  repeatedSignalsWait,
   shutdownSignal,
   stopAsIfSignalled,
 } from '../cli/signals.ts';
 import { ExitCode, exitCodeOf, formatError, UserError } from '../errors.ts';
 import { configureLog, info } from '../log.ts';
-import { openPipeReader, openPipeWriter } from '../output/fifo.ts';
+import { openPipeReader, openPipeWriter, preopenPipeWriter } from '../output/fifo.ts';
 import { VERSION } from '../version.ts';
 import { captureArgv, shellLine } from './capture-argv.ts';
 import type { WiresharkInterface } from './interfaces.ts';
@@ -95,6 +96,8 @@ function noPodChosen(iface: WiresharkInterface): UserError {
 /** Runs the capture REQ asks for on IFACE; resolves with the exit code. Errors go to stderr, which Wireshark shows. */
 export async function runWiresharkCapture(req: CaptureRequest, iface: WiresharkInterface): Promise<number> {
   installSignalHandlers();
+  // Wireshark may send SIGTERM more than once; what ends us at once is its SIGKILL 30 s later.
+  repeatedSignalsWait();
   const log = new ToolbarLog();
   configureLog({ stream: log });
   const stopControl = openControlPipes(req, log, AbortSignal.timeout(30_000));
@@ -103,7 +106,10 @@ export async function runWiresharkCapture(req: CaptureRequest, iface: WiresharkI
     info(`stopping (${receivedSignal() ?? 'stop'}): ending tcpdump, finishing the capture, deleting the debug pod`);
   shutdownSignal.addEventListener('abort', onStop, { once: true });
   let code: number;
+  let fifo: { release(): void } | undefined;
   try {
+    // First thing: Wireshark waits for the FIFO's writer (see preopenPipeWriter).
+    fifo = await preopenPipeWriter(req.fifo, shutdownSignal);
     if (!req.options.pod && !req.options.selector?.trim()) throw noPodChosen(iface);
     const argv = captureArgv({
       context: iface.context,
@@ -130,6 +136,8 @@ export async function runWiresharkCapture(req: CaptureRequest, iface: WiresharkI
       code = exitCodeOf(err);
     }
   } finally {
+    // Not taken by the capture (it failed before opening its output): closing it ends Wireshark's wait.
+    fifo?.release();
     stopWatch();
     shutdownSignal.removeEventListener('abort', onStop);
   }

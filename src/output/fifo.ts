@@ -25,11 +25,39 @@ function connectWindowsPipe(path: string): Promise<Socket> {
   });
 }
 
+/** Write ends opened ahead of use (see preopenPipeWriter), by path. */
+const preopened = new Map<string, Socket>();
+
+/**
+ * Opens PATH for writing now, for the next openPipeWriter(PATH) of this process to take over. For
+ * a reader that must not wait in vain: Wireshark's dumpcap blocks opening the extcap FIFO until a
+ * writer comes (and on Windows gives up if none connects within 30 s), so the extcap opens it
+ * first thing and a capture that fails before opening its output still ends the reader's wait.
+ * The returned release() closes the pipe unless the capture took it.
+ */
+export async function preopenPipeWriter(path: string, signal?: AbortSignal): Promise<{ release(): void }> {
+  const socket = await openPipeWriter(path, signal);
+  socket.on('error', () => {});
+  preopened.set(path, socket);
+  return {
+    release() {
+      if (preopened.get(path) !== socket) return;
+      preopened.delete(path);
+      socket.destroy();
+    },
+  };
+}
+
 /**
  * Opens PATH for writing once something reads it (until SIGNAL aborts). The returned socket's
  * writes fail with EPIPE once the reader has gone.
  */
 export async function openPipeWriter(path: string, signal?: AbortSignal): Promise<Socket> {
+  const early = preopened.get(path);
+  if (early) {
+    preopened.delete(path);
+    return early;
+  }
   if (isWindowsPipe(path)) return connectWindowsPipe(path);
   for (;;) {
     signal?.throwIfAborted();

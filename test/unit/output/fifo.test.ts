@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { isWindowsPipe, openPipeReader, openPipeWriter } from '../../../src/output/fifo.ts';
+import { isWindowsPipe, openPipeReader, openPipeWriter, preopenPipeWriter } from '../../../src/output/fifo.ts';
 
 function fifo(): string {
   const path = join(mkdtempSync(join(tmpdir(), 'knetns-fifo-')), 'pipe');
@@ -59,6 +59,26 @@ test('the read end opens at once and does not end while no writer is attached', 
   assert.equal(data, 'onetwo');
   assert.equal(ended, false);
   reader.destroy();
+});
+
+test('a pipe opened ahead is taken over by the next open of its path; released untaken, it ends the reader', async () => {
+  const path = fifo();
+  const reader = spawn('cat', [path], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let got = '';
+  reader.stdout.on('data', (c: Buffer) => (got += c.toString()));
+  const early = await preopenPipeWriter(path);
+  const socket = await openPipeWriter(path);
+  early.release(); // taken: not closed by this
+  await new Promise<void>((resolve) => socket.end('through the early end', resolve));
+  await new Promise((r) => reader.on('close', r));
+  assert.equal(got, 'through the early end');
+
+  // Nobody takes it (the capture failed first): release() is the reader's end of file.
+  const path2 = fifo();
+  const waiting = spawn('cat', [path2], { stdio: 'ignore' });
+  const unused = await preopenPipeWriter(path2);
+  unused.release();
+  assert.equal(await new Promise((r) => waiting.on('close', r)), 0);
 });
 
 test('Windows named pipes are recognised by their path', () => {
