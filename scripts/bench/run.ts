@@ -12,3 +12,4 @@ run('pcap-parse.ts');
 run('pcapng-merge.ts');
 if (existsSync(KUBECONFIG)) run('exec-stream.ts');
 else process.stdout.write('exec-stream: skipped, the local cluster is not up (npm run cluster:up)\n');
+run('wireshark-extcap.ts');
