@@ -5,10 +5,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode } from '../../../src/errors.ts';
+import { tempDir } from '../../helpers/temp.ts';
 
 const MAIN = new URL('../../../src/main.ts', import.meta.url).pathname;
 
@@ -20,7 +20,7 @@ if (noTshark && process.env.CI === 'true') throw new Error(noTshark);
 
 /** A new HOME with a kubeconfig of two contexts, and the environment to use it. */
 function newUser() {
-  const home = mkdtempSync(join(tmpdir(), 'knetns-ws-home-'));
+  const home = tempDir('knetns-ws-home-');
   const kubeconfig = join(home, 'kubeconfig');
   writeFileSync(
     kubeconfig,

@@ -2,13 +2,13 @@
 // call) still offers the pod chosen last time.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheDir, readChoices, writeChoices } from '../../../src/extcap/choices-cache.ts';
+import { tempDir } from '../../helpers/temp.ts';
 
 test('namespaces and pods are remembered separately, per interface', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'knetns-choices-'));
+  const dir = tempDir('knetns-choices-');
   assert.deepEqual(readChoices('kubectl_netns_a', dir), {});
   writeChoices('kubectl_netns_a', { namespaces: ['default', 'shop'] }, dir);
   writeChoices(
@@ -25,7 +25,7 @@ test('namespaces and pods are remembered separately, per interface', () => {
 });
 
 test('a file that is not ours to understand is no list at all; an unwritable cache is no failure', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'knetns-choices-'));
+  const dir = tempDir('knetns-choices-');
   mkdirSync(join(dir, 'wireshark'));
   writeFileSync(
     join(dir, 'wireshark', 'x.json'),

@@ -3,8 +3,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   chooseReported,
@@ -14,6 +12,7 @@ import {
   personalFolderByRule,
   wiresharkExtcapFolder,
 } from '../../../src/extcap/folders.ts';
+import { tempDir } from '../../helpers/temp.ts';
 
 // Debian 12's tshark 4.0.17, as it printed it here.
 const WS40 = `Temp:                \t/tmp
@@ -102,7 +101,7 @@ const noTshark = installed('tshark') ? false : 'tshark is not installed (scripts
 if (noTshark && process.env.CI === 'true') throw new Error(noTshark);
 
 test("the installed tshark's answer for a user whose HOME is new", { skip: noTshark }, () => {
-  const home = mkdtempSync(join(tmpdir(), 'knetns-home-'));
+  const home = tempDir('knetns-home-');
   const env = { PATH: process.env.PATH, HOME: home };
   const chosen = wiresharkExtcapFolder(process.platform, env)!;
   const version = parseVersion(execFileSync('tshark', ['-v'], { encoding: 'utf8', env }))!;

@@ -2,11 +2,11 @@
 // running it the way Wireshark runs it at start-up.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkLauncher, isOurLauncher, removeLaunchers, writeLauncher } from '../../../src/extcap/install.ts';
 import { ExitCode, UserError } from '../../../src/errors.ts';
+import { tempDir } from '../../helpers/temp.ts';
 
 const MAIN = new URL('../../../src/main.ts', import.meta.url).pathname;
 const self = { program: process.execPath, script: MAIN };
@@ -21,8 +21,8 @@ function kubeconfig(dir: string): string {
 }
 
 test('the launcher is written executable, replaces only our own, and runs this kubectl-netns', () => {
-  const dir = join(mkdtempSync(join(tmpdir(), 'knetns-install-')), 'not', 'there', 'yet');
-  const kc = kubeconfig(mkdtempSync(join(tmpdir(), 'knetns-kc-')));
+  const dir = join(tempDir('knetns-install-'), 'not', 'there', 'yet');
+  const kc = kubeconfig(tempDir('knetns-kc-'));
   const first = writeLauncher(dir, 'linux', self, { kubeconfig: kc });
   assert.deepEqual(first, { path: join(dir, 'kubectl-netns'), replaced: false });
   assert.equal(statSync(first.path).mode & 0o777, 0o755);
@@ -34,7 +34,7 @@ test('the launcher is written executable, replaces only our own, and runs this k
 });
 
 test("someone else's file of that name is never overwritten nor removed", () => {
-  const dir = mkdtempSync(join(tmpdir(), 'knetns-install-'));
+  const dir = tempDir('knetns-install-');
   writeFileSync(join(dir, 'kubectl-netns'), '#!/bin/sh\necho mine\n');
   assert.throws(
     () => writeLauncher(dir, 'linux', self, {}),
@@ -46,8 +46,8 @@ test("someone else's file of that name is never overwritten nor removed", () => 
 });
 
 test('uninstall removes our launcher wherever it is among the folders, and is fine with none', () => {
-  const a = mkdtempSync(join(tmpdir(), 'knetns-install-'));
-  const b = mkdtempSync(join(tmpdir(), 'knetns-install-'));
+  const a = tempDir('knetns-install-');
+  const b = tempDir('knetns-install-');
   const { path } = writeLauncher(b, 'linux', self, {});
   assert.deepEqual(removeLaunchers([a, b, b], 'linux'), { removed: [path], foreign: [] });
   assert.ok(!existsSync(path));
@@ -55,7 +55,7 @@ test('uninstall removes our launcher wherever it is among the folders, and is fi
 });
 
 test('a launcher that cannot run says so, with what to do', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'knetns-install-'));
+  const dir = tempDir('knetns-install-');
   const { path } = writeLauncher(dir, 'linux', { program: join(dir, 'moved-away'), script: undefined }, {});
   assert.throws(
     () => checkLauncher(path, 'linux'),
@@ -65,7 +65,7 @@ test('a launcher that cannot run says so, with what to do', () => {
 
 test('a folder that cannot be made is an output error naming the folder', () => {
   // Below a file, where not even root can make a folder.
-  const file = join(mkdtempSync(join(tmpdir(), 'knetns-install-')), 'file');
+  const file = join(tempDir('knetns-install-'), 'file');
   writeFileSync(file, '');
   assert.throws(
     () => writeLauncher(join(file, 'extcap'), 'linux', self, {}),

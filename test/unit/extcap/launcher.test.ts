@@ -4,12 +4,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LAUNCHER_MARK, launcherName, posixLauncher, windowsLauncher } from '../../../src/extcap/launcher.ts';
+import { tempDir } from '../../helpers/temp.ts';
 
-const dir = mkdtempSync(join(tmpdir(), "knetns launcher's dir-"));
+const dir = tempDir("knetns launcher's dir-");
 // Stands in for kubectl-netns: prints what it was given.
 const echoScript = join(dir, 'echo args.mjs');
 writeFileSync(

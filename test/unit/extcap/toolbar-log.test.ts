@@ -3,13 +3,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LOGGER_CONTROL } from '../../../src/extcap/answers.ts';
 import { ControlCommand, decodeControl } from '../../../src/extcap/control.ts';
 import { logMessages, ToolbarLog } from '../../../src/extcap/toolbar-log.ts';
 import { openPipeWriter } from '../../../src/output/fifo.ts';
+import { tempDir } from '../../helpers/temp.ts';
 
 test('a progress line goes to the log window and the status bar; -v detail only to the log window', () => {
   const at = new Date(2026, 11, 1, 9, 5, 7);
@@ -29,7 +28,7 @@ test('a progress line goes to the log window and the status bar; -v detail only 
 });
 
 test('lines written before the pipe opens arrive first, whole, after it opens', async () => {
-  const path = join(mkdtempSync(join(tmpdir(), 'knetns-toolbar-')), 'control_out');
+  const path = join(tempDir('knetns-toolbar-'), 'control_out');
   execFileSync('mkfifo', [path]);
   const log = new ToolbarLog();
   log.write('first line\nsecond ');

@@ -2,12 +2,12 @@
 // Kubernetes client library.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { readKubeContexts } from '../../../src/kube/kubeconfig-contexts.ts';
+import { tempDir } from '../../helpers/temp.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'knetns-contexts-'));
+const dir = tempDir('knetns-contexts-');
 function file(name: string, text: string): string {
   const path = join(dir, name);
   writeFileSync(path, text);

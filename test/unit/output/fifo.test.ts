@@ -3,14 +3,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { isWindowsPipe, openPipeReader, openPipeWriter, preopenPipeWriter } from '../../../src/output/fifo.ts';
+import { tempDir } from '../../helpers/temp.ts';
 
 function fifo(): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'knetns-fifo-')), 'pipe');
+  const path = join(tempDir('knetns-fifo-'), 'pipe');
   execFileSync('mkfifo', [path]);
   return path;
 }

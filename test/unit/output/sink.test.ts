@@ -8,6 +8,7 @@ import { assertNotTerminal, fileSink } from '../../../src/output/sink.ts';
 import { findWireshark } from '../../../src/output/wireshark.ts';
 import { renderStatus, formatBytes } from '../../../src/output/status-line.ts';
 import { ExitCode, UserError } from '../../../src/errors.ts';
+import { tempDir } from '../../helpers/temp.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'knetns-sink-'));
 
@@ -134,7 +135,7 @@ test('the status line shows packets, bytes, rate and kernel drops', () => {
 });
 
 test('a named pipe that exists is written in place, not refused as existing, and stays a pipe', async () => {
-  const fifoDir = mkdtempSync(join(tmpdir(), 'knetns-sink-fifo-'));
+  const fifoDir = tempDir('knetns-sink-fifo-');
   const path = join(fifoDir, 'wireshark_extcap_fifo');
   execFileSync('mkfifo', [path]);
   const reader = spawn('cat', [path], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -151,7 +152,7 @@ test('a named pipe that exists is written in place, not refused as existing, and
 });
 
 test("a named pipe's reader closing it is the consumer going away, not a failure", async () => {
-  const path = join(mkdtempSync(join(tmpdir(), 'knetns-sink-fifo-')), 'pipe');
+  const path = join(tempDir('knetns-sink-fifo-'), 'pipe');
   execFileSync('mkfifo', [path]);
   const reader = spawn('head', ['-c', '1', path], { stdio: ['ignore', 'ignore', 'inherit'] });
   const sink = await fileSink(path);
