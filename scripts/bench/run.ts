@@ -2,7 +2,7 @@
 // cluster (npm run cluster:up first), written to bench/results.md (tables) and bench/results.json
 // (every run's figures). Progress goes to stderr; nothing is asserted.
 //
-//   node scripts/bench/run.ts [--quick] [--only startup,throughput,ttfp,memory,compress,multi,ksniff,lib]
+//   node scripts/bench/run.ts [--quick] [--only startup,throughput,ttfp,memory,compress,multi,merged,extcap,ksniff,lib]
 //                             [--no-cluster] [--out DIR] [--readme]
 //
 // --readme also replaces the README's performance block (between its bench markers) with this
@@ -13,7 +13,8 @@
 // at saturation and drops at fixed rates against the manual kubectl exec recipe (websocket and
 // SPDY) and the no-stream ceilings; time to first packet against a scripted manual route; client
 // memory and CPU per GB (file and slow reader); a slow link with and without --compress; 1, 5 and
-// 20 pods at once; and the library benchmarks (pcap parser, pcapng merge, exec stream).
+// 20 pods at once; the merged pcapng output's memory for 1 GB from 5 pods; the Wireshark extcap's
+// start-up, stop and SIGKILL figures; and the library benchmarks (pcap parser, pcapng merge).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, release, tmpdir, totalmem } from 'node:os';
@@ -37,9 +38,9 @@ import { spread } from './lib/stats.ts';
 import { summarize } from './summary.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const ALL = ['startup', 'ksniff', 'throughput', 'ttfp', 'memory', 'compress', 'multi', 'lib'] as const;
+const ALL = ['startup', 'ksniff', 'throughput', 'ttfp', 'memory', 'compress', 'multi', 'merged', 'extcap', 'lib'] as const;
 type SectionId = (typeof ALL)[number];
-const CLUSTER_SECTIONS: SectionId[] = ['throughput', 'ttfp', 'memory', 'compress', 'multi'];
+const CLUSTER_SECTIONS: SectionId[] = ['throughput', 'ttfp', 'memory', 'compress', 'multi', 'extcap'];
 
 const { values } = parseArgs({
   options: {
@@ -93,23 +94,27 @@ function machine(): Record<string, string> {
   };
 }
 
-/** The library benchmarks print their own figures; results.md keeps them as they are. */
-function libBench(): SectionResult {
+/** Benchmarks that print their own figures; results.md keeps them as they are, under TITLE. */
+function printedBench(title: string, runs: Array<[string, string[]]>): SectionResult {
   const node = process.execPath;
   const dir = join(ROOT, 'scripts/bench');
-  const runs: Array<[string, string[]]> = [
-    ['pcap-parse.ts', quick ? ['--mib', '16', '--rounds', '1', '--whole-mib', '4'] : ['--mib', '64', '--rounds', '2', '--whole-mib', '8']],
-    ['pcapng-merge.ts', quick ? ['--packets', '100000', '--rounds', '1'] : ['--packets', '300000', '--rounds', '2']],
-  ];
   const texts: string[] = [];
   for (const [file, args] of runs) {
     progress(`library: ${file}`);
     texts.push(`$ node scripts/bench/${file} ${args.join(' ')}\n${execFileSync(node, [join(dir, file), ...args], { encoding: 'utf8' }).trim()}`);
   }
   return {
-    markdown: ['## Library benchmarks', '', '```', texts.join('\n\n'), '```'].join('\n'),
+    markdown: [`## ${title}`, '', '```', texts.join('\n\n'), '```'].join('\n'),
     data: texts,
   };
+}
+
+/** The pcap parser and the pcapng merge on their own. */
+function libBench(): SectionResult {
+  return printedBench('Library benchmarks', [
+    ['pcap-parse.ts', quick ? ['--mib', '16', '--rounds', '1', '--whole-mib', '4'] : ['--mib', '64', '--rounds', '2', '--whole-mib', '8']],
+    ['pcapng-merge.ts', quick ? ['--packets', '100000', '--rounds', '1'] : ['--packets', '300000', '--rounds', '2']],
+  ]);
 }
 
 async function main(): Promise<void> {
@@ -233,13 +238,24 @@ async function main(): Promise<void> {
         });
       }
     }
+    if (only.has('merged')) {
+      sections.push({
+        id: 'merged',
+        result: printedBench('Whole-workload capture: memory of the merged pcapng', [
+          ['merged-memory.ts', quick ? ['--gigabytes', '0.2'] : ['--gigabytes', '1']],
+        ]),
+      });
+    }
+    if (only.has('extcap')) {
+      sections.push({ id: 'extcap', result: printedBench('Wireshark extcap', [['wireshark-extcap.ts', []]]) });
+    }
     if (only.has('lib')) sections.push({ id: 'lib', result: libBench() });
   } finally {
     if (created) await bench.destroy();
     rmSync(work, { recursive: true, force: true });
   }
 
-  const order: SectionId[] = ['throughput', 'ttfp', 'memory', 'compress', 'multi', 'startup', 'ksniff', 'lib'];
+  const order: SectionId[] = ['throughput', 'ttfp', 'memory', 'compress', 'multi', 'merged', 'extcap', 'startup', 'ksniff', 'lib'];
   sections.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
   const data = Object.fromEntries(sections.map((s) => [s.id, s.result.data]));
   const summary = summarize(data);

@@ -26,8 +26,8 @@ export interface CommandSpec<A extends GlobalArgs> {
   readonly run: (args: ArgumentsCamelCase<A>) => Promise<number>;
 }
 
-/** Completion candidates for a positional: running pods, or nodes and pods. */
-export type PositionalCompletion = 'pods' | 'nodes-and-pods';
+/** Completion candidates for a positional: running pods, nodes and pods, or fixed words. */
+export type PositionalCompletion = 'pods' | 'nodes-and-pods' | readonly string[];
 
 /** Replaces `run` in tests: receives the command and its parsed arguments instead of running it. */
 export type Runner = (command: string, argv: Readonly<Record<string, unknown>>) => Promise<number>;

@@ -10,6 +10,7 @@ import { options } from '../commands/options.ts';
 import { shell } from '../commands/shell.ts';
 import { version } from '../commands/version.ts';
 import { whohas } from '../commands/whohas.ts';
+import { wiresharkExtcap } from '../commands/wireshark-extcap.ts';
 import type { Command } from './command.ts';
 
 export const commands: readonly Command[] = [
@@ -20,6 +21,7 @@ export const commands: readonly Command[] = [
   ls,
   whohas,
   cleanup,
+  wiresharkExtcap,
   completion,
   version,
   options,

@@ -125,6 +125,7 @@ export async function completionRequest(args: readonly string[]): Promise<Comple
   if (!command) return { ...req, need: { kind: 'words', words: COMMANDS } };
   if (positionals.length > 0) return req;
   const completes = commands.find((c) => c.name === command)?.completes;
+  if (typeof completes === 'object') return { ...req, need: { kind: 'words', words: completes } };
   return { ...req, need: completes ? { kind: completes } : { kind: 'nothing' } };
 }
 

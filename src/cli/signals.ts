@@ -17,6 +17,7 @@ const leftovers = new Map<string, string>();
 const controller = new AbortController();
 let installed = false;
 let received: NodeJS.Signals | undefined;
+let repeatExits = true;
 
 /** Aborted on the first terminating signal; commands pass it to everything that waits. */
 export const shutdownSignal: AbortSignal = controller.signal;
@@ -39,19 +40,39 @@ export function trackLeftover(key: string, description: string): () => void {
   return () => leftovers.delete(key);
 }
 
+/** What a terminating signal does: the first aborts the command, a second exits at once. */
+function onSignal(signal: NodeJS.Signals): void {
+  if (received === undefined) {
+    received = signal;
+    controller.abort(new Interrupted(signal));
+    return;
+  }
+  // Second signal: the user wants out now.
+  if (!repeatExits) return;
+  for (const d of leftovers.values()) warn(`${d} may be left behind; \`kubectl netns cleanup\` removes it`);
+  process.exit(exitCodeForSignal(received));
+}
+
+/**
+ * Stops the running command as SIGNAL would, for a stop that arrives another way (Wireshark
+ * closing our pipe, or our parent process dying) and where no signal can be sent (Windows).
+ */
+export function stopAsIfSignalled(signal: NodeJS.Signals): void {
+  if (received === undefined) onSignal(signal);
+}
+
+/**
+ * Makes a second signal a repeat of the first instead of an exit at once. For a program that stops
+ * us by signal and may send it again (Wireshark sends SIGTERM for each stop request, and SIGKILL
+ * when it stops waiting): an exit at once would skip deleting the debug pod.
+ */
+export function repeatedSignalsWait(): void {
+  repeatExits = false;
+}
+
 /** Installs the handlers once. */
 export function installSignalHandlers(): void {
   if (installed) return;
   installed = true;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (received === undefined) {
-      received = signal;
-      controller.abort(new Interrupted(signal));
-      return;
-    }
-    // Second signal: the user wants out now.
-    for (const d of leftovers.values()) warn(`${d} may be left behind; \`kubectl netns cleanup\` removes it`);
-    process.exit(exitCodeForSignal(received));
-  };
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, onSignal);
 }

@@ -249,7 +249,8 @@ export const capture = defineCommand<CaptureArgs>({
       .option('output', {
         alias: ['w', 'o'],
         type: 'string',
-        describe: 'Write the capture to FILE, or - for stdout (refused on a terminal). Default: TARGET-TIME.pcap',
+        describe:
+          'Write the capture to FILE (a named pipe is written in place), or - for stdout (refused on a terminal). Default: TARGET-TIME.pcap',
       })
       .option('overwrite', {
         alias: 'force',
@@ -309,12 +310,16 @@ export const capture = defineCommand<CaptureArgs>({
   run: runCapture,
 });
 
-/** Opens where the pcap bytes go; WIRESHARK is the executable found up front. */
-function openSink(plan: CapturePlan, wireshark: string | undefined): Promise<CaptureSink> | CaptureSink {
+/** Opens where the pcap bytes go; WIRESHARK is the executable found up front; SIGNAL ends a wait for a pipe's reader. */
+function openSink(
+  plan: CapturePlan,
+  wireshark: string | undefined,
+  signal: AbortSignal,
+): Promise<CaptureSink> | CaptureSink {
   const out = plan.output;
   if (out.kind === 'stdout') return stdoutSink();
   if (out.kind === 'wireshark') return wiresharkSink(wireshark ?? findWireshark());
-  return fileSink(out.path, { overwrite: plan.overwrite });
+  return fileSink(out.path, { overwrite: plan.overwrite, signal });
 }
 
 async function runCapture(a: CaptureArgs): Promise<number> {
@@ -355,7 +360,7 @@ async function runCapture(a: CaptureArgs): Promise<number> {
       'leave --format out: several pods go into pcapng',
     );
   }
-  return captureMany(ctx, manyPlan(plan, a), set, manyOutput(plan, wireshark));
+  return captureMany(ctx, manyPlan(plan, a), set, manyOutput(plan, wireshark, ctx.signal));
 }
 
 /** The many-target capture's share of the plan. Pure. */
@@ -364,15 +369,15 @@ function manyPlan(plan: CapturePlan, a: CaptureArgs): ManyPlan {
 }
 
 /** Where a many-target capture writes: pcapng to the sink, a rotated ring of files, or a directory. */
-function manyOutput(plan: CapturePlan, wireshark: string | undefined): ManyOutput {
+function manyOutput(plan: CapturePlan, wireshark: string | undefined, signal: AbortSignal): ManyOutput {
   const out = plan.output;
   if (out.kind === 'dir') return { kind: 'dir', path: out.path };
   if (out.kind === 'file') {
     const path = plan.defaultName ? out.path.replace(/\.pcap$/, '.pcapng') : out.path;
     if (plan.rotation) return { kind: 'rotate', path };
-    return { kind: 'sink', open: () => fileSink(path, { overwrite: plan.overwrite }) };
+    return { kind: 'sink', open: () => fileSink(path, { overwrite: plan.overwrite, signal }) };
   }
-  return { kind: 'sink', open: () => openSink(plan, wireshark) };
+  return { kind: 'sink', open: () => openSink(plan, wireshark, signal) };
 }
 
 /** One pod, its packets into classic pcap: resolve → debug pod → remote capture → output → summary. */
@@ -389,7 +394,7 @@ async function captureOne(
     });
   }
 
-  const output = new CaptureOutput(await openSink(plan, wireshark), plan.quiet !== true);
+  const output = new CaptureOutput(await openSink(plan, wireshark, ctx.signal), plan.quiet !== true);
   let outcome: CaptureOutcome | undefined;
   try {
     outcome = await withDebugPod(
@@ -408,7 +413,7 @@ async function captureOne(
           const remote = new RemoteCapture(pod, captureOptions(plan, target), {
             onListening: (l) =>
               info(
-                `capturing on ${l.iface} in ${target.namespace}/${target.pod} (node ${target.node}, ${l.linkType}) to ${output.description}; Ctrl-C to stop`,
+                `capturing on ${l.iface} in ${target.namespace}/${target.pod} (node ${target.node}, ${l.linkType}) to ${output.description}${process.stdin.isTTY ? '; Ctrl-C to stop' : ''}`,
               ),
           });
           return await output.pump(remote, ctx.signal);

@@ -48,7 +48,7 @@ export interface Selection {
 const FLAG_ENTRY = 'kubectl-netns-flags';
 
 /** Which kubeconfig files kubectl would read, in precedence order. */
-function kubeconfigFiles(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string[] {
+export function kubeconfigFiles(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string[] {
   if (flag) return [flag];
   if (env.KUBECONFIG) return env.KUBECONFIG.split(delimiter).filter((f) => f.length > 0);
   return [join(env.HOME ?? homedir(), '.kube', 'config')];

@@ -35,6 +35,8 @@ export class CaptureOutput {
   async pump(remote: RemoteCapture, signal: AbortSignal): Promise<CaptureOutcome> {
     const onSignal = () => remote.stop('signal');
     signal.addEventListener('abort', onSignal, { once: true });
+    // A stop that came while the debug pod was starting: the capture must not begin as if none had.
+    if (signal.aborted) onSignal();
     void this.sink.gone.then(() => remote.abandon('the reader went away'));
     void this.sink.failed.then((err) => remote.abandon(`writing the output failed: ${err.code ?? err.message}`));
     this.status.start(() => ({

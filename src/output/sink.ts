@@ -1,11 +1,14 @@
 // Where capture bytes go: a file (written under a private temporary name and moved into place when
-// complete, so a reader never sees half a capture and nothing is clobbered) or stdout (refused
-// when it is a terminal). Each sink tells apart a consumer that went away (EPIPE, `| head`: a
-// normal end) from an output that failed (ENOSPC, EIO: the capture must stop and say so).
+// complete, so a reader never sees half a capture and nothing is clobbered), a named pipe that
+// exists already (Wireshark's extcap FIFO, or one made with mkfifo: written in place, as it is
+// read while it is written), or stdout (refused when it is a terminal). Each sink tells apart a
+// consumer that went away (EPIPE, `| head`: a normal end) from an output that failed (ENOSPC,
+// EIO: the capture must stop and say so).
 import { createWriteStream, promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { ExitCode, UserError } from '../errors.ts';
+import { isWindowsPipe, openPipeWriter } from './fifo.ts';
 
 export interface CaptureSink {
   /** Where bytes are written. */
@@ -113,8 +116,64 @@ async function moveIntoPlace(tmp: string, path: string, overwrite: boolean): Pro
   await fs.unlink(tmp);
 }
 
-/** Capture bytes to FILE, via a private temporary file in FILE's directory so the final move is atomic. */
-export async function fileSink(path: string, opts: { overwrite?: boolean } = {}): Promise<CaptureSink> {
+/**
+ * Capture bytes into the named pipe PATH, written in place once something reads it (until SIGNAL
+ * aborts the wait). Its reader closing it is the consumer going away, as with `| head`.
+ */
+export async function pipeSink(path: string, signal?: AbortSignal): Promise<CaptureSink> {
+  let socket;
+  try {
+    socket = await openPipeWriter(path, signal);
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    const e = err as NodeJS.ErrnoException;
+    throw new UserError(`cannot write to the pipe ${path}: ${e.code ?? e.message}`, {
+      exitCode: ExitCode.output,
+      cause: err,
+    });
+  }
+  let finishing = false;
+  const errors = watchErrors(socket, false);
+  // A pipe that closes while we still write to it was closed by its reader (a Windows named pipe
+  // may say so with a close rather than an EPIPE).
+  const gone = Promise.race([
+    errors.gone,
+    new Promise<void>((resolve) => socket.once('close', () => !finishing && resolve())),
+  ]);
+  const end = () =>
+    new Promise<void>((resolve) => {
+      finishing = true;
+      if (socket.destroyed) return resolve();
+      socket.once('close', () => resolve());
+      socket.end();
+    });
+  return {
+    stream: socket,
+    description: path,
+    gone,
+    failed: errors.failed,
+    // A pipe cannot be cut back to a record boundary: its reader has every byte already.
+    finish: () => end(),
+    discard: () => end(),
+  };
+}
+
+/** Is PATH a named pipe that exists (a FIFO, or a Windows named pipe)? */
+async function isPipe(path: string): Promise<boolean> {
+  if (isWindowsPipe(path)) return true;
+  const st = await fs.stat(path).catch(() => undefined);
+  return st?.isFIFO() === true;
+}
+
+/**
+ * Capture bytes to FILE, via a private temporary file in FILE's directory so the final move is
+ * atomic; a FILE that is a named pipe is written in place (see pipeSink).
+ */
+export async function fileSink(
+  path: string,
+  opts: { overwrite?: boolean; signal?: AbortSignal | undefined } = {},
+): Promise<CaptureSink> {
+  if (await isPipe(path)) return pipeSink(path, opts.signal);
   const overwrite = opts.overwrite === true;
   await assertWritable(path, overwrite);
   const tmp = join(dirname(path), `.${basename(path)}.kubectl-netns-${process.pid}.partial`);

@@ -37,3 +37,22 @@ test('__complete as the first argument: completion of the words after it; elsewh
     args: ['exec', 'web', '--', '__complete'],
   });
 });
+
+test("the Wireshark extcap launcher's words: the extcap, with Wireshark's arguments after --", () => {
+  assert.deepEqual(
+    dispatch([
+      '/usr/bin/node',
+      '/x/dist/main.js',
+      'wireshark-extcap',
+      'run',
+      '--',
+      '--extcap-interfaces',
+      '--extcap-version=4.0',
+    ]),
+    { program: 'extcap', args: ['--extcap-interfaces', '--extcap-version=4.0'] },
+  );
+  assert.deepEqual(dispatch(['/k', '/k', 'wireshark-extcap', 'install']), {
+    program: 'plugin',
+    args: ['wireshark-extcap', 'install'],
+  });
+});

@@ -124,6 +124,8 @@ export async function captureMany(ctx: RunContext, plan: ManyPlan, set: TargetSe
   const status = new MultiStatus(process.stderr, !plan.quiet);
   const onSignal = () => stop('signal');
   ctx.signal.addEventListener('abort', onSignal, { once: true });
+  // Stopped while the targets were being looked up: start nothing that would then run on.
+  if (ctx.signal.aborted) onSignal();
   const timers: NodeJS.Timeout[] = [];
   let follower: { stop(): void } | undefined;
   try {

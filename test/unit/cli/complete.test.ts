@@ -13,6 +13,11 @@ test('targets complete to running pods, ls also to nodes; one positional only', 
   assert.deepEqual((await completionRequest(['ls', ''])).need, { kind: 'nodes-and-pods' });
   assert.deepEqual((await completionRequest(['capture', 'web', ''])).need, { kind: 'nothing' });
   assert.deepEqual((await completionRequest(['whohas', ''])).need, { kind: 'nothing' });
+  // Fixed words, and only what people type: not the launcher's own entry.
+  assert.deepEqual((await completionRequest(['wireshark-extcap', ''])).need, {
+    kind: 'words',
+    words: ['install', 'uninstall'],
+  });
 });
 
 test('flag values: namespaces, contexts, nodes, output formats; free text after --', async () => {
@@ -41,15 +46,13 @@ test('after any flag that takes a value (per the real parser), the target still 
   const { addGlobalOptions } = await import('../../../src/cli/global.ts');
   for (const c of commands.filter((c) => c.completes)) {
     const o = c.options(addGlobalOptions(yargs([]))).getOptions();
-    const valued = Object.keys(o.key).filter((k) => !o.boolean.includes(k) && k !== 'where' && k !== 'target');
+    const positionals = new Set((c.positionals ?? '').match(/[\w-]+/g) ?? []);
+    const valued = Object.keys(o.key).filter((k) => !o.boolean.includes(k) && !positionals.has(k));
     assert.ok(valued.length > 5, `${c.name} has value flags`);
+    const need = typeof c.completes === 'object' ? { kind: 'words', words: c.completes } : { kind: c.completes };
     for (const k of valued) {
       const flag = k.length === 1 ? `-${k}` : `--${k}`;
-      assert.deepEqual(
-        (await completionRequest([c.name, flag, 'x', ''])).need,
-        { kind: c.completes },
-        `${c.name} ${flag} x <TAB>`,
-      );
+      assert.deepEqual((await completionRequest([c.name, flag, 'x', ''])).need, need, `${c.name} ${flag} x <TAB>`);
     }
   }
 });

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,7 @@ import { assertNotTerminal, fileSink } from '../../../src/output/sink.ts';
 import { findWireshark } from '../../../src/output/wireshark.ts';
 import { renderStatus, formatBytes } from '../../../src/output/status-line.ts';
 import { ExitCode, UserError } from '../../../src/errors.ts';
+import { tempDir } from '../../helpers/temp.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'knetns-sink-'));
 
@@ -130,4 +132,36 @@ test('the status line shows packets, bytes, rate and kernel drops', () => {
   );
   assert.equal(formatBytes(512), '512 B');
   assert.equal(formatBytes(1536), '1.5 KiB');
+});
+
+test('a named pipe that exists is written in place, not refused as existing, and stays a pipe', async () => {
+  const fifoDir = tempDir('knetns-sink-fifo-');
+  const path = join(fifoDir, 'wireshark_extcap_fifo');
+  execFileSync('mkfifo', [path]);
+  const reader = spawn('cat', [path], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const chunks: Buffer[] = [];
+  reader.stdout.on('data', (c: Buffer) => chunks.push(c));
+  const sink = await fileSink(path);
+  sink.stream.write(Buffer.from('pcap bytes'));
+  await sink.finish(() => 3);
+  await new Promise((r) => reader.on('close', r));
+  // Every byte reached the reader (a pipe cannot be cut back), and no file took the pipe's place.
+  assert.equal(Buffer.concat(chunks).toString(), 'pcap bytes');
+  assert.ok(statSync(path).isFIFO());
+  assert.deepEqual(readdirSync(fifoDir), ['wireshark_extcap_fifo']);
+});
+
+test("a named pipe's reader closing it is the consumer going away, not a failure", async () => {
+  const path = join(tempDir('knetns-sink-fifo-'), 'pipe');
+  execFileSync('mkfifo', [path]);
+  const reader = spawn('head', ['-c', '1', path], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const sink = await fileSink(path);
+  let failed = false;
+  void sink.failed.then(() => (failed = true));
+  const timer = setInterval(() => sink.stream.write(Buffer.from('x')), 10);
+  await sink.gone;
+  clearInterval(timer);
+  assert.equal(failed, false);
+  await sink.discard();
+  reader.kill();
 });
