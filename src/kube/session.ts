@@ -36,6 +36,8 @@ export class DebugSession {
   private closing: Promise<void> | undefined;
   /** The hold's stdin: ending it tells the pod its client is done (see MAIN_SCRIPT). */
   private holdInput: PassThrough | undefined;
+  /** Whether a hold ever ran in the pod, i.e. its container was seen running. */
+  private everHeld = false;
 
   private constructor(client: KubeClient, namespace: string, podName: string, sessionId: string) {
     this.client = client;
@@ -109,6 +111,7 @@ export class DebugSession {
           write: (_c, _e, cb) => {
             if (!held) {
               held = true;
+              this.everHeld = true;
               resolve();
             }
             cb();
@@ -143,7 +146,11 @@ export class DebugSession {
     });
   }
 
-  /** Lets the pod end, deletes it (its short grace period) and waits up to `waitMs` for it to be gone. Safe to call twice. */
+  /**
+   * Lets the pod end, deletes it and waits up to `waitMs` for it to be gone. Safe to call twice. A
+   * pod whose container never ran for us goes at once (grace 0): graceful deletion waits for its
+   * kubelet, and one that never took the pod up (stopped, unreachable) would keep it for good.
+   */
   close(waitMs = 15_000): Promise<void> {
     this.closing ??= this.deleteAndWait(waitMs);
     return this.closing;
@@ -158,7 +165,7 @@ export class DebugSession {
     // The main process ends as soon as the hold's stdin closes; the delete then finds it done.
     this.holdInput?.end();
     try {
-      await this.client.deletePod(this.namespace, this.podName);
+      await this.client.deletePod(this.namespace, this.podName, this.everHeld ? undefined : 0);
     } catch (err) {
       if (isNotFound(err)) return;
       throw err;

@@ -33,11 +33,26 @@ const dir = mkdtempSync(join(tmpdir(), 'knetns-faults-'));
 const base = ['-n', ns, '--image', DEBUG_IMAGE];
 let podIP = '';
 
-/** Phases of this test's debug pods that are still running. */
+/**
+ * This test's debug pods that have not ended. Not "phase Running": a capture starts as soon as its
+ * container takes execs, before the kubelet reports Running, so a pod killed that early is still
+ * Pending in the API while it runs; only Succeeded or Failed (or gone) means it stopped.
+ */
 function runningDebugPods(): string[] {
-  return debugPods(ns).filter(
-    (p) => kubectl(['get', 'pod', '-n', ns, p.split('/')[1]!, '-o', 'jsonpath={.status.phase}']) === 'Running',
-  );
+  const out = kubectl([
+    'get',
+    'pods',
+    '-n',
+    ns,
+    '-l',
+    'app.kubernetes.io/managed-by=kubectl-netns',
+    '-o',
+    'jsonpath={range .items[*]}{.metadata.name}={.status.phase} {end}',
+  ]);
+  return out
+    .split(' ')
+    .filter(Boolean)
+    .filter((p) => !/=(Succeeded|Failed)$/.test(p));
 }
 
 /** Waits until no debug pod of this test runs, at most MS: the documented bound for that fault. */

@@ -69,7 +69,7 @@ function pod(phase: string, waiting?: string): V1Pod {
 
 /** A client whose container takes execs from the RUNS_AFTER-th attempt on; the watch emits EVENTS. */
 function fakeClient(runsAfter: number, events: V1Pod[] = []) {
-  const calls = { execs: 0, deletes: 0, watchStops: 0 };
+  const calls = { execs: 0, deletes: 0, watchStops: 0, graces: [] as Array<number | undefined> };
   let deleted = false;
   const client = {
     server: 'https://fake',
@@ -82,8 +82,9 @@ function fakeClient(runsAfter: number, events: V1Pod[] = []) {
       for (const e of events) setImmediate(() => onEvent('MODIFIED', e));
       return { stop: () => calls.watchStops++ };
     },
-    deletePod: async () => {
+    deletePod: async (_ns: string, _n: string, grace?: number) => {
       calls.deletes++;
+      calls.graces.push(grace);
       deleted = true;
     },
     openExec: async (_path: string, onFrame: (c: number, p: Buffer) => void) => {
@@ -112,6 +113,7 @@ test('the pod counts as running once its hold runs, while the watch still says P
   assert.ok(calls.watchStops >= 1, 'the watch is stopped once the pod is known to run');
   await session.close(1000);
   assert.equal(calls.deletes, 1);
+  assert.deepEqual(calls.graces, [undefined], 'a pod that ran ends in its own short grace period');
 });
 
 test('a pod that cannot start fails with the watch’s reason, is deleted, and its hold attempts stop', async () => {
@@ -122,6 +124,9 @@ test('a pod that cannot start fails with the watch’s reason, is deleted, and i
     return true;
   });
   assert.equal(calls.deletes, 1);
+  // Nothing of ours ever ran there: removed at once, also when its node's kubelet is gone, which
+  // would otherwise leave the object Terminating until that kubelet returns.
+  assert.deepEqual(calls.graces, [0]);
   const attempts = calls.execs;
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(calls.execs, attempts, 'no hold attempt after the pod was given up');
