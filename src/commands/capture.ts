@@ -202,15 +202,15 @@ export const capture = defineCommand<CaptureArgs>({
   positionals: '[target] [targets..]',
   completes: 'pods',
   summary: "Capture packets in a pod's network namespace (pcap to a file, stdout or Wireshark)",
-  usage: 'capture (POD | TYPE/NAME)... | -l SELECTOR [-w FILE] [flags] [-- FILTER...]',
+  usage: 'capture (TARGET... | -l SELECTOR) [flags] [-- FILTER...]',
   examples: [
     ['All traffic of pod web-7d9, into web.pcap', 'capture web-7d9 -w web.pcap'],
     [
-      'Every running pod of deployment web in namespace shop, port 8080 only, into one pcapng',
+      'Every running pod of deployment web in shop, port 8080 only, into one pcapng',
       'capture deploy/web -n shop -w web.pcapng -- tcp port 8080',
     ],
     ['Every pod labelled app=web, each its own named interface in one file', 'capture -l app=web -w web.pcapng'],
-    ['The pods behind service web, and every pod that joins it from its first packet', 'capture svc/web --follow'],
+    ['The pods behind service web, and each pod that joins it from its birth', 'capture svc/web --follow'],
     ['Leave it running: 50 MB files, only the newest 5 kept', 'capture svc/web --rotate-size 50MB --rotate-count 5'],
     ['Live into Wireshark', 'capture web-7d9 --wireshark'],
     ['Through a pipe, into any pcap reader', 'capture web-7d9 -w - | tcpdump -nr -'],

@@ -68,8 +68,9 @@ export class CaptureOutput {
       if (!this.writer.parser.header) await this.sink.discard().catch(() => {});
       else {
         await this.sink.finish((written) => {
-          // Decided only now, when every write has settled: a failure may surface at the very end.
-          if (this.sinkFailure) kept = this.writer.completeWithin(written);
+          // What the file holds decides, not whether the failure has been reported yet: its error
+          // event can arrive after the stream has closed, and the file then ends inside a record.
+          kept = this.writer.completeWithin(written);
           return kept.offset;
         });
       }

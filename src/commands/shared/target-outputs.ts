@@ -81,8 +81,9 @@ export class PerPodFiles implements TargetOutput {
   endSource(t: CaptureTarget): Promise<void> {
     const f = this.#open.get(t.key);
     if (!f) return Promise.resolve();
+    // Cut back to what the file really holds: after a failed write, less than was sent.
     const done = (
-      f.writer.parser.header ? f.sink.finish(() => f.writer.parser.completeOffset) : f.sink.discard()
+      f.writer.parser.header ? f.sink.finish((written) => f.writer.completeWithin(written).offset) : f.sink.discard()
     ).catch((err: unknown) => void this.#errors.push(err));
     this.#finished.push(done);
     return done;

@@ -75,9 +75,11 @@ test('a stream that is neither zstd nor gzip (plain pcap) is reported once, and 
 
 test('corrupt gzip data in the middle is reported once; the writer is never left waiting', async () => {
   const good = cli('gzip', randomBytes(300_000));
-  const bad = Buffer.concat([good, Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]), randomBytes(100_000)]);
+  // 0xff opens a deflate block of the reserved type 3: always "invalid block type" (random bytes
+  // gave zlib's other messages now and then).
+  const bad = Buffer.concat([good, Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]), Buffer.alloc(100_000, 0xff)]);
   // inflate() itself waits for every drain and for the end: it returning at all is the point.
   const { failures } = await inflate(bad, 4096);
   assert.equal(failures.length, 1);
-  assert.match(failures[0]!.message, /invalid|incorrect|unknown/i);
+  assert.match(failures[0]!.message, /invalid block type/);
 });
