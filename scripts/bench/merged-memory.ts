@@ -3,7 +3,7 @@
 // nothing is asserted. Memory must stay flat: the reorder window and the exec streams' backpressure
 // bound what is held, whatever the capture's size.
 //
-//   node scripts/bench/merged-memory.ts [--gigabytes 1] [--pods 5] [--slow-mbps 400]
+//   node scripts/bench/merged-memory.ts [--gigabytes 1] [--pods 5] [--slow-mbps 400] [--reorder-mib 32]
 //
 // The packets are real: one tcpdump capture of UDP traffic on loopback (made here, bounded), replayed
 // by each "pod" with its timestamps moved forward, so the sources interleave as pods' captures do.
@@ -23,6 +23,7 @@ const { values } = parseArgs({
     gigabytes: { type: 'string', default: '1' },
     pods: { type: 'string', default: '5' },
     'slow-mbps': { type: 'string', default: '400' },
+    'reorder-mib': { type: 'string', default: '32' },
     mode: { type: 'string' },
     sample: { type: 'string' },
   },
@@ -93,12 +94,17 @@ async function runMode(mode: 'file' | 'slow', samplePath: string): Promise<void>
     header: { userAppl: 'kubectl-netns bench' },
     names: [],
     windowMs: 1000,
-    maxBufferedBytes: 32 * 1024 * 1024,
+    maxBufferedBytes: Number(values['reorder-mib']) * 1024 * 1024,
   });
   await out.start();
   const started = performance.now();
   let peakRss = 0;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 100);
+  const peaks = { heapUsed: 0, external: 0, arrayBuffers: 0 };
+  const sampler = setInterval(() => {
+    const m = process.memoryUsage();
+    peakRss = Math.max(peakRss, m.rss);
+    for (const k of ['heapUsed', 'external', 'arrayBuffers'] as const) peaks[k] = Math.max(peaks[k], m[k]);
+  }, 100);
   await Promise.all(
     Array.from({ length: pods }, async (_, p) => {
       const w = out.source(`pod${p}`, { name: () => `bench/pod${p}/eth0`, description: 'bench', stats: () => undefined });
@@ -119,7 +125,8 @@ async function runMode(mode: 'file' | 'slow', samplePath: string): Promise<void>
   const maxRss = process.resourceUsage().maxRSS / 1024;
   process.stdout.write(
     `${mode === 'file' ? 'to a file        ' : `to a ${values['slow-mbps']} Mbit/s reader`}  ${(written / 1e9).toFixed(2)} GB from ${pods} pods in ${secs.toFixed(1)} s` +
-      ` (${(written / 1e6 / secs).toFixed(0)} MB/s), ${out.packets} packets, peak RSS ${Math.max(maxRss, peakRss / 1048576).toFixed(0)} MiB\n`,
+      ` (${(written / 1e6 / secs).toFixed(0)} MB/s), ${out.packets} packets, peak RSS ${Math.max(maxRss, peakRss / 1048576).toFixed(0)} MiB` +
+      ` (of which JS heap ${(peaks.heapUsed / 1048576).toFixed(0)} MiB, buffers ${(peaks.arrayBuffers / 1048576).toFixed(0)} MiB)\n`,
   );
 }
 

@@ -96,6 +96,7 @@ export class PcapngOutput {
   #kept: number | undefined;
   #countReached = false;
   #files: string[] = [];
+  #removedFiles = 0;
 
   constructor(opts: PcapngOutputOptions) {
     this.#opts = opts;
@@ -103,9 +104,14 @@ export class PcapngOutput {
     this.#merger = new PacketMerger<Held>({ windowMs: opts.windowMs, maxBufferedBytes: opts.maxBufferedBytes });
   }
 
-  /** The files written so far (one without rotation). */
+  /** The files written so far that are still there (one without rotation). */
   get files(): readonly string[] {
     return this.#files;
+  }
+
+  /** How many older files --rotate-count has removed. */
+  get removedFiles(): number {
+    return this.#removedFiles;
   }
 
   /** Packets written to the file(s) so far, in all. */
@@ -312,6 +318,8 @@ export class PcapngOutput {
       for (const old of step.remove) {
         const { rm } = await import('node:fs/promises');
         await rm(old, { force: true });
+        this.#files = this.#files.filter((f) => f !== old);
+        this.#removedFiles++;
       }
       this.#file = new BlockFile(await sink.open(step.path), this.#packets);
       this.#files.push(step.path);

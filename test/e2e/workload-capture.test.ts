@@ -163,10 +163,17 @@ describe('capture of a whole workload', { skip, timeout: 900_000 }, () => {
     for (let i = 0; i < 4; i++) for (const w of web) await sendUdp(w.ip, 100, 1000);
     const r = await done;
     assert.equal(r.code, 0, r.stderr);
-    const rotated = r.stderr.match(/rotated: \S+ is complete/g) ?? [];
+    const rotated = r.stderr.match(/web-\S+ is complete/g) ?? [];
     assert.ok(rotated.length >= 5, r.stderr);
     const files = readdirSync(rotDir).sort();
     assert.equal(files.length, 3, files.join(', '));
+    // The summary names the files that are there, and how many the ring removed.
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `in ${files.map((f) => join(rotDir, f)).join(', ')} \\(${rotated.length - 3} older file\\(s\\) removed`,
+      ),
+    );
     for (const f of files) {
       const path = join(rotDir, f);
       assert.match(f, /^web-\d{5}-\d{8}T\d{6}Z\.pcapng$/);

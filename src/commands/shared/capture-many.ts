@@ -113,7 +113,7 @@ export async function captureMany(ctx: RunContext, plan: ManyPlan, set: TargetSe
       maxBufferedBytes: REORDER_MAX_BYTES,
       countLimit: plan.count,
       onCountReached: () => stop(`${plan.count} packets`),
-      onFileDone: (path) => info(`rotated: ${path} is complete`),
+      onFileDone: (path) => info(`${path} is complete`),
       onStopped: (why) => stop(why),
     });
     await merged.start();
@@ -176,9 +176,10 @@ export async function captureMany(ctx: RunContext, plan: ManyPlan, set: TargetSe
   const drops = dropWarning(rows);
   if (drops) warn(drops);
   const files = merged ? merged.files : perPod!.files;
+  const removed = merged?.removedFiles ? ` (${merged.removedFiles} older file(s) removed by --rotate-count)` : '';
   if (!plan.quiet)
     info(
-      `${merged?.packets ?? rows.reduce((n, r) => n + r.packets, 0)} packets from ${rows.length} target(s) in ${files.join(', ')}`,
+      `${merged?.packets ?? rows.reduce((n, r) => n + r.packets, 0)} packets from ${rows.length} target(s) in ${files.join(', ')}${removed}`,
     );
   if (outputError) throw asError(outputError);
   const sig = receivedSignal();

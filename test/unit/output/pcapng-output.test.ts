@@ -137,12 +137,13 @@ describe('merged pcapng output', { skip }, () => {
     await out.start();
     await feed(out, streams);
     await out.finish();
-    assert.ok(out.files.length > 3, `rotated into ${out.files.length} files`);
+    assert.ok(out.removedFiles > 0, `rotated into ${out.files.length + out.removedFiles} files`);
     const left = readdirSync(dir).sort();
     assert.equal(left.length, 3);
+    // What the summary names is what is on disk, not the files the ring has already removed.
     assert.deepEqual(
       left,
-      out.files.slice(-3).map((f) => f.slice(dir.length + 1)),
+      out.files.map((f) => f.slice(dir.length + 1)),
     );
     for (const f of left) {
       const path = join(dir, f);
