@@ -127,10 +127,10 @@ export function planCapture(a: CaptureArgs, now: Date = new Date()): CapturePlan
       'give -w FILE (the files are numbered after it)',
     );
   }
-  if (a.format === 'pcap' && (refs.length > 1 || a.selector !== undefined || a.follow || rotation)) {
+  if (a.format === 'pcap' && (refs.length > 1 || a.selector !== undefined || a.follow || a.wait || rotation)) {
     throw usageError(
-      '--format pcap holds one pod',
-      'several pods (or --follow, or rotation) go into pcapng, where each pod is its own interface',
+      '--format pcap holds one running pod',
+      'several pods (or --follow, --wait, or rotation) go into pcapng, where each pod is its own interface',
     );
   }
   if (dir && a.format === 'pcapng')
@@ -353,6 +353,7 @@ async function runCapture(a: CaptureArgs): Promise<number> {
     namespace: ctx.cfg.namespace,
     allNamespaces: plan.allNamespaces,
     container: a.container,
+    podMayNotExistYet: plan.wait,
   });
   if (single && set.targets.length === 1) {
     const target = set.targets[0]!;
@@ -365,6 +366,10 @@ async function runCapture(a: CaptureArgs): Promise<number> {
       `--format pcap holds one pod; ${set.targets.length} pods match`,
       'leave --format out: several pods go into pcapng',
     );
+  }
+  if (plan.output.kind === 'file' && /\.pcap$/i.test(plan.output.path)) {
+    // Wireshark and tshark go by the content; other tools and people go by the name.
+    warn(`${plan.output.path} will hold pcapng (one interface per pod), not pcap: consider naming it .pcapng`);
   }
   return captureMany(ctx, manyPlan(plan, a), set, manyOutput(plan, wireshark, ctx.signal));
 }

@@ -3,6 +3,7 @@
 // selector (-l) given, each pod once, plus the names a capture file should show for their
 // addresses, and the queries that find pods appearing later (--follow).
 import { ExitCode, UserError } from '../errors.ts';
+import { isNotFound } from './api-errors.ts';
 import type { KubeClient, V1Pod } from './client.ts';
 import { describeTarget, selectContainer, servicePods, type ResolvedTarget, type TargetRef } from './target.ts';
 
@@ -16,6 +17,8 @@ export interface TargetQuery {
   /** -A: the selector looks in every namespace. */
   allNamespaces: boolean;
   container?: string | undefined;
+  /** --wait: a pod named outright may not exist yet (a watch then waits for it). */
+  podMayNotExistYet?: boolean | undefined;
 }
 
 /** Where later pods of the same targets will show up: pods matching a label selector. */
@@ -72,8 +75,13 @@ export async function resolveTargets(client: KubeClient, q: TargetQuery): Promis
   for (const ref of q.refs) {
     const via = `${ref.kind}/${ref.name}`;
     if (ref.kind === 'pod') {
-      // A pod named outright must exist and run: a typo is an error, not an empty capture.
-      const pod = await client.readPod(q.namespace, ref.name);
+      // A pod named outright must exist and run: a typo is an error, not an empty capture. With
+      // --wait it may come later: the caller watches for it by name.
+      const pod = await client.readPod(q.namespace, ref.name).catch((err: unknown) => {
+        if (q.podMayNotExistYet && isNotFound(err)) return undefined;
+        throw err;
+      });
+      if (!pod) continue;
       seen.add(pod.metadata?.uid ?? '');
       set.targets.push(describeTarget(pod, selectContainer(pod, q.container)));
     } else if (ref.kind === 'service') {

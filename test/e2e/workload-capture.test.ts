@@ -255,4 +255,58 @@ describe('capture of a whole workload', { skip, timeout: 900_000 }, () => {
     assert.ok(named.includes(`${ns}/born`), JSON.stringify(named));
     assert.deepEqual(debugPods(ns), []);
   });
+  test('--wait POD: a pod named before it exists is captured from its birth, into pcapng (a .pcap name is warned about)', async () => {
+    const file = join(dir, 'later.pcap');
+    const target = web[0]!;
+    const child = startPlugin(['capture', 'later', ...base, '--wait', '-w', file, '--duration', '25s'], { env });
+    const done = collect(child, 180_000);
+    // Before it exists there is nothing to resolve: it used to end at once with "not found" (exit 4).
+    await waitFor(
+      'armed debug pods on every node',
+      async () => {
+        const pods = kubectlJson<{ items: any[] }>([
+          'get',
+          'pods',
+          '-n',
+          ns,
+          '-l',
+          'app.kubernetes.io/managed-by=kubectl-netns',
+        ]).items;
+        const running = new Set(pods.filter((p) => p.status?.phase === 'Running').map((p) => p.spec.nodeName));
+        return nodes.every((n) => running.has(n)) ? true : undefined;
+      },
+      90_000,
+    );
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'later', namespace: ns },
+      spec: {
+        nodeName: nodes[nodes.length - 1]!,
+        restartPolicy: 'Never',
+        terminationGracePeriodSeconds: 0,
+        automountServiceAccountToken: false,
+        containers: [
+          {
+            name: 'main',
+            image: WEB_IMAGE,
+            imagePullPolicy: 'IfNotPresent',
+            command: ['wget', '-q', '-O', '/dev/null', `http://${target.ip}:8080/index.html?from=later`],
+          },
+        ],
+      },
+    };
+    kubectl(['create', '-f', '-'], JSON.stringify(pod));
+    const r = await done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, new RegExp(`new pod ${ns}/later on node \\S+; capturing it from its birth`));
+    assert.match(r.stderr, /later\.pcap will hold pcapng/);
+    assert.match(capinfos(file), /File type:\s+Wireshark\/\.\.\. - pcapng/);
+    const uris = tshark(file, 'http.request', ['frame.interface_name', 'http.request.uri']);
+    assert.ok(
+      uris.some((u) => u[0] === `${ns}/later/any` && u[1] === '/index.html?from=later'),
+      `${JSON.stringify(uris)}\n${r.stderr}`,
+    );
+    assert.deepEqual(debugPods(ns), []);
+  });
 });

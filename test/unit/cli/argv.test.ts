@@ -158,7 +158,9 @@ test('capture of many: several targets, -l with -A, --follow, --wait, --format, 
     ['capture -A', /what should be captured/],
     ['capture web -A', /-A \(--all-namespaces\) goes with -l/],
     ['capture a b --wait', /--wait captures one pod/],
-    ['capture a b --format pcap', /--format pcap holds one pod/],
+    ['capture a b --format pcap', /--format pcap holds one running pod/],
+    // --wait writes pcapng, whose interface names the pod: pcap was silently ignored here before.
+    ['capture later --wait --format pcap', /--format pcap holds one running pod/],
     ['capture -l app=web --rotate-size 10MB -w -', /write files/],
     ['capture web --rotate-size lots', /rotate-size/],
   ] as const) {
