@@ -92,6 +92,8 @@ main() {
   if ((BAD == 0)); then
     echo "healthy: Kubernetes $K8S_VERSION at $APISERVER_URL, $count node(s)"
     echo "export KUBECONFIG=$KUBECONFIG_ADMIN"
+    # The public default debug image is not reachable from this cluster; the locally built one is.
+    echo "export KUBECTL_NETNS_IMAGE=kubectl-netns.local/debug:dev"
   else
     echo "not healthy: run npm run cluster:up (logs in $LOG_DIR)"
   fi

@@ -665,6 +665,8 @@ main() {
   fi
   echo "$NODES" > "$NODE_COUNT_FILE"
   echo "export KUBECONFIG=$KUBECONFIG_ADMIN"
+  # The public default debug image is not reachable from this cluster; the locally built one is.
+  echo "export KUBECTL_NETNS_IMAGE=kubectl-netns.local/debug:dev"
 }
 
 main "$@"
