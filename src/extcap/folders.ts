@@ -23,8 +23,9 @@ export function parseFolders(text: string): FolderReport {
   const report: FolderReport = {};
   for (const line of text.split(/\r?\n/)) {
     const m = /^([^:\t]+):\s*\t\s*(.+?)\s*$/.exec(line);
-    if (!m) continue;
-    const [, label, path] = m as unknown as [string, string, string];
+    const label = m?.[1];
+    const path = m?.[2];
+    if (label === undefined || path === undefined) continue;
     if (label === 'Personal Extcap path') report.personalExtcap = path;
     else if (label === 'Global Extcap path' || label === 'Extcap path') report.globalExtcap = path;
     else if (label === 'Personal configuration') report.personalConfig = path;
