@@ -16,7 +16,7 @@ import { debugPodRights } from '../kube/access.ts';
 import { isInterfaceName } from '../node/agent.ts';
 import { RemoteCapture, type CaptureOutcome } from '../node/remote-capture.ts';
 import { CaptureOutput } from '../output/capture-output.ts';
-import { assertNotTerminal, fileSink, stdoutSink, type CaptureSink } from '../output/sink.ts';
+import { assertNotTerminal, fileSink, prepareDirectory, stdoutSink, type CaptureSink } from '../output/sink.ts';
 import { findWireshark, wiresharkSink } from '../output/wireshark.ts';
 import { resolveOneTarget } from './shared/target.ts';
 import { captureMany, type ManyOutput, type ManyPlan } from './shared/capture-many.ts';
@@ -332,6 +332,7 @@ async function runCapture(a: CaptureArgs): Promise<number> {
   const plan = { ...planCapture(a), quiet: a.quiet === true };
   // Local output problems are found before any API call, let alone a debug pod.
   if (plan.output.kind === 'stdout') assertNotTerminal(process.stdout.isTTY);
+  if (plan.output.kind === 'dir') await prepareDirectory(plan.output.path);
   const wireshark = plan.output.kind === 'wireshark' ? findWireshark() : undefined;
   const ctx = await runContext(a);
   // The debug pod's RBAC reviews run while the target is looked up, not after.

@@ -59,6 +59,27 @@ export function watchErrors(stream: NodeJS.EventEmitter, goneOnClose: boolean): 
   return { gone, failed };
 }
 
+/**
+ * Makes `-o DIR/` ready before anything starts: created if missing (private, as the files it will
+ * hold), and writable; a clear error otherwise.
+ */
+export async function prepareDirectory(dir: string): Promise<void> {
+  try {
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    await fs.access(dir, fs.constants.W_OK);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new UserError(`cannot write into directory ${dir}: ${e.code ?? e.message}`, {
+      exitCode: ExitCode.output,
+      hint:
+        e.code === 'ENOTDIR' || e.code === 'EEXIST'
+          ? `${dir} is a file; give a directory, or -w FILE`
+          : 'check the permissions, or give another -w',
+      cause: err,
+    });
+  }
+}
+
 /** Capture bytes to stdout (the caller has checked it is not a terminal). */
 export function stdoutSink(out: NodeJS.WriteStream = process.stdout): CaptureSink {
   const { gone, failed } = watchErrors(out, true);

@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -110,6 +110,39 @@ describe('capture of a whole workload', { skip, timeout: 900_000 }, () => {
     // One debug pod per node that has a target, and none left.
     const debug = new Set(await created.stop());
     assert.equal(debug.size, new Set(web.map((w) => w.node)).size, [...debug].join(', '));
+    assert.deepEqual(debugPods(ns), []);
+  });
+
+  test('-w - streams the merged pcapng to stdout; -w DIR/ writes one pcap per pod', async () => {
+    // The merged stream, as a pipe into another tool would get it.
+    const child = startPlugin(['capture', '-l', 'app=web', ...base, '-w', '-', '--duration', '10s'], { env });
+    const done = collect(child);
+    await waitForStderr(child, /(capturing \S+ on [\s\S]*){3}/);
+    for (const w of web) await sendUdp(w.ip, 3, 64);
+    const r = await done;
+    assert.equal(r.code, 0, r.stderr);
+    const streamed = join(dir, 'streamed.pcapng');
+    writeFileSync(streamed, r.stdout);
+    assert.match(capinfos(streamed), /Number of interfaces in file: 3/);
+    const rows = tshark(streamed, 'udp.dstport == 9999', ['frame.interface_name']).map((x) => x[0]);
+    assert.deepEqual(new Set(rows), new Set(web.map((w) => `${ns}/${w.name}/eth0`)));
+
+    // One classic pcap per pod, each holding only that pod's packets.
+    const perPod = join(dir, 'per-pod');
+    const child2 = startPlugin(['capture', '-l', 'app=web', ...base, '-w', `${perPod}/`, '--duration', '10s'], { env });
+    const done2 = collect(child2);
+    await waitForStderr(child2, /(capturing \S+ on [\s\S]*){3}/);
+    for (const w of web) await sendUdp(w.ip, 3, 64);
+    const r2 = await done2;
+    assert.equal(r2.code, 0, r2.stderr);
+    const files = readdirSync(perPod).sort();
+    assert.deepEqual(files, web.map((w) => `${ns}_${w.name}.pcap`).sort());
+    for (const w of web) {
+      const f = join(perPod, `${ns}_${w.name}.pcap`);
+      assert.match(capinfos(f), /File type:\s+Wireshark\/tcpdump\/\.\.\. - pcap/);
+      const dsts = new Set(tshark(f, 'udp.dstport == 9999 && !icmp', ['ip.dst']).map((x) => x[0]));
+      assert.deepEqual(dsts, new Set([w.ip]), f);
+    }
     assert.deepEqual(debugPods(ns), []);
   });
 

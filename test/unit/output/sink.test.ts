@@ -4,7 +4,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assertNotTerminal, fileSink } from '../../../src/output/sink.ts';
+import { assertNotTerminal, fileSink, prepareDirectory } from '../../../src/output/sink.ts';
 import { findWireshark } from '../../../src/output/wireshark.ts';
 import { renderStatus, formatBytes } from '../../../src/output/status-line.ts';
 import { ExitCode, UserError } from '../../../src/errors.ts';
@@ -94,6 +94,20 @@ test('unwritable destinations are output errors before anything starts', async (
     (e: unknown) => e instanceof UserError && e.exitCode === ExitCode.output,
   );
   await assert.rejects(fileSink(dir), (e: unknown) => e instanceof UserError && /is a directory/.test(e.message));
+});
+
+test('-w DIR/ is created when missing, private to the user; a file in its way is an output error', async () => {
+  const target = join(dir, 'per-pod', 'today');
+  await prepareDirectory(target);
+  assert.ok(statSync(target).isDirectory());
+  assert.equal(statSync(target).mode & 0o777, 0o700);
+  await prepareDirectory(target); // already there: fine
+  const file = join(dir, 'a-file');
+  writeFileSync(file, '');
+  await assert.rejects(
+    prepareDirectory(file),
+    (e: unknown) => e instanceof UserError && e.exitCode === ExitCode.output && /is a file/.test(e.hint ?? ''),
+  );
 });
 
 test('pcap is never written to a terminal', () => {
