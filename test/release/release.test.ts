@@ -4,7 +4,7 @@
 // ~125 MB executables each time.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -92,6 +92,27 @@ describe('npm run release', { timeout: 30 * 60_000 }, () => {
     const link = join(work, 'kubectl_complete-netns');
     symlinkSync(exe, link);
     assert.equal(execFileSync(link, ['ex'], bare), 'exec\n:4\n');
+  });
+
+  test('the executable keeps V8 code cache in the user cache directory: written by the first run, taken by the next', (t) => {
+    const host = TARGETS.find((x) => x.platform === process.platform && x.nodeArch === process.arch);
+    if (!host || host.os === 'windows') return t.skip(`no executable to run on ${process.platform}/${process.arch}`);
+    const exe = join(first, 'bin', targetId(host), exeName(host));
+    const cache = mkdtempSync(join(work, 'cache-'));
+    const run = () =>
+      execFileSync(exe, ['--version'], { env: { PATH: '/nonexistent', XDG_CACHE_HOME: cache }, encoding: 'utf8' });
+    const dir = join(cache, 'kubectl-netns', 'sea-code-cache');
+    assert.equal(existsSync(dir), false);
+    const out = run();
+    const files = readdirSync(dir);
+    assert.equal(files.length, 1, files.join(', '));
+    assert.match(files[0]!, /^[0-9a-f]{16}-[a-z0-9]+\.bin$/);
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
+    const made = statSync(join(dir, files[0]!));
+    assert.ok(made.size > 100_000, `${made.size} bytes of code cache`);
+    // V8 accepts it: the second run answers the same and does not write it again.
+    assert.equal(run(), out);
+    assert.equal(statSync(join(dir, files[0]!)).mtimeMs, made.mtimeMs);
   });
 
   test('krew: validator, install from the archive, no-Node run and `exec` on the local cluster', (t) => {
