@@ -202,8 +202,13 @@ export async function execInPod(client: KubeClient, r: ExecRequest): Promise<Exe
     });
     ws.on('pong', () => (lastHeard = Date.now()));
     const pinger = setInterval(() => {
-      if (paused > 0) lastHeard = Date.now();
-      else if (Date.now() - lastHeard > DEAD_AFTER_MS) {
+      if (paused > 0) {
+        // No ping while we do not read: the server's pong would find the connection full, and
+        // the API server gives up on a write that cannot finish, closing the stream (1006).
+        lastHeard = Date.now();
+        return;
+      }
+      if (Date.now() - lastHeard > DEAD_AFTER_MS) {
         silent = true;
         ws.terminate();
         return;

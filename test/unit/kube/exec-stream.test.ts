@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execPath, exitCodeFromStatus, translateUpgradeError } from '../../../src/kube/exec-stream.ts';
+import { EventEmitter } from 'node:events';
+import { Writable } from 'node:stream';
+import { execInPod, execPath, exitCodeFromStatus, translateUpgradeError } from '../../../src/kube/exec-stream.ts';
 import { ExitCode, UserError } from '../../../src/errors.ts';
 
 test('every argv word becomes its own command= parameter, hostile characters encoded', () => {
@@ -60,4 +62,51 @@ test('a refused upgrade names the missing permission or state', () => {
     translateUpgradeError(new Error('socket hang up'), { namespace: 'a', pod: 'b' }).exitCode,
     ExitCode.connection,
   );
+});
+
+// The API server's side of a ping: a pong written into a connection we have stopped reading, which
+// it gives up on, closing the stream. So a paused exec must not ping, and must not count its own
+// silence as the server's. The socket is a fake standing in for the API server's websocket.
+test('no ping while the output is paused for a slow reader, and no "dead connection" either', async (t) => {
+  t.mock.timers.enable({ apis: ['setInterval', 'Date'] });
+  const ws = new EventEmitter() as EventEmitter & { pings: number };
+  let deliver: (channel: number, payload: Buffer) => void = () => {};
+  Object.assign(ws, {
+    pings: 0,
+    protocol: 'v5.channel.k8s.io',
+    bufferedAmount: 0,
+    send: () => {},
+    pause: () => {},
+    resume: () => {},
+    ping: () => ws.pings++,
+    close: () => ws.emit('close', 1000),
+    terminate: () => ws.emit('close', 1006),
+  });
+  const client = {
+    server: 'https://fake',
+    openExec: async (_path: string, onFrame: (c: number, p: Buffer) => void) => {
+      deliver = onFrame;
+      return ws;
+    },
+  } as unknown as Parameters<typeof execInPod>[0];
+  // A reader that takes nothing until told: the first frame fills it.
+  let release: () => void = () => {};
+  const slow = new Writable({
+    highWaterMark: 1,
+    write: (_c, _e, cb) => {
+      release = cb;
+    },
+  });
+  const done = execInPod(client, { namespace: 'n', pod: 'p', container: 'c', command: ['cat'], stdout: slow });
+  await new Promise((r) => setImmediate(r));
+  deliver(1, Buffer.alloc(1024));
+  t.mock.timers.tick(45_000);
+  assert.equal(ws.pings, 0, 'pinged while paused');
+  release();
+  await new Promise((r) => setImmediate(r));
+  t.mock.timers.tick(10_000);
+  assert.equal(ws.pings, 1, 'pings again once reading');
+  deliver(3, Buffer.from(JSON.stringify({ status: 'Success' })));
+  ws.emit('close', 1000);
+  assert.deepEqual(await done, { exitCode: 0, stdoutBytes: 1024 });
 });
