@@ -98,12 +98,17 @@ describe('exec stream', { skip, timeout: 600_000 }, () => {
     // The command lingers after writing: Kubernetes drops stdout still in flight when the command
     // exits (kubernetes#124571), and this test is about memory, not about that (capture handles it
     // with the agent's ack).
-    const r = await session.exec(['sh', '-c', `head -c ${size} /dev/zero; sleep 3`], {
-      stdout: out,
-      stderr: textSink(),
-    });
-    await new Promise<void>((resolve) => out.end(() => resolve()));
-    clearInterval(sampler);
+    let r: Awaited<ReturnType<typeof session.exec>>;
+    try {
+      r = await session.exec(['sh', '-c', `head -c ${size} /dev/zero; sleep 3`], {
+        stdout: out,
+        stderr: textSink(),
+      });
+      await new Promise<void>((resolve) => out.end(() => resolve()));
+    } finally {
+      // Also when the exec fails: a live interval would keep this file's process from ever ending.
+      clearInterval(sampler);
+    }
     assert.equal(r.exitCode, 0);
     assert.equal(out.bytes, size);
     // Without backpressure the stream piles up in front of the sink (most of its 32 MiB); paused,
