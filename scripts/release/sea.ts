@@ -22,6 +22,8 @@ const POSTJECT_CLI = createRequire(import.meta.url).resolve('postject/dist/cli.j
  * one), so every later start skips compiling the ~9 MB bundle: measured on linux_amd64,
  * `--version` 0.31 s without, 0.16 s with. BUNDLE_KEY names the bundle, so an upgrade never
  * reuses an old cache (V8 would reject it anyway). A failure to read or write it only costs time.
+ * Its cache directory follows compileCacheDir's rule (src/cli/compile-cache.ts): it runs before the
+ * bundle, so it cannot call it.
  */
 const SEA_MAIN = `'use strict';
 const { getAsset } = require('node:sea');

@@ -12,11 +12,11 @@ import { setTimeout as delay } from 'node:timers/promises';
 import {
   createNamespace,
   debugPods,
+  debugPodStates,
   deleteNamespace,
   ensureCluster,
   httpGet,
   KUBECONFIG,
-  kubectl,
   runPod,
   sendUdp,
   waitFor,
@@ -39,20 +39,9 @@ let podIP = '';
  * Pending in the API while it runs; only Succeeded or Failed (or gone) means it stopped.
  */
 function runningDebugPods(): string[] {
-  const out = kubectl([
-    'get',
-    'pods',
-    '-n',
-    ns,
-    '-l',
-    'app.kubernetes.io/managed-by=kubectl-netns',
-    '-o',
-    'jsonpath={range .items[*]}{.metadata.name}={.status.phase} {end}',
-  ]);
-  return out
-    .split(' ')
-    .filter(Boolean)
-    .filter((p) => !/=(Succeeded|Failed)$/.test(p));
+  return debugPodStates(ns)
+    .filter((p) => !/^(Succeeded|Failed)$/.test(p.phase))
+    .map((p) => p.name);
 }
 
 /** Waits until no debug pod of this test runs, at most MS: the documented bound for that fault. */

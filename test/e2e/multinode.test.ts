@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import {
   createNamespace,
   debugPods,
+  debugPodStates,
   deleteNamespace,
   ensureNodes,
   httpGet,
@@ -65,15 +66,7 @@ function getFromPod(from: string, to: string, path: string): string {
 
 /** The nodes the debug pods in our namespace are bound to right now. */
 function debugPodNodes(): string[] {
-  const pods = kubectlJson<{ items: any[] }>([
-    'get',
-    'pods',
-    '-n',
-    ns,
-    '-l',
-    'app.kubernetes.io/managed-by=kubectl-netns',
-  ]);
-  return pods.items.map((p) => p.spec.nodeName as string);
+  return debugPodStates(ns).map((p) => p.node);
 }
 
 async function json<T>(args: string[], expectCode = 0): Promise<{ out: T; stderr: string }> {

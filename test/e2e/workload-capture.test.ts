@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import {
   createNamespace,
   debugPods,
+  debugPodStates,
   deleteNamespace,
   ensureCluster,
   httpGet,
@@ -47,6 +48,22 @@ function tshark(file: string, filter: string, fields: string[], extra: string[] 
 /** capinfos' machine-readable summary of FILE (fails the test if capinfos cannot read it). */
 function capinfos(file: string): string {
   return execFileSync('capinfos', [file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Waits until a debug pod of this test runs on every one of NODES (what --follow and --wait set up). */
+async function debugPodRunningOnEveryNode(nodes: string[], what: string): Promise<void> {
+  await waitFor(
+    what,
+    async () => {
+      const running = new Set(
+        debugPodStates(ns)
+          .filter((p) => p.phase === 'Running')
+          .map((p) => p.node),
+      );
+      return nodes.every((n) => running.has(n)) ? true : undefined;
+    },
+    90_000,
+  );
 }
 
 describe('capture of a whole workload', { skip, timeout: 900_000 }, () => {
@@ -226,22 +243,7 @@ describe('capture of a whole workload', { skip, timeout: 900_000 }, () => {
     });
     const done = collect(child, 180_000);
     // --follow starts a debug pod on every node at once, so a pod is caught however soon it talks.
-    await waitFor(
-      'debug pods running on every node',
-      async () => {
-        const pods = kubectlJson<{ items: any[] }>([
-          'get',
-          'pods',
-          '-n',
-          ns,
-          '-l',
-          'app.kubernetes.io/managed-by=kubectl-netns',
-        ]).items;
-        const running = new Set(pods.filter((p) => p.status?.phase === 'Running').map((p) => p.spec.nodeName));
-        return nodes.every((n) => running.has(n)) ? true : undefined;
-      },
-      90_000,
-    );
+    await debugPodRunningOnEveryNode(nodes, 'debug pods running on every node');
     const pod = {
       apiVersion: 'v1',
       kind: 'Pod',
@@ -294,22 +296,7 @@ describe('capture of a whole workload', { skip, timeout: 900_000 }, () => {
     const child = startPlugin(['capture', 'later', ...base, '--wait', '-w', file, '--duration', '25s'], { env });
     const done = collect(child, 180_000);
     // Before it exists there is nothing to resolve: it used to end at once with "not found" (exit 4).
-    await waitFor(
-      'armed debug pods on every node',
-      async () => {
-        const pods = kubectlJson<{ items: any[] }>([
-          'get',
-          'pods',
-          '-n',
-          ns,
-          '-l',
-          'app.kubernetes.io/managed-by=kubectl-netns',
-        ]).items;
-        const running = new Set(pods.filter((p) => p.status?.phase === 'Running').map((p) => p.spec.nodeName));
-        return nodes.every((n) => running.has(n)) ? true : undefined;
-      },
-      90_000,
-    );
+    await debugPodRunningOnEveryNode(nodes, 'armed debug pods on every node');
     const pod = {
       apiVersion: 'v1',
       kind: 'Pod',

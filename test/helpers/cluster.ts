@@ -291,6 +291,23 @@ export async function runPod(namespace: string, name: string, image: string, opt
   );
 }
 
+/** Every kubectl-netns debug pod in NAMESPACE, with the node it is bound to and its phase. */
+export function debugPodStates(namespace: string): Array<{ name: string; node: string; phase: string }> {
+  const pods = kubectlJson<{ items: any[] }>([
+    'get',
+    'pods',
+    '-n',
+    namespace,
+    '-l',
+    'app.kubernetes.io/managed-by=kubectl-netns',
+  ]);
+  return pods.items.map((p) => ({
+    name: p.metadata.name as string,
+    node: (p.spec.nodeName ?? '') as string,
+    phase: (p.status?.phase ?? '') as string,
+  }));
+}
+
 /** kubectl-netns debug pods in `namespace` (every namespace when undefined), as "namespace/name". */
 export function debugPods(namespace?: string): string[] {
   const where = namespace ? ['-n', namespace] : ['-A'];
