@@ -20,17 +20,20 @@
 #       stdout: one line "PID NETNS_INODE", e.g. "4242 4026532308".
 #       stderr: one info line saying how the PID was found.
 #       KNETNS_PROC=DIR replaces /proc for this op only; it exists for fixture tests.
-#   capture (--pid PID | --uid POD_UID [--cid CONTAINER_ID]... | --uid POD_UID --wait SECONDS)
-#           [--iface IFACE] [--snaplen N] [--count N] [--duration SECONDS] [--buffer KIB]
+#   capture (--pid PID | --uid POD_UID [--cid CONTAINER_ID]... | --uid POD_UID --wait SECONDS
+#           [--host-network]) [--iface IFACE] [--snaplen N] [--count N] [--duration SECONDS] [--buffer KIB]
 #           [--id CAPTURE_ID] [--host-side] [--compress auto|zstd|gzip] -- [FILTER WORDS...]
 #       --uid POD_UID [--cid ID]...: a running pod; its PID is found here as the pid op finds it
 #       (and its "pid ..." info line printed), so one exec both finds and captures.
 #       --uid POD_UID --wait SECONDS: capture a pod from its birth. Polls /proc (every 20 ms, for at
-#       most SECONDS) for the first process of the pod (its sandbox, which holds its network
-#       namespace before any init container runs), then captures there; NO_CONTAINER when none
-#       appears in time. A stop for the capture's id while it waits ends it with exit 0.
+#       most SECONDS) for the first process of the pod that is in the pod's network namespace
+#       (its sandbox's, which holds it before any init container runs; the runtime's own process
+#       in the pod's cgroup, still in its parent's namespace, is passed over unless
+#       --host-network says the pod shares the node's), then captures there; NO_CONTAINER when
+#       none appears in time. A stop for the capture's id while it waits ends it with exit 0.
 #       IFACE "auto" means "any" here: the pod's interfaces may not exist yet. --uid -: armed; the
-#       UID comes as one line on stdin once the pod exists (end of input first: exit 0).
+#       UID comes as one line on stdin once the pod exists ("UID hostNetwork" for a pod that
+#       shares the node's network; end of input first: exit 0).
 #       Streams a pcap of PID's network namespace to stdout
 #       (tcpdump --immediate-mode -U -w - -Z root -B KIB -i IFACE [-s N] [-c N] -- FILTER...).
 #       --buffer: the kernel capture buffer in KiB (default 32768). In immediate mode every packet
@@ -438,7 +441,39 @@ read_uid() {
     info "released before any pod"
     exit 0
   fi
+  # "UID hostNetwork": the pod will share the node's network.
+  case $uid in *' hostNetwork') uid=${uid%' hostNetwork'} host_network=1 ;; esac
   case $uid in '' | *[!0-9a-fA-F-]*) fail USAGE "capture: stdin must carry a pod UID, got '$uid'" ;; esac
+}
+
+# Prints "PID INODE" for the first candidate ("PID KIND WHAT" lines in $1) that is in the pod's
+# network: the runtime puts its own process in the pod's cgroup before that process enters the
+# pod's namespace, so one still in its parent's namespace is passed over, unless the pod shares
+# the node's network ($host_network).
+in_pod_network() {
+  printf '%s\n' "$1" | while read -r ipn_pid _; do
+    ipn_link=$(readlink "$PROC_ROOT/$ipn_pid/ns/net" 2>/dev/null) || continue
+    case $ipn_link in 'net:['*']') ;; *) continue ;; esac
+    if [ -z "$host_network" ]; then
+      ipn_ppid=$(sed -n 's/^PPid:[[:space:]]*//p' "$PROC_ROOT/$ipn_pid/status" 2>/dev/null)
+      # A parent whose namespace cannot be read (the node's init here) proves nothing either way.
+      if is_count "$ipn_ppid" && ipn_plink=$(readlink "$PROC_ROOT/$ipn_ppid/ns/net" 2>/dev/null); then
+        [ "$ipn_plink" != "$ipn_link" ] || continue
+      fi
+    fi
+    printf '%s %s\n' "$ipn_pid" "$(printf '%s' "$ipn_link" | tr -cd 0-9)"
+    break
+  done
+}
+
+# Holds the network namespace of process $1 open on fd 8, so the capture enters it even if $1
+# exits first (a runtime's short-lived helper may be the first process in it); fails if $1 is
+# gone or no longer in namespace $2.
+pin_netns() {
+  { command exec 8<"$PROC_ROOT/$1/ns/net"; } 2>/dev/null || return 1
+  [ "$(readlink /proc/self/fd/8 2>/dev/null | tr -cd 0-9)" = "$2" ] && return 0
+  exec 8<&-
+  return 1
 }
 
 # Waits up to $2 seconds for a process of pod $1 (its sandbox's, the first to exist) and sets pid;
@@ -448,9 +483,10 @@ wait_for_pod() {
   wp_end=$(($(date +%s) + $2))
   wp_polls=0
   while :; do
-    wp_found=$(first_readable "$(scan_cgroups "$PROC_ROOT" "$1" "$wp_uidu" '')" p)
-    if [ -n "$wp_found" ]; then
+    wp_found=$(in_pod_network "$(scan_cgroups "$PROC_ROOT" "$1" "$wp_uidu" '')")
+    if [ -n "$wp_found" ] && pin_netns "${wp_found%% *}" "${wp_found#* }"; then
       pid=${wp_found%% *}
+      target_inode=${wp_found#* }
       info "pod $1 appeared: pid $pid (after $wp_polls polls)"
       return 0
     fi
@@ -467,10 +503,11 @@ wait_for_pod() {
 
 op_capture() {
   pid='' uid='' wait_for='' cids='' iface=auto snaplen='' count='' duration='' id='' buffer=32768 await_ack='' host_side=''
-  compress=''
+  compress='' host_network='' netns_pinned=''
   while [ $# -gt 0 ]; do
     case $1 in
       --host-side) host_side=1; shift ;;
+      --host-network) host_network=1; shift ;;
       --pid | --uid | --wait | --cid | --iface | --snaplen | --count | --duration | --buffer | --id | --compress)
         [ $# -ge 2 ] || fail USAGE "capture: $1 needs a value"
         case $1 in
@@ -557,7 +594,7 @@ op_capture() {
     # millisecond before tcpdump listens is traffic lost, its init containers' first packets.
     [ "$uid" != - ] || read_uid
     wait_for_pod "$uid" "$wait_for" "$id"
-    target_inode=$(readlink "$PROC_ROOT/$pid/ns/net" 2>/dev/null | tr -cd 0-9)
+    netns_pinned=1
   fi
 
   if [ -n "$id" ]; then
@@ -628,6 +665,9 @@ op_capture() {
 run_tcpdump() {
   if [ -n "$host_side" ]; then
     exec "$TCPDUMP" --immediate-mode -U -w - -Z root -B "$buffer" "$@"
+  fi
+  if [ -n "$netns_pinned" ]; then
+    exec "$NSENTER" --net=/proc/self/fd/8 -- "$TCPDUMP" --immediate-mode -U -w - -Z root -B "$buffer" "$@"
   fi
   exec "$NSENTER" -t "$pid" -n -- "$TCPDUMP" --immediate-mode -U -w - -Z root -B "$buffer" "$@"
 }

@@ -103,6 +103,11 @@ function words(list: readonly string[], what: string): string[] {
 /** The pod UID that makes a capture armed: it reads the real one from stdin when the pod exists. */
 export const ARMED_UID = '-';
 
+/** The line that aims an armed capture at its pod, as the agent reads it on stdin. */
+export function armedAimLine(uid: string, hostNetwork: boolean): string {
+  return `${checked(uid, POD_UID, 'pod UID')}${hostNetwork ? ' hostNetwork' : ''}\n`;
+}
+
 /** `pid`: find a process of the pod (by its containers' ids, else by the pod UID). */
 export function pidArgv(o: { podUid: string; containerIds: readonly string[] }): string[] {
   const ids = o.containerIds.map((id) => checked(splitContainerId(id).id, CONTAINER_ID, 'container id'));
@@ -120,8 +125,10 @@ export interface CaptureOptions {
   /**
    * Wait up to `seconds` for the first process of pod `uid` (its sandbox) and capture there. With
    * uid ARMED_UID the agent reads the UID from stdin first (see RemoteCapture's armed captures).
+   * hostNetwork: the pod shares the node's network, so its first process is already where it
+   * belongs (otherwise the agent waits for one that has entered a namespace of its own).
    */
-  waitForPod?: { uid: string; seconds: number } | undefined;
+  waitForPod?: { uid: string; seconds: number; hostNetwork?: boolean | undefined } | undefined;
   /** 'auto' (default route's interface), 'any', or an interface name inside the pod. */
   iface?: string | undefined;
   snaplen?: number | undefined;
@@ -145,7 +152,13 @@ export interface CaptureOptions {
 export function captureArgv(o: CaptureOptions): string[] {
   const where =
     o.waitForPod !== undefined
-      ? ['--uid', checked(o.waitForPod.uid, POD_UID, 'pod UID'), '--wait', countArg(o.waitForPod.seconds, 'wait')]
+      ? [
+          '--uid',
+          checked(o.waitForPod.uid, POD_UID, 'pod UID'),
+          '--wait',
+          countArg(o.waitForPod.seconds, 'wait'),
+          ...(o.waitForPod.hostNetwork ? ['--host-network'] : []),
+        ]
       : o.find !== undefined
         ? [
             '--uid',

@@ -11,6 +11,7 @@ import { debug, warn } from '../log.ts';
 import {
   ackArgv,
   ARMED_UID,
+  armedAimLine,
   captureArgv,
   parseAgentInfo,
   parseCaptureInfo,
@@ -98,11 +99,12 @@ export class RemoteCapture {
   /**
    * Points an armed capture (waitForPod.uid ARMED_UID, already running on the node) at pod UID:
    * one line on its open stdin, no new exec, so it starts waiting for the pod within milliseconds.
+   * HOSTNETWORK: the pod shares the node's network.
    */
-  aim(uid: string): void {
+  aim(uid: string, hostNetwork = false): void {
     if (!this.uidInput || this.aimed) throw new Error('aim() is for an armed capture, once');
     this.aimed = true;
-    this.uidInput.end(`${uid}\n`);
+    this.uidInput.end(armedAimLine(uid, hostNetwork));
   }
 
   /** Whether this is an armed capture that no pod has been given yet. */

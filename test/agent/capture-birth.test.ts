@@ -3,14 +3,16 @@
 // and the pcap (checked with tshark) must hold its first second of traffic.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
-import { ARMED_UID, captureArgv, parseAgentError, stopArgv } from '../../src/node/agent.ts';
+import { ARMED_UID, armedAimLine, captureArgv, parseAgentError, stopArgv } from '../../src/node/agent.ts';
 import {
   cleanupAll,
   containerId,
   createNetns,
   moveToCgroup,
+  netnsInodeOf,
   onCleanup,
   podUid,
   prerequisiteSkip,
@@ -21,6 +23,7 @@ import {
   startAgent,
   tempFile,
   tool,
+  track,
 } from '../helpers/netns.ts';
 
 const skip = prerequisiteSkip(['ip', 'nsenter', 'tcpdump', 'tshark', 'busybox', 'dash']);
@@ -109,6 +112,72 @@ describe('agent capture from a pod’s birth', { skip, concurrency: false }, () 
         writeFileSync(file, r.stdout);
         const seqs = tool('tshark', ['-r', file, '-Y', 'icmp.type == 8', '-T', 'fields', '-e', 'icmp.seq']).trim();
         assert.ok(seqs.split('\n').length >= 5, seqs);
+      });
+
+      test('a process of the pod still in its parent’s namespace (the runtime’s own, before it enters the pod’s) is passed over', async () => {
+        const uid = podUid();
+        const id = captureId();
+        const agent = startAgent(shell, captureArgv({ waitForPod: { uid, seconds: 20 }, id, filter: ['icmp'] }), {
+          timeoutMs: 30_000,
+        });
+        // A runtime puts its process into the pod's cgroup before that process enters the pod's
+        // namespace: a process in the pod's cgroup, in the namespace of its parent (this test).
+        const runtime = track(spawn('sleep', ['600'], { stdio: 'ignore' }));
+        moveToCgroup(runtime.pid!, 'pids', `kubepods/besteffort/pod${uid}/${containerId()}`);
+        await delay(400);
+        assert.doesNotMatch(agent.stderr(), /appeared|listening on/);
+        // Then the sandbox, in the pod's own namespace, with the pod's first packets.
+        const ns = await createNetns();
+        moveToCgroup(ns.pid, 'pids', `kubepods/besteffort/pod${uid}/${containerId()}`);
+        const pinger = spawnInNetns(ns.name, ['busybox', 'ping', '-c', '10', '-i', '0.1', ns.hostAddr]);
+        await agent.waitForStderr(/^tcpdump: listening on /);
+        await new Promise((resolve) => pinger.once('exit', resolve));
+        assert.equal((await runAgent(shell, stopArgv(id))).code, 0);
+        const r = await agent.done;
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stderr, new RegExp(`pod ${uid} appeared: pid ${ns.pid}`));
+        assert.match(r.stderr, new RegExp(`capturing on any in netns ${ns.inode} `));
+        const file = tempFile('runtime-first.pcap');
+        writeFileSync(file, r.stdout);
+        const requests = tool('tshark', [
+          '-r',
+          file,
+          '-Y',
+          `icmp.type == 8 && ip.src == ${ns.nsAddr}`,
+          '-T',
+          'fields',
+          '-e',
+          'icmp.seq',
+        ]);
+        assert.ok(requests.trim().split('\n').length >= 5, requests);
+      });
+
+      test('a pod that shares the node’s network (hostNetwork) is taken at its first process, armed or not', async () => {
+        for (const armed of [false, true]) {
+          const uid = podUid();
+          const id = captureId();
+          const agent = startAgent(
+            shell,
+            captureArgv({
+              waitForPod: { uid: armed ? ARMED_UID : uid, seconds: 20, hostNetwork: true },
+              id,
+              filter: ['icmp', 'and', 'host', '10.231.255.255'],
+            }),
+            { timeoutMs: 30_000, stdin: armed ? 'pipe' : undefined },
+          );
+          if (armed) {
+            await agent.waitForStderr(/armed: waiting for a pod UID on stdin/);
+            agent.child.stdin!.end(armedAimLine(uid, true));
+          }
+          const proc = track(spawn('sleep', ['600'], { stdio: 'ignore' }));
+          moveToCgroup(proc.pid!, 'pids', `kubepods/besteffort/pod${uid}/${containerId()}`);
+          await agent.waitForStderr(/^tcpdump: listening on /);
+          assert.equal((await runAgent(shell, stopArgv(id))).code, 0);
+          const r = await agent.done;
+          assert.equal(r.code, 0, r.stderr);
+          assert.match(r.stderr, new RegExp(`pod ${uid} appeared: pid ${proc.pid}`), `armed: ${armed}`);
+          assert.match(r.stderr, new RegExp(`in netns ${netnsInodeOf(process.pid)} `), `armed: ${armed}`);
+        }
       });
 
       test('armed, released unused (end of input): a clean end with nothing captured', async () => {

@@ -16,9 +16,10 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import type { AgentExec } from '../../src/node/agent-ops.ts';
 
 export const isRoot = process.getuid?.() === 0;
 
@@ -383,6 +384,39 @@ export function startAgent(
         if (Date.now() > end) throw new Error(`timed out waiting for ${re}; stderr:\n${err}`);
         await delay(20);
       }
+    },
+  };
+}
+
+/**
+ * The agent run on this machine the way the exec API runs it in a debug pod (its argv, stdin,
+ * stdout, stderr and exit status): for code that drives the agent through a session. Only the
+ * transport differs; the agent and what it runs are real.
+ */
+export function localAgentExec(shell: Shell): AgentExec {
+  return {
+    exec(command, io) {
+      if (command[0] !== 'sh' || command[1] !== '-c') throw new Error('expected an agent argv from the builders');
+      const [cmd, ...pre] = shell.argv as [string, ...string[]];
+      const child = track(
+        spawn(cmd, [...pre, ...command.slice(1)], {
+          env: shell.env,
+          stdio: [io.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+        }),
+      );
+      if (io.stdin) io.stdin.pipe(child.stdin!);
+      let stdoutBytes = 0;
+      child.stdout!.on('data', (b: Buffer) => {
+        stdoutBytes += b.length;
+        io.stdout.write(b);
+      });
+      child.stderr!.on('data', (b: Buffer) => io.stderr?.write(b));
+      return new Promise((resolve, reject) => {
+        child.once('error', reject);
+        child.once('close', (code, signal) =>
+          resolve({ exitCode: code ?? 128 + (signal ? osConstants.signals[signal] : 0), stdoutBytes }),
+        );
+      });
     },
   };
 }

@@ -8,6 +8,7 @@ import { asError, ExitCode, UserError } from '../../errors.ts';
 import { debug, info, warn, writeStderr } from '../../log.ts';
 import { searchableNodes } from '../../kube/nodes.ts';
 import { watchNewPods } from '../../kube/pod-watch.ts';
+import { openDebugPod } from '../../kube/with-debug-pod.ts';
 import { pendingTarget, type TargetRef } from '../../kube/target.ts';
 import type { TargetSet } from '../../kube/targets.ts';
 import { dropWarning, MultiStatus, renderSummary } from '../../output/capture-status.ts';
@@ -65,7 +66,7 @@ export async function captureMany(ctx: RunContext, plan: ManyPlan, set: TargetSe
   }
   for (const note of set.notRunning) info(`not captured: ${note}`);
   const targets = captureTargets(set.targets);
-  for (const t of targets.filter((x) => x.pods.length > 1 || x.key.startsWith('host/'))) {
+  for (const t of targets.filter((x) => x.nodeNetwork)) {
     info(
       `${t.pods.map((p) => `${p.namespace}/${p.pod}`).join(', ')} ${t.pods.length > 1 ? 'use' : 'uses'} hostNetwork on node ${t.node}: captured once, as the node's own network (${t.label})`,
     );
@@ -119,7 +120,7 @@ export async function captureMany(ctx: RunContext, plan: ManyPlan, set: TargetSe
     await merged.start();
   }
   const output = merged ? mergedOutput(merged, filter) : perPod!;
-  const wc = new WorkloadCapture(ctx, settings, output);
+  const wc = new WorkloadCapture(settings, output, (spec) => openDebugPod(ctx, spec));
   captures.wc = wc;
   const status = new MultiStatus(process.stderr, !plan.quiet);
   const onSignal = () => stop('signal');

@@ -3,10 +3,10 @@
 // pod deleted, its node unreachable) is reported and the others go on; targets can be added while
 // it runs (--follow), from their pod's birth.
 import type { Writable } from 'node:stream';
-import type { RunContext } from '../../cli/global.ts';
 import { debug, info, warn } from '../../log.ts';
 import type { ResolvedTarget } from '../../kube/target.ts';
-import { openDebugPod, type OpenDebugPod } from '../../kube/with-debug-pod.ts';
+import type { DebugPodSpec } from '../../kube/with-debug-pod.ts';
+import type { AgentExec } from '../../node/agent-ops.ts';
 import { ARMED_UID, type CaptureOptions, type TcpdumpStats } from '../../node/agent.ts';
 import type { PidTarget } from '../../node/agent-ops.ts';
 import { RemoteCapture, type RemoteCaptureHooks } from '../../node/remote-capture.ts';
@@ -23,6 +23,8 @@ export interface CaptureTarget {
   /** How the agent finds the namespace: the pod's processes now, or (from birth) when they appear. */
   pod: PidTarget;
   birth: boolean;
+  /** The node's own network namespace (its hostNetwork pods'), not one of a pod's. */
+  nodeNetwork: boolean;
   /** The pods it stands for (several for a node's own namespace). */
   pods: ResolvedTarget[];
 }
@@ -77,25 +79,34 @@ interface Armed {
   running: Promise<void> | undefined;
 }
 
+/** A node's debug pod as the captures use it: the agent's exec, and its deletion. */
+export interface NodePod {
+  readonly session: AgentExec;
+  close(): Promise<void>;
+}
+
+/** Starts a node's debug pod (openDebugPod; a test runs the agent on this machine instead). */
+export type OpenNodePod = (spec: DebugPodSpec) => Promise<NodePod>;
+
 /** How often the live status asks tcpdump for its counters. */
 const STATS_EVERY_MS = 2000;
 
 /** The captures of one command, their debug pods, and how they end. */
 export class WorkloadCapture {
-  readonly #ctx: RunContext;
   readonly #settings: WorkloadSettings;
   readonly #output: TargetOutput;
-  readonly #pods = new Map<string, Promise<OpenDebugPod>>();
+  readonly #openPod: OpenNodePod;
+  readonly #pods = new Map<string, Promise<NodePod>>();
   readonly #runs = new Map<string, Run>();
   readonly #armed = new Map<string, Armed>();
   readonly #armedDone: Promise<void>[] = [];
   #stopping = false;
   #stats: NodeJS.Timeout | undefined;
 
-  constructor(ctx: RunContext, settings: WorkloadSettings, output: TargetOutput) {
-    this.#ctx = ctx;
+  constructor(settings: WorkloadSettings, output: TargetOutput, openPod: OpenNodePod) {
     this.#settings = settings;
     this.#output = output;
+    this.#openPod = openPod;
   }
 
   /** Starts capturing TARGET (in the background); its failure is recorded, never thrown. */
@@ -191,11 +202,11 @@ export class WorkloadCapture {
   }
 
   /** The node's debug pod, started on first use. */
-  #podOn(node: string): Promise<OpenDebugPod> {
+  #podOn(node: string): Promise<NodePod> {
     let pod = this.#pods.get(node);
     if (!pod) {
       const s = this.#settings;
-      pod = openDebugPod(this.#ctx, {
+      pod = this.#openPod({
         namespace: s.debugNamespace,
         node,
         hostNetwork: s.hostNetwork,
@@ -247,15 +258,18 @@ export class WorkloadCapture {
       await remote.run(armed.out, () => armed.out.packets);
     })();
     armed.running = running;
-    // Unaimed, it has no run to report to: an armed capture that fails is just not used.
+    // One chain handles its end: an aimed capture's failure is its run's (#run awaits running);
+    // unaimed, it has no run to report to and is just not used. A second, unhandled chain here
+    // once ended the whole command with a stack trace when an aimed capture failed.
     this.#armedDone.push(
-      running.catch((err: unknown) => {
-        if (!armed.run) debug(`armed capture on ${node} ended: ${err instanceof Error ? err.message : String(err)}`);
-      }),
+      running
+        .catch((err: unknown) => {
+          if (!armed.run) debug(`armed capture on ${node} ended: ${err instanceof Error ? err.message : String(err)}`);
+        })
+        .finally(() => {
+          if (this.#armed.get(node) === armed) this.#armed.delete(node);
+        }),
     );
-    void running.finally(() => {
-      if (this.#armed.get(node) === armed) this.#armed.delete(node);
-    });
   }
 
   /** NODE's armed capture, if one is ready and unused; another is armed in its place. */
@@ -282,7 +296,7 @@ export class WorkloadCapture {
           () => remote.stats,
         );
         armed.out.to(writer);
-        remote.aim(t.pod.podUid);
+        remote.aim(t.pod.podUid, t.nodeNetwork);
         debug(`${t.label}: the armed capture on ${t.node} takes it`);
         await armed.running;
       } else {
@@ -290,7 +304,13 @@ export class WorkloadCapture {
         if (this.#stopping) return;
         // A running pod's process is found by the capture's own exec (no separate lookup).
         const where: Pick<CaptureOptions, 'find' | 'waitForPod'> = t.birth
-          ? { waitForPod: { uid: t.pod.podUid, seconds: this.#settings.birthWaitSeconds } }
+          ? {
+              waitForPod: {
+                uid: t.pod.podUid,
+                seconds: this.#settings.birthWaitSeconds,
+                hostNetwork: t.nodeNetwork,
+              },
+            }
           : { find: { podUid: t.pod.podUid, containerIds: t.pod.containerIds } };
         const remote = new RemoteCapture(
           session,
@@ -340,13 +360,29 @@ export function captureTargets(resolved: readonly ResolvedTarget[], birth = fals
       containerIds: r.containerIds,
     };
     if (!r.hostNetwork) {
-      out.push({ key: r.podUid, label: `${r.namespace}/${r.pod}`, node: r.node, pod, birth, pods: [r] });
+      out.push({
+        key: r.podUid,
+        label: `${r.namespace}/${r.pod}`,
+        node: r.node,
+        pod,
+        birth,
+        nodeNetwork: false,
+        pods: [r],
+      });
       continue;
     }
     const group = hostGroups.get(r.node);
     if (group) group.pods.push(r);
     else {
-      const t: CaptureTarget = { key: `host/${r.node}`, label: `node/${r.node}`, node: r.node, pod, birth, pods: [r] };
+      const t: CaptureTarget = {
+        key: `host/${r.node}`,
+        label: `node/${r.node}`,
+        node: r.node,
+        pod,
+        birth,
+        nodeNetwork: true,
+        pods: [r],
+      };
       hostGroups.set(r.node, t);
       out.push(t);
     }

@@ -1,10 +1,15 @@
 // Which captures a set of pods needs: one per pod, except that a node's hostNetwork pods share
-// one (the node's own network), and what the capture file says about each.
-import { test } from 'node:test';
+// one (the node's own network), and what the capture file says about each. And how one capture's
+// failure stays its own, with the real agent run on this machine in place of a node's debug pod.
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { captureTargets } from '../../../../src/commands/shared/workload-capture.ts';
-import { describeTarget, targetNames } from '../../../../src/commands/shared/target-outputs.ts';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { captureTargets, WorkloadCapture } from '../../../../src/commands/shared/workload-capture.ts';
+import { describeTarget, PerPodFiles, targetNames } from '../../../../src/commands/shared/target-outputs.ts';
 import type { ResolvedTarget } from '../../../../src/kube/target.ts';
+import { cleanupAll, localAgentExec, podUid, prerequisiteSkip, shells } from '../../../helpers/netns.ts';
 
 const pod = (name: string, node: string, hostNetwork = false, ip = `10.1.0.${name.length}`): ResolvedTarget => ({
   namespace: 'shop',
@@ -47,3 +52,41 @@ test('one capture per pod; hostNetwork pods of one node share the node capture',
     { address: '10.0.0.2', names: ['node/n2'] },
   ]);
 });
+
+test(
+  'a capture from birth whose pod never appears fails alone, with why, and the command goes on to its end',
+  { skip: prerequisiteSkip(['busybox', 'tcpdump', 'nsenter']) },
+  async () => {
+    after(cleanupAll);
+    const shell = shells()[0]!;
+    const opened: string[] = [];
+    const wc = new WorkloadCapture(
+      {
+        capture: { filter: ['icmp', 'and', 'host', '10.231.255.255'] },
+        debugNamespace: 'kubectl-netns',
+        bufferMiB: 1,
+        capturesPerNode: () => 2,
+        birthWaitSeconds: 1,
+        durationSeconds: undefined,
+        hostNetwork: false,
+      },
+      new PerPodFiles(mkdtempSync(join(tmpdir(), 'knt-wc-')), false),
+      (spec) => {
+        opened.push(spec.node);
+        return Promise.resolve({ session: localAgentExec(shell), close: () => Promise.resolve() });
+      },
+    );
+    // --follow arms a capture on the node; a pod born there takes it, and never shows up.
+    wc.arm('n1');
+    await new Promise((resolve) => setImmediate(resolve));
+    const [target] = captureTargets([{ ...pod('born', 'n1'), podUid: podUid() }], true);
+    wc.start(target!);
+    await wc.settled();
+    const failures = wc.failures();
+    assert.equal(failures.length, 1);
+    assert.match(String(failures[0]!.error), /no process of pod \S+ appeared on this node within 1s/);
+    assert.match(wc.progress()[0]!.state, /^failed: /);
+    await wc.close();
+    assert.deepEqual(opened, ['n1']);
+  },
+);
