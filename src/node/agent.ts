@@ -245,6 +245,11 @@ export function parseAgentInfo(line: string): string | undefined {
   return INFO_LINE.exec(line.replace(/\r$/, ''))?.[1];
 }
 
+/** Whether LINE is an armed capture's "ready": its checks passed and it waits for the pod UID on stdin. */
+export function isArmedLine(line: string): boolean {
+  return parseAgentInfo(line) === 'armed: waiting for a pod UID on stdin';
+}
+
 /** The interface, netns and pid a capture actually uses (the answer to `-i auto`), from its info line. */
 export function parseCaptureInfo(line: string): { iface: string; netnsInode: string; pid: number } | undefined {
   const m = /^capturing on (\S+) in netns ([0-9]+) \(pid ([0-9]+)\)$/.exec(parseAgentInfo(line) ?? '');

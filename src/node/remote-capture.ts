@@ -13,6 +13,7 @@ import {
   ARMED_UID,
   armedAimLine,
   captureArgv,
+  isArmedLine,
   parseAgentInfo,
   parseCaptureInfo,
   parseTcpdumpStatsLine,
@@ -23,6 +24,7 @@ import {
 } from './agent.ts';
 import { agentFailure, LineCollector } from './agent-errors.ts';
 import { CaptureDecompressor } from './capture-decompress.ts';
+import { HoldUntilOpen } from './hold-until-open.ts';
 import type { AgentExec } from './agent-ops.ts';
 
 /** tcpdump's "listening on eth0, link-type EN10MB (Ethernet), snapshot length 262144 bytes". */
@@ -49,6 +51,8 @@ export interface RemoteCaptureHooks {
    * it before it starts tcpdump, so it is known before the first pcap byte can exist.
    */
   onInterface?: (iface: string) => void;
+  /** An armed capture is ready: a pod UID given from now on is captured from its first process. */
+  onArmed?: () => void;
   /** tcpdump listens: traffic from now on is in the capture. */
   onListening?: (l: Listening) => void;
   /** tcpdump printed new counters (on SIGUSR1 and at the end). */
@@ -87,6 +91,8 @@ export class RemoteCapture {
   private capturedIface: string | undefined;
   /** An armed capture's stdin: the pod UID goes there once the pod exists. */
   private readonly uidInput: PassThrough | undefined;
+  /** The capture's stdout, held until the agent has said which interface it captures. */
+  private stdoutGate: HoldUntilOpen | undefined;
   private aimed = false;
 
   constructor(agent: AgentExec, options: Omit<CaptureOptions, 'id' | 'awaitAck'>, hooks: RemoteCaptureHooks = {}) {
@@ -137,12 +143,18 @@ export class RemoteCapture {
         })
       : undefined;
     inflate?.pipe(out, { end: false });
+    // Nothing reaches OUT before the interface is known: the name goes into the file with it.
+    const gate = new HoldUntilOpen();
+    this.stdoutGate = gate;
+    gate.pipe(inflate ?? out, { end: false });
     try {
       const result = await this.agent.exec(captureArgv({ ...this.options, id: this.id, awaitAck: true }), {
-        stdout: inflate ?? out,
+        stdout: gate,
         stderr,
         stdin: this.uidInput,
       });
+      gate.end();
+      await finished(gate);
       if (inflate) {
         inflate.end();
         await finished(inflate);
@@ -194,6 +206,7 @@ export class RemoteCapture {
     if (chosen) {
       this.capturedIface = chosen.iface;
       this.hooks.onInterface?.(chosen.iface);
+      this.stdoutGate?.open();
     }
     const st = parseTcpdumpStatsLine(line);
     if (st) {
@@ -201,6 +214,7 @@ export class RemoteCapture {
       this.hooks.onStats?.(this.lastStats);
     }
     if (parseAgentInfo(line)?.startsWith('capture finished')) void this.ackWhenDelivered(delivered);
+    if (isArmedLine(line)) this.hooks.onArmed?.();
     const listening = TCPDUMP_LISTENING.exec(line);
     if (listening) this.hooks.onListening?.({ iface: this.capturedIface ?? listening[1]!, linkType: listening[2]! });
   }

@@ -3,14 +3,13 @@
 // mid-capture caught from its birth; a pod deleted mid-capture; a rotated ring of files.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   createNamespace,
   debugPods,
-  debugPodStates,
   deleteNamespace,
   ensureCluster,
   httpGet,
@@ -50,20 +49,22 @@ function capinfos(file: string): string {
   return execFileSync('capinfos', [file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-/** Waits until a debug pod of this test runs on every one of NODES (what --follow and --wait set up). */
-async function debugPodRunningOnEveryNode(nodes: string[], what: string): Promise<void> {
-  await waitFor(
-    what,
-    async () => {
-      const running = new Set(
-        debugPodStates(ns)
-          .filter((p) => p.phase === 'Running')
-          .map((p) => p.node),
-      );
-      return nodes.every((n) => running.has(n)) ? true : undefined;
-    },
-    90_000,
-  );
+/**
+ * Every IPv4 packet in FILE is to or from POD_IP: the capture was in the pod's own network
+ * namespace, not the node's (which also carries every other pod's and the kubelet's traffic).
+ */
+function assertOnlyPodTraffic(file: string, podIP: string): void {
+  const others = tshark(file, `ip && ip.src != ${podIP} && ip.dst != ${podIP}`, ['ip.src', 'ip.dst']);
+  assert.deepEqual(others, [], `packets of other hosts in ${file}: the node's namespace was captured`);
+}
+
+/**
+ * Waits for the command to say its captures are armed on every one of NODES: only then is a new
+ * pod's first packet sure to be captured (a debug pod that runs may not have its agent ready yet).
+ */
+async function armedOnEveryNode(child: ChildProcess, nodes: string[]): Promise<void> {
+  const each = nodes.map((n) => `(?=[^:\\n]*\\b${n}\\b)`).join('');
+  await waitForStderr(child, new RegExp(`armed on nodes? ${each}[^:\\n]*: a pod that appears there now`));
 }
 
 describe('capture of a whole workload', { skip, timeout: 900_000 }, () => {
@@ -242,8 +243,8 @@ describe('capture of a whole workload', { skip, timeout: 900_000 }, () => {
       env,
     });
     const done = collect(child, 180_000);
-    // --follow starts a debug pod on every node at once, so a pod is caught however soon it talks.
-    await debugPodRunningOnEveryNode(nodes, 'debug pods running on every node');
+    // --follow arms a capture on every node at once, so a pod is caught however soon it talks.
+    await armedOnEveryNode(child, nodes);
     const pod = {
       apiVersion: 'v1',
       kind: 'Pod',
@@ -258,7 +259,9 @@ describe('capture of a whole workload', { skip, timeout: 900_000 }, () => {
             name: 'first-words',
             image: WEB_IMAGE,
             imagePullPolicy: 'IfNotPresent',
-            command: ['wget', '-q', '-O', '/dev/null', `http://${target.ip}:8080/index.html?from=birth`],
+            // 0.5 s after it starts: the capture listens 20-190 ms after the sandbox appears (see
+            // the README), and a test must not depend on winning that race by a few milliseconds.
+            command: ['sh', '-c', `sleep 0.5; wget -q -O /dev/null 'http://${target.ip}:8080/index.html?from=birth'`],
           },
         ],
         containers: [{ name: 'main', image: WEB_IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }],
@@ -284,6 +287,7 @@ describe('capture of a whole workload', { skip, timeout: 900_000 }, () => {
     );
     const uris = tshark(file, 'http.request', ['http.request.uri']).map((x) => x[0]);
     assert.ok(uris.includes('/index.html?from=birth'), JSON.stringify(uris));
+    assertOnlyPodTraffic(file, bornIP);
     // The file names the newborn pod too. Its address is known only after its first packets, so
     // its NRB comes later in the file: Wireshark applies it on load, tshark with two passes (-2).
     const named = tshark(file, `ip.src == ${bornIP}`, ['ip.src_host'], ['-2', '-N', 'n']).map((x) => x[0]);
@@ -296,7 +300,7 @@ describe('capture of a whole workload', { skip, timeout: 900_000 }, () => {
     const child = startPlugin(['capture', 'later', ...base, '--wait', '-w', file, '--duration', '25s'], { env });
     const done = collect(child, 180_000);
     // Before it exists there is nothing to resolve: it used to end at once with "not found" (exit 4).
-    await debugPodRunningOnEveryNode(nodes, 'armed debug pods on every node');
+    await armedOnEveryNode(child, nodes);
     const pod = {
       apiVersion: 'v1',
       kind: 'Pod',
@@ -311,7 +315,7 @@ describe('capture of a whole workload', { skip, timeout: 900_000 }, () => {
             name: 'main',
             image: WEB_IMAGE,
             imagePullPolicy: 'IfNotPresent',
-            command: ['wget', '-q', '-O', '/dev/null', `http://${target.ip}:8080/index.html?from=later`],
+            command: ['sh', '-c', `sleep 0.5; wget -q -O /dev/null 'http://${target.ip}:8080/index.html?from=later'`],
           },
         ],
       },
@@ -322,11 +326,10 @@ describe('capture of a whole workload', { skip, timeout: 900_000 }, () => {
     assert.match(r.stderr, new RegExp(`new pod ${ns}/later on node \\S+; capturing it from its birth`));
     assert.match(r.stderr, /later\.pcap will hold pcapng/);
     assert.match(capinfos(file), /File type:\s+Wireshark\/\.\.\. - pcapng/);
-    const uris = tshark(file, 'http.request', ['frame.interface_name', 'http.request.uri']);
-    assert.ok(
-      uris.some((u) => u[0] === `${ns}/later/any` && u[1] === '/index.html?from=later'),
-      `${JSON.stringify(uris)}\n${r.stderr}`,
-    );
+    const uris = tshark(file, 'http.request', ['frame.interface_name', 'http.request.uri', 'ip.src']);
+    const request = uris.find((u) => u[0] === `${ns}/later/any` && u[1] === '/index.html?from=later');
+    assert.ok(request, `${JSON.stringify(uris)}\n${r.stderr}`);
+    assertOnlyPodTraffic(file, request[2]!);
     assert.deepEqual(debugPods(ns), []);
   });
 });

@@ -249,13 +249,34 @@ async function follow(
   });
 }
 
-/** Arms a capture on every node (best effort: without the right to list nodes, on the targets' nodes). */
+/**
+ * Arms a capture on every node (best effort: without the right to list nodes, on the targets'
+ * nodes) and says once when they are ready: from then on a new pod is captured from its first packet.
+ */
 async function armNodes(ctx: RunContext, wc: WorkloadCapture, targets: readonly CaptureTarget[]): Promise<void> {
-  for (const t of targets) wc.arm(t.node);
+  const arming = new Map<string, Promise<boolean>>();
+  const arm = (node: string) => {
+    if (!arming.has(node)) arming.set(node, wc.arm(node));
+  };
+  for (const t of targets) arm(t.node);
   try {
     const { names } = await searchableNodes(ctx.client);
-    for (const node of names) wc.arm(node);
+    for (const node of names) arm(node);
   } catch (err) {
     debug(`not arming captures on other nodes: ${err instanceof Error ? err.message : String(err)}`);
   }
+  const nodes = [...arming.keys()];
+  const ready = await Promise.all([...arming.values()]);
+  if (wc.stopping) return;
+  const armed = nodes.filter((_, i) => ready[i]);
+  const missed = nodes.filter((_, i) => !ready[i]);
+  if (armed.length > 0)
+    info(`armed on ${nodeList(armed)}: a pod that appears there now is captured from its first packet`);
+  if (missed.length > 0)
+    warn(`not armed on ${nodeList(missed)}: a pod that appears there is captured about a second after it starts`);
+}
+
+/** Node names for one line: all of them when few, else how many. */
+function nodeList(nodes: readonly string[]): string {
+  return nodes.length <= 5 ? `node${nodes.length > 1 ? 's' : ''} ${nodes.join(', ')}` : `${nodes.length} nodes`;
 }

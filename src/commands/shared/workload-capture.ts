@@ -77,6 +77,8 @@ interface Armed {
   /** Its pcap stream, forwarded to the output once it is aimed (nothing flows before). */
   out: LateWritable;
   running: Promise<void> | undefined;
+  /** True once the agent waits for a UID (checks passed); false if it ended before. */
+  ready: Promise<boolean>;
 }
 
 /** A node's debug pod as the captures use it: the agent's exec, and its deletion. */
@@ -241,10 +243,15 @@ export class WorkloadCapture {
    * Keeps a capture open on NODE's debug pod that waits for a pod UID on its stdin (--follow): a
    * pod born there is then attached within milliseconds of the event instead of an exec's second,
    * which is often longer than its sandbox takes to start and its first container to talk.
+   * Resolves true once it is ready for a pod, false if it ended (or could not start) before.
    */
-  arm(node: string): void {
-    if (this.#stopping || this.#armed.has(node)) return;
-    const armed: Armed = { remote: undefined, run: undefined, out: new LateWritable(), running: undefined };
+  arm(node: string): Promise<boolean> {
+    if (this.#stopping) return Promise.resolve(false);
+    const existing = this.#armed.get(node);
+    if (existing) return existing.ready;
+    let setReady: (ok: boolean) => void = () => undefined;
+    const ready = new Promise<boolean>((resolve) => (setReady = resolve));
+    const armed: Armed = { remote: undefined, run: undefined, out: new LateWritable(), running: undefined, ready };
     this.#armed.set(node, armed);
     const running = (async () => {
       const { session } = await this.#podOn(node);
@@ -252,7 +259,7 @@ export class WorkloadCapture {
       const remote = new RemoteCapture(
         session,
         { ...this.#settings.capture, waitForPod: { uid: ARMED_UID, seconds: this.#settings.birthWaitSeconds } },
-        this.#hooks(() => armed.run),
+        { ...this.#hooks(() => armed.run), onArmed: () => setReady(true) },
       );
       armed.remote = remote;
       await remote.run(armed.out, () => armed.out.packets);
@@ -267,9 +274,11 @@ export class WorkloadCapture {
           if (!armed.run) debug(`armed capture on ${node} ended: ${err instanceof Error ? err.message : String(err)}`);
         })
         .finally(() => {
+          setReady(false);
           if (this.#armed.get(node) === armed) this.#armed.delete(node);
         }),
     );
+    return ready;
   }
 
   /** NODE's armed capture, if one is ready and unused; another is armed in its place. */
@@ -277,7 +286,7 @@ export class WorkloadCapture {
     const armed = this.#armed.get(node);
     if (!armed?.remote?.unaimed) return undefined;
     this.#armed.delete(node);
-    this.arm(node);
+    void this.arm(node);
     return armed;
   }
 

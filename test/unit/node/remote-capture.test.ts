@@ -28,11 +28,11 @@ class ReplayingAgentExec {
   private stderr: Writable | undefined;
   private release: ((code: number) => void) | undefined;
   private stopped = false;
-  private readonly mode: 'ok' | 'bad-filter';
+  private readonly mode: 'ok' | 'bad-filter' | 'stdout-first';
   /** With --compress: the pcap as the agent sends it then, in frames of this CLI (zstd or gzip). */
   private readonly compressWith: string | undefined;
 
-  constructor(mode: 'ok' | 'bad-filter', compressWith?: string) {
+  constructor(mode: 'ok' | 'bad-filter' | 'stdout-first', compressWith?: string) {
     this.mode = mode;
     this.compressWith = compressWith;
   }
@@ -61,8 +61,16 @@ class ReplayingAgentExec {
       stderr.write(BAD_STDERR);
       return { exitCode: BAD_EXIT, stdoutBytes: 0 };
     }
-    for (const l of OK_STDERR.slice(0, OK_STDERR.findIndex((x) => x.startsWith('tcpdump: listening on')) + 1))
-      stderr.write(`${l}\n`);
+    const startLines = OK_STDERR.slice(0, OK_STDERR.findIndex((x) => x.startsWith('tcpdump: listening on')) + 1);
+    if (this.mode === 'stdout-first') {
+      // The exec's stdout channel overtook its stderr channel (the kubelet copies each on its own).
+      stdout.write(OK_PCAP);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      for (const l of startLines) stderr.write(`${l}\n`);
+      const exitCode = await new Promise<number>((resolve) => (this.release = resolve));
+      return { exitCode, stdoutBytes: OK_PCAP.length };
+    }
+    for (const l of startLines) stderr.write(`${l}\n`);
     if (this.compressWith) {
       // One frame per chunk of what tcpdump wrote, as the agent's compressor loop makes them,
       // arriving in websocket-sized pieces that cut across frames.
@@ -101,6 +109,21 @@ test('a normal capture: listening is announced, stop brings the final counts, ac
   assert.equal(outcome.iface, 'eth0');
   assert.equal(parser.packets, 6);
   assert.deepEqual(agent.ops, ['capture', 'stop', 'ack'], 'one stop, then the ack that lets the agent exit');
+});
+
+test('pcap bytes that arrive before the agent names the interface wait for it (the file names it)', async () => {
+  const agent = new ReplayingAgentExec('stdout-first');
+  let iface: string | undefined;
+  const order: string[] = [];
+  const remote = new RemoteCapture(agent, { pid: 4242, filter: [] }, { onInterface: (i) => (iface = i) });
+  const { out, parser } = counter();
+  out.on('data', () => order.push(iface ?? 'unknown'));
+  const running = remote.run(out, () => parser.packets);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  remote.stop('test');
+  await running;
+  assert.equal(parser.packets, 6, 'every packet still arrives, in order');
+  assert.ok(order.length > 0 && order.every((i) => i === 'eth0'), JSON.stringify(order));
 });
 
 test('stats asks tcpdump for its counters, which arrive through onStats', async () => {

@@ -76,9 +76,9 @@ test(
         return Promise.resolve({ session: localAgentExec(shell), close: () => Promise.resolve() });
       },
     );
-    // --follow arms a capture on the node; a pod born there takes it, and never shows up.
-    wc.arm('n1');
-    await new Promise((resolve) => setImmediate(resolve));
+    // --follow arms a capture on the node (ready once the agent waits for a UID); a pod born
+    // there takes it, and never shows up.
+    assert.equal(await wc.arm('n1'), true);
     const [target] = captureTargets([{ ...pod('born', 'n1'), podUid: podUid() }], true);
     wc.start(target!);
     await wc.settled();
@@ -88,5 +88,29 @@ test(
     assert.match(wc.progress()[0]!.state, /^failed: /);
     await wc.close();
     assert.deepEqual(opened, ['n1']);
+  },
+);
+
+test(
+  'an armed capture whose checks fail is reported not ready, so the command does not claim it is armed',
+  { skip: prerequisiteSkip(['busybox', 'tcpdump', 'nsenter']) },
+  async () => {
+    after(cleanupAll);
+    const shell = shells()[0]!;
+    const wc = new WorkloadCapture(
+      {
+        capture: { filter: ['nonsense', '(('] },
+        debugNamespace: 'kubectl-netns',
+        bufferMiB: 1,
+        capturesPerNode: () => 1,
+        birthWaitSeconds: 1,
+        durationSeconds: undefined,
+        hostNetwork: false,
+      },
+      new PerPodFiles(mkdtempSync(join(tmpdir(), 'knt-wc-')), false),
+      () => Promise.resolve({ session: localAgentExec(shell), close: () => Promise.resolve() }),
+    );
+    assert.equal(await wc.arm('n1'), false);
+    await wc.close();
   },
 );
