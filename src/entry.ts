@@ -5,6 +5,7 @@
 // `wireshark-extcap run -- ARGS` (what Wireshark's extcap launcher runs, for every interface at
 // every Wireshark start-up) goes straight to the extcap, without loading the command-line parser
 // (~0.3 s); it is also an ordinary command of the table and works through it, only slower.
+// `--version` and a bare `version` print one line and need nothing else: no parser either.
 import { basename } from 'node:path';
 
 /** The helper's name, as kubectl looks it up on PATH (kubectl >= 1.26). */
@@ -16,7 +17,7 @@ export const COMPLETE_ARG = '__complete';
 const EXTCAP_ARGS = ['wireshark-extcap', 'run', '--'];
 
 export interface Dispatch {
-  program: 'plugin' | 'complete' | 'extcap';
+  program: 'plugin' | 'complete' | 'extcap' | 'version';
   /** The arguments after the program name (and after __complete). */
   args: string[];
 }
@@ -28,6 +29,7 @@ export function dispatch(argv: readonly string[]): Dispatch {
   if (invoked === COMPLETE_NAME) return { program: 'complete', args };
   if (args[0] === COMPLETE_ARG) return { program: 'complete', args: args.slice(1) };
   if (EXTCAP_ARGS.every((a, i) => args[i] === a)) return { program: 'extcap', args: args.slice(EXTCAP_ARGS.length) };
+  if (args.length === 1 && (args[0] === '--version' || args[0] === 'version')) return { program: 'version', args: [] };
   return { program: 'plugin', args };
 }
 
@@ -38,6 +40,10 @@ export async function runEntry(argv: readonly string[]): Promise<void> {
   if (program === 'complete') {
     const { completions } = await import('./complete.ts');
     process.stdout.write(await completions(args));
+    code = 0;
+  } else if (program === 'version') {
+    const { versionLine } = await import('./version.ts');
+    process.stdout.write(`${versionLine()}\n`);
     code = 0;
   } else if (program === 'extcap') {
     const { runExtcap } = await import('./extcap/run.ts');

@@ -10,10 +10,22 @@ test('invoked as kubectl-netns: the plugin, with every argument', () => {
     program: 'plugin',
     args: ['capture', 'web'],
   });
-  assert.deepEqual(dispatch(['/home/u/.krew/bin/kubectl-netns', '/home/u/.krew/bin/kubectl-netns', '--version']), {
-    program: 'plugin',
-    args: ['--version'],
-  });
+  assert.deepEqual(
+    dispatch(['/home/u/.krew/bin/kubectl-netns', '/home/u/.krew/bin/kubectl-netns', 'version', '-o', 'json']),
+    {
+      program: 'plugin',
+      args: ['version', '-o', 'json'],
+    },
+  );
+});
+
+test('--version, or version alone: the one line, without loading the parser', () => {
+  for (const word of ['--version', 'version'])
+    assert.deepEqual(dispatch(['/home/u/.krew/bin/kubectl-netns', '/home/u/.krew/bin/kubectl-netns', word]), {
+      program: 'version',
+      args: [],
+    });
+  assert.equal(dispatch(['/bin/kubectl-netns', '/bin/kubectl-netns', 'capture', '--version']).program, 'plugin');
 });
 
 test('invoked under the helper name: completion, with kubectl words unchanged', () => {
