@@ -305,13 +305,22 @@ scan_cgroups() {
     }' | sort -n
 }
 
-# Prints "PID INODE WHAT" for the first candidate of KIND whose netns link is readable.
+# Prints "PID INODE WHAT" for the first candidate of KIND ($2) whose netns link is readable. With
+# $3 = own, only one in another namespace than its parent's: a runtime puts its own process in the
+# pod's cgroup before that process enters the pod's namespace.
 first_readable() {
   fr_kind=$2
   printf '%s\n' "$1" | while read -r fr_pid fr_k fr_what; do
     [ "$fr_k" = "$fr_kind" ] || continue
     fr_link=$(readlink "$PROC_ROOT/$fr_pid/ns/net" 2>/dev/null) || continue
     case $fr_link in 'net:['*']') ;; *) continue ;; esac
+    if [ "${3:-}" = own ]; then
+      fr_ppid=$(sed -n 's/^PPid:[[:space:]]*//p' "$PROC_ROOT/$fr_pid/status" 2>/dev/null)
+      # A parent whose namespace cannot be read (the node's init here) proves nothing either way.
+      if is_count "$fr_ppid" && fr_plink=$(readlink "$PROC_ROOT/$fr_ppid/ns/net" 2>/dev/null); then
+        [ "$fr_plink" != "$fr_link" ] || continue
+      fi
+    fi
     printf '%s %s %s\n' "$fr_pid" "$(printf '%s' "$fr_link" | tr -cd 0-9)" "$fr_what"
     break
   done
@@ -446,26 +455,6 @@ read_uid() {
   case $uid in '' | *[!0-9a-fA-F-]*) fail USAGE "capture: stdin must carry a pod UID, got '$uid'" ;; esac
 }
 
-# Prints "PID INODE" for the first candidate ("PID KIND WHAT" lines in $1) that is in the pod's
-# network: the runtime puts its own process in the pod's cgroup before that process enters the
-# pod's namespace, so one still in its parent's namespace is passed over, unless the pod shares
-# the node's network ($host_network).
-in_pod_network() {
-  printf '%s\n' "$1" | while read -r ipn_pid _; do
-    ipn_link=$(readlink "$PROC_ROOT/$ipn_pid/ns/net" 2>/dev/null) || continue
-    case $ipn_link in 'net:['*']') ;; *) continue ;; esac
-    if [ -z "$host_network" ]; then
-      ipn_ppid=$(sed -n 's/^PPid:[[:space:]]*//p' "$PROC_ROOT/$ipn_pid/status" 2>/dev/null)
-      # A parent whose namespace cannot be read (the node's init here) proves nothing either way.
-      if is_count "$ipn_ppid" && ipn_plink=$(readlink "$PROC_ROOT/$ipn_ppid/ns/net" 2>/dev/null); then
-        [ "$ipn_plink" != "$ipn_link" ] || continue
-      fi
-    fi
-    printf '%s %s\n' "$ipn_pid" "$(printf '%s' "$ipn_link" | tr -cd 0-9)"
-    break
-  done
-}
-
 # Holds the network namespace of process $1 open on fd 8, so the capture enters it even if $1
 # exits first (a runtime's short-lived helper may be the first process in it); fails if $1 is
 # gone or no longer in namespace $2.
@@ -476,17 +465,22 @@ pin_netns() {
   return 1
 }
 
-# Waits up to $2 seconds for a process of pod $1 (its sandbox's, the first to exist) and sets pid;
-# a stop request for capture $3 meanwhile ends the capture before it began.
+# Waits up to $2 seconds for the first process of pod $1 in the pod's network namespace (its
+# sandbox's; with $host_network any, the node's), sets pid and target_inode and holds the namespace
+# on fd 8; a stop request for capture $3 meanwhile ends the capture before it began.
 wait_for_pod() {
   wp_uidu=$(printf '%s' "$1" | tr - _)
   wp_end=$(($(date +%s) + $2))
   wp_polls=0
+  wp_rule=own
+  [ -z "$host_network" ] || wp_rule=''
   while :; do
-    wp_found=$(in_pod_network "$(scan_cgroups "$PROC_ROOT" "$1" "$wp_uidu" '')")
-    if [ -n "$wp_found" ] && pin_netns "${wp_found%% *}" "${wp_found#* }"; then
+    wp_found=$(first_readable "$(scan_cgroups "$PROC_ROOT" "$1" "$wp_uidu" '')" p "$wp_rule")
+    wp_inode=${wp_found#* }
+    wp_inode=${wp_inode%% *}
+    if [ -n "$wp_found" ] && pin_netns "${wp_found%% *}" "$wp_inode"; then
       pid=${wp_found%% *}
-      target_inode=${wp_found#* }
+      target_inode=$wp_inode
       info "pod $1 appeared: pid $pid (after $wp_polls polls)"
       return 0
     fi
