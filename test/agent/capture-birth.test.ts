@@ -24,6 +24,10 @@ import {
   tempFile,
   tool,
   track,
+  type AgentResult,
+  type RunningAgent,
+  type Shell,
+  type TestNetns,
 } from '../helpers/netns.ts';
 
 const skip = prerequisiteSkip(['ip', 'nsenter', 'tcpdump', 'tshark', 'busybox', 'dash']);
@@ -34,6 +38,28 @@ function captureId(): string {
   for (const ext of ['pid', 'stop'])
     onCleanup(() => rmSync(`/tmp/kubectl-netns-capture-${id}.${ext}`, { force: true }));
   return id;
+}
+
+/**
+ * The pod's sandbox is born: a process in a new namespace joins the pod's cgroup and pings 10
+ * times; then the capture is stopped. Checks that it ended cleanly and took that process.
+ */
+async function sandboxPings(
+  shell: Shell,
+  agent: RunningAgent,
+  uid: string,
+  id: string,
+): Promise<{ ns: TestNetns; r: AgentResult }> {
+  const ns = await createNetns();
+  moveToCgroup(ns.pid, 'pids', `kubepods/besteffort/pod${uid}/${containerId()}`);
+  const pinger = spawnInNetns(ns.name, ['busybox', 'ping', '-c', '10', '-i', '0.1', ns.hostAddr]);
+  await agent.waitForStderr(/^tcpdump: listening on /);
+  await new Promise((resolve) => pinger.once('exit', resolve));
+  assert.equal((await runAgent(shell, stopArgv(id))).code, 0);
+  const r = await agent.done;
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, new RegExp(`pod ${uid} appeared: pid ${ns.pid}`));
+  return { ns, r };
 }
 
 describe('agent capture from a pod’s birth', { skip, concurrency: false }, () => {
@@ -99,15 +125,7 @@ describe('agent capture from a pod’s birth', { skip, concurrency: false }, () 
         const uid = podUid();
         agent.child.stdin!.end(`${uid}\n`);
         await delay(200);
-        const ns = await createNetns();
-        moveToCgroup(ns.pid, 'pids', `kubepods/besteffort/pod${uid}/${containerId()}`);
-        const pinger = spawnInNetns(ns.name, ['busybox', 'ping', '-c', '10', '-i', '0.1', ns.hostAddr]);
-        await agent.waitForStderr(/^tcpdump: listening on /);
-        await new Promise((resolve) => pinger.once('exit', resolve));
-        assert.equal((await runAgent(shell, stopArgv(id))).code, 0);
-        const r = await agent.done;
-        assert.equal(r.code, 0, r.stderr);
-        assert.match(r.stderr, new RegExp(`pod ${uid} appeared: pid ${ns.pid}`));
+        const { r } = await sandboxPings(shell, agent, uid, id);
         const file = tempFile('armed.pcap');
         writeFileSync(file, r.stdout);
         const seqs = tool('tshark', ['-r', file, '-Y', 'icmp.type == 8', '-T', 'fields', '-e', 'icmp.seq']).trim();
@@ -127,15 +145,7 @@ describe('agent capture from a pod’s birth', { skip, concurrency: false }, () 
         await delay(400);
         assert.doesNotMatch(agent.stderr(), /appeared|listening on/);
         // Then the sandbox, in the pod's own namespace, with the pod's first packets.
-        const ns = await createNetns();
-        moveToCgroup(ns.pid, 'pids', `kubepods/besteffort/pod${uid}/${containerId()}`);
-        const pinger = spawnInNetns(ns.name, ['busybox', 'ping', '-c', '10', '-i', '0.1', ns.hostAddr]);
-        await agent.waitForStderr(/^tcpdump: listening on /);
-        await new Promise((resolve) => pinger.once('exit', resolve));
-        assert.equal((await runAgent(shell, stopArgv(id))).code, 0);
-        const r = await agent.done;
-        assert.equal(r.code, 0, r.stderr);
-        assert.match(r.stderr, new RegExp(`pod ${uid} appeared: pid ${ns.pid}`));
+        const { ns, r } = await sandboxPings(shell, agent, uid, id);
         assert.match(r.stderr, new RegExp(`capturing on any in netns ${ns.inode} `));
         const file = tempFile('runtime-first.pcap');
         writeFileSync(file, r.stdout);

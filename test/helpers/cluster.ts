@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { CACHE_DIR, K8S_VERSION, KUBECONFIG, KUBECTL, STATE_DIR } from '../../scripts/cluster/paths.ts';
+import { LABEL_MANAGED_BY, MANAGED_BY } from '../../src/kube/debug-pod.ts';
 
 export { CACHE_DIR, K8S_VERSION, KUBECONFIG, KUBECTL, STATE_DIR };
 export const CONTAINERD_SOCK = '/run/kubectl-netns/containerd/containerd.sock';
@@ -291,16 +292,12 @@ export async function runPod(namespace: string, name: string, image: string, opt
   );
 }
 
+/** The label selector of every debug pod kubectl-netns makes, as the plugin labels them. */
+const DEBUG_POD_SELECTOR = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
+
 /** Every kubectl-netns debug pod in NAMESPACE, with the node it is bound to and its phase. */
 export function debugPodStates(namespace: string): Array<{ name: string; node: string; phase: string }> {
-  const pods = kubectlJson<{ items: any[] }>([
-    'get',
-    'pods',
-    '-n',
-    namespace,
-    '-l',
-    'app.kubernetes.io/managed-by=kubectl-netns',
-  ]);
+  const pods = kubectlJson<{ items: any[] }>(['get', 'pods', '-n', namespace, '-l', DEBUG_POD_SELECTOR]);
   return pods.items.map((p) => ({
     name: p.metadata.name as string,
     node: (p.spec.nodeName ?? '') as string,
@@ -316,7 +313,7 @@ export function debugPods(namespace?: string): string[] {
     'pods',
     ...where,
     '-l',
-    'app.kubernetes.io/managed-by=kubectl-netns',
+    DEBUG_POD_SELECTOR,
     '-o',
     'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name} {end}',
   ]);
@@ -386,7 +383,7 @@ export function watchDebugPodsCreated(namespace: string): { stop(): Promise<stri
       '-n',
       namespace,
       '-l',
-      'app.kubernetes.io/managed-by=kubectl-netns',
+      DEBUG_POD_SELECTOR,
       '--watch-only',
       '-o',
       'name',

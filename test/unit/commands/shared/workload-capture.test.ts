@@ -53,29 +53,36 @@ test('one capture per pod; hostNetwork pods of one node share the node capture',
   ]);
 });
 
+const agentSkip = prerequisiteSkip(['busybox', 'tcpdump', 'nsenter']);
+after(cleanupAll);
+
+/** Captures whose "debug pods" run the real agent on this machine (busybox sh); OPENED gets their nodes. */
+function localCaptures(filter: string[], opened: string[] = []): WorkloadCapture {
+  const shell = shells()[0]!;
+  return new WorkloadCapture(
+    {
+      capture: { filter },
+      debugNamespace: 'kubectl-netns',
+      bufferMiB: 1,
+      capturesPerNode: () => 2,
+      birthWaitSeconds: 1,
+      durationSeconds: undefined,
+      hostNetwork: false,
+    },
+    new PerPodFiles(mkdtempSync(join(tmpdir(), 'knt-wc-')), false),
+    (spec) => {
+      opened.push(spec.node);
+      return Promise.resolve({ session: localAgentExec(shell), close: () => Promise.resolve() });
+    },
+  );
+}
+
 test(
   'a capture from birth whose pod never appears fails alone, with why, and the command goes on to its end',
-  { skip: prerequisiteSkip(['busybox', 'tcpdump', 'nsenter']) },
+  { skip: agentSkip },
   async () => {
-    after(cleanupAll);
-    const shell = shells()[0]!;
     const opened: string[] = [];
-    const wc = new WorkloadCapture(
-      {
-        capture: { filter: ['icmp', 'and', 'host', '10.231.255.255'] },
-        debugNamespace: 'kubectl-netns',
-        bufferMiB: 1,
-        capturesPerNode: () => 2,
-        birthWaitSeconds: 1,
-        durationSeconds: undefined,
-        hostNetwork: false,
-      },
-      new PerPodFiles(mkdtempSync(join(tmpdir(), 'knt-wc-')), false),
-      (spec) => {
-        opened.push(spec.node);
-        return Promise.resolve({ session: localAgentExec(shell), close: () => Promise.resolve() });
-      },
-    );
+    const wc = localCaptures(['icmp', 'and', 'host', '10.231.255.255'], opened);
     // --follow arms a capture on the node (ready once the agent waits for a UID); a pod born
     // there takes it, and never shows up.
     assert.equal(await wc.arm('n1'), true);
@@ -93,23 +100,9 @@ test(
 
 test(
   'an armed capture whose checks fail is reported not ready, so the command does not claim it is armed',
-  { skip: prerequisiteSkip(['busybox', 'tcpdump', 'nsenter']) },
+  { skip: agentSkip },
   async () => {
-    after(cleanupAll);
-    const shell = shells()[0]!;
-    const wc = new WorkloadCapture(
-      {
-        capture: { filter: ['nonsense', '(('] },
-        debugNamespace: 'kubectl-netns',
-        bufferMiB: 1,
-        capturesPerNode: () => 1,
-        birthWaitSeconds: 1,
-        durationSeconds: undefined,
-        hostNetwork: false,
-      },
-      new PerPodFiles(mkdtempSync(join(tmpdir(), 'knt-wc-')), false),
-      () => Promise.resolve({ session: localAgentExec(shell), close: () => Promise.resolve() }),
-    );
+    const wc = localCaptures(['nonsense', '((']);
     assert.equal(await wc.arm('n1'), false);
     await wc.close();
   },
