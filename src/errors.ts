@@ -2,7 +2,7 @@
 // unknown errors bubble up); main.ts formats them exactly once.
 import { safeText } from './output/terminal.ts';
 
-/** Exit codes, distinct per cause, so scripts can branch on what went wrong. Documented in the README. */
+/** Exit codes, distinct per cause, so scripts can branch on what went wrong. Documented in docs/flags-and-exit-codes.md. */
 export const ExitCode = {
   ok: 0,
   /** Something we did not anticipate; the message says what, -v shows the stack. */

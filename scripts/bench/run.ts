@@ -5,7 +5,7 @@
 //   node scripts/bench/run.ts [--quick] [--only startup,throughput,ttfp,memory,compress,multi,merged,extcap,ksniff,lib]
 //                             [--no-cluster] [--out DIR] [--readme]
 //
-// --readme also replaces the README's performance block (between its bench markers) with this
+// --readme also replaces the performance block of docs/performance.md (between its bench markers) with this
 // run's summary against the targets, its date and machine. --readme-only does only that, from the
 // results.json already in --out (no measurement).
 //
@@ -281,13 +281,13 @@ async function main(): Promise<void> {
 const BEGIN = '<!-- bench:begin (npm run bench -- --readme writes this block) -->';
 const END = '<!-- bench:end -->';
 
-/** Replaces the README's performance block with SUMMARY, the date and the machine. */
+/** Replaces the performance page's block (docs/performance.md) with SUMMARY, the date and the machine. */
 function updateReadme(summary: string, info: Record<string, string>): void {
-  const path = join(ROOT, 'README.md');
+  const path = join(ROOT, 'docs', 'performance.md');
   const text = readFileSync(path, 'utf8');
   const from = text.indexOf(BEGIN);
   const to = text.indexOf(END);
-  if (from < 0 || to < from) throw new Error(`README.md has no ${BEGIN} … ${END} block`);
+  if (from < 0 || to < from) throw new Error(`docs/performance.md has no ${BEGIN} … ${END} block`);
   const block = [
     BEGIN,
     '',
@@ -298,7 +298,7 @@ function updateReadme(summary: string, info: Record<string, string>): void {
     END,
   ].join('\n');
   writeFileSync(path, text.slice(0, from) + block + text.slice(to + END.length));
-  progress('updated the README\'s performance block');
+  progress('updated the performance block in docs/performance.md');
 }
 
 main().catch((err: unknown) => {

@@ -131,7 +131,7 @@ export function buildDebugPod(o: DebugPodOptions): V1Pod {
         // Nothing but what nsenter and tcpdump need, whatever the runtime's default set holds.
         capabilities: { drop: ['ALL'], add: [...CAPABILITIES] },
         // The runtime's default seccomp profile allows setns and packet sockets to a container
-        // that has CAP_SYS_ADMIN and CAP_NET_RAW (checked on the local cluster, see the README).
+        // that has CAP_SYS_ADMIN and CAP_NET_RAW (checked on the local cluster, see docs/permissions.md).
         seccompProfile: { type: 'RuntimeDefault' },
         // AppArmor's default container profile denies ptrace-reading other profiles' processes,
         // which opening /proc/PID/ns/net of the target needs.

@@ -1,4 +1,4 @@
-// What `inspect` prints about one pod's network namespace: the JSON report (the shape the README
+// What `inspect` prints about one pod's network namespace: the JSON report (the shape docs/output.md
 // documents) built from the node scan and netinfo, and its human-readable rendering.
 import { cidr } from '../node/iproute.ts';
 import { hostPeers, type NetnsEntry, type NetnsState } from '../node/netns-table.ts';

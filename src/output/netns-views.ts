@@ -1,4 +1,4 @@
-// What `ls` and `whohas` print: the JSON items (the shape the README documents) and the table
+// What `ls` and `whohas` print: the JSON items (the shape docs/output.md documents) and the table
 // columns, each column defined by the JSON field it shows, so a table and -o json can never
 // disagree (a unit test renders both from the same items and compares them cell by cell).
 import type { NetnsEntry, NetnsState } from '../node/netns-table.ts';

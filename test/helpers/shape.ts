@@ -1,21 +1,21 @@
-// The JSON shapes the README documents for `ls`, `whohas` and `inspect` (-o json), read from the
-// README itself, and a strict checker, so the documentation and the output cannot drift apart.
+// The JSON shapes docs/output.md documents for `ls`, `whohas` and `inspect` (-o json), read from
+// that page itself, and a strict checker, so the documentation and the output cannot drift apart.
 //
-// Shape notation (also explained in the README): a string is a type, "string", "number",
+// Shape notation (also explained in docs/output.md): a string is a type, "string", "number",
 // "boolean", "null", or else a literal value; alternatives are joined by "|". [SHAPE] is an array
 // of SHAPE. An object lists every key; a key written "name?" holds that object or null. No other
 // keys may appear.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 
-const README = new URL('../../README.md', import.meta.url);
+const PAGE = new URL('../../docs/output.md', import.meta.url);
 
-/** The shape under `<!-- json-shape: KIND -->` in the README (the json block that follows it). */
-export function readmeShape(kind: string): unknown {
-  const text = readFileSync(README, 'utf8');
+/** The shape under `<!-- json-shape: KIND -->` in docs/output.md (the json block that follows it). */
+export function documentedShape(kind: string): unknown {
+  const text = readFileSync(PAGE, 'utf8');
   const marker = `<!-- json-shape: ${kind} -->`;
   const at = text.indexOf(marker);
-  assert.ok(at >= 0, `README has no ${marker}`);
+  assert.ok(at >= 0, `docs/output.md has no ${marker}`);
   const m = /```json\n([\s\S]*?)\n```/.exec(text.slice(at));
   assert.ok(m, `no json block after ${marker}`);
   return JSON.parse(m[1]!);

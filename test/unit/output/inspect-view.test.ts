@@ -1,5 +1,5 @@
 // inspect's report from a real node scan and netinfo (fixtures captured on this machine): PIDs of
-// the sandbox and the container, the veth's host side, routes, sockets; README shape; text layout.
+// the sandbox and the container, the veth's host side, routes, sockets; documented shape; text layout.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -7,7 +7,7 @@ import { buildNetnsTable } from '../../../src/node/netns-table.ts';
 import { parseNetinfo } from '../../../src/node/netinfo.ts';
 import { parseScan } from '../../../src/node/scan.ts';
 import { buildInspect, renderInspect, type InspectInput } from '../../../src/output/inspect-view.ts';
-import { checkShape, readmeShape } from '../../helpers/shape.ts';
+import { checkShape, documentedShape } from '../../helpers/shape.ts';
 
 const facts = parseScan(readFileSync(new URL('../node/fixtures/scan-knetns-node.txt', import.meta.url), 'utf8'));
 // netinfo-web.txt was taken from the pod e2e-capture-10050/web (sandbox 10133, httpd 10167).
@@ -28,7 +28,7 @@ const input: InspectInput = {
 
 test('buildInspect: sandbox and container PIDs, interfaces with the host side, routes, sockets', () => {
   const r = buildInspect(input);
-  checkShape(r, readmeShape('NetnsInspect'));
+  checkShape(r, documentedShape('NetnsInspect'));
   assert.deepEqual(r.sandbox, {
     id: '34bb62bf8d095907f47d10183097f286b8d44be8567c3d07493dd0c2455aa34d',
     pid: 10133,

@@ -1,5 +1,5 @@
 // ls/whohas output: the table shows exactly the JSON fields (rendered from the same items, checked
-// cell by cell after parsing the plain text back), and the JSON fits the shape the README documents.
+// cell by cell after parsing the plain text back), and the JSON fits the shape docs/output.md documents.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -19,7 +19,7 @@ import {
   type FieldColumn,
   type NetnsItem,
 } from '../../../src/output/netns-views.ts';
-import { checkShape, readmeShape } from '../../helpers/shape.ts';
+import { checkShape, documentedShape } from '../../helpers/shape.ts';
 
 const facts = parseScan(readFileSync(new URL('../node/fixtures/scan-knetns-node.txt', import.meta.url), 'utf8'));
 const PODS: PodRef[] = [
@@ -36,7 +36,7 @@ function parseTable(text: string): { headers: string[]; rows: string[][] } {
   return { headers: split(head!), rows: lines.map(split) };
 }
 
-/** What the README says each field looks like in a table, independent of the renderer. */
+/** What docs/forensics.md says each field looks like in a table, independent of the renderer. */
 function expected(item: object, c: FieldColumn): string {
   const v = fieldOf(item, c.field);
   if (c.field === 'pod') {
@@ -91,9 +91,9 @@ test('-o wide shows every JSON field of an ls item (pod as NAMESPACE/NAME plus i
   assert.deepEqual([...whoShown].sort(), [...Object.keys(items[0]!), 'matches'].sort());
 });
 
-test("ls -o json fits the README shape; the items are the fixture's namespaces", () => {
+test("ls -o json fits the documented shape; the items are the fixture's namespaces", () => {
   const doc = JSON.parse(renderNetnsList(items, 'json', false));
-  checkShape(doc, readmeShape('NetnsList'));
+  checkShape(doc, documentedShape('NetnsList'));
   assert.deepEqual(
     (doc.items as NetnsItem[]).map((i) => `${i.inode} ${i.state}`),
     [
@@ -123,13 +123,13 @@ test("ls -o json fits the README shape; the items are the fixture's namespaces",
   });
 });
 
-test('whohas: table cells are the JSON fields, the JSON fits the README shape', () => {
+test('whohas: table cells are the JSON fields, the JSON fits the documented shape', () => {
   const scan = { node: 'knetns-node', facts, pods: PODS, entries, scanMs: 1 };
   const result = whoHas(parseAddressQuery('10.232.7.9'), [
     { node: 'knetns-node', scan },
     { node: 'n2', error: new Error('debug pod failed') },
   ]);
-  checkShape(JSON.parse(renderWhoHas(result, 'json', false)), readmeShape('WhoHas'));
+  checkShape(JSON.parse(renderWhoHas(result, 'json', false)), documentedShape('WhoHas'));
   assert.deepEqual(result.nodes, ['knetns-node']);
   assert.deepEqual(result.errors, [{ node: 'n2', message: 'debug pod failed' }]);
   assert.deepEqual(
