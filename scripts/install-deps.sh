@@ -19,6 +19,7 @@ PACKAGES=(
   time                                          # GNU time: the benchmark's RSS and CPU figures
   shellcheck                                    # lint of the shell scripts and the on-node agent
   wireshark-qt xvfb                             # the real Wireshark on a virtual display (--wireshark, extcap)
+  x11-apps imagemagick                          # xwd and convert: the screenshot of that Wireshark window
   docker.io                                     # a real Docker engine for the agent tests (never a service)
 )
 
