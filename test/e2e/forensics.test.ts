@@ -28,7 +28,7 @@ import {
 import { holdInPrivateMountNs, type HeldNetns } from '../helpers/forensics.ts';
 import { cleanupAll, isAlive, netnsInodeOf, prerequisiteSkip } from '../helpers/netns.ts';
 import { collect, DEBUG_IMAGE, PLUGIN, runPlugin, startPlugin, waitForStderr, WEB_IMAGE } from '../helpers/plugin.ts';
-import { checkShape, readmeShape } from '../helpers/shape.ts';
+import { checkShape, documentedShape } from '../helpers/shape.ts';
 import { readCapture } from '../helpers/pcap/reader.ts';
 import { summarize } from '../helpers/pcap/packets.ts';
 import { ExitCode } from '../../src/errors.ts';
@@ -74,7 +74,7 @@ describe('forensics: inspect, ls, whohas, capture --host-side, shell', { skip, t
 
   test("inspect matches kubectl get pod -o wide, the pod's own ip -j addr, and the node's view of its veth", async () => {
     const r = await json<InspectReport>(['inspect', 'web', ...base, '-o', 'json']);
-    checkShape(r, readmeShape('NetnsInspect'));
+    checkShape(r, documentedShape('NetnsInspect'));
     const wide = kubectl(['get', 'pod', 'web', '-n', ns, '-o', 'wide', '--no-headers']).trim().split(/\s+/);
     // NAME READY STATUS RESTARTS AGE IP NODE ...
     assert.equal(r.pod.ip, wide[5]);
@@ -152,7 +152,7 @@ describe('forensics: inspect, ls, whohas, capture --host-side, shell', { skip, t
     const list = await json<NetnsList>(['ls', NODE_NAME, ...base, '-o', 'json']);
     const ms = Date.now() - started;
     const afterLs = running();
-    checkShape(list, readmeShape('NetnsList'));
+    checkShape(list, documentedShape('NetnsList'));
     // Pods other tests start or stop meanwhile are only checked if they ran throughout.
     const stable = [...beforeLs].filter(([uid]) => afterLs.has(uid));
     assert.ok(stable.some(([, name]) => name === `${ns}/web`));
@@ -243,7 +243,7 @@ describe('forensics: inspect, ls, whohas, capture --host-side, shell', { skip, t
       const r = await runPlugin(['whohas', oldIP, ...base, '-o', 'json'], { env });
       assert.equal(r.code, 0, r.stderr);
       const result = JSON.parse(r.stdout.toString()) as WhoHasResult;
-      checkShape(result, readmeShape('WhoHas'));
+      checkShape(result, documentedShape('WhoHas'));
       assert.deepEqual(result.nodes, readyNodes());
       assert.equal(result.items.length, 1, JSON.stringify(result.items));
       const hit = result.items[0]!;
