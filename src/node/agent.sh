@@ -21,7 +21,7 @@
 #       stderr: one info line saying how the PID was found.
 #       KNETNS_PROC=DIR replaces /proc for this op only; it exists for fixture tests.
 #   capture (--pid PID | --uid POD_UID [--cid CONTAINER_ID]... | --uid POD_UID --wait SECONDS
-#           [--host-network]) [--iface IFACE] [--snaplen N] [--count N] [--duration SECONDS] [--buffer KIB]
+#           [--host-network] | --node) [--iface IFACE] [--snaplen N] [--count N] [--duration SECONDS] [--buffer KIB]
 #           [--id CAPTURE_ID] [--host-side] [--compress auto|zstd|gzip] -- [FILTER WORDS...]
 #       --uid POD_UID [--cid ID]...: a running pod; its PID is found here as the pid op finds it
 #       (and its "pid ..." info line printed), so one exec both finds and captures.
@@ -50,6 +50,9 @@
 #       checked to point back (its "@ifN" is eth0's ifindex). Then the info line is
 #       "kubectl-netns-agent: info: host side of IFACE (netns INODE, pid PID) is HOSTIF (master
 #       BRIDGE|-)" before the usual one, which names HOSTIF and the node's netns.
+#       --node: capture on IFACE of the agent's own network namespace, which must be the node's (a
+#       hostNetwork debug pod; NO_PEER otherwise): a node's uplink or bridge. IFACE must be named
+#       (or any). The info line names the agent's own PID.
 #       --compress: stdout carries the pcap compressed, as a series of zstd frames or gzip members
 #       (auto: zstd if the image has it, else gzip; NO_COMPRESSOR without either), one per chunk
 #       of what tcpdump wrote, so packets never wait in the compressor for more traffic. The info
@@ -105,6 +108,19 @@
 #       then the pod's main process (PID in /tmp/kubectl-netns-main.pid) is ended, and with it the
 #       pod. Paths are shared with MAIN_SCRIPT in debug-pod.ts. stdout: one line "held" once the
 #       pod is marked (the client's sign that its container runs and takes execs).
+#   route [--uid POD_UID [--cid CONTAINER_ID]... | --pid PID] [--to ADDRESS] [--node-to ADDRESS]
+#       Where packets to an address go, for `kubectl netns path`: `ip -j route get` in the pod's
+#       network namespace (--to) and in the agent's own, the node's (--node-to; a hostNetwork debug
+#       pod). ADDRESS is an IPv4 or IPv6 literal. stdout, tab-separated, one record per line:
+#         pid PID NETNS                  the pod's process (with --uid, found as the pid op does)
+#         route JSON                     the pod's route to --to
+#         peer IFACE HOSTIF MASTER|-     the host end of that route's interface, in the node's
+#                                        namespace, and its bridge (as capture --host-side finds it)
+#         nopeer IFACE REASON            no such host end (not a veth, not the node's namespace)
+#         noderoute JSON                 the node's route to --node-to
+#         nodelink JSON                  `ip -j -d addr show` of that route's interface (its kind,
+#                                        bridge and addresses)
+#         noroute pod|node MESSAGE       no route there (ip's message); the rest is still valid
 #   netinfo --pid PID [--sockets]
 #       PID's namespace in more detail. stdout, tab-separated:
 #         route 4|6 JSON                 `ip -j [-6] route show`
@@ -497,11 +513,12 @@ wait_for_pod() {
 
 op_capture() {
   pid='' uid='' wait_for='' cids='' iface=auto snaplen='' count='' duration='' id='' buffer=32768 await_ack='' host_side=''
-  compress='' host_network='' netns_pinned=''
+  compress='' host_network='' netns_pinned='' node_if=''
   while [ $# -gt 0 ]; do
     case $1 in
       --host-side) host_side=1; shift ;;
       --host-network) host_network=1; shift ;;
+      --node) node_if=1; shift ;;
       --pid | --uid | --wait | --cid | --iface | --snaplen | --count | --duration | --buffer | --id | --compress)
         [ $# -ge 2 ] || fail USAGE "capture: $1 needs a value"
         case $1 in
@@ -525,7 +542,10 @@ op_capture() {
       *) fail USAGE "capture: unexpected argument '$1' (filter words go after --)" ;;
     esac
   done
-  if [ -n "$uid" ]; then
+  if [ -n "$node_if" ]; then
+    [ -z "$pid$uid$wait_for$cids$host_side" ] || fail USAGE "capture: --node captures the node's own interface: no --pid, --uid, --cid, --wait or --host-side"
+    [ "$iface" != auto ] || fail USAGE "capture: --node needs an interface name (--iface)"
+  elif [ -n "$uid" ]; then
     [ -z "$pid" ] || fail USAGE "capture: give --pid or --uid, not both"
     case $uid in
       -) [ -n "$wait_for" ] || fail USAGE "capture: --uid - (armed) needs --wait SECONDS" ;;
@@ -550,7 +570,14 @@ op_capture() {
   need tcpdump
   need nsenter
   [ -z "$compress" ] || pick_compressor "$compress"
-  if [ -n "$wait_for" ]; then
+  if [ -n "$node_if" ]; then
+    # The node's own interface: tcpdump runs here, in our namespace, which must be the node's.
+    need_node_netns --node
+    host_side=1
+    target_inode=$self_netns
+    # A process in that namespace, for the info line: our own.
+    pid=$$
+  elif [ -n "$wait_for" ]; then
     [ -z "$host_side" ] || fail USAGE "capture: --host-side cannot capture from a pod's birth"
     # A newborn pod's interfaces may not exist or be up yet (its network plugin is still at work):
     # "any" also sees the ones that appear after tcpdump starts.
@@ -752,11 +779,8 @@ host_holder() {
 # "2: eth0@if127: <...> ... master knetns0 ...": 127 is the peer's ifindex where the peer lives.
 host_peer() {
   need ip
-  hp_self=$(stat -L -c %i /proc/self/ns/net 2>/dev/null)
-  hp_holder=$(host_holder)
-  if [ "$hp_holder" != - ] && [ "$(stat -L -c %i "$PROC_ROOT/$hp_holder/ns/net" 2>/dev/null)" != "$hp_self" ]; then
-    fail NO_PEER "the debug pod is not in the node's network namespace (it needs hostNetwork for --host-side)"
-  fi
+  need_node_netns --host-side
+  hp_self=$self_netns
   hp_line=$("$NSENTER" -t "$1" -n -- "$IP" -o link show dev "$2" 2>&1) ||
     fail NO_INTERFACE "no interface '$2' in the network namespace of process $1: $hp_line"
   hp_index=${hp_line%%:*}
@@ -785,6 +809,16 @@ host_peer() {
   peer_if=${hp_found% *}
   peer_master=${hp_found#* }
   peer_netns=$hp_self
+}
+
+# Sets self_netns to our network namespace's inode, or fails with NO_PEER unless it is the node's
+# (a hostNetwork debug pod); $1 names what needs it.
+need_node_netns() {
+  self_netns=$(stat -L -c %i /proc/self/ns/net 2>/dev/null)
+  nn_holder=$(host_holder)
+  if [ "$nn_holder" != - ] && [ "$(stat -L -c %i "$PROC_ROOT/$nn_holder/ns/net" 2>/dev/null)" != "$self_netns" ]; then
+    fail NO_PEER "the debug pod is not in the node's network namespace (it needs hostNetwork for $1)"
+  fi
 }
 
 # Prints the PID of capture ID if that process is still this capture, else nothing.
@@ -1112,6 +1146,82 @@ op_netinfo() {
   done
 }
 
+# ---- route -------------------------------------------------------------------------------------
+
+# An IPv4 or IPv6 literal (what `ip route get` takes), nothing else.
+is_address() {
+  case $1 in '' | *[!0-9a-fA-F.:]*) return 1 ;; esac
+  [ "${#1}" -le 45 ]
+}
+
+# The "dev" of `ip -j route get` output.
+route_dev() {
+  printf '%s' "$1" | sed -n 's/.*"dev":"\([^"]*\)".*/\1/p'
+}
+
+op_route() {
+  pid='' uid='' cids='' rt_to='' rt_node_to=''
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --pid | --uid | --cid | --to | --node-to)
+        [ $# -ge 2 ] || fail USAGE "route: $1 needs a value"
+        case $1 in
+          --pid) pid=$2 ;;
+          --uid) uid=$2 ;;
+          --cid)
+            is_container_id "$2" || fail USAGE "route: bad container id '$2'"
+            cids="${cids:+$cids }$2" ;;
+          --to) rt_to=$2 ;;
+          *) rt_node_to=$2 ;;
+        esac
+        shift 2 ;;
+      *) fail USAGE "route: unexpected argument '$1'" ;;
+    esac
+  done
+  for rt_a in "$rt_to" "$rt_node_to"; do
+    [ -z "$rt_a" ] || is_address "$rt_a" || fail USAGE "route: '$rt_a' is not an IP address"
+  done
+  [ -n "$rt_to$rt_node_to" ] || fail USAGE "route: give --to and/or --node-to"
+  if [ -n "$uid" ]; then
+    [ -z "$pid" ] || fail USAGE "route: give --pid or --uid, not both"
+    case $uid in '' | *[!0-9a-fA-F-]*) fail USAGE "route: --uid must be a pod UID, got '$uid'" ;; esac
+    find_pid "$uid" "$cids"
+    pid=$found_pid
+  elif [ -n "$pid" ]; then
+    is_count "$pid" || fail USAGE "route: --pid must be a process id, got '$pid'"
+  fi
+  need ip
+  if [ -n "$pid" ]; then
+    check_target "$pid"
+    printf 'pid\t%s\t%s\n' "$pid" "$target_inode"
+  fi
+  if [ -n "$rt_to" ]; then
+    [ -n "$pid" ] || fail USAGE "route: --to is the pod's route: give --uid or --pid"
+    if rt_out=$("$NSENTER" -t "$pid" -n -- "$IP" -j route get "$rt_to" 2>&1); then
+      printf 'route\t%s\n' "$(oneline "$rt_out")"
+      rt_dev=$(route_dev "$rt_out")
+      # host_peer fails (exits) when there is no host end: in a subshell, that is its answer.
+      rt_peer=$( (host_peer "$pid" "$rt_dev" && printf 'ok\t%s\t%s' "$peer_if" "$peer_master") 2>&1)
+      case $rt_peer in
+        ok*) printf 'peer\t%s\t%s\n' "$rt_dev" "${rt_peer#ok?}" ;;
+        *) printf 'nopeer\t%s\t%s\n' "$rt_dev" "$(oneline "${rt_peer#kubectl-netns-agent: error: }")" ;;
+      esac
+    else
+      printf 'noroute\tpod\t%s\n' "$(oneline "$rt_out")"
+    fi
+  fi
+  if [ -n "$rt_node_to" ]; then
+    if rt_out=$("$IP" -j route get "$rt_node_to" 2>&1); then
+      printf 'noderoute\t%s\n' "$(oneline "$rt_out")"
+      rt_dev=$(route_dev "$rt_out")
+      rt_link=$("$IP" -j -d addr show dev "$rt_dev" 2>&1) || rt_link='[]'
+      printf 'nodelink\t%s\n' "$(oneline "$rt_link")"
+    else
+      printf 'noroute\tnode\t%s\n' "$(oneline "$rt_out")"
+    fi
+  fi
+}
+
 # ---- hold --------------------------------------------------------------------------------------
 
 op_hold() {
@@ -1127,7 +1237,7 @@ op_hold() {
 
 # ---- dispatch --------------------------------------------------------------------------------
 
-[ $# -gt 0 ] || fail USAGE "no operation given (ops: pid, capture, stop, stats, ack, exec, scan, netinfo, hold)"
+[ $# -gt 0 ] || fail USAGE "no operation given (ops: pid, capture, stop, stats, ack, exec, scan, netinfo, route, hold)"
 agent_op=$1
 shift
 case $agent_op in
@@ -1139,6 +1249,7 @@ case $agent_op in
   exec) op_exec "$@" ;;
   scan) op_scan "$@" ;;
   netinfo) op_netinfo "$@" ;;
+  route) op_route "$@" ;;
   hold) op_hold "$@" ;;
-  *) fail USAGE "unknown operation '$agent_op' (ops: pid, capture, stop, stats, ack, exec, scan, netinfo, hold)" ;;
+  *) fail USAGE "unknown operation '$agent_op' (ops: pid, capture, stop, stats, ack, exec, scan, netinfo, route, hold)" ;;
 esac

@@ -144,14 +144,22 @@ export interface CaptureOptions {
   filter: readonly string[];
   /** Capture on the node's end of the pod's veth (the debug pod must use hostNetwork). */
   hostSide?: boolean | undefined;
+  /**
+   * Capture on the node's own interface IFACE (a hostNetwork debug pod), not in a pod: no pid,
+   * find or waitForPod.
+   */
+  node?: boolean | undefined;
   /** Compress the pcap on the node (for slow links to the API server); the client decompresses. */
   compress?: CaptureCompression | undefined;
 }
 
 /** `capture`: tcpdump in the pid's network namespace, pcap on stdout. */
 export function captureArgv(o: CaptureOptions): string[] {
-  const where =
-    o.waitForPod !== undefined
+  if (o.node && (o.pid !== undefined || o.find || o.waitForPod || o.hostSide || (o.iface ?? 'auto') === 'auto'))
+    throw new RangeError("a node interface capture names the node's interface, and no pod");
+  const where = o.node
+    ? ['--node']
+    : o.waitForPod !== undefined
       ? [
           '--uid',
           checked(o.waitForPod.uid, POD_UID, 'pod UID'),
@@ -218,6 +226,34 @@ export function holdArgv(): string[] {
 /** `netinfo`: routes (and with sockets, listening sockets) of the pid's network namespace. */
 export function netinfoArgv(o: { pid: number; sockets: boolean }): string[] {
   return agentArgv('netinfo', ['--pid', countArg(o.pid, 'pid'), ...(o.sockets ? ['--sockets'] : [])]);
+}
+
+const ADDRESS = /^[0-9a-fA-F.:]{2,45}$/;
+
+/**
+ * `route`: where packets to an address go, in a pod's network namespace (TO, with the host end of
+ * the interface it uses) and in the node's (NODE_TO, a hostNetwork debug pod). Parsed by route.ts.
+ */
+export function routeArgv(o: {
+  pod?: { podUid: string; containerIds: readonly string[] } | undefined;
+  to?: string | undefined;
+  nodeTo?: string | undefined;
+}): string[] {
+  if (o.to === undefined && o.nodeTo === undefined) throw new RangeError('route needs an address');
+  if (o.to !== undefined && !o.pod) throw new RangeError("a pod's route needs the pod");
+  const args = o.pod
+    ? [
+        '--uid',
+        checked(o.pod.podUid, POD_UID, 'pod UID'),
+        ...o.pod.containerIds.flatMap((id) => [
+          '--cid',
+          checked(splitContainerId(id).id, CONTAINER_ID, 'container id'),
+        ]),
+      ]
+    : [];
+  if (o.to !== undefined) args.push('--to', checked(o.to, ADDRESS, 'address'));
+  if (o.nodeTo !== undefined) args.push('--node-to', checked(o.nodeTo, ADDRESS, 'address'));
+  return agentArgv('route', args);
 }
 
 /** What `pid` prints: the PID on the node and the inode of its network namespace. */
