@@ -59,6 +59,8 @@
 #       line "compressing with zstd|gzip" comes first.
 #       stdout: pcap bytes.
 #       stderr: "kubectl-netns-agent: info: capturing on IFACE in netns INODE (pid PID)", then
+#       "kubectl-netns-agent: info: capture clock start SECONDS.NANOS" (the node's wall clock as
+#       tcpdump starts, to about a jiffy; "-" when unknown; "capture clock end ..." after it ends),
 #       tcpdump's own lines: "listening on ...", on SIGUSR1 "tcpdump: N packets captured, N packets
 #       received by filter, N packets dropped by kernel", and at the end the same three counts on
 #       three lines.
@@ -647,6 +649,7 @@ op_capture() {
   # run_tcpdump execs, so the background job's PID ($!) is tcpdump's.
   if [ -n "$out" ]; then run_tcpdump "$@" >"$out" & else run_tcpdump "$@" & fi
   tcpdump_pid=$!
+  info "capture clock start $(clock_now)"
   if [ -n "$id" ]; then
     printf '%s\n' "$tcpdump_pid" >"$(pidfile "$id")"
     # A stop that reached this shell before the pidfile named tcpdump is passed on.
@@ -659,6 +662,7 @@ op_capture() {
     # wait returns early when a trapped signal arrives; only tcpdump's own end counts.
     kill -0 "$tcpdump_pid" 2>/dev/null || break
   done
+  info "capture clock end $(clock_now)"
   if [ -n "$compress_pid" ]; then
     # The compressor ends at the FIFO's end, after the last chunk.
     while :; do
@@ -680,6 +684,25 @@ op_capture() {
   fi
   [ -z "$id" ] || rm -f "$(pidfile "$id")" "$(ackfile "$id")"
   exit "$tcpdump_rc"
+}
+
+# The node's wall clock as SECONDS.NANOS, to about a jiffy: a new file's mtime (busybox date has no
+# %N). Captures print it when tcpdump starts and ends, so a reader of several nodes' captures knows
+# when each one was listening, in that node's own clock. Prints - when it cannot tell.
+clock_now() {
+  cn_file=/tmp/kubectl-netns-clock-$$
+  if ! : >"$cn_file" 2>/dev/null; then
+    printf -
+    return 0
+  fi
+  cn=$(stat -c '%Y %y' "$cn_file" 2>/dev/null)
+  rm -f "$cn_file"
+  cn_frac=${cn#* * *.}
+  cn_frac=${cn_frac%% *}
+  case ${cn%% *}.$cn_frac in
+    *[!0-9.]* | .*) printf - ;;
+    *) printf '%s.%s' "${cn%% *}" "$cn_frac" ;;
+  esac
 }
 
 # Becomes the capture's tcpdump (exec): in the pod's namespace, or with --host-side in our own.

@@ -292,6 +292,16 @@ export function parseCaptureInfo(line: string): { iface: string; netnsInode: str
   return m ? { iface: m[1]!, netnsInode: m[2]!, pid: Number(m[3]) } : undefined;
 }
 
+/**
+ * An info MESSAGE "capture clock start|end SECONDS.NANOS": the node's wall clock when tcpdump
+ * started or ended, as nanoseconds since the epoch (a bigint: a number cannot hold them exactly).
+ */
+export function parseCaptureClock(message: string): { edge: 'start' | 'end'; epochNs: bigint } | undefined {
+  const m = /^capture clock (start|end) ([0-9]{1,12})\.([0-9]{1,9})$/.exec(message);
+  if (!m) return undefined;
+  return { edge: m[1] as 'start' | 'end', epochNs: BigInt(m[2]!) * 1_000_000_000n + BigInt(m[3]!.padEnd(9, '0')) };
+}
+
 export interface TcpdumpStats {
   captured: number;
   receivedByFilter: number;

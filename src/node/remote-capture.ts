@@ -57,6 +57,8 @@ export interface RemoteCaptureHooks {
   onListening?: (l: Listening) => void;
   /** tcpdump printed new counters (on SIGUSR1 and at the end). */
   onStats?: (s: Partial<TcpdumpStats>) => void;
+  /** Every info line of the agent (its message), e.g. the capture's clock at start and end. */
+  onInfo?: (message: string) => void;
 }
 
 /** How a capture ended. */
@@ -213,7 +215,9 @@ export class RemoteCapture {
       this.lastStats = { ...this.lastStats, ...st };
       this.hooks.onStats?.(this.lastStats);
     }
-    if (parseAgentInfo(line)?.startsWith('capture finished')) void this.ackWhenDelivered(delivered);
+    const message = parseAgentInfo(line);
+    if (message !== undefined) this.hooks.onInfo?.(message);
+    if (message?.startsWith('capture finished')) void this.ackWhenDelivered(delivered);
     if (isArmedLine(line)) this.hooks.onArmed?.();
     const listening = TCPDUMP_LISTENING.exec(line);
     if (listening) this.hooks.onListening?.({ iface: this.capturedIface ?? listening[1]!, linkType: listening[2]! });

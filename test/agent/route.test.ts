@@ -5,7 +5,15 @@
 // there, as in a hostNetwork debug pod). Under busybox sh with image-like tools and under dash.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { agentScript, AGENT_ARGV0, captureArgv, parseAgentError, routeArgv } from '../../src/node/agent.ts';
+import {
+  agentScript,
+  AGENT_ARGV0,
+  captureArgv,
+  parseAgentError,
+  parseAgentInfo,
+  parseCaptureClock,
+  routeArgv,
+} from '../../src/node/agent.ts';
 import { parseRouteOutput } from '../../src/node/route.ts';
 import { readCapture } from '../helpers/pcap/reader.ts';
 import { summarize } from '../helpers/pcap/packets.ts';
@@ -83,6 +91,20 @@ describe('agent route and capture --node', { skip }, () => {
         const r = await agent.done;
         assert.equal(r.code, 0, r.stderr);
         const cap = readCapture(r.stdout);
+        // The node's clock as tcpdump started and ended brackets every packet's timestamp.
+        const clock = r.stderr.split('\n').flatMap((l) => {
+          const c = parseCaptureClock(parseAgentInfo(l) ?? '');
+          return c ? [c] : [];
+        });
+        assert.deepEqual(
+          clock.map((c) => c.edge),
+          ['start', 'end'],
+          r.stderr,
+        );
+        const stamps = cap.packets.map((p) => BigInt(p.tsSec) * 1_000_000_000n + BigInt(p.tsNanos));
+        const jiffy = 20_000_000n;
+        assert.ok(clock[0]!.epochNs - jiffy <= stamps[0]!, `start ${clock[0]!.epochNs} after ${stamps[0]}`);
+        assert.ok(clock[1]!.epochNs + jiffy >= stamps.at(-1)!, `end ${clock[1]!.epochNs} before ${stamps.at(-1)}`);
         const sum = summarize(
           cap.packets,
           cap.interfaces.map((i) => i.linkType),
