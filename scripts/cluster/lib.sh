@@ -20,6 +20,7 @@ RUN_DIR=/run/kubectl-netns                    # runtime state: containerd socket
 PKI_DIR="$STATE_DIR/pki"
 CONF_DIR="$STATE_DIR/config"
 LOG_DIR="$STATE_DIR/logs"
+AUDIT_LOG="$LOG_DIR/kube-apiserver-audit.log"   # exec/attach/port-forward requests (up.sh's audit policy)
 PID_DIR="$STATE_DIR/pids"
 KUBECONFIG_ADMIN="$STATE_DIR/kubeconfig"
 CNI_BIN_DIR=/usr/lib/cni

@@ -16,6 +16,8 @@ function pinnedVersion(): string {
 export const K8S_VERSION = pinnedVersion();
 export const STATE_DIR = '/var/lib/kubectl-netns-cluster';
 export const KUBECONFIG = join(STATE_DIR, 'kubeconfig');
+/** The API server's audit log: one JSON event per exec, attach and port-forward request (see up.sh). */
+export const AUDIT_LOG = join(STATE_DIR, 'logs', 'kube-apiserver-audit.log');
 export const CACHE_DIR = process.env.KNETNS_CACHE_DIR ?? '/var/cache/kubectl-netns';
 /** The kubectl built for the cluster (same version as the API server). */
 export const KUBECTL = join(CACHE_DIR, `k8s-${K8S_VERSION}`, 'kubectl');

@@ -504,8 +504,28 @@ start_containerd() {
   ensure_healthy containerd 30
 }
 
+# The audit log records every exec, attach and port-forward request (metadata only: who, when, the
+# request URI) and nothing else, so tests and benchmarks can count what the plugin asks of the API
+# server. Bounded: two files of at most 20 MB.
+write_audit_policy() {
+  cat > "$CONF_DIR/audit-policy.yaml" <<'POLICY'
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+  - level: Metadata
+    resources:
+      - group: ""
+        resources: [pods/exec, pods/attach, pods/portforward, pods/ephemeralcontainers]
+  - level: None
+POLICY
+}
+
 start_apiserver() {
+  write_audit_policy
   start_component kube-apiserver \
+    --audit-policy-file "$CONF_DIR/audit-policy.yaml" --audit-log-path "$AUDIT_LOG" \
+    --audit-log-maxsize 20 --audit-log-maxbackup 1 \
     --etcd-servers "$ETCD_CLIENT_URL" \
     --bind-address "$CONTROL_PLANE_IP" --advertise-address "$CONTROL_PLANE_IP" --secure-port "$APISERVER_PORT" \
     --tls-cert-file "$PKI_DIR/apiserver.crt" --tls-private-key-file "$PKI_DIR/apiserver.key" \
