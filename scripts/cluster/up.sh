@@ -634,7 +634,19 @@ extra_node_up() {
   start_containerd
 }
 
+# Closes every descriptor above stderr that the caller left open. The daemons started here live on
+# after this script; one that inherits a caller's lock file (flock) keeps it locked for as long as
+# the cluster runs, and every later caller waits for ever.
+close_inherited_fds() {
+  local fd
+  for fd in "/proc/$$/fd"/*; do
+    fd=${fd##*/}
+    if [[ "$fd" =~ ^[0-9]+$ ]] && ((fd > 2)); then eval "exec $fd>&-" 2>/dev/null || true; fi
+  done
+}
+
 main() {
+  close_inherited_fds
   parse_args "$@"
   check_prereqs
   ensure_binaries
