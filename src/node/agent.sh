@@ -64,6 +64,47 @@
 #       tcpdump's own lines: "listening on ...", on SIGUSR1 "tcpdump: N packets captured, N packets
 #       received by filter, N packets dropped by kernel", and at the end the same three counts on
 #       three lines.
+#       --spool DIR --ring-files N --file-mb MB [--meta 'KEY VALUE']... (with --id): the capture
+#       is spooled. tcpdump writes a ring of N files of MB million bytes each in DIR (created here;
+#       its parent is the debug pod's spool volume) instead of stdout, detached from this exec: its
+#       stdio are files, so a slow or broken exec stream can neither block it (the kernel would drop
+#       packets) nor kill it. DIR holds ring.pcap, ring.pcap1, ... (tcpdump -C names), meta ("KEY
+#       VALUE" lines: id, started, ring_files, file_mb, iface, netns, pid, then the --meta ones),
+#       log (tcpdump's stderr), pid, lost, first, acked, end (tcpdump's exit status, once it has
+#       exited) and rotated (the -z hook: on each rotation it deletes the file that falls out of the
+#       ring; one the client has not acked is counted first, "SEQ BYTES PACKETS" into lost, and
+#       first then names the oldest file left). The exec then goes on as the spool's first reader
+#       (see read), from the start. --duration and stop end tcpdump as without a spool.
+#   read DIR [--from SEQ OFFSET] [--log OFFSET] [--compress auto|zstd|gzip]
+#       Follows spool DIR from ring file SEQ, byte OFFSET (a record boundary; default the start)
+#       and streams it on stdout until tcpdump has ended and every byte is sent:
+#         MARK "file SEQ OFFSET"\n  then the bytes of ring file SEQ from OFFSET (from 0: with its
+#                                   24-byte pcap header)
+#         MARK "lost SEQ BYTES PACKETS"\n   the ring deleted file SEQ before it was read: its size
+#                                   and packet count, '-' where unknown; the next file follows
+#         MARK "end RC CAPTURED RECEIVED DROPPED"\n   tcpdump's exit status and final counts
+#       MARK is 12 bytes 0xFF and comes only where a pcap record would begin (no record starts so).
+#       stdin carries the client's lines: "ack SEQ" (it has all of file SEQ: the ring may delete it
+#       without counting it) and "done" (it has the end marker: the reader waits up to 30 s for
+#       that, since Kubernetes drops stdout still in flight when the exec'd command exits). End of
+#       input means the client is gone: the reader stops (a dd blocked on a dead stream is killed).
+#       stderr: the capture's log lines from byte OFFSET of DIR/log (--log), whole lines, as they
+#       come, each batch followed by "kubectl-netns-spool: log OFFSET" (where a new reader's --log
+#       picks up); and "kubectl-netns-spool: written BYTES" (what tcpdump has written so far), for
+#       the client's "how far behind". The reader wakes when tcpdump's wchar (/proc/PID/io) moves,
+#       checked every 2 ms (read -t on a FIFO: no fork) or, in shells without read -t (dash), every
+#       10 ms with sleep; it copies in pieces of at most 4 MiB with dd (fd 3 keeps its place).
+#   spools ROOT
+#       Every spool under ROOT. stdout, tab-separated, per spool:
+#         spool ID STATE BYTES FILES FIRST LAST LOST_FILES LOST_PACKETS STARTED
+#         meta ID KEY VALUE          one per line of its meta file
+#       STATE: running or ended:RC; BYTES, FILES: what the ring holds; FIRST, LAST: its oldest and
+#       newest file's number ('-' when none); LOST_*: what the ring deleted unread; STARTED: epoch s.
+#   spool-tar DIR
+#       Spool DIR as a tar stream on stdout: meta, log, lost, then the ring's files in order (the
+#       one tcpdump still writes may end inside a record).
+#   spool-rm DIR
+#       Removes spool DIR; USAGE while its tcpdump still runs.
 #   stop CAPTURE_ID
 #       SIGINT to that capture's tcpdump (it flushes, prints its counts, exits 0); waits for it
 #       to exit (SIGTERM after 5s, gives up after 6s). Exit 0 also when it is not running; a
@@ -143,6 +184,7 @@
 #   75 NO_IP           iproute2 ip (with JSON output) is not installed in the debug image
 #   76 NO_PEER         capture --host-side: no peer of the interface in the node's namespace
 #   77 NO_COMPRESSOR   capture --compress: neither zstd nor gzip (as asked) in the debug image
+#   78 SPOOL_FAILED    capture --spool: the spool directory cannot be made or written
 # For exec, CMD may itself exit 64-77: the error LINE, not the status, marks an agent failure.
 # Keep this table in step with AGENT_EXIT in agent.ts (a unit test compares them).
 
@@ -170,6 +212,7 @@ fail() {
     NO_IP) fail_rc=75 ;;
     NO_PEER) fail_rc=76 ;;
     NO_COMPRESSOR) fail_rc=77 ;;
+    SPOOL_FAILED) fail_rc=78 ;;
     *) fail_rc=1 ;;
   esac
   # The client looks for one line; tool messages and user words may carry newlines.
@@ -515,13 +558,14 @@ wait_for_pod() {
 
 op_capture() {
   pid='' uid='' wait_for='' cids='' iface=auto snaplen='' count='' duration='' id='' buffer=32768 await_ack='' host_side=''
-  compress='' host_network='' netns_pinned='' node_if=''
+  compress='' host_network='' netns_pinned='' node_if='' spool='' ring_files=8 file_mb=16 metas=''
   while [ $# -gt 0 ]; do
     case $1 in
       --host-side) host_side=1; shift ;;
       --host-network) host_network=1; shift ;;
       --node) node_if=1; shift ;;
-      --pid | --uid | --wait | --cid | --iface | --snaplen | --count | --duration | --buffer | --id | --compress)
+      --pid | --uid | --wait | --cid | --iface | --snaplen | --count | --duration | --buffer | --id | --compress | \
+        --spool | --ring-files | --file-mb | --meta)
         [ $# -ge 2 ] || fail USAGE "capture: $1 needs a value"
         case $1 in
           --pid) pid=$2 ;;
@@ -536,6 +580,14 @@ op_capture() {
           --duration) duration=$2 ;;
           --buffer) buffer=$2 ;;
           --compress) compress=$2 ;;
+          --spool) spool=$2 ;;
+          --ring-files) ring_files=$2 ;;
+          --file-mb) file_mb=$2 ;;
+          --meta)
+            # "KEY VALUE" for the spool's meta file (one line; what `spools` lists).
+            case $2 in [a-z]*' '*) ;; *) fail USAGE "capture: --meta takes 'KEY VALUE', got '$2'" ;; esac
+            metas="$metas$(oneline "$2")
+" ;;
           *) id=$2 ;;
         esac
         shift 2 ;;
@@ -562,11 +614,12 @@ op_capture() {
   [ "$iface" = auto ] || is_iface "$iface" || fail USAGE "capture: bad interface name '$iface'"
   # `ip link` shows a veth as eth0@if9; people paste that.
   iface=${iface%%@*}
-  for num in "$snaplen" "$count" "$duration" "$buffer"; do
+  for num in "$snaplen" "$count" "$duration" "$buffer" "$ring_files" "$file_mb"; do
     [ -z "$num" ] || is_count "$num" || fail USAGE "capture: '$num' is not a positive integer"
   done
   [ -z "$snaplen" ] || [ "$snaplen" -le 262144 ] || fail USAGE "capture: --snaplen must be at most 262144"
   [ -z "$id" ] || is_capture_id "$id" || fail USAGE "capture: bad capture id '$id'"
+  [ "$ring_files" -ge 2 ] || fail USAGE "capture: --ring-files must be at least 2"
   case $compress in '' | auto | zstd | gzip) ;; *) fail USAGE "capture: --compress takes auto, zstd or gzip, got '$compress'" ;; esac
 
   need tcpdump
@@ -620,6 +673,7 @@ op_capture() {
     netns_pinned=1
   fi
 
+  [ -z "$spool" ] || spool_start "$@"
   if [ -n "$id" ]; then
     # A stop that came while we were checking leaves stopfile; one from now on finds pidfile.
     trap 'exit 0' INT TERM
@@ -647,7 +701,7 @@ op_capture() {
   # nsenter -n without -p execs in place, so $! is tcpdump itself, which stop and stop_after signal.
   # tcpdump installs its own SIGINT handler, so being a background job (SIGINT ignored) is harmless.
   # run_tcpdump execs, so the background job's PID ($!) is tcpdump's.
-  if [ -n "$out" ]; then run_tcpdump "$@" >"$out" & else run_tcpdump "$@" & fi
+  if [ -n "$out" ]; then run_tcpdump -w - "$@" >"$out" & else run_tcpdump -w - "$@" & fi
   tcpdump_pid=$!
   info "capture clock start $(clock_now)"
   if [ -n "$id" ]; then
@@ -706,14 +760,15 @@ clock_now() {
 }
 
 # Becomes the capture's tcpdump (exec): in the pod's namespace, or with --host-side in our own.
+# "$@" starts with where it writes (-w - or the spool's -w/-C/-z).
 run_tcpdump() {
   if [ -n "$host_side" ]; then
-    exec "$TCPDUMP" --immediate-mode -U -w - -Z root -B "$buffer" "$@"
+    exec "$TCPDUMP" --immediate-mode -U -Z root -B "$buffer" "$@"
   fi
   if [ -n "$netns_pinned" ]; then
-    exec "$NSENTER" --net=/proc/self/fd/8 -- "$TCPDUMP" --immediate-mode -U -w - -Z root -B "$buffer" "$@"
+    exec "$NSENTER" --net=/proc/self/fd/8 -- "$TCPDUMP" --immediate-mode -U -Z root -B "$buffer" "$@"
   fi
-  exec "$NSENTER" -t "$pid" -n -- "$TCPDUMP" --immediate-mode -U -w - -Z root -B "$buffer" "$@"
+  exec "$NSENTER" -t "$pid" -n -- "$TCPDUMP" --immediate-mode -U -Z root -B "$buffer" "$@"
 }
 
 # Sets COMPRESSOR, COMPRESS_LEVEL and compressor_name for --compress WHICH (auto: zstd, else
@@ -898,6 +953,425 @@ op_stats() {
   fi
   kill -USR1 "$sp" 2>/dev/null || fail NO_CAPTURE "capture $1 is not running"
   exit 0
+}
+
+# ---- spool: the ring on the node, and its reader ---------------------------------------------
+#
+# A spooled capture's tcpdump writes a ring of files in DIR (capture --spool DIR), detached from
+# any exec: its stdio are files, so a slow or broken exec stream can neither block it (the kernel
+# would drop packets) nor kill it (SIGPIPE). Readers follow the ring and stream it (see the read op
+# and the stream format in this file's header); a reader that falls behind reads from the files,
+# and loses packets only when the ring wraps before it got to them.
+
+# Sets sp_path to file SEQ ($2) of spool DIR ($1): tcpdump -C names them ring.pcap, ring.pcap1, ...
+spool_path() {
+  if [ "$2" -eq 0 ]; then sp_path=$1/ring.pcap; else sp_path=$1/ring.pcap$2; fi
+}
+
+# A spool directory is created by us under a directory the client names: plain characters only.
+is_spool_dir() {
+  case $1 in /*) ;; *) return 1 ;; esac
+  case $1 in *[!A-Za-z0-9/_.-]* | */../* | */.. | *//*) return 1 ;; esac
+  [ "${#1}" -le 200 ]
+}
+
+# One stream marker line (see the header): 12 bytes 0xFF where a packet record would begin, then text.
+spool_mark() {
+  printf '\377\377\377\377\377\377\377\377\377\377\377\377%s\n' "$*"
+}
+
+# Writes DIR/rotated, which tcpdump -z runs with each file it has just closed. It deletes the file
+# that falls out of the ring (RING_FILES back, counting the one tcpdump now writes), so the spool
+# never holds more than RING_FILES files. One the client has not confirmed ("ack", see read) is
+# counted first (size and packets, into DIR/lost), so a reader can say exactly what was lost;
+# DIR/first then names the oldest file left. tcpdump runs it at the lowest priority and does not
+# wait for it.
+spool_hook() {
+  {
+    printf '#!/bin/sh\n'
+    printf "d='%s' ring=%s tcpdump='%s'\n" "$1" "$2" "$TCPDUMP"
+    cat <<'HOOK'
+case $1 in */ring.pcap) seq=0 ;; *) seq=${1##*/ring.pcap} ;; esac
+case $seq in '' | *[!0-9]*) exit 0 ;; esac
+old=$((seq + 1 - ring))
+[ "$old" -ge 0 ] || exit 0
+if [ "$old" -eq 0 ]; then f=$d/ring.pcap; else f=$d/ring.pcap$old; fi
+[ -e "$f" ] || exit 0
+acked=-1
+{ read -r acked <"$d/acked"; } 2>/dev/null
+case $acked in '' | *[!0-9]*) acked=-1 ;; esac
+if [ "$acked" -lt "$old" ]; then
+  size=$(stat -c %s "$f" 2>/dev/null)
+  n=$("$tcpdump" -Z root -r "$f" --count 2>/dev/null)
+  n=${n%% *}
+  case $n in '' | *[!0-9]*) n=$("$tcpdump" -Z root -nq -r "$f" 2>/dev/null | wc -l | tr -d ' ') ;; esac
+  printf '%s %s %s\n' "$old" "${size:--}" "${n:--}" >>"$d/lost"
+fi
+# The oldest file the ring still holds, so a reader knows that files before it are gone.
+first=0
+{ read -r first <"$d/first"; } 2>/dev/null
+case $first in '' | *[!0-9]*) first=0 ;; esac
+[ "$first" -gt "$old" ] || printf '%s\n' $((old + 1)) >"$d/first"
+rm -f "$f"
+HOOK
+  } >"$1/rotated" && chmod 700 "$1/rotated"
+}
+
+# Starts the ring's tcpdump ("$@": -i IFACE ... -- FILTER) detached from this exec, then becomes
+# the spool's first reader (from the start), so one exec still finds, captures and streams.
+spool_start() {
+  is_spool_dir "$spool" || fail USAGE "capture: bad spool directory '$spool'"
+  [ -n "$id" ] || fail USAGE "capture: --spool needs --id"
+  mkdir -p "${spool%/*}" 2>/dev/null
+  mkdir -m 700 "$spool" 2>/dev/null || fail SPOOL_FAILED "cannot create the spool directory $spool (it exists, or the spool volume is missing or full)"
+  { : >"$spool/log" && : >"$spool/lost"; } || fail SPOOL_FAILED "cannot write in $spool"
+  {
+    printf 'id %s\nstarted %s\nring_files %s\nfile_mb %s\niface %s\nnetns %s\npid %s\n' \
+      "$id" "$(date +%s)" "$ring_files" "$file_mb" "$iface" "$target_inode" "$pid"
+  } >"$spool/meta.tmp" 2>/dev/null || fail SPOOL_FAILED "cannot write in $spool"
+  [ -z "$metas" ] || printf '%s' "$metas" >>"$spool/meta.tmp"
+  mv "$spool/meta.tmp" "$spool/meta"
+  spool_hook "$spool" "$ring_files" || fail SPOOL_FAILED "cannot write $spool/rotated"
+  set -- -w "$spool/ring.pcap" -C "$file_mb" -z "$spool/rotated" "$@"
+  info "capturing on $iface in netns $target_inode (pid $pid)"
+  info "spooling into $spool: $ring_files files of $file_mb MB"
+  # The writer: tcpdump and the one shell that waits for it and then marks the spool ended.
+  (
+    [ -n "$netns_pinned" ] || exec 8<&-
+    run_tcpdump "$@" &
+    sw_pid=$!
+    info "capture clock start $(clock_now)"
+    printf '%s\n' "$sw_pid" >"$spool/pid"
+    printf '%s\n' "$sw_pid" >"$(pidfile "$id")"
+    # A stop that came before the pidfile named tcpdump left its stopfile.
+    [ ! -e "$(stopfile "$id")" ] || kill -INT "$sw_pid" 2>/dev/null
+    [ -z "$duration" ] || stop_after "$duration" "$sw_pid" &
+    while :; do
+      wait "$sw_pid"
+      sw_rc=$?
+      kill -0 "$sw_pid" 2>/dev/null || break
+    done
+    info "capture clock end $(clock_now)"
+    rm -f "$(pidfile "$id")" "$(stopfile "$id")"
+    printf '%s\n' "$sw_rc" >"$spool/end"
+  ) </dev/null >/dev/null 2>>"$spool/log" &
+  [ -z "$netns_pinned" ] || exec 8<&-
+  spool_stream "$spool" 0 0 0
+}
+
+# Streams spool DIR from file SEQ, byte OFFSET (a record boundary), forwarding the capture's log
+# from byte LOGOFF; through the compressor when there is one.
+spool_stream() {
+  if [ -z "$compress" ]; then spool_read "$@"; fi
+  ss_fifo=$1/reader.$$.fifo
+  rm -f "$ss_fifo"
+  mkfifo -m 600 "$ss_fifo" || fail SPOOL_FAILED "cannot make the FIFO $ss_fifo"
+  info "compressing with $compressor_name"
+  compress_chunks "$1/reader.$$.chunk" <"$ss_fifo" &
+  ss_cpid=$!
+  (spool_read "$@") >"$ss_fifo"
+  ss_rc=$?
+  wait "$ss_cpid"
+  rm -f "$ss_fifo"
+  exit "$ss_rc"
+}
+
+# Sets sr_w to the bytes tcpdump has written so far (wchar in /proc/PID/io: no fork), or '' when
+# it cannot be read (no such process yet or any more, or no task I/O accounting).
+spool_written() {
+  sr_w=''
+  [ -n "$sr_tpid" ] || { read -r sr_tpid <"$sr_dir/pid"; } 2>/dev/null || return 0
+  { while read -r sw_k sw_v; do
+    [ "$sw_k" != wchar: ] || sr_w=$sw_v
+  done <"/proc/$sr_tpid/io"; } 2>/dev/null
+}
+
+# Waits a moment without a fork where the shell allows (read -t on a FIFO nobody writes: busybox
+# ash, bash); dash has no read -t and runs sleep.
+spool_nap() {
+  if [ -n "$sr_nap_fifo" ]; then
+    # shellcheck disable=SC3045 # only where the check in spool_read found read -t
+    read -r -t "$1" _ <&6
+  else
+    sleep "$2" 2>/dev/null || sleep 1
+  fi
+}
+
+# Forwards the capture's new log lines (tcpdump's stderr, the writer's info lines) to our stderr,
+# whole lines only, then where in the log that leaves us, for a reader that resumes (--log).
+spool_log() {
+  sl_sent=''
+  while IFS= read -r sl_line <&5; do
+    sl_line=$sr_part$sl_line
+    printf '%s\n' "$sl_line" >&2
+    sr_part=''
+    sr_logoff=$((sr_logoff + ${#sl_line} + 1))
+    sl_sent=1
+  done
+  sr_part=$sr_part$sl_line
+  [ -z "$sl_sent" ] || printf 'kubectl-netns-spool: log %s\n' "$sr_logoff" >&2
+}
+
+# Copies what the current file holds beyond what we sent (fd 3 keeps our place) to stdout, in
+# pieces of at most 4 MiB so the log and the client's confirmations are seen in between.
+spool_drain() {
+  while :; do
+    dd bs=65536 count=64 <&3 2>"$sr_dd" &
+    sd_pid=$!
+    printf '%s\n' "$sd_pid" >"$sr_dd.pid"
+    wait "$sd_pid" || spool_quit 0
+    sd_rec=''
+    { read -r sd_rec <"$sr_dd"; } 2>/dev/null
+    case $sd_rec in
+      64+0*) spool_log ;;
+      *) return 0 ;;
+    esac
+  done
+}
+
+# Opens file sr_seq at byte $1 on fd 3 and announces it; a file the ring has deleted is announced
+# as lost (with its size and packets, from DIR/lost) and the next one is tried. Returns 1 when
+# the file does not exist yet, 2 when it never will (the capture has ended before it).
+spool_open() {
+  so_off=$1
+  while :; do
+    spool_path "$sr_dir" "$sr_seq"
+    if { command exec 3<"$sp_path"; } 2>/dev/null; then
+      if [ "$so_off" -gt 0 ]; then dd bs=1 skip="$so_off" count=0 <&3 2>/dev/null; fi
+      spool_mark "file $sr_seq $so_off"
+      return 0
+    fi
+    so_lost=$(awk -v s="$sr_seq" '$1 == s { print $2, $3; exit }' "$sr_dir/lost" 2>/dev/null)
+    if [ -z "$so_lost" ]; then
+      # A later file, or DIR/first past it, says this one existed once; otherwise it is still to
+      # come, or never will.
+      spool_path "$sr_dir" $((sr_seq + 1))
+      so_first=0
+      { read -r so_first <"$sr_dir/first"; } 2>/dev/null
+      case $so_first in '' | *[!0-9]*) so_first=0 ;; esac
+      if [ ! -e "$sp_path" ] && [ "$so_first" -le "$sr_seq" ]; then
+        [ -e "$sr_dir/end" ] && return 2
+        return 1
+      fi
+      so_lost='- -'
+    fi
+    spool_mark "lost $sr_seq $so_lost"
+    sr_seq=$((sr_seq + 1))
+    so_off=0
+  done
+}
+
+# Waits until file sr_seq can be opened at byte $1 (see spool_open); returns 1 if it never will.
+spool_await() {
+  while :; do
+    spool_open "$1"
+    case $? in 0) return 0 ;; 2) return 1 ;; esac
+    [ ! -e "$sr_flag.gone" ] || spool_quit 0
+    spool_log
+    spool_nap 0.005 0.01
+  done
+}
+
+# Sets sr_next when a file after sr_seq exists, or existed and the ring has deleted it.
+spool_later() {
+  sr_next=''
+  spool_path "$sr_dir" $((sr_seq + 1))
+  if [ -e "$sp_path" ]; then
+    sr_next=1
+    return 0
+  fi
+  sl_first=0
+  { read -r sl_first <"$sr_dir/first"; } 2>/dev/null
+  case $sl_first in '' | *[!0-9]*) sl_first=0 ;; esac
+  [ "$sl_first" -le $((sr_seq + 1)) ] || sr_next=1
+}
+
+# Ends the reader: removes its own files, stops its stdin watcher, exits with $1.
+spool_quit() {
+  [ -z "$sr_watch" ] || kill "$sr_watch" 2>/dev/null
+  rm -f "$sr_dd" "$sr_dd.pid" "$sr_flag.done" "$sr_flag.gone" "$sr_nap_fifo"
+  exit "$1"
+}
+
+# The end marker: tcpdump's exit status and final counts (from the log), after every byte.
+spool_end() {
+  se_rc=''
+  { read -r se_rc <"$sr_dir/end"; } 2>/dev/null
+  se_counts=$(awk '
+    /^[0-9]+ packets? captured/ { c = $1 }
+    /^[0-9]+ packets? received by filter/ { r = $1 }
+    /^[0-9]+ packets? dropped by kernel/ { k = $1 }
+    END { print (c == "" ? "-" : c), (r == "" ? "-" : r), (k == "" ? "-" : k) }' "$sr_dir/log" 2>/dev/null)
+  spool_mark "end ${se_rc:--} ${se_counts:-- - -}"
+}
+
+spool_read() {
+  sr_dir=$1 sr_seq=$2 sr_part='' sr_tpid='' sr_watch='' sr_nap_fifo='' sr_logoff=$4
+  sr_dd=$sr_dir/reader.$$.dd
+  sr_flag=$sr_dir/reader.$$
+  [ -d "$sr_dir" ] || fail NO_CAPTURE "no spool at $sr_dir"
+  { command exec 5<"$sr_dir/log"; } 2>/dev/null || fail NO_CAPTURE "no spool at $sr_dir"
+  if [ "$4" -gt 0 ]; then dd bs=1 skip="$4" count=0 <&5 2>/dev/null; fi
+  trap 'spool_quit 0' INT TERM HUP PIPE
+  # The client's lines on stdin: "ack SEQ" (it has all of file SEQ: the ring may delete it
+  # without counting it) and "done" (it has the end marker). End of input: the client is gone.
+  exec 7<&0
+  (
+    trap - INT TERM HUP PIPE
+    while IFS= read -r sw_line; do
+      case $sw_line in
+        'ack '*)
+          sw_seq=${sw_line#ack }
+          case $sw_seq in '' | *[!0-9]*) ;; *) printf '%s\n' "$sw_seq" >"$sr_dir/acked" ;; esac ;;
+        done) : >"$sr_flag.done" ;;
+      esac
+    done
+    : >"$sr_flag.gone"
+    # A reader blocked writing to a dead stream learns it here.
+    { read -r sw_dd <"$sr_dd.pid"; } 2>/dev/null && kill "$sw_dd" 2>/dev/null
+  ) <&7 >/dev/null 2>&1 &
+  sr_watch=$!
+  exec 7<&-
+  # A fork-free nap needs read -t with fractions and a FIFO to wait on.
+  # (dash has no -t: status 2; a timeout is 1 in busybox ash, 142 in bash).
+  if mkfifo -m 600 "$sr_flag.nap" 2>/dev/null; then
+    exec 6<>"$sr_flag.nap"
+    # shellcheck disable=SC3045 # the check itself
+    (read -r -t 0.001 _ <&6) 2>/dev/null
+    case $? in
+      1 | 1[2-9][0-9]) sr_nap_fifo=$sr_flag.nap ;;
+      *) exec 6<&-; rm -f "$sr_flag.nap" ;;
+    esac
+  fi
+  sr_reported=''
+  sr_open=''
+  if spool_await "$3"; then sr_open=1; fi
+  while [ -n "$sr_open" ]; do
+    spool_log
+    [ ! -e "$sr_flag.gone" ] || spool_quit 0
+    sr_end=''
+    [ ! -e "$sr_dir/end" ] || sr_end=1
+    spool_later
+    # Read before the drain: a write after this point changes it, so no wake-up is missed.
+    spool_written
+    sr_before=$sr_w
+    spool_drain
+    if [ -n "$sr_w" ] && [ "$sr_w" != "$sr_reported" ]; then
+      printf 'kubectl-netns-spool: written %s\n' "$sr_w" >&2
+      sr_reported=$sr_w
+    fi
+    if [ -n "$sr_next" ] || [ -n "$sr_end" ]; then
+      # A later file existed before the drain (or tcpdump had ended), so this one was complete.
+      # After the end, the next file is opened if there is one, else the stream ends.
+      sr_seq=$((sr_seq + 1))
+      exec 3<&-
+      spool_await 0 || break
+      continue
+    fi
+    # Caught up: wait for tcpdump to write (its wchar moves), to end, or for the client to go.
+    while :; do
+      spool_nap 0.002 0.01
+      [ ! -e "$sr_flag.gone" ] || spool_quit 0
+      [ ! -e "$sr_dir/end" ] || break
+      spool_written
+      if [ -z "$sr_w" ] || [ "$sr_w" != "$sr_before" ]; then break; fi
+    done
+  done
+  spool_log
+  [ -z "$sr_part" ] || printf '%s\n' "$sr_part" >&2
+  spool_end
+  # Kubernetes drops stdout still in flight when the exec'd command exits (kubernetes#124571):
+  # stay until the client says it has the end marker (or is gone), for at most 30 s.
+  sr_i=0
+  while [ ! -e "$sr_flag.done" ] && [ ! -e "$sr_flag.gone" ] && [ "$sr_i" -lt 300 ]; do
+    spool_nap 0.1 0.1
+    sr_i=$((sr_i + 1))
+  done
+  spool_quit 0
+}
+
+op_read() {
+  compress=''
+  [ $# -ge 1 ] || fail USAGE "usage: read DIR [--from SEQ OFFSET] [--log OFFSET] [--compress auto|zstd|gzip]"
+  rd_dir=$1 rd_seq=0 rd_off=0 rd_log=0
+  shift
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --from)
+        [ $# -ge 3 ] || fail USAGE "read: --from needs SEQ and OFFSET"
+        rd_seq=$2 rd_off=$3
+        shift 3 ;;
+      --log | --compress)
+        [ $# -ge 2 ] || fail USAGE "read: $1 needs a value"
+        if [ "$1" = --log ]; then rd_log=$2; else compress=$2; fi
+        shift 2 ;;
+      *) fail USAGE "read: unexpected argument '$1'" ;;
+    esac
+  done
+  is_spool_dir "$rd_dir" || fail USAGE "read: bad spool directory '$rd_dir'"
+  for num in "$rd_seq" "$rd_off" "$rd_log"; do
+    case $num in '' | *[!0-9]* | 0?*) fail USAGE "read: '$num' is not a number" ;; esac
+    [ "${#num}" -le 15 ] || fail USAGE "read: '$num' is too large"
+  done
+  case $compress in '' | auto | zstd | gzip) ;; *) fail USAGE "read: --compress takes auto, zstd or gzip, got '$compress'" ;; esac
+  [ -z "$compress" ] || pick_compressor "$compress"
+  spool_stream "$rd_dir" "$rd_seq" "$rd_off" "$rd_log"
+}
+
+# Every spool under ROOT, one record per line (tab-separated):
+#   spool ID STATE BYTES FILES FIRST LAST LOST_FILES LOST_PACKETS STARTED
+#   meta ID KEY VALUE
+# STATE: running, or ended:RC. BYTES and FILES: what the ring holds now; FIRST and LAST: the
+# oldest and newest file's sequence number (- when none); LOST_*: what the ring deleted unread.
+op_spools() {
+  [ $# -eq 1 ] || fail USAGE "usage: spools ROOT"
+  is_spool_dir "$1" || fail USAGE "spools: bad spool root '$1'"
+  [ -d "$1" ] || exit 0
+  for sl_dir in "$1"/*/; do
+    sl_dir=${sl_dir%/}
+    [ -f "$sl_dir/meta" ] || continue
+    sl_id=${sl_dir##*/}
+    sl_state=running
+    sl_rc=''
+    { read -r sl_rc <"$sl_dir/end"; } 2>/dev/null && sl_state=ended:$sl_rc
+    # The names are tcpdump's (ring.pcapN), so ls is safe to parse here.
+    # shellcheck disable=SC2012
+    sl_files=$(ls -n "$sl_dir" 2>/dev/null | awk '
+      $NF ~ /^ring\.pcap[0-9]*$/ {
+        s = $NF; sub(/^ring\.pcap/, "", s); s = s + 0
+        n++; b += $5
+        if (first == "" || s < first) first = s
+        if (last == "" || s > last) last = s
+      }
+      END { printf "%d\t%d\t%s\t%s", b, n, (first == "" ? "-" : first), (last == "" ? "-" : last) }')
+    sl_lost=$(awk '{ n++; if ($3 ~ /^[0-9]+$/) p += $3 } END { printf "%d\t%d", n, p }' "$sl_dir/lost" 2>/dev/null)
+    sl_started=$(awk '$1 == "started" { print $2; exit }' "$sl_dir/meta")
+    printf 'spool\t%s\t%s\t%s\t%s\t%s\n' "$sl_id" "$sl_state" "$sl_files" "${sl_lost:-0	0}" "${sl_started:--}"
+    awk -v id="$sl_id" '{ k = $1; sub(/^[^ ]* /, ""); printf "meta\t%s\t%s\t%s\n", id, k, $0 }' "$sl_dir/meta"
+  done
+}
+
+# Writes spool DIR as a tar stream on stdout: its meta, log and lost files, then the ring's files
+# in order (the one tcpdump still writes may end inside a record: the reader keeps whole ones).
+op_spool_tar() {
+  [ $# -eq 1 ] || fail USAGE "usage: spool-tar DIR"
+  is_spool_dir "$1" || fail USAGE "spool-tar: bad spool directory '$1'"
+  [ -f "$1/meta" ] || fail NO_CAPTURE "no spool at $1"
+  # shellcheck disable=SC2012 # ring.pcapN names only
+  st_files=$(ls "$1" | awk '/^ring\.pcap[0-9]*$/ { s = $0; sub(/^ring\.pcap/, "", s); print s + 0, $0 }' |
+    sort -n | awk '{ print $2 }')
+  # File names are ours (ring.pcapN): word splitting is safe here.
+  # shellcheck disable=SC2086
+  exec tar -C "$1" -cf - meta log lost $st_files
+}
+
+# Removes spool DIR once its capture has ended (its data is fetched, or no longer wanted).
+op_spool_rm() {
+  [ $# -eq 1 ] || fail USAGE "usage: spool-rm DIR"
+  is_spool_dir "$1" || fail USAGE "spool-rm: bad spool directory '$1'"
+  [ -d "$1" ] || exit 0
+  [ -e "$1/end" ] || fail USAGE "spool-rm: the capture in $1 still runs; stop it first"
+  rm -rf "$1"
 }
 
 # ---- exec ------------------------------------------------------------------------------------
@@ -1260,7 +1734,7 @@ op_hold() {
 
 # ---- dispatch --------------------------------------------------------------------------------
 
-[ $# -gt 0 ] || fail USAGE "no operation given (ops: pid, capture, stop, stats, ack, exec, scan, netinfo, route, hold)"
+[ $# -gt 0 ] || fail USAGE "no operation given (ops: pid, capture, stop, stats, ack, exec, scan, netinfo, route, hold, read, spools, spool-tar, spool-rm)"
 agent_op=$1
 shift
 case $agent_op in
@@ -1274,5 +1748,9 @@ case $agent_op in
   netinfo) op_netinfo "$@" ;;
   route) op_route "$@" ;;
   hold) op_hold "$@" ;;
-  *) fail USAGE "unknown operation '$agent_op' (ops: pid, capture, stop, stats, ack, exec, scan, netinfo, route, hold)" ;;
+  read) op_read "$@" ;;
+  spools) op_spools "$@" ;;
+  spool-tar) op_spool_tar "$@" ;;
+  spool-rm) op_spool_rm "$@" ;;
+  *) fail USAGE "unknown operation '$agent_op' (ops: pid, capture, stop, stats, ack, exec, scan, netinfo, route, hold, read, spools, spool-tar, spool-rm)" ;;
 esac

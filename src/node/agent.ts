@@ -44,6 +44,10 @@ export const AGENT_EXIT = {
     code: 77,
     hint: 'the debug image has neither zstd nor gzip; capture without --compress, or pass an --image that has one',
   },
+  SPOOL_FAILED: {
+    code: 78,
+    hint: "the debug pod's spool volume is missing or full; capture without the spool (--no-spool), or give it room with --spool-size",
+  },
 } as const;
 
 export type AgentErrorCode = keyof typeof AGENT_EXIT;
@@ -151,6 +155,44 @@ export interface CaptureOptions {
   node?: boolean | undefined;
   /** Compress the pcap on the node (for slow links to the API server); the client decompresses. */
   compress?: CaptureCompression | undefined;
+  /** tcpdump writes a ring of files on the node and the stream reads it (see spool-stream.ts); needs id. */
+  spool?: SpoolOptions | undefined;
+}
+
+/** Where and how big a capture's ring on the node is. */
+export interface SpoolOptions {
+  /** The capture's own directory (the agent creates it; its parent is the pod's spool volume). */
+  dir: string;
+  /** Files in the ring, the one being written included (at least 2). */
+  ringFiles: number;
+  /** Size of each file in millions of bytes (tcpdump -C). */
+  fileMB: number;
+  /** "KEY VALUE" lines kept with the spool, for listings. */
+  meta?: readonly string[] | undefined;
+}
+
+const SPOOL_DIR = /^\/[A-Za-z0-9/_.-]{1,199}$/;
+const META_LINE = /^[a-z][a-z_-]{0,31} [^\n\r\0]{1,400}$/;
+
+/** A spool directory the agent accepts: absolute, plain characters, no "..". */
+function spoolDir(dir: string): string {
+  if (!SPOOL_DIR.test(dir) || dir.split('/').includes('..') || dir.includes('//')) {
+    throw new RangeError(`invalid spool directory: ${JSON.stringify(dir)}`);
+  }
+  return dir;
+}
+
+function spoolArgs(s: SpoolOptions): string[] {
+  if (!Number.isSafeInteger(s.ringFiles) || s.ringFiles < 2) throw new RangeError('a ring needs at least 2 files');
+  return [
+    '--spool',
+    spoolDir(s.dir),
+    '--ring-files',
+    countArg(s.ringFiles, 'ring files'),
+    '--file-mb',
+    countArg(s.fileMB, 'file size'),
+    ...(s.meta ?? []).flatMap((m) => ['--meta', checked(m, META_LINE, 'spool meta line')]),
+  ];
 }
 
 /** `capture`: tcpdump in the pid's network namespace, pcap on stdout. */
@@ -189,7 +231,44 @@ export function captureArgv(o: CaptureOptions): string[] {
     if (o.iface === 'any') throw new RangeError('a host-side capture needs one interface of the pod, not any');
     args.push('--host-side');
   }
+  if (o.spool !== undefined) {
+    if (o.id === undefined) throw new RangeError('a spooled capture needs an id');
+    args.push(...spoolArgs(o.spool));
+  }
   return agentArgv('capture', [...args, '--', ...words(o.filter, 'filter')]);
+}
+
+/** `read`: a new reader of spool DIR from ring file SEQ, byte OFFSET, log from byte LOG (see spool-stream.ts). */
+export function readArgv(o: {
+  dir: string;
+  from?: { seq: number; offset: number } | undefined;
+  logOffset?: number | undefined;
+  compress?: CaptureCompression | undefined;
+}): string[] {
+  const n = (v: number, what: string) => {
+    if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`${what} must be a whole number, got ${v}`);
+    return String(v);
+  };
+  const args = [spoolDir(o.dir)];
+  if (o.from) args.push('--from', n(o.from.seq, 'ring file'), n(o.from.offset, 'offset'));
+  if (o.logOffset) args.push('--log', n(o.logOffset, 'log offset'));
+  if (o.compress !== undefined) args.push('--compress', checked(o.compress, /^(auto|zstd|gzip)$/, 'compression'));
+  return agentArgv('read', args);
+}
+
+/** `spools`: every spool under ROOT (parsed by parseSpools). */
+export function spoolsArgv(root: string): string[] {
+  return agentArgv('spools', [spoolDir(root)]);
+}
+
+/** `spool-tar`: spool DIR's files as a tar stream. */
+export function spoolTarArgv(dir: string): string[] {
+  return agentArgv('spool-tar', [spoolDir(dir)]);
+}
+
+/** `spool-rm`: removes an ended capture's spool. */
+export function spoolRmArgv(dir: string): string[] {
+  return agentArgv('spool-rm', [spoolDir(dir)]);
 }
 
 /** `stop`: SIGINT to the capture's tcpdump, so it flushes and prints its counts. */

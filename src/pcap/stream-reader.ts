@@ -69,7 +69,7 @@ function u16be(b: Uint8Array, o: number): number {
 }
 
 /** Parses the 24-byte global header at `off` of `b`; `streamOffset` only feeds error messages. */
-function parsePcapGlobalHeader(b: Uint8Array, off: number, streamOffset = off): PcapHeader {
+export function parsePcapGlobalHeader(b: Uint8Array, off: number, streamOffset = off): PcapHeader {
   const magicLe = u32le(b, off);
   let byteOrder: PcapHeader['byteOrder'];
   let magic: number;
