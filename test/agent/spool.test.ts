@@ -260,7 +260,12 @@ describe('agent spool', { skip, concurrency: false }, () => {
         await first.done;
         await sendNumbered(ns.nsAddr, 1500, 1500);
         const pos = client.demux.position!;
-        const second = startAgent(shell, readArgv({ dir: place.dir, from: pos }), { stdin: 'pipe', timeoutMs: 30_000 });
+        // The log picks up where the first reader's last "log OFFSET" left it: nothing twice.
+        const logOffset = Number([...first.stderr().matchAll(/^kubectl-netns-spool: log ([0-9]+)$/gm)].at(-1)![1]);
+        const second = startAgent(shell, readArgv({ dir: place.dir, from: pos, logOffset }), {
+          stdin: 'pipe',
+          timeoutMs: 30_000,
+        });
         client.attach(second);
         await delay(300);
         await runAgent(shell, stopArgv(place.id));
@@ -271,6 +276,8 @@ describe('agent spool', { skip, concurrency: false }, () => {
           Array.from({ length: 3000 }, (_, i) => i),
         );
         assert.equal(client.end?.captured, 3000);
+        assert.doesNotMatch(second.stderr(), /listening on/);
+        assert.match(second.stderr(), /^3000 packets captured$/m);
         const file = tempFile('resumed.pcap');
         writeFileSync(file, client.pcap());
         assert.equal(
