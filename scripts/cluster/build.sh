@@ -21,7 +21,7 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE_DIR=${KNETNS_CACHE_DIR:-/var/cache/kubectl-netns}
 K8S_OUT="$CACHE_DIR/k8s-$K8S_VERSION"
 ETCD_OUT="$CACHE_DIR/etcd-$ETCD_VERSION"
-K8S_BINS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl)
+K8S_BINS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl)
 
 log() { printf '[build] %s\n' "$*" >&2; }
 die() { printf '[build] error: %s\n' "$*" >&2; exit 1; }

@@ -75,7 +75,7 @@ strays() {
     exe=$(readlink "$p/exe" 2>/dev/null) || continue
     cmd=$(tr '\0' ' ' < "$p/cmdline" 2>/dev/null) || continue
     case "${exe##*/}" in
-      etcd | kube-apiserver | kube-controller-manager | kube-scheduler | kubelet | containerd | containerd-shim*)
+      etcd | kube-apiserver | kube-controller-manager | kube-scheduler | kubelet | kube-proxy | containerd | containerd-shim*)
         if [[ "$cmd" == *"$state/"* || "$cmd" == *"$run/"* ]]; then echo "${p#/proc/}"; fi ;;
       bash | unshare)
         if [[ "$cmd" == *"$init"* ]]; then echo "${p#/proc/}"; fi ;;
@@ -162,7 +162,7 @@ stop_extra_node() {
   # kubelet first, so it restarts nothing; then PID 1 of the node: when it exits, the kernel kills
   # every other process of the node's PID namespace (containerd, its shims, every container), and
   # the exit completes only once they are all gone.
-  stop_components 15 kubelet
+  stop_components 15 kube-proxy kubelet
   if init=$(node_init_pid); then stop_pids 15 "$init:$name's init (pid 1 of its PID namespace)"; fi
   rm -f "$pids/init.pid"
   stop_components 5 containerd
@@ -187,8 +187,9 @@ stop_extra_node() {
   rmdir "$STATE_DIR/nodes" "$RUN_DIR/nodes" 2>/dev/null || true
 }
 
-# iptables: up.sh configures no masquerade and kubelet makes no util chains, so normally there is
-# nothing. Remove any CNI-* chain whose rules name our network, and the jumps to it.
+# iptables: up.sh configures no masquerade and kubelet makes no util chains; kube-proxy's KUBE-*
+# chains (node 1's are in this machine's namespace; an extra node's vanish with it) and any CNI-*
+# chain whose rules name our network go, with the jumps to them.
 remove_iptables() {
   command -v iptables-save >/dev/null 2>&1 || return 0
   local table chain
@@ -201,7 +202,8 @@ remove_iptables() {
       done < <(iptables -t "$table" -S 2>/dev/null | grep -E "^-A [^ ]+ .*-j $chain( |$)" || true)
       iptables -t "$table" -F "$chain" 2>/dev/null || true
       iptables -t "$table" -X "$chain" 2>/dev/null && did "removed iptables chain $table/$chain"
-    done < <(iptables -t "$table" -S 2>/dev/null | awk -v n="\"$CNI_NETWORK\"" '$1 == "-A" && $2 ~ /^CNI-/ && index($0, n) { print $2 }' | sort -u)
+    done < <(iptables -t "$table" -S 2>/dev/null | awk -v n="\"$CNI_NETWORK\"" '
+      ($1 == "-A" && $2 ~ /^CNI-/ && index($0, n)) || ($1 == "-N" && $2 ~ /^KUBE-/) { print $2 }' | sort -u)
   done
 }
 
@@ -280,7 +282,7 @@ main() {
   # Extra nodes first, whole. Then on node 1: kubelet first, so nothing restarts the containers we
   # stop; then the containers; then the rest.
   for n in $(present_extra_nodes); do stop_extra_node "$n"; done
-  stop_components 15 kubelet
+  stop_components 15 kube-proxy kubelet
   kill_containers
   stop_components 15 kube-scheduler kube-controller-manager kube-apiserver containerd
   stop_components 15 etcd

@@ -51,6 +51,7 @@ APISERVER_URL="https://$CONTROL_PLANE_IP:$APISERVER_PORT"
 ETCD_CLIENT_URL=http://127.0.0.1:12379
 ETCD_PEER_URL=http://127.0.0.1:12380
 KUBELET_HEALTHZ=http://127.0.0.1:10248/healthz  # in the node's own network namespace
+KUBE_PROXY_HEALTHZ_PORT=10256                   # on the node's IP, in its own network namespace
 CM_HEALTHZ=https://127.0.0.1:10257/healthz
 SCHED_HEALTHZ=https://127.0.0.1:10259/healthz
 # Paths kubelet, containerd and libcni use whatever they are told; on node N >= 2 each one is a bind
@@ -107,8 +108,8 @@ node_env 1
 IMAGE_PAUSE=kubectl-netns.local/pause:dev
 # Components in start order; down stops them in reverse. Node 1 runs all of them; node N >= 2 runs
 # the NODE_COMPONENTS only, in its own namespaces.
-COMPONENTS=(etcd containerd kube-apiserver kube-controller-manager kube-scheduler kubelet)
-NODE_COMPONENTS=(containerd kubelet)
+COMPONENTS=(etcd containerd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy)
+NODE_COMPONENTS=(containerd kubelet kube-proxy)
 
 log() { printf '[cluster] %s\n' "$*" >&2; }
 die() { printf '[cluster] error: %s\n' "$*" >&2; exit 1; }
@@ -116,7 +117,7 @@ die() { printf '[cluster] error: %s\n' "$*" >&2; exit 1; }
 kubectl_admin() { "$K8S_BIN/kubectl" --kubeconfig "$KUBECONFIG_ADMIN" --cache-dir "$STATE_DIR/kube-cache" "$@"; }
 ctr_k8s() { ctr --address "$CONTAINERD_SOCK" -n k8s.io "$@"; }
 
-is_node_component() { [[ "$1" == containerd || "$1" == kubelet ]]; }
+is_node_component() { [[ "$1" == containerd || "$1" == kubelet || "$1" == kube-proxy ]]; }
 
 # Executable of a component, as started by up.sh (used to check a pid really is ours).
 component_bin() {
@@ -199,6 +200,8 @@ controller_manager_healthy() { http_ok curl_get "$CM_HEALTHZ"; }
 scheduler_healthy() { http_ok curl_get "$SCHED_HEALTHZ"; }
 # kubelet's healthz listens on loopback in the node's own network namespace.
 kubelet_healthy() { http_ok in_node curl -fsS --max-time 3 "$KUBELET_HEALTHZ"; }
+# kube-proxy's healthz answers 200 with JSON once its rules are synced.
+kube_proxy_healthy() { in_node curl -fsS --max-time 3 -o /dev/null "http://$NODE_IP:$KUBE_PROXY_HEALTHZ_PORT/healthz" 2>/dev/null; }
 node_ready() {
   [[ "$(kubectl_admin get node "$NODE_NAME" --request-timeout=3s \
     -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" == True ]]
@@ -212,6 +215,7 @@ component_healthy() {
     kube-controller-manager) controller_manager_healthy ;;
     kube-scheduler) scheduler_healthy ;;
     kubelet) kubelet_healthy ;;
+    kube-proxy) kube_proxy_healthy ;;
   esac
 }
 

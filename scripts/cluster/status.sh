@@ -76,9 +76,7 @@ main() {
   echo "control plane"
   for c in etcd kube-apiserver kube-controller-manager kube-scheduler; do component "$c"; done
   check "bridge $LAN_BRIDGE" "the nodes' LAN, $NODE_SUBNET" has_link ip -o link show dev "$LAN_BRIDGE"
-  if ((count >= 2)); then
-    check "forwarding" "node 1 forwards only $BRIDGE <-> $NODE_IF, by table $FORWARD_TABLE" test -n "$(ip rule show pref "$FORWARD_TABLE")"
-  fi
+  check "forwarding" "node 1 forwards only what arrives on $BRIDGE or $NODE_IF, by table $FORWARD_TABLE" test -n "$(ip rule show pref "$FORWARD_TABLE")"
   for ((n = 1; n <= count; n++)); do node_status "$n"; done
   # Nodes beyond the configured count should not exist: show them, as a problem.
   for n in $(present_extra_nodes); do

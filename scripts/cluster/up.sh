@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Bring up (or confirm) the local Kubernetes cluster: etcd, kube-apiserver, kube-controller-manager,
-# kube-scheduler, and on each node containerd and kubelet, all real, all on this machine.
+# kube-scheduler, and on each node containerd, kubelet and kube-proxy, all real, all on this machine.
 #
 # Node 1 (knetns-node) is the machine's root network namespace, as with a single node. Each extra
 # node N (knetns-nodeN) has its own network, mount, PID, UTS and IPC namespaces (node-init.sh is its PID 1),
@@ -11,9 +11,9 @@
 # seconds. It makes exactly the nodes asked for: extra nodes beyond that are removed. Asked for
 # nothing, a running cluster keeps the nodes it has (so `npm run demo` never removes node 2), and
 # one made from nothing has one node.
-# Networking stays on this machine: no masquerade, no default route in pods or nodes. With one node
-# IP forwarding stays off; with more, node 1 forwards only between its pod bridge and the LAN
-# (per-interface forwarding, through a routing table that holds only the test subnets).
+# Networking stays on this machine: no masquerade, no default route in pods or nodes. Node 1
+# forwards only what arrives on its pod bridge or the LAN (per-interface forwarding, through a
+# routing table that holds only the test subnets); net.ipv4.ip_forward stays 0.
 #
 # Usage: bash scripts/cluster/up.sh [--nodes N]        (npm run cluster:up [-- --nodes N])
 #   --nodes N, or KNETNS_NODES=N: how many nodes (1..8; default: as many as run now, else 1)
@@ -124,9 +124,10 @@ network_setup() {
   write_cni_config
 }
 
-# The current node's CNI config. Pods get an address from the node's POD_CIDR and two routes, to
-# the node subnet and to the other nodes' pods, both through the node's bridge, and no default
-# route: a pod cannot send anything off this machine; nothing is masqueraded.
+# The current node's CNI config. Pods get an address from the node's POD_CIDR and three routes, to
+# the node subnet, to the other nodes' pods and to the Service IPs (kube-proxy translates them on
+# the node), all through the node's bridge, and no default route: a pod cannot send anything off
+# this machine; nothing is masqueraded.
 write_cni_config() {
   cat > "$CNI_CONF_DIR/10-$CNI_NETWORK.conflist" <<EOF
 {
@@ -144,7 +145,7 @@ write_cni_config() {
         "type": "host-local",
         "dataDir": "$CNI_IPAM_DIR",
         "ranges": [[{ "subnet": "$POD_CIDR", "gateway": "$POD_GATEWAY" }]],
-        "routes": [{ "dst": "$NODE_SUBNET", "gw": "$POD_GATEWAY" }, { "dst": "$CLUSTER_CIDR", "gw": "$POD_GATEWAY" }]
+        "routes": [{ "dst": "$NODE_SUBNET", "gw": "$POD_GATEWAY" }, { "dst": "$CLUSTER_CIDR", "gw": "$POD_GATEWAY" }, { "dst": "$SERVICE_CIDR", "gw": "$POD_GATEWAY" }]
       }
     }
   ]
@@ -230,8 +231,9 @@ node_network() {
 }
 
 # Routes between the nodes' pod networks, for COUNT nodes. Only our test subnets get routes; no node
-# has a default route. Node 1 is the root namespace: with more than one node it has to forward
-# between its pod bridge and the LAN. That is switched on for exactly those two interfaces
+# has a default route. Node 1 is the root namespace: it has to forward between its pod bridge and
+# the LAN (more than one node), and from its pod bridge back into it (a Service IP that kube-proxy
+# translates to a pod on the same node). That is switched on for exactly those two interfaces
 # (net.ipv4.conf.IF.forwarding; net.ipv4.ip_forward stays 0, so nothing arriving on any other
 # interface is ever forwarded), and what arrives on them is routed by a table of its own that holds
 # only the test subnets and an unreachable default, so even a pod that adds a default route cannot
@@ -248,22 +250,20 @@ cluster_routes() {
   for ((n = 2; n <= count; n++)); do
     ip route replace "${cidrs[n]}" via "${ips[n]}" dev "$NODE_IF"
   done
-  if ((count >= 2)); then
-    ip route replace "${cidrs[1]}" dev "$BRIDGE" table "$table"
-    ip route replace "$NODE_SUBNET" dev "$NODE_IF" table "$table"
-    for ((n = 2; n <= count; n++)); do
-      ip route replace "${cidrs[n]}" via "${ips[n]}" dev "$NODE_IF" table "$table"
-    done
-    ip route replace unreachable default table "$table"
-    local rules
-    rules=$(ip rule show pref "$table") # not piped into grep -q: with pipefail, ip's SIGPIPE would count
-    for m in "$BRIDGE" "$NODE_IF"; do
-      [[ "$rules" == *"iif $m "* ]] || ip rule add pref "$table" iif "$m" lookup "$table"
-      echo 1 > "/proc/sys/net/ipv4/conf/$m/forwarding"
-    done
-  else
-    remove_forwarding
-  fi
+  # Also with one node: a Service IP that kube-proxy translates to a pod on the same bridge is
+  # routed back out of that bridge, which is forwarding too.
+  ip route replace "${cidrs[1]}" dev "$BRIDGE" table "$table"
+  ip route replace "$NODE_SUBNET" dev "$NODE_IF" table "$table"
+  for ((n = 2; n <= count; n++)); do
+    ip route replace "${cidrs[n]}" via "${ips[n]}" dev "$NODE_IF" table "$table"
+  done
+  ip route replace unreachable default table "$table"
+  local rules
+  rules=$(ip rule show pref "$table") # not piped into grep -q: with pipefail, ip's SIGPIPE would count
+  for m in "$BRIDGE" "$NODE_IF"; do
+    [[ "$rules" == *"iif $m "* ]] || ip rule add pref "$table" iif "$m" lookup "$table"
+    echo 1 > "/proc/sys/net/ipv4/conf/$m/forwarding"
+  done
   for ((n = 2; n <= count; n++)); do
     node_env "$n"
     for ((m = 1; m <= count; m++)); do
@@ -313,7 +313,7 @@ pki_setup() {
       -subj "/CN=kubectl-netns-local-ca" -keyout "$PKI_DIR/ca.key" -out "$PKI_DIR/ca.crt" \
       -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" 2>/dev/null
     # A new CA invalidates every certificate and kubeconfig signed by an old one.
-    rm -f "$PKI_DIR"/{apiserver,apiserver-kubelet-client,kubelet,kubelet-client,admin,controller-manager,scheduler}.{crt,key}
+    rm -f "$PKI_DIR"/{apiserver,apiserver-kubelet-client,kubelet,kubelet-client,admin,controller-manager,scheduler,kube-proxy}.{crt,key}
     rm -f "$PKI_DIR"/kubelet-*.{crt,key} "$KUBECONFIG_ADMIN" "$CONF_DIR"/*.kubeconfig "$STATE_DIR"/nodes/*/config/*.kubeconfig
   fi
   cert apiserver "/CN=kube-apiserver" serverAuth \
@@ -323,6 +323,8 @@ pki_setup() {
   cert admin "/O=system:masters/CN=kubectl-netns-admin" clientAuth
   cert controller-manager "/CN=system:kube-controller-manager" clientAuth
   cert scheduler "/CN=system:kube-scheduler" clientAuth
+  # kube-proxy's identity: the built-in system:node-proxier role is bound to this user.
+  cert kube-proxy "/CN=system:kube-proxy" clientAuth
   if [[ ! -s "$PKI_DIR/sa.key" ]]; then
     openssl ecparam -name prime256v1 -genkey -noout -out "$PKI_DIR/sa.key.tmp" 2>/dev/null
     openssl pkey -in "$PKI_DIR/sa.key.tmp" -pubout -out "$PKI_DIR/sa.pub" 2>/dev/null
@@ -332,6 +334,7 @@ pki_setup() {
   kubeconfig "$KUBECONFIG_ADMIN" admin kubectl-netns-admin
   kubeconfig "$CONF_DIR/controller-manager.kubeconfig" controller-manager system:kube-controller-manager
   kubeconfig "$CONF_DIR/scheduler.kubeconfig" scheduler system:kube-scheduler
+  kubeconfig "$CONF_DIR/kube-proxy.kubeconfig" kube-proxy system:kube-proxy
 }
 
 # The current node's kubelet identities: a serving certificate the API server checks
@@ -429,13 +432,49 @@ evictionHard:
   imagefs.inodesFree: 1%
 imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
-# No iptables rules from kubelet (there is no kube-proxy either).
+# No iptables rules from kubelet (kube-proxy's are described at write_kube_proxy_config).
 makeIPTablesUtilChains: false
 registerNode: true
 serializeImagePulls: false
 protectKernelDefaults: false
 rotateCertificates: false
 serverTLSBootstrap: false
+EOF
+}
+
+# kube-proxy in iptables mode, so Service IPs are translated (DNAT to a pod, SNAT where
+# Kubernetes does it) as on a real cluster. Its rules live in the node's network namespace (node 1:
+# this machine's) and match only the test subnets: Service IPs ($SERVICE_CIDR), NodePorts on the
+# node subnet only (nodePortAddresses), and its masquerade is for packets it marked itself (traffic
+# to a Service from outside $CLUSTER_CIDR, hairpin), never masquerade-all. It changes no sysctl:
+# no route_localnet (localhostNodePorts off), no conntrack table size or timeouts (all 0).
+# test/e2e/cluster.test.ts checks what it installs on node 1.
+write_kube_proxy_config() {
+  cat > "$NODE_CONF_DIR/kube-proxy.yaml" <<EOF
+apiVersion: kubeproxy.config.k8s.io/v1alpha1
+kind: KubeProxyConfiguration
+clientConnection:
+  kubeconfig: $CONF_DIR/kube-proxy.kubeconfig
+hostnameOverride: $NODE_NAME
+bindAddress: $NODE_IP
+healthzBindAddress: $NODE_IP:$KUBE_PROXY_HEALTHZ_PORT
+metricsBindAddress: 127.0.0.1:10249
+mode: iptables
+clusterCIDR: $CLUSTER_CIDR
+detectLocalMode: ClusterCIDR
+nodePortAddresses: ["$NODE_SUBNET"]
+iptables:
+  masqueradeAll: false
+  localhostNodePorts: false
+  syncPeriod: 30s
+  minSyncPeriod: 1s
+conntrack:
+  maxPerCore: 0
+  min: 0
+  tcpEstablishedTimeout: 0s
+  tcpCloseWaitTimeout: 0s
+# Root lacks CAP_SYS_RESOURCE here: leave its OOM score alone.
+oomScoreAdj: 0
 EOF
 }
 
@@ -569,6 +608,12 @@ start_scheduler() {
   ensure_healthy kube-scheduler 60
 }
 
+start_kube_proxy() {
+  write_kube_proxy_config
+  start_component kube-proxy --config "$NODE_CONF_DIR/kube-proxy.yaml"
+  ensure_healthy kube-proxy 60
+}
+
 start_kubelet() {
   start_component kubelet --config "$NODE_CONF_DIR/kubelet.yaml" \
     --kubeconfig "$NODE_CONF_DIR/kubelet.kubeconfig" --root-dir "$KUBELET_ROOT" \
@@ -617,7 +662,7 @@ all_healthy() {
   node_env 1
   for n in $(present_extra_nodes); do ((n <= count)) || return 1; done
   ip link show "$LAN_BRIDGE" >/dev/null 2>&1 || return 1
-  if ((count >= 2)); then [[ -n "$(ip rule show pref "$FORWARD_TABLE")" ]] || return 1; fi
+  [[ -n "$(ip rule show pref "$FORWARD_TABLE")" ]] || return 1
   default_sa_exists
 }
 
@@ -684,6 +729,7 @@ main() {
       node_env "$n"
       wait_for 120 "node $NODE_NAME Ready" node_ready || { tail -n 30 "$NODE_LOG_DIR/kubelet.log" >&2; die "node $NODE_NAME not Ready"; }
       set_pod_cidr
+      start_kube_proxy
     done
     node_env 1
     wait_for 60 "the default service account" default_sa_exists || die "no default service account (log: $LOG_DIR/kube-controller-manager.log)"

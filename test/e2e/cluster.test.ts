@@ -1,7 +1,10 @@
 // The local cluster really works: a Ready node of the pinned version, pods on our bridge that answer
-// HTTP from the root namespace, exec streaming through the API server to kubelet, PodSecurity
-// enforcement, and a missing image failing fast. Everything else in test/e2e leans on these.
+// HTTP from the root namespace, exec streaming through the API server to kubelet, kube-proxy
+// translating a Service IP (and keeping its rules to the test subnets), PodSecurity enforcement, and
+// a missing image failing fast. Everything else in test/e2e leans on these.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import {
@@ -21,6 +24,10 @@ import {
 } from '../helpers/cluster.ts';
 
 const skip = ensureCluster();
+// The test subnets (scripts/cluster/lib.sh): nodes, pods, Services.
+const NODE_SUBNET = '10.213.0.0/24';
+const CLUSTER_CIDR = '10.214.0.0/16';
+const SERVICE_CIDR = '10.215.0.0/24';
 
 function ipInCidr(ip: string, cidr: string): boolean {
   const toInt = (a: string) => a.split('.').reduce((n, o) => n * 256 + Number(o), 0);
@@ -69,7 +76,7 @@ describe('local cluster', { skip, timeout: 300_000 }, () => {
   });
 
   test('a web pod runs, gets a pod-CIDR address and answers HTTP from the root namespace', async () => {
-    const pod = await runPod(ns, 'web', IMAGES.web);
+    const pod = await runPod(ns, 'web', IMAGES.web, { labels: { app: 'web' } });
     webIP = pod.status.podIP;
     assert.ok(webIP && ipInCidr(webIP, POD_CIDR), `pod IP ${webIP} not in ${POD_CIDR}`);
     // httpd may need a moment after the container starts.
@@ -95,6 +102,54 @@ describe('local cluster', { skip, timeout: 300_000 }, () => {
     assert.match(failed.stderr, /oops/);
     const addr = kubectl(['exec', '-n', ns, 'web', '--', 'ip', 'addr', 'show', 'eth0']);
     assert.ok(addr.includes(webIP), addr);
+  });
+
+  test('kube-proxy translates a Service IP to its pod; its rules on node 1 stay within the test subnets', async () => {
+    assert.ok(webIP, 'the web pod test runs first');
+    kubectl(['create', 'service', 'clusterip', 'web', '-n', ns, '--tcp=80:8080']);
+    const svcIP = kubectlJson(['get', 'service', 'web', '-n', ns]).spec.clusterIP as string;
+    assert.ok(ipInCidr(svcIP, SERVICE_CIDR), `${svcIP} not in ${SERVICE_CIDR}`);
+    await runPod(ns, 'client', IMAGES.debug, { command: ['sleep', '300'] });
+    const body = await waitFor(
+      'an answer through the Service IP',
+      async () => {
+        const r = kubectlRun(['exec', '-n', ns, 'client', '--', 'wget', '-qO-', '-T', '2', `http://${svcIP}/`]);
+        return r.code === 0 ? r.stdout : undefined;
+      },
+      30_000,
+    );
+    assert.match(body, /hello from kubectl-netns\.local\/web/);
+
+    // What kube-proxy installed in this machine's namespace (node 1), table by table.
+    const rules = ['nat', 'filter', 'mangle'].flatMap((table) =>
+      execFileSync('iptables-save', ['-t', table], { encoding: 'utf8' })
+        .split('\n')
+        .filter((l) => l.startsWith('-A '))
+        .map((l) => ({ table, chain: l.split(' ')[1]!, rule: l })),
+    );
+    const kube = rules.filter((r) => r.chain.startsWith('KUBE-') || / -j KUBE-/.test(r.rule));
+    assert.ok(
+      kube.some((r) => r.rule.includes(`-j DNAT --to-destination ${webIP}:8080`)),
+      'no DNAT rule to the web pod',
+    );
+    const testNets = [NODE_SUBNET, CLUSTER_CIDR, SERVICE_CIDR];
+    for (const r of kube) {
+      for (const m of r.rule.matchAll(/ -[sd] (\S+)/g)) {
+        const addr = m[1]!.replace(/\/\d+$/, '');
+        assert.ok(
+          testNets.some((c) => ipInCidr(addr, c)),
+          `${r.table}: a kube-proxy rule names ${m[1]}, outside the test subnets: ${r.rule}`,
+        );
+      }
+      if (/ -j (MASQUERADE|SNAT)\b/.test(r.rule))
+        assert.equal(r.chain, 'KUBE-POSTROUTING', `masquerade outside KUBE-POSTROUTING: ${r.rule}`);
+    }
+    // Its masquerade applies only to packets it marked itself (Service traffic from outside the
+    // cluster CIDR, hairpin): the chain returns first for everything else.
+    const post = kube.filter((r) => r.chain === 'KUBE-POSTROUTING');
+    assert.match(post[0]?.rule ?? '', /-m mark ! --mark (0x[0-9a-f]+)\/\1 -j RETURN/);
+    // No sysctl of this machine changed: localhost NodePorts stay off.
+    assert.equal(readFileSync('/proc/sys/net/ipv4/conf/all/route_localnet', 'utf8').trim(), '0');
   });
 
   test('PodSecurity baseline rejects a hostPID pod', async () => {
