@@ -193,6 +193,7 @@ stop_extra_node() {
 remove_iptables() {
   command -v iptables-save >/dev/null 2>&1 || return 0
   local table chain
+  while iptables -t raw -D PREROUTING -i "$LAN_BRIDGE" -j NOTRACK 2>/dev/null; do did "removed the NOTRACK rule of $LAN_BRIDGE"; done
   for table in nat filter mangle; do
     while read -r chain; do
       [[ -n "$chain" ]] || continue

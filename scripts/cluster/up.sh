@@ -110,6 +110,12 @@ network_setup() {
   ip link set "$LAN_BRIDGE" arp off
   if [[ -f "/proc/sys/net/ipv6/conf/$LAN_BRIDGE/disable_ipv6" ]]; then echo 1 > "/proc/sys/net/ipv6/conf/$LAN_BRIDGE/disable_ipv6"; fi
   ip link set "$LAN_BRIDGE" up
+  # A switch keeps no connection state. This one is in node 1's network namespace, where
+  # bridge-nf-call-iptables hands bridged frames to conntrack: a connection node 1 had translated
+  # (a Service's DNAT) was tracked a second time on its way across, and that second entry clashed
+  # with the first and got a new source port. Frames the LAN bridges skip conntrack.
+  iptables -t raw -C PREROUTING -i "$LAN_BRIDGE" -j NOTRACK 2>/dev/null ||
+    iptables -t raw -I PREROUTING -i "$LAN_BRIDGE" -j NOTRACK
   ip link set "$NODE_PEER_IF" master "$LAN_BRIDGE" up
   ip addr replace "$CONTROL_PLANE_IP/$NODE_PREFIX" dev "$NODE_IF"
   ip link set "$NODE_IF" up
