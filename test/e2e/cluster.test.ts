@@ -113,7 +113,17 @@ describe('local cluster', { skip, timeout: 300_000 }, () => {
     const body = await waitFor(
       'an answer through the Service IP',
       async () => {
-        const r = kubectlRun(['exec', '-n', ns, 'client', '--', 'wget', '-qO-', '-T', '2', `http://${svcIP}/`]);
+        // busybox nc (Debian's busybox wget crashes): one HTTP/1.0 request through the Service IP.
+        const r = kubectlRun([
+          'exec',
+          '-n',
+          ns,
+          'client',
+          '--',
+          'sh',
+          '-c',
+          `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 ${svcIP} 80`,
+        ]);
         return r.code === 0 ? r.stdout : undefined;
       },
       30_000,
