@@ -21,6 +21,28 @@ if ! [[ "${1:-}" =~ ^[0-9]+$ ]] || (($1 < 2)); then die "usage: node-init.sh N (
 node_env "$1"
 [[ $$ == 1 ]] || die "node-init.sh must be PID 1 of a new PID namespace (started by up.sh)"
 
+# The mount namespace was copied from the machine's, with every runtime mount node 1 (and any other
+# node) had made by then: container root filesystems, pod volumes, and the nsfs bind mounts that
+# keep pod network namespaces alive. A separate machine has none of them, and a kept nsfs mount
+# would pin another node's pod namespace here for as long as this node runs, the very leak the
+# node forensics exist to find. So they go first (deepest first), before this node mounts anything.
+drop_inherited_mounts() {
+  local line mp fstype
+  while IFS= read -r line; do
+    mp=${line#* * * * }
+    mp=${mp%% *}
+    mp=$(printf '%b' "${mp//\\/\\0}") # mountinfo escapes space, tab, newline and \ as \NNN
+    fstype=${line#* - }
+    fstype=${fstype%% *}
+    case "$mp" in
+      "$RUN_DIR"/* | "$STATE_DIR"/* | /run/netns/* | /var/run/netns/* | /run/containerd/* | /var/lib/kubelet/* | /run/docker/*) ;;
+      *) [[ "$fstype" == nsfs ]] || continue ;;
+    esac
+    umount -l "$mp" 2>/dev/null || true
+  done < <(tac /proc/self/mountinfo)
+}
+
+drop_inherited_mounts
 hostname "$NODE_NAME"
 for p in "${FIXED_PATHS[@]}"; do
   mkdir -p "$NODE_ROOTS$p" "$p"

@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  clusterWithNodes,
   createNamespace,
   debugPods,
   debugPodStates,
@@ -315,6 +316,39 @@ describe('two nodes', { skip, timeout: 900_000 }, () => {
       },
       120_000,
       1000,
+    );
+  });
+
+  test('a node that starts while node 1 runs pods holds nothing of them (no inherited runtime mounts)', async () => {
+    // Node 2 is made anew while web1 runs on node 1. Its mount namespace starts as a copy of this
+    // machine's, which holds node 1's runtime mounts: web1's network namespace bind mount, its
+    // root filesystem, its volumes. A node that kept them would pin web1's namespace for as long
+    // as it runs, and ls on node 2 would list it as orphaned: the leak the forensics look for.
+    const web1Netns = (await json<NetnsList>(['ls', NODE_NAME, ...base, '-o', 'json'])).out.items.find(
+      (i) => i.pod?.namespace === ns && i.pod.name === 'web1',
+    );
+    assert.ok(web1Netns, 'web1 is not listed on node 1');
+    clusterWithNodes(1);
+    clusterWithNodes(2);
+    await waitFor('node 2 Ready again', async () => (readyNodes().includes(NODE2.name) ? true : undefined), 120_000);
+
+    const init = readFileSync(join(STATE_DIR, 'pids', NODE2.name, 'init.pid'), 'utf8').trim();
+    const inherited = readFileSync(`/proc/${init}/mountinfo`, 'utf8')
+      .split('\n')
+      .filter(
+        (l) => / - nsfs /.test(l) || / \/run\/kubectl-netns\/containerd\//.test(l) || /\/kubelet\/pods\//.test(l),
+      );
+    assert.deepEqual(inherited, [], "node 2's mount namespace holds node 1's runtime mounts");
+
+    const { out } = await json<NetnsList>(['ls', NODE2.name, ...base, '-o', 'json']);
+    assert.ok(
+      out.items.every((i) => i.inode !== web1Netns.inode),
+      `node 2 lists web1's namespace: ${JSON.stringify(out.items.find((i) => i.inode === web1Netns.inode))}`,
+    );
+    assert.deepEqual(
+      out.items.filter((i) => i.state === 'orphaned' || i.state === 'stale'),
+      [],
+      'a new node has no leftovers',
     );
   });
 });

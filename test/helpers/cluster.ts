@@ -169,8 +169,12 @@ function assertKubelet(pid: number): void {
 
 /** Brings the cluster back to what up.sh last made (a stopped kubelet restarts); waits until every node is Ready. */
 export function restoreCluster(): void {
-  const count = readFileSync(join(STATE_DIR, 'node-count'), 'utf8').trim();
-  const r = spawnSync('bash', [join(CLUSTER_SCRIPTS, 'up.sh'), '--nodes', count], {
+  clusterWithNodes(Number(readFileSync(join(STATE_DIR, 'node-count'), 'utf8').trim()));
+}
+
+/** up.sh --nodes COUNT: exactly COUNT nodes (extra ones removed, missing ones made), all Ready. */
+export function clusterWithNodes(count: number): void {
+  const r = spawnSync('bash', [join(CLUSTER_SCRIPTS, 'up.sh'), '--nodes', String(count)], {
     encoding: 'utf8',
     stdio: ['ignore', 'ignore', 'pipe'],
     timeout: 240_000,
