@@ -64,12 +64,19 @@ interface Source {
   ended: boolean;
   startedMs: number;
   endedMs: number | undefined;
+  /** Records parsed from its stream so far. */
+  seen: number;
+  /** Comments for the record that follows N records of the stream (a gap in it, see noteGap). */
+  notes: Map<number, string[]>;
+  /** Comments for its interface's closing ISB: gaps no packet followed. */
+  closingNotes: string[];
 }
 
 /** A merged record on its way to the file: the pod's record, copied out of its network chunk. */
 interface Held {
   source: Source;
   record: PcapRecord;
+  comments: string[] | undefined;
 }
 
 /** An ISB with every option we write: 28 bytes of block, two timestamps and five counters of 12, the end. */
@@ -144,6 +151,9 @@ export class PcapngOutput {
       ended: false,
       startedMs: Date.now(),
       endedMs: undefined,
+      seen: 0,
+      notes: new Map(),
+      closingNotes: [],
     };
     this.#sources.set(key, src);
     this.#merger.addSource(key);
@@ -153,7 +163,10 @@ export class PcapngOutput {
         // Records are views of the network chunk: copy, so the chunk can go once read.
         const record: PcapRecord = { ...r, data: Buffer.from(r.data) };
         const nanos = fractionToNanos(r.tsFrac, src.precision);
-        this.#merger.push(key, r.tsSec, nanos, record.data.length + 64, { source: src, record });
+        const comments = src.notes.get(src.seen);
+        if (comments) src.notes.delete(src.seen);
+        src.seen++;
+        this.#merger.push(key, r.tsSec, nanos, record.data.length + 64, { source: src, record, comments });
       },
     });
     const writable = new Writable({
@@ -175,6 +188,20 @@ export class PcapngOutput {
     return Object.defineProperty(writable, 'packets', { get: () => parser.packets }) as Writable & {
       readonly packets: number;
     };
+  }
+
+  /**
+   * Marks a gap in KEY's stream: COMMENT goes on the first packet after its first AFTERPACKETS
+   * packets (where Wireshark shows it), or on its interface's closing statistics if none follows.
+   */
+  noteGap(key: string, afterPackets: number, comment: string): void {
+    const src = this.#sources.get(key);
+    if (!src) return;
+    if (afterPackets < src.seen) {
+      src.closingNotes.push(comment);
+      return;
+    }
+    src.notes.set(afterPackets, [...(src.notes.get(afterPackets) ?? []), comment]);
   }
 
   /** Adds names (a pod that appeared later); the NRB goes into the current file, and every later one. */
@@ -249,7 +276,7 @@ export class PcapngOutput {
       for (const r of released) {
         const src = r.value.source;
         if (src.interfaceId === undefined || this.stopped || this.#countReached) continue;
-        const block = this.#section.packet(src.interfaceId, r.value.record);
+        const block = this.#section.packet(src.interfaceId, r.value.record, r.value.comments);
         const rotation = this.#rotation;
         // Room is kept for the ISBs that close the file, so it never grows past --rotate-size.
         const closing = ISB_MAX_BYTES * this.#section.interfaceCount;
@@ -307,6 +334,7 @@ export class PcapngOutput {
       ifRecv: st?.receivedByFilter,
       ifDrop: st?.droppedByKernel === undefined ? undefined : st.droppedByKernel + (st.droppedByInterface ?? 0),
       usrDeliv: src.totals.packets,
+      comments: [...src.closingNotes, ...[...src.notes.values()].flat()],
     });
   }
 

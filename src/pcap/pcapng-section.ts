@@ -53,9 +53,9 @@ export class PcapngSection {
     return block;
   }
 
-  /** The EPB of a classic pcap record on interface `id`, in that interface's precision. */
-  packet(id: number, record: PcapRecord): Buffer {
-    return enhancedPacketBlockFromRecord(id, record, this.#precision(id));
+  /** The EPB of a classic pcap record on interface `id`, in that interface's precision (with opt_comments). */
+  packet(id: number, record: PcapRecord, comments?: readonly string[]): Buffer {
+    return enhancedPacketBlockFromRecord(id, record, this.#precision(id), comments);
   }
 
   /** The ISB of interface `id`; its times are in that interface's precision. */

@@ -271,8 +271,10 @@ export function enhancedPacketBlockFromRecord(
   interfaceId: number,
   record: PcapRecord,
   precision: TimestampPrecision,
+  comments?: readonly string[],
 ): Buffer {
-  return encodeEpb(interfaceId, record, record.data, record.origLen, precision, undefined);
+  const opts = comments?.length ? encodeOptions(commentOptions(comments)) : undefined;
+  return encodeEpb(interfaceId, record, record.data, record.origLen, precision, opts);
 }
 
 // The per-packet path: one allocation, the packet copied once, only the padding zeroed.

@@ -91,6 +91,8 @@ export interface PcapngStatistics {
   readonly filterAccept: bigint | undefined;
   readonly osDrop: bigint | undefined;
   readonly usrDeliv: bigint | undefined;
+  /** Its opt_comment options, in order. */
+  readonly comments: string[];
 }
 
 /** A pcapng file: its interfaces over all sections, its packets, and any cut-off trailing bytes. */
@@ -305,8 +307,10 @@ export function readPcapng(buf: Buffer): PcapngFile {
         const ticksAt = (o: number) => (BigInt(u32(o)) << 32n) | BigInt(u32(o + 4));
         const u64 = (o: number) => (le ? buf.readBigUInt64LE(o) : buf.readBigUInt64BE(o));
         const opt = new Map<number, number>();
+        const comments: string[] = [];
         forEachOption(body + 12, bodyEnd, u16, (code, vOff, vLen) => {
-          if (vLen === 8) opt.set(code, vOff);
+          if (code === 1) comments.push(buf.toString('utf8', vOff, vOff + vLen));
+          else if (vLen === 8) opt.set(code, vOff);
         });
         const counter = (code: number) => (opt.has(code) ? u64(opt.get(code) as number) : undefined);
         const time = (code: number) =>
@@ -323,6 +327,7 @@ export function readPcapng(buf: Buffer): PcapngFile {
           filterAccept: counter(ISB_FILTERACCEPT),
           osDrop: counter(ISB_OSDROP),
           usrDeliv: counter(ISB_USRDELIV),
+          comments,
         });
         break;
       }

@@ -121,6 +121,52 @@ describe('merged pcapng output', { skip }, () => {
     ]);
   });
 
+  test('a gap in a stream is a comment on the first packet after it, and one no packet followed is on the ISB', async () => {
+    const path = join(tmp.dir, 'gap.pcapng');
+    const out = new PcapngOutput({
+      sink: await fileSink(path),
+      header: { userAppl: 'kubectl-netns test' },
+      names: [],
+      windowMs: 1000,
+      maxBufferedBytes: 1 << 20,
+    });
+    await out.start();
+    const info = (k: string) => ({
+      name: () => `shop/${k}/eth0`,
+      description: `pod shop/${k}`,
+      stats: () => undefined,
+    });
+    const web1 = out.source('web1', info('web1'));
+    const web2 = out.source('web2', info('web2'));
+    out.noteGap('web1', 3, '120 packets (150 kB) lost before this packet');
+    out.noteGap('web2', readPcap(streams.web2!).records.length, 'lost at the end');
+    await new Promise<void>((resolve) => web1.end(streams.web1!, () => resolve()));
+    await new Promise<void>((resolve) => web2.end(streams.web2!, () => resolve()));
+    out.endSource('web1');
+    out.endSource('web2');
+    await out.finish();
+    const rows = tsharkFields(path, ['frame.interface_name', 'frame.comment']);
+    assert.deepEqual(
+      rows.filter((r) => r[1]),
+      [['shop/web1/eth0', '120 packets (150 kB) lost before this packet']],
+    );
+    const web1Rows = rows.filter((r) => r[0] === 'shop/web1/eth0');
+    assert.equal(
+      web1Rows.findIndex((r) => r[1]),
+      3,
+      'on the 4th packet of web1',
+    );
+    // An interface with no packet after its gap keeps the comment on its statistics block.
+    const file = readPcapng(readFileSync(path));
+    assert.deepEqual(
+      file.statistics.map((s) => [s.interfaceId, s.comments]),
+      [
+        [0, []],
+        [1, ['lost at the end']],
+      ],
+    );
+  });
+
   test('rotation: every file complete on its own; a ring of 3 keeps exactly the newest 3', async () => {
     const dir = join(tmp.dir, 'ring');
     execFileSync('mkdir', ['-p', dir]);
