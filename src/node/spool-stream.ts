@@ -109,6 +109,8 @@ export class SpoolDemux extends Transform {
   #carryLen = 0;
   #packets = 0;
   #end: SpoolEnd | undefined;
+  /** Ring bytes of the files behind the current one (read or lost). */
+  #doneBytes = 0;
 
   constructor(hooks: SpoolDemuxHooks = {}) {
     super({ readableHighWaterMark: 1 << 20, writableHighWaterMark: 1 << 20 });
@@ -123,6 +125,11 @@ export class SpoolDemux extends Transform {
   /** The pcap header of the capture, once seen. */
   get header(): PcapHeader | undefined {
     return this.#header;
+  }
+
+  /** Ring bytes passed (read or lost) so far: against what tcpdump has written, how far behind we are. */
+  get consumed(): number {
+    return this.#doneBytes + this.#offset;
   }
 
   /** Complete records passed on. */
@@ -318,6 +325,7 @@ export class SpoolDemux extends Transform {
         throw new SpoolStreamError(`the stream starts inside ring file ${seq} (byte ${offset})`);
       }
       if (this.#seq >= 0 && !this.#gap) this.#hooks.onFileDone?.(this.#seq);
+      this.#doneBytes += this.#offset;
       this.#seq = seq;
       this.#offset = offset;
       this.#filePackets = 0;
@@ -333,6 +341,7 @@ export class SpoolDemux extends Transform {
         ? { bytes: Math.max(this.#offset, PCAP_GLOBAL_HEADER_LEN), packets: this.#filePackets }
         : { bytes: PCAP_GLOBAL_HEADER_LEN, packets: 0 };
     if (seq !== this.#seq && this.#seq >= 0 && !this.#gap) this.#hooks.onFileDone?.(this.#seq);
+    if (seq !== this.#seq) this.#doneBytes += this.#offset;
     const size = num(bytesWord);
     const count = num(packetsWord);
     const bytes = size === undefined ? undefined : Math.max(0, size - had.bytes);

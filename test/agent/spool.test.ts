@@ -22,6 +22,10 @@ import {
   type CaptureOptions,
 } from '../../src/node/agent.ts';
 import { SpoolDemux, type SpoolEnd, type SpoolGap } from '../../src/node/spool-stream.ts';
+import { SpoolFollower } from '../../src/node/spool-follow.ts';
+import type { AgentExec } from '../../src/node/agent-ops.ts';
+import { ExitCode, UserError } from '../../src/errors.ts';
+import { spawn } from 'node:child_process';
 import {
   cleanupAll,
   createNetns,
@@ -33,7 +37,9 @@ import {
   startAgent,
   tempFile,
   tool,
+  track,
   type RunningAgent,
+  type Shell,
   type TestNetns,
 } from '../helpers/netns.ts';
 
@@ -120,6 +126,54 @@ class Client {
       await delay(20);
     }
   }
+}
+
+/**
+ * The agent run here as the exec API runs it, over a connection that breaks: exec number N stops
+ * delivering after BREAKS[N] bytes of stdout, its stdin ends (as when the stream goes) and it fails
+ * as a lost connection does. Later execs run whole.
+ */
+function breakingExec(shell: Shell, breaks: number[]): AgentExec & { readonly runs: number } {
+  let runs = 0;
+  return {
+    get runs() {
+      return runs;
+    },
+    exec(command, io) {
+      const limit = breaks[runs++];
+      const [cmd, ...pre] = shell.argv as [string, ...string[]];
+      const child = track(
+        spawn(cmd, [...pre, ...command.slice(1)], { env: shell.env, stdio: ['pipe', 'pipe', 'pipe'] }),
+      );
+      io.stdin?.pipe(child.stdin!);
+      let sent = 0;
+      return new Promise((resolve, reject) => {
+        let broken = false;
+        child.stdout!.on('data', (b: Buffer) => {
+          if (broken) return;
+          if (limit !== undefined && sent + b.length > limit) {
+            broken = true;
+            io.stdout.write(b.subarray(0, limit - sent));
+            io.stdin?.unpipe(child.stdin!);
+            child.stdin!.end();
+            reject(new UserError('lost the connection to the API server', { exitCode: ExitCode.connection }));
+            return;
+          }
+          sent += b.length;
+          if (!io.stdout.write(b)) {
+            child.stdout!.pause();
+            io.stdout.once('drain', () => child.stdout!.resume());
+          }
+        });
+        child.stderr!.on('data', (b: Buffer) => {
+          if (!broken) io.stderr?.write(b);
+        });
+        child.once('close', (code) => {
+          if (!broken) resolve({ exitCode: code ?? 1, stdoutBytes: sent });
+        });
+      });
+    },
+  };
 }
 
 describe('agent spool', { skip, concurrency: false }, () => {
@@ -311,6 +365,52 @@ describe('agent spool', { skip, concurrency: false }, () => {
         const u = await runAgent(shell, bad);
         assert.equal(u.code, 64, u.stderr);
         assert.match(u.stderr, /bad spool directory/);
+      });
+
+      test('SpoolFollower over the real agent: two broken streams, each resumed, every packet once', async () => {
+        const place = spoolPlace();
+        const exec = breakingExec(shell, [300_000, 700_000]);
+        const parts: Buffer[] = [];
+        const out = new Writable({
+          write: (c: Buffer, _e, cb) => {
+            parts.push(Buffer.from(c));
+            cb();
+          },
+        });
+        const lines: string[] = [];
+        let resumed = 0;
+        const follower = new SpoolFollower(exec, {
+          dir: place.dir,
+          reconnectMs: 20_000,
+          hooks: { onLine: (l) => lines.push(l), onResumed: () => resumed++ },
+        });
+        const running = follower.run(
+          captureArgv({
+            pid: ns.pid,
+            id: place.id,
+            filter: ['udp', 'port', String(PORT)],
+            snaplen: 1200,
+            spool: { dir: place.dir, ringFiles: 8, fileMB: 1 },
+          }),
+          out,
+        );
+        const start = Date.now();
+        while (!lines.some((l) => /listening on/.test(l)) && Date.now() - start < 10_000) await delay(20);
+        await sendNumbered(ns.nsAddr, 0, 3000);
+        await delay(500);
+        await runAgent(shell, stopArgv(place.id));
+        const outcome = await running;
+        assert.equal(outcome.exitCode, 0);
+        assert.equal(exec.runs, 3);
+        assert.equal(resumed, 2);
+        assert.equal(outcome.end?.captured, 3000);
+        assert.deepEqual(
+          sequenceNumbers(Buffer.concat(parts)),
+          Array.from({ length: 3000 }, (_, i) => i),
+        );
+        // The capture's log lines came once each, across the three readers.
+        assert.equal(lines.filter((l) => /listening on/.test(l)).length, 1);
+        assert.equal(lines.filter((l) => /^3000 packets captured$/.test(l)).length, 1);
       });
 
       test('spools lists a capture, spool-tar hands over its files, spool-rm removes it only once ended', async () => {

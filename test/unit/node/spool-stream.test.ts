@@ -91,6 +91,8 @@ describe('SpoolDemux', () => {
       assert.deepEqual(r.end, { rc: 0, captured: 10, receivedByFilter: 12, droppedByKernel: 0 });
       assert.deepEqual(r.gaps, []);
       assert.equal(r.demux.packets, 10);
+      // Every byte of the ring passed: what "how far behind" compares with tcpdump's bytes written.
+      assert.equal(r.demux.consumed, ringFile(0, 5).length + ringFile(5, 9, 1500).length + ringFile(9, 10).length);
     }
   });
 
@@ -131,6 +133,7 @@ describe('SpoolDemux', () => {
       assert.deepEqual(numbers(r.pcap), [0, 1, 2, 12, 13]);
       assert.deepEqual(r.gaps, [{ afterPackets: 3, fromSeq: 1, toSeq: 2, packets: 9, bytes: f1.length - 24 + 1000 }]);
       assert.deepEqual(r.done, [0]);
+      assert.equal(r.demux.consumed, ringFile(0, 3).length + f1.length + 1024 + ringFile(12, 14).length);
     }
   });
 
