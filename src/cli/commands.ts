@@ -7,6 +7,7 @@ import { exec } from '../commands/exec.ts';
 import { inspect } from '../commands/inspect.ts';
 import { ls } from '../commands/ls.ts';
 import { options } from '../commands/options.ts';
+import { path } from '../commands/path.ts';
 import { shell } from '../commands/shell.ts';
 import { version } from '../commands/version.ts';
 import { whohas } from '../commands/whohas.ts';
@@ -15,6 +16,7 @@ import type { Command } from './command.ts';
 
 export const commands: readonly Command[] = [
   capture,
+  path,
   exec,
   shell,
   inspect,
