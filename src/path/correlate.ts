@@ -106,6 +106,8 @@ export interface NatSeen {
 }
 
 export interface HopResult {
+  /** Directions whose packets this hop never saw while a hop after it did (it was passed by). */
+  passedBy: Dir[];
   packets: number;
   pathPackets: number;
   fwd: DirHopStats;
@@ -569,6 +571,7 @@ export function correlate(input: CorrelateInput): CorrelateResult {
     let pathPackets = 0;
     for (const note of notes[i]!) if (note) pathPackets++;
     return {
+      passedBy: (['fwd', 'rev'] as const).filter((d) => !alongOf[d].includes(i)),
       packets: h.packets.length,
       pathPackets,
       fwd: { ...s.fwd, from: from('fwd'), latency: latency('fwd') },

@@ -44,6 +44,13 @@ export interface HopJson {
   unknown: DirCounts;
   retransmissions: number;
   nat: Array<{ kind: 'dnat' | 'snat'; from: string; to: string; flows: number }>;
+  /** This hop saw none of a direction's packets while later hops did: not on that direction's way. */
+  passedBy: DirFlags;
+}
+
+export interface DirFlags {
+  forward: boolean;
+  reply: boolean;
 }
 
 export interface DirCounts {
@@ -173,6 +180,7 @@ export function buildReport(o: {
         unknown: counts(s.fwd, s.rev, 'unknown'),
         retransmissions: s.retransmissions,
         nat: s.nat,
+        passedBy: { forward: s.passedBy.includes('fwd'), reply: s.passedBy.includes('rev') },
       };
     }),
     flows: r.flows.map((f) => ({
@@ -189,7 +197,17 @@ export function buildReport(o: {
       stoppedBefore: f.stoppedBefore ?? null,
       nat: f.nat,
     })),
-    notes: [...o.notes],
+    notes: [
+      ...o.notes,
+      ...o.hops.flatMap((h, i) => {
+        const by = r.hops[i]!.passedBy;
+        if (by.length === 0) return [];
+        const what = by.length === 2 ? 'any packet' : by[0] === 'fwd' ? 'the forward packets' : 'the replies';
+        return [
+          `hop ${i + 1} (${h.name}) saw none of ${what} that later hops saw: not on their way (a bridge sees only what it routes), or its capture missed them; steps skip it`,
+        ];
+      }),
+    ],
   };
 }
 

@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -65,6 +65,17 @@ function http(ip: string, port: number, n: number, path = '/'): number {
 /** One HTTP/1.0 GET of PATH read to its end; the bytes received (headers included). */
 function download(ip: string, port: number, path: string): number {
   return Number(inClient(`printf 'GET ${path} HTTP/1.0\\r\\n\\r\\n' | nc -w 10 ${ip} ${port} | wc -c`).trim());
+}
+
+/**
+ * With KNETNS_RECORD_PATH_FIXTURES=1, a run's pcapng and report become fixtures of the unit tests
+ * of the correlation (test/unit/path/fixtures), with FACTS the test measured beside them.
+ */
+function record(name: string, run: { report: PathReport; file: string }, facts: Record<string, unknown> = {}): void {
+  if (process.env.KNETNS_RECORD_PATH_FIXTURES !== '1') return;
+  const out = new URL('../unit/path/fixtures/', import.meta.url);
+  copyFileSync(run.file, new URL(`${name}.pcapng`, out));
+  writeFileSync(new URL(`${name}.json`, out), `${JSON.stringify({ facts, report: run.report }, null, 2)}\n`);
 }
 
 /** Runs `path client DST` around TRAFFIC, stopped with Ctrl-C once it is done; the JSON report. */
@@ -170,10 +181,12 @@ describe('kubectl netns path', { skip, timeout: 900_000 }, () => {
   });
 
   test('pod to pod on one node: four hops, each with every packet the source sent, named and commented in the pcapng', async () => {
-    const { report, file } = await path('same-node', 'web1', () => {
+    const run = await path('same-node', 'web1', () => {
       ping(ip.web1!, 20);
       assert.equal(http(ip.web1!, 8080, 5), 5);
     });
+    record('same-node', run, { pings: 20, requests: 5 });
+    const { report, file } = run;
     assert.deepEqual(
       report.hops.map((h) => [h.where, h.node]),
       [
@@ -201,10 +214,12 @@ describe('kubectl netns path', { skip, timeout: 900_000 }, () => {
   });
 
   test('across nodes: six hops, the two clocks compared and the cross-node step bounded by that', async () => {
-    const { report, file } = await path('two-nodes', 'web2', () => {
+    const run = await path('two-nodes', 'web2', () => {
       ping(ip.web2!, 20);
       assert.equal(http(ip.web2!, 8080, 5), 5);
     });
+    record('two-nodes', run, { pings: 20, requests: 5 });
+    const { report, file } = run;
     assert.deepEqual(
       report.hops.map((h) => [h.where, h.node]),
       [
@@ -226,9 +241,11 @@ describe('kubectl netns path', { skip, timeout: 900_000 }, () => {
   });
 
   test("through a Service: the Service IP's DNAT to the pod is reported on the hop after it happens", async () => {
-    const { report } = await path('service', 'svc/web2', () => {
+    const run = await path('service', 'svc/web2', () => {
       assert.equal(http(ip.svc!, 80, 5), 5);
     });
+    record('service', run, { requests: 5, service: `${ip.svc}:80`, pod: `${ip.web2}:8080` });
+    const { report } = run;
     assert.equal(report.dst.kind, 'service');
     assert.equal(report.hops.length, 6);
     const dnat = report.hops[2]!.nat.find((n) => n.kind === 'dnat');
@@ -270,13 +287,15 @@ describe('kubectl netns path', { skip, timeout: 900_000 }, () => {
     let dropped: number;
     let report: PathReport;
     try {
-      ({ report } = await path('loss', 'web2', () => {
+      const run = await path('loss', 'web2', () => {
         ping(ip.web2!, 100, '0.02');
-      }));
+      });
+      report = run.report;
       const line = inNode2(['iptables', '-L', 'FORWARD', '-v', '-x', '-n'])
         .split('\n')
         .find((l) => /DROP .*statistic/.test(l));
       dropped = Number(line?.trim().split(/\s+/)[0]);
+      record('loss', run, { pings: 100, droppedByRule: dropped, ruleAfter: `${NODE2.name}/eth0` });
     } finally {
       inNode2(['iptables', '-D', ...drop]);
     }
