@@ -10,7 +10,7 @@ import type { Runner } from './command.ts';
 import { commands } from './commands.ts';
 import { commandHelp, commandIn, helpWidth, rootHelp, wantsHelp, wrapText } from './help.ts';
 import { addGlobalOptions, type GlobalArgs } from './global.ts';
-import { exitCodeForSignal, installSignalHandlers, Interrupted, receivedSignal } from './signals.ts';
+import { exitCodeForSignal, installSignalHandlers, Interrupted, receivedSignal } from '../signals.ts';
 
 /** yargs settings every parser of ours uses (the real one and completion's). */
 function baseParser(args: string[]): Argv<GlobalArgs> {

@@ -9,7 +9,7 @@ import { debug } from '../log.ts';
 import { userDefaults } from './defaults.ts';
 import type { DebugPodContext } from '../kube/with-debug-pod.ts';
 import { parseDuration, parseTimeout } from './parse.ts';
-import { shutdownSignal, trackLeftover } from './signals.ts';
+import { shutdownSignal, trackLeftover } from '../signals.ts';
 
 export interface GlobalArgs {
   kubeconfig?: string | undefined;

@@ -5,7 +5,7 @@ import { defineCommand } from '../cli/command.ts';
 import { runContext, type GlobalArgs, type RunContext } from '../cli/global.ts';
 import { TARGET_KINDS, withContainer } from '../cli/options.ts';
 import { parseDuration, parsePositiveInt } from '../cli/parse.ts';
-import { exitCodeForSignal, receivedSignal } from '../cli/signals.ts';
+import { exitCodeForSignal, receivedSignal } from '../signals.ts';
 import { ExitCode, usageError, UserError } from '../errors.ts';
 import { info, warn } from '../log.ts';
 import { parseTarget, type ResolvedTarget, type TargetRef } from '../kube/target.ts';

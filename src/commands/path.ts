@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { defineCommand } from '../cli/command.ts';
 import { runContext, type GlobalArgs, type RunContext } from '../cli/global.ts';
 import { parseDuration, parsePositiveInt } from '../cli/parse.ts';
-import { exitCodeForSignal, receivedSignal } from '../cli/signals.ts';
+import { exitCodeForSignal, receivedSignal } from '../signals.ts';
 import { asError, ExitCode, usageError, UserError } from '../errors.ts';
 import { info, warn, writeStderr } from '../log.ts';
 import { debugPodRights } from '../kube/access.ts';

@@ -17,7 +17,7 @@ import {
   repeatedSignalsWait,
   shutdownSignal,
   stopAsIfSignalled,
-} from '../cli/signals.ts';
+} from '../signals.ts';
 import { ExitCode, exitCodeOf, formatError, UserError } from '../errors.ts';
 import { configureLog, info } from '../log.ts';
 import { openPipeReader, openPipeWriter, preopenPipeWriter } from '../output/fifo.ts';

@@ -3,7 +3,7 @@
 // → a summary per target. One target failing leaves the others capturing; the exit code then says
 // the capture is partial.
 import type { RunContext } from '../../cli/global.ts';
-import { exitCodeForSignal, receivedSignal } from '../../cli/signals.ts';
+import { exitCodeForSignal, receivedSignal } from '../../signals.ts';
 import { asError, ExitCode, UserError } from '../../errors.ts';
 import { debug, info, warn, writeStderr } from '../../log.ts';
 import { searchableNodes } from '../../kube/nodes.ts';

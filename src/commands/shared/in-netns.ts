@@ -2,7 +2,7 @@
 // command in the pod's network namespace with stdout/stderr (or a TTY) passed through.
 import { Writable } from 'node:stream';
 import type { RunContext } from '../../cli/global.ts';
-import { exitCodeForSignal, receivedSignal } from '../../cli/signals.ts';
+import { exitCodeForSignal, receivedSignal } from '../../signals.ts';
 import type { ResolvedTarget } from '../../kube/target.ts';
 import { withDebugPod } from '../../kube/with-debug-pod.ts';
 import { execArgv } from '../../node/agent.ts';

@@ -1,8 +1,8 @@
 // Signal wiring for every command. The first SIGINT/SIGTERM/SIGHUP aborts the running command,
 // whose `finally` stops tcpdump and deletes the debug pod; a second Ctrl-C exits at once and says
 // what may be left behind. Commands register what they leave behind while it exists.
-import { ExitCode } from '../errors.ts';
-import { warn } from '../log.ts';
+import { ExitCode } from './errors.ts';
+import { warn } from './log.ts';
 
 export class Interrupted extends Error {
   readonly signal: NodeJS.Signals;
