@@ -5,6 +5,7 @@ import { RightsCheck } from '../kube/access.ts';
 import { createKubeClient, DEFAULT_TIMEOUTS } from '../kube/client.ts';
 import { resolveConfig, type ResolvedConfig } from '../kube/config.ts';
 import { DEFAULT_IMAGE } from '../kube/debug-pod.ts';
+import { assertImage } from '../kube/image-ref.ts';
 import { debug } from '../log.ts';
 import { userDefaults } from './defaults.ts';
 import type { DebugPodContext } from '../kube/with-debug-pod.ts';
@@ -118,6 +119,9 @@ export async function runContext(args: GlobalArgs): Promise<RunContext> {
   const podTimeoutMs = parseDuration(args['pod-timeout'], '--pod-timeout') * 1000;
   const requestMs = parseTimeout(args['request-timeout'], '--request-timeout');
   const defaults = userDefaults();
+  const image = args.image ?? defaults.image;
+  // Before any API call: a bad reference would only fail later, as the pod's ErrImagePull.
+  assertImage(image, args.image !== undefined ? '--image' : defaults.sources.image);
   const cfg = await resolveConfig({
     kubeconfig: args.kubeconfig,
     context: args.context,
@@ -131,7 +135,6 @@ export async function runContext(args: GlobalArgs): Promise<RunContext> {
     as: args.as,
     asGroups: args['as-group'],
   });
-  const image = args.image ?? defaults.image;
   const debugNamespace = args['debug-namespace'] ?? defaults.debugNamespace;
   debug(
     `debug image ${image} (${args.image ? '--image' : defaults.sources.image}); debug pods in ${debugNamespace ?? "the target's namespace"}`,
