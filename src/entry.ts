@@ -46,8 +46,11 @@ export async function runEntry(argv: readonly string[]): Promise<void> {
     process.stdout.write(`${versionLine()}\n`);
     code = 0;
   } else if (program === 'extcap') {
-    const { runExtcap } = await import('./extcap/run.ts');
-    code = await runExtcap(args);
+    const [{ runExtcap }, { extcapHost }] = await Promise.all([
+      import('./extcap/run.ts'),
+      import('./commands/shared/extcap-host.ts'),
+    ]);
+    code = await runExtcap(args, extcapHost);
   } else {
     const { main } = await import('./cli/app.ts');
     code = await main(args);

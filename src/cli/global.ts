@@ -33,6 +33,9 @@ export interface GlobalArgs {
   quiet?: boolean | undefined;
 }
 
+/** The defaults of the shared flags that every run needs: the parser's, and the extcap's. */
+export const GLOBAL_DEFAULTS = { privileged: false, 'pod-timeout': '60s', 'request-timeout': '30s' } as const;
+
 const GLOBAL_GROUP = 'Global options:';
 const KUBECTL_GROUP = "kubectl options (as in kubectl; plugins do not receive kubectl's own):";
 
@@ -58,14 +61,14 @@ export function addGlobalOptions<T>(y: Argv<T>): Argv<T & GlobalArgs> {
     })
     .option('privileged', {
       type: 'boolean',
-      default: false,
+      default: GLOBAL_DEFAULTS.privileged,
       describe:
         'Run the debug pod privileged instead of with only SYS_ADMIN, SYS_PTRACE, NET_ADMIN, NET_RAW and SETGID',
       group: GLOBAL_GROUP,
     })
     .option('pod-timeout', {
       type: 'string',
-      default: '60s',
+      default: GLOBAL_DEFAULTS['pod-timeout'],
       describe: 'How long to wait for the debug pod to start',
       group: GLOBAL_GROUP,
     })
@@ -100,7 +103,7 @@ export function addGlobalOptions<T>(y: Argv<T>): Argv<T & GlobalArgs> {
     .option('as-group', { type: 'string', array: true, describe: 'Group to impersonate', group: KUBECTL_GROUP })
     .option('request-timeout', {
       type: 'string',
-      default: '30s',
+      default: GLOBAL_DEFAULTS['request-timeout'],
       describe: "How long to wait for one API request, e.g. 10s, 2m; 0 waits forever (kubectl's default)",
       group: KUBECTL_GROUP,
     })

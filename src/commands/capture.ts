@@ -16,7 +16,14 @@ import { debugPodRights } from '../kube/access.ts';
 import { isInterfaceName } from '../node/agent.ts';
 import { RemoteCapture, type CaptureOutcome } from '../node/remote-capture.ts';
 import { CaptureOutput } from '../output/capture-output.ts';
-import { assertNotTerminal, fileSink, prepareDirectory, stdoutSink, type CaptureSink } from '../output/sink.ts';
+import {
+  assertNotTerminal,
+  fileSink,
+  pipeSink,
+  prepareDirectory,
+  stdoutSink,
+  type CaptureSink,
+} from '../output/sink.ts';
 import { findWireshark, wiresharkSink } from '../output/wireshark.ts';
 import { resolveOneTarget } from './shared/target.ts';
 import { captureMany, type ManyOutput, type ManyPlan } from './shared/capture-many.ts';
@@ -47,10 +54,15 @@ export interface CaptureArgs extends GlobalArgs {
   '--'?: Array<string | number> | undefined;
 }
 
+/** The defaults of capture's own flags that every capture needs: the parser's, and the extcap's. */
+export const CAPTURE_DEFAULTS = { interface: 'auto', wireshark: false, overwrite: false, 'buffer-size': 32 } as const;
+
 export type OutputPlan =
   | { kind: 'file'; path: string }
   | { kind: 'stdout' }
   | { kind: 'wireshark' }
+  /** Wireshark's extcap FIFO: Wireshark made it for this capture, so it is written in place as it is. */
+  | { kind: 'extcap-fifo'; path: string }
   /** -o DIR/: one pcap file per pod. */
   | { kind: 'dir'; path: string };
 
@@ -82,8 +94,11 @@ export interface CapturePlan {
   compress: boolean;
 }
 
-/** Checks the flags and decides what to do, without touching the cluster. Pure. */
-export function planCapture(a: CaptureArgs, now: Date = new Date()): CapturePlan {
+/**
+ * Checks the flags and decides what to do, without touching the cluster. EXTCAP_FIFO: the output is
+ * the FIFO Wireshark gave the extcap (never a flag: see runCapture). Pure.
+ */
+export function planCapture(a: CaptureArgs, now: Date = new Date(), extcapFifo?: string): CapturePlan {
   const words = (a['--'] ?? []).map(String);
   if (a.filter !== undefined && words.length > 0) {
     throw usageError('give the filter either with --filter or after --, not both');
@@ -136,13 +151,15 @@ export function planCapture(a: CaptureArgs, now: Date = new Date()): CapturePlan
   if (dir && a.format === 'pcapng')
     throw usageError('-w DIR/ writes one pcap file per pod', 'for one pcapng file, give -w FILE');
   const name = a.target ?? (a.selector ? a.selector.replace(/[^A-Za-z0-9_.-]+/g, '_') : 'capture');
-  const output: OutputPlan = a.wireshark
-    ? { kind: 'wireshark' }
-    : a.output === '-'
-      ? { kind: 'stdout' }
-      : dir
-        ? { kind: 'dir', path: a.output! }
-        : { kind: 'file', path: a.output ?? defaultFileName(name, now) };
+  const output: OutputPlan = extcapFifo
+    ? { kind: 'extcap-fifo', path: extcapFifo }
+    : a.wireshark
+      ? { kind: 'wireshark' }
+      : a.output === '-'
+        ? { kind: 'stdout' }
+        : dir
+          ? { kind: 'dir', path: a.output! }
+          : { kind: 'file', path: a.output ?? defaultFileName(name, now) };
   return {
     refs,
     selector: a.selector,
@@ -151,7 +168,7 @@ export function planCapture(a: CaptureArgs, now: Date = new Date()): CapturePlan
     wait: a.wait === true,
     format: a.format,
     rotation,
-    defaultName: a.output === undefined && !a.wireshark,
+    defaultName: a.output === undefined && !a.wireshark && !extcapFifo,
     filter,
     iface: a.interface,
     snaplen: a.snaplen === undefined ? undefined : parsePositiveInt(a.snaplen, '--snaplen', 262144),
@@ -237,7 +254,7 @@ export const capture = defineCommand<CaptureArgs>({
       .option('interface', {
         alias: 'i',
         type: 'string',
-        default: 'auto',
+        default: CAPTURE_DEFAULTS.interface,
         describe:
           "Interface in the pod: auto = the default route's interface (Ethernet link type, readable by every Wireshark); any = all interfaces incl. lo (LINUX_SLL2)",
       })
@@ -261,12 +278,12 @@ export const capture = defineCommand<CaptureArgs>({
       .option('overwrite', {
         alias: 'force',
         type: 'boolean',
-        default: false,
+        default: CAPTURE_DEFAULTS.overwrite,
         describe: 'Replace the output file if it exists (without this, an existing file is an error)',
       })
       .option('wireshark', {
         type: 'boolean',
-        default: false,
+        default: CAPTURE_DEFAULTS.wireshark,
         describe: 'Start Wireshark and stream packets into it live',
       })
       .option('selector', {
@@ -309,11 +326,11 @@ export const capture = defineCommand<CaptureArgs>({
       })
       .option('buffer-size', {
         type: 'number',
-        default: 32,
+        default: CAPTURE_DEFAULTS['buffer-size'],
         describe:
           'Kernel capture buffer in MiB (tcpdump -B); raise it if the summary reports packets dropped by kernel',
       }),
-  run: runCapture,
+  run: (a) => runCapture(a),
 });
 
 /** Opens where the pcap bytes go; WIRESHARK is the executable found up front; SIGNAL ends a wait for a pipe's reader. */
@@ -325,11 +342,17 @@ function openSink(
   const out = plan.output;
   if (out.kind === 'stdout') return stdoutSink();
   if (out.kind === 'wireshark') return wiresharkSink(wireshark ?? findWireshark());
+  if (out.kind === 'extcap-fifo') return pipeSink(out.path, signal);
   return fileSink(out.path, { overwrite: plan.overwrite, signal });
 }
 
-async function runCapture(a: CaptureArgs): Promise<number> {
-  const plan = { ...planCapture(a), quiet: a.quiet === true };
+/**
+ * Runs a capture. A person's command line comes here through the parser; the Wireshark extcap
+ * calls it directly with typed values and the FIFO Wireshark gave it (EXTCAP_FIFO), so no value
+ * from Wireshark's dialog is ever read again as a flag.
+ */
+export async function runCapture(a: CaptureArgs, extcapFifo?: string): Promise<number> {
+  const plan = { ...planCapture(a, new Date(), extcapFifo), quiet: a.quiet === true };
   // Local output problems are found before any API call, let alone a debug pod.
   if (plan.output.kind === 'stdout') assertNotTerminal(process.stdout.isTTY);
   if (plan.output.kind === 'dir') await prepareDirectory(plan.output.path);

@@ -1,7 +1,7 @@
 // `kubectl netns wireshark-extcap install|uninstall`: puts Kubernetes pods into Wireshark's own
 // interface list (one interface per kubeconfig context) by writing a small launcher into
 // Wireshark's extcap folder, or takes it out again. `wireshark-extcap run -- ARGS` is what the
-// launcher runs: Wireshark's extcap protocol (src/extcap/).
+// launcher runs: Wireshark's extcap protocol (src/extcap/), handed the capture command's own code.
 import { defineCommand } from '../cli/command.ts';
 import type { GlobalArgs } from '../cli/global.ts';
 import { usageError, UserError, ExitCode } from '../errors.ts';
@@ -11,6 +11,7 @@ import { checkLauncher, removeLaunchers, selfCommand, writeLauncher } from '../e
 import { RUN_ARGS } from '../extcap/launcher.ts';
 import { runExtcap } from '../extcap/run.ts';
 import { resolve } from 'node:path';
+import { extcapHost } from './shared/extcap-host.ts';
 
 export interface WiresharkExtcapArgs extends GlobalArgs {
   action: string;
@@ -42,7 +43,7 @@ export const wiresharkExtcap = defineCommand<WiresharkExtcapArgs>({
     if (a.action === 'install') return install(a);
     if (a.action === 'uninstall') return Promise.resolve(uninstall(a));
     // What the launcher runs; not for people, so not in the usage line.
-    if (a.action === 'run') return runExtcap((a['--'] ?? []).map(String));
+    if (a.action === 'run') return runExtcap((a['--'] ?? []).map(String), extcapHost);
     throw usageError(`unknown action "${a.action}"`, 'use install or uninstall');
   },
 });

@@ -106,7 +106,8 @@ export function dialogArgs(d: DialogDefaults): ArgSpec[] {
       type: 'string',
       placeholder: 'e.g. app=web',
       tooltip: 'Capture every running pod of the namespace with these labels instead of the pod above',
-      validation: '^[A-Za-z0-9_./=!,() -]*$',
+      // Never a leading "-" (it is a value, not a flag) nor anything cmd.exe acts on (the Windows launcher).
+      validation: '^([A-Za-z0-9!(][A-Za-z0-9_./=!,() -]*)?$',
       group: pod,
     },
     {
@@ -116,7 +117,7 @@ export function dialogArgs(d: DialogDefaults): ArgSpec[] {
       type: 'string',
       placeholder: "the pod's default container",
       tooltip: 'Container whose network namespace to use (the containers of a pod normally share one)',
-      validation: '^[a-z0-9-]*$',
+      validation: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$',
       group: pod,
     },
     {
@@ -156,7 +157,7 @@ export function dialogArgs(d: DialogDefaults): ArgSpec[] {
       type: 'string',
       placeholder: d.debugNamespace ?? "the pod's namespace",
       tooltip: 'Where the short-lived debug pod runs, e.g. a namespace whose PodSecurity admits privileged pods',
-      validation: '^[a-z0-9-]*$',
+      validation: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$',
       group: debugPod,
     },
     {
@@ -166,6 +167,7 @@ export function dialogArgs(d: DialogDefaults): ArgSpec[] {
       type: 'string',
       placeholder: d.image?.replace(/@sha256:.*/, '') ?? '',
       tooltip: 'An image with sh, tcpdump, nsenter and ip that the node can pull',
+      validation: '^([A-Za-z0-9\\[][A-Za-z0-9._/:@\\[\\]-]*)?$',
       group: debugPod,
     },
     {

@@ -1,5 +1,7 @@
-// A capture Wireshark started: the `kubectl netns capture` command that does it (see
-// capture-argv.ts), writing into Wireshark's FIFO, with the toolbar's log window told each step.
+// A capture Wireshark started: the capture command's own code, handed the typed request
+// (capture-request.ts) and Wireshark's FIFO, with the toolbar's log window told each step. The
+// capture is handed in by `wireshark-extcap run` (src/commands): the extcap never imports the
+// command line, whose commands import the extcap.
 //
 // How it stops: Wireshark (on Linux and macOS) sends SIGTERM when the user presses Stop, and
 // SIGKILL 30 s later if we are still there; SIGTERM takes the same path as Ctrl-C in a terminal:
@@ -22,12 +24,15 @@ import { ExitCode, exitCodeOf, formatError, UserError } from '../errors.ts';
 import { configureLog, info } from '../log.ts';
 import { openPipeReader, openPipeWriter, preopenPipeWriter } from '../output/fifo.ts';
 import { VERSION } from '../version.ts';
-import { captureArgv, shellLine } from './capture-argv.ts';
+import { commandLine, wiresharkCapture, type WiresharkCapture } from './capture-request.ts';
 import type { WiresharkInterface } from './interfaces.ts';
 import type { ExtcapRequest } from './request.ts';
 import { ToolbarLog } from './toolbar-log.ts';
 
 type CaptureRequest = Extract<ExtcapRequest, { kind: 'capture' }>;
+
+/** Runs one capture into Wireshark's FIFO; resolves with the exit code. */
+export type RunCapture = (capture: WiresharkCapture) => Promise<number>;
 
 /** How often we check that the process that started us is still there. */
 const PARENT_CHECK_MS = 1000;
@@ -93,8 +98,12 @@ function noPodChosen(iface: WiresharkInterface): UserError {
   });
 }
 
-/** Runs the capture REQ asks for on IFACE; resolves with the exit code. Errors go to stderr, which Wireshark shows. */
-export async function runWiresharkCapture(req: CaptureRequest, iface: WiresharkInterface): Promise<number> {
+/** Runs the capture REQ asks for on IFACE with CAPTURE; resolves with the exit code. Errors go to stderr, which Wireshark shows. */
+export async function runWiresharkCapture(
+  req: CaptureRequest,
+  iface: WiresharkInterface,
+  capture: RunCapture,
+): Promise<number> {
   installSignalHandlers();
   // Wireshark may send SIGTERM more than once; what ends us at once is its SIGKILL 30 s later.
   repeatedSignalsWait();
@@ -110,21 +119,17 @@ export async function runWiresharkCapture(req: CaptureRequest, iface: WiresharkI
   try {
     // First thing: Wireshark waits for the FIFO's writer (see preopenPipeWriter).
     fifo = await preopenPipeWriter(req.fifo, shutdownSignal);
-    if (!req.options.pod && !req.options.selector?.trim()) throw noPodChosen(iface);
-    const argv = captureArgv({
-      context: iface.context,
-      namespace: iface.namespace,
+    const wanted = wiresharkCapture({
+      iface,
       fifo: req.fifo,
       filter: req.filter,
       options: req.options,
       verbose: req.controlOut !== undefined,
     });
-    info(`kubectl-netns ${VERSION} for Wireshark: ${shellLine(['kubectl', 'netns', ...argv])}`);
-    // The parser and every command load only now: the listing calls never pay for them.
-    const { buildParser } = await import('../cli/app.ts');
-    const result: { code?: number } = {};
-    await buildParser(argv, undefined, result).parseAsync();
-    code = result.code ?? ExitCode.ok;
+    if (!wanted.target && !wanted.selector) throw noPodChosen(iface);
+    configureLog({ level: wanted.verbose ? 'verbose' : 'normal' });
+    info(`kubectl-netns ${VERSION} for Wireshark: ${commandLine(wanted)}`);
+    code = await capture(wanted);
   } catch (err) {
     const sig = receivedSignal();
     if (err instanceof Interrupted || (sig && !(err as { exitCode?: number }).exitCode)) {

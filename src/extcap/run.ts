@@ -3,10 +3,10 @@
 // ARGS make (request.ts) on stdout, the way Wireshark reads it. The answers Wireshark asks for at
 // every start-up (interfaces, link types, the options dialog) read only the kubeconfig and a local
 // cache: no API call, and nothing heavier loaded than a YAML parser.
-import { userDefaults } from '../cli/defaults.ts';
 import { ExitCode, exitCodeOf, formatError, UserError } from '../errors.ts';
 import { readKubeContexts } from '../kube/kubeconfig-contexts.ts';
 import { configAnswer, dltsAnswer, interfacesAnswer, RELOADABLE, type DialogDefaults } from './answers.ts';
+import type { RunCapture } from './capture-run.ts';
 import { readChoices } from './choices-cache.ts';
 import { contextInterfaces, findInterface, type WiresharkInterface } from './interfaces.ts';
 import { parseExtcapRequest, type ExtcapRequest } from './request.ts';
@@ -19,11 +19,18 @@ function answer(text: string): Promise<number> {
   });
 }
 
+/** What the extcap needs from the program it runs in, handed in by `wireshark-extcap run`. */
+export interface ExtcapHost {
+  /** Runs a capture (the capture command's own code) into Wireshark's FIFO. */
+  capture: RunCapture;
+  /** The dialog's placeholders: the debug image and namespace a capture would use. May throw. */
+  dialogDefaults: () => DialogDefaults;
+}
+
 /** The dialog's defaults; a broken config file only loses the placeholders (the capture reports it). */
-function dialogDefaults(): DialogDefaults {
+function dialogDefaults(host: ExtcapHost): DialogDefaults {
   try {
-    const d = userDefaults();
-    return { image: d.image, debugNamespace: d.debugNamespace };
+    return host.dialogDefaults();
   } catch {
     return { image: undefined, debugNamespace: undefined };
   }
@@ -45,7 +52,7 @@ function interfaceFor(req: Exclude<ExtcapRequest, { kind: 'interfaces' }>): Wire
 }
 
 /** Answers one extcap request; resolves with the exit code. */
-export async function runExtcap(words: readonly string[]): Promise<number> {
+export async function runExtcap(words: readonly string[], host: ExtcapHost): Promise<number> {
   try {
     const req = parseExtcapRequest(words);
     if (req.kind === 'interfaces') return await answer(interfacesAnswer(contextInterfaces(readKubeContexts())));
@@ -56,14 +63,14 @@ export async function runExtcap(words: readonly string[]): Promise<number> {
     const iface = interfaceFor(req);
     if (req.kind === 'config') {
       if (req.reload === undefined) {
-        return await answer(configAnswer(iface, readChoices(iface.name), dialogDefaults()));
+        return await answer(configAnswer(iface, readChoices(iface.name), dialogDefaults(host)));
       }
       if (!Object.hasOwn(RELOADABLE, req.reload)) return await answer('');
       const { reloadAnswerFor } = await import('./reload.ts');
       return await answer(await reloadAnswerFor(req, iface));
     }
     const { runWiresharkCapture } = await import('./capture-run.ts');
-    return await runWiresharkCapture(req, iface);
+    return await runWiresharkCapture(req, iface, host.capture);
   } catch (err) {
     process.stderr.write(`${formatError(err, false)}\n`);
     return exitCodeOf(err);
