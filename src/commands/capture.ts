@@ -273,13 +273,14 @@ export const capture = defineCommand<CaptureArgs>({
         alias: ['w', 'o'],
         type: 'string',
         describe:
-          'Write the capture to FILE (a named pipe is written in place), or - for stdout (refused on a terminal). Default: TARGET-TIME.pcap',
+          'Write the capture to FILE (a named pipe of yours is written in place, with --overwrite), or - for stdout (refused on a terminal). Default: TARGET-TIME.pcap',
       })
       .option('overwrite', {
         alias: 'force',
         type: 'boolean',
         default: CAPTURE_DEFAULTS.overwrite,
-        describe: 'Replace the output file if it exists (without this, an existing file is an error)',
+        describe:
+          'Replace the output file if it exists, or write into your named pipe there (without this, anything at the path is an error)',
       })
       .option('wireshark', {
         type: 'boolean',

@@ -90,6 +90,18 @@ function openControlPipes(req: CaptureRequest, log: ToolbarLog, signal: AbortSig
   };
 }
 
+/** --fifo PATH could not be opened as a FIFO (a regular file, not there): the protocol was not followed. */
+function notWiresharksFifo(path: string, err: unknown): UserError {
+  const e = err as { code?: string; found?: string; message?: string };
+  const what =
+    e.code === 'ENOTFIFO' ? e.found : e.code === 'ENOENT' ? 'not there' : `not writable (${e.code ?? e.message})`;
+  return new UserError(`--fifo ${path} is ${what}: the extcap writes only into the named pipe Wireshark makes`, {
+    exitCode: ExitCode.usage,
+    hint: 'start the capture from Wireshark or tshark, which make that pipe and pass it; by hand: mkfifo PATH, and read it while the capture runs',
+    cause: err,
+  });
+}
+
 /** What we tell Wireshark when a capture cannot start because no pod was chosen. */
 function noPodChosen(iface: WiresharkInterface): UserError {
   return new UserError('no pod chosen', {
@@ -118,7 +130,9 @@ export async function runWiresharkCapture(
   let fifo: { release(): void } | undefined;
   try {
     // First thing: Wireshark waits for the FIFO's writer (see preopenPipeWriter).
-    fifo = await preopenPipeWriter(req.fifo, shutdownSignal);
+    fifo = await preopenPipeWriter(req.fifo, shutdownSignal).catch((err: unknown) => {
+      throw shutdownSignal.aborted ? err : notWiresharksFifo(req.fifo, err);
+    });
     const wanted = wiresharkCapture({
       iface,
       fifo: req.fifo,

@@ -1,14 +1,17 @@
 // Where capture bytes go: a file (written under a private temporary name and moved into place when
-// complete, so a reader never sees half a capture and nothing is clobbered), a named pipe that
-// exists already (Wireshark's extcap FIFO, or one made with mkfifo: written in place, as it is
-// read while it is written), or stdout (refused when it is a terminal). Each sink tells apart a
+// complete, so a reader never sees half a capture and nothing is clobbered), a named pipe
+// (Wireshark's extcap FIFO; or one of the user's own made with mkfifo and given with --overwrite:
+// written in place, as it is read while it is written), or stdout (refused when it is a terminal).
+// An existing output path is never written without --overwrite, and a named pipe someone else
+// made, a device or a socket never at all: in a shared directory, whoever made the pipe would read
+// the packets (the default file name is predictable). Each sink tells apart a
 // consumer that went away (EPIPE, `| head`: a normal end) from an output that failed (ENOSPC,
 // EIO: the capture must stop and say so).
-import { createWriteStream, promises as fs } from 'node:fs';
+import { createWriteStream, promises as fs, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { ExitCode, UserError } from '../errors.ts';
-import { isWindowsPipe, openPipeWriter } from './fifo.ts';
+import { fileKind, isWindowsPipe, openPipeWriter, type PipeCheck, type PipeRefusal } from './fifo.ts';
 
 export interface CaptureSink {
   /** Where bytes are written. */
@@ -94,9 +97,16 @@ export function stdoutSink(out: NodeJS.WriteStream = process.stdout): CaptureSin
   };
 }
 
-/** Refuses to start a capture that would replace FILE, unless the user said so; checked before any pod exists. */
-export async function assertWritable(path: string, overwrite: boolean): Promise<void> {
-  const st = await fs.stat(path).catch(() => undefined);
+/** This process's user id; undefined where there is none (Windows). */
+const ourUid = process.geteuid?.();
+
+/**
+ * Refuses to start a capture that would write to PATH when something is there, unless the user
+ * said so (--overwrite), and always when it is a directory, a device, a socket or another user's
+ * named pipe; checked before any pod exists. Resolves with what is there (not following a link).
+ */
+export async function assertWritable(path: string, overwrite: boolean): Promise<Stats | undefined> {
+  const st = await fs.lstat(path).catch(() => undefined);
   if (st?.isDirectory()) {
     throw new UserError(`${path} is a directory`, {
       exitCode: ExitCode.output,
@@ -106,9 +116,16 @@ export async function assertWritable(path: string, overwrite: boolean): Promise<
   if (st && !overwrite) {
     throw new UserError(`${path} already exists`, {
       exitCode: ExitCode.output,
-      hint: 'choose another name with -o, or pass --overwrite to replace it',
+      hint: `choose another name with -o, or pass --overwrite to ${st.isFIFO() ? 'write into your named pipe' : 'replace it'}`,
     });
   }
+  if (st && (st.isCharacterDevice() || st.isBlockDevice() || st.isSocket())) {
+    throw new UserError(`${path} is ${fileKind(st)}, not a capture file`, {
+      exitCode: ExitCode.output,
+      hint: 'give a file name, or -o - to write to stdout',
+    });
+  }
+  if (st?.isFIFO() && ourUid !== undefined && st.uid !== ourUid) throw notOurPipe(path, st.uid);
   const dir = dirname(path);
   try {
     await fs.access(dir, fs.constants.W_OK);
@@ -118,6 +135,15 @@ export async function assertWritable(path: string, overwrite: boolean): Promise<
       cause: err,
     });
   }
+  return st;
+}
+
+/** Another user's named pipe at the output path: its owner would read the packets. */
+function notOurPipe(path: string, uid: number): UserError {
+  return new UserError(`${path} is a named pipe owned by another user (uid ${uid}): refusing to write into it`, {
+    exitCode: ExitCode.output,
+    hint: 'whoever made it would read the capture; write elsewhere with -o (a directory only you can write)',
+  });
 }
 
 /** Moves the finished file into place; without OVERWRITE never replaces a file that appeared meanwhile. */
@@ -139,19 +165,16 @@ async function moveIntoPlace(tmp: string, path: string, overwrite: boolean): Pro
 
 /**
  * Capture bytes into the named pipe PATH, written in place once something reads it (until SIGNAL
- * aborts the wait). Its reader closing it is the consumer going away, as with `| head`.
+ * aborts the wait); CHECK says whose it must be. Its reader closing it is the consumer going away,
+ * as with `| head`.
  */
-export async function pipeSink(path: string, signal?: AbortSignal): Promise<CaptureSink> {
+export async function pipeSink(path: string, signal?: AbortSignal, check: PipeCheck = {}): Promise<CaptureSink> {
   let socket;
   try {
-    socket = await openPipeWriter(path, signal);
+    socket = await openPipeWriter(path, signal, check);
   } catch (err) {
     if (signal?.aborted) throw err;
-    const e = err as NodeJS.ErrnoException;
-    throw new UserError(`cannot write to the pipe ${path}: ${e.code ?? e.message}`, {
-      exitCode: ExitCode.output,
-      cause: err,
-    });
+    throw pipeFailure(path, err);
   }
   let finishing = false;
   const errors = watchErrors(socket, false);
@@ -179,24 +202,47 @@ export async function pipeSink(path: string, signal?: AbortSignal): Promise<Capt
   };
 }
 
-/** Is PATH a named pipe that exists (a FIFO, or a Windows named pipe)? */
-async function isPipe(path: string): Promise<boolean> {
-  if (isWindowsPipe(path)) return true;
-  const st = await fs.stat(path).catch(() => undefined);
-  return st?.isFIFO() === true;
+/** Opening the pipe PATH failed: what people read. */
+export function pipeFailure(path: string, err: unknown): UserError {
+  const e = err as Partial<Omit<PipeRefusal, 'code'>> & { code?: string };
+  if (e.code === 'EOWNER') return notOurPipe(path, Number(/uid (\d+)/.exec(e.found ?? '')?.[1]));
+  if (e.code === 'ENOTFIFO' || e.code === 'ENOENT') {
+    return new UserError(
+      `cannot write to ${path}: it is ${e.code === 'ENOENT' ? 'not there' : e.found}, not a named pipe`,
+      {
+        exitCode: ExitCode.output,
+        cause: err,
+      },
+    );
+  }
+  return new UserError(`cannot write to the pipe ${path}: ${e.code ?? e.message}`, {
+    exitCode: ExitCode.output,
+    cause: err,
+  });
 }
 
 /**
  * Capture bytes to FILE, via a private temporary file in FILE's directory so the final move is
- * atomic; a FILE that is a named pipe is written in place (see pipeSink).
+ * atomic. With OVERWRITE, a FILE that is the user's own named pipe is written in place (see
+ * pipeSink), and so is a Windows named pipe (\\.\pipe\NAME), whose owner cannot be checked.
  */
 export async function fileSink(
   path: string,
   opts: { overwrite?: boolean; signal?: AbortSignal | undefined } = {},
 ): Promise<CaptureSink> {
-  if (await isPipe(path)) return pipeSink(path, opts.signal);
   const overwrite = opts.overwrite === true;
-  await assertWritable(path, overwrite);
+  if (isWindowsPipe(path)) {
+    if (!overwrite) {
+      throw new UserError(`${path} is a named pipe`, {
+        exitCode: ExitCode.output,
+        hint: 'pass --overwrite to write into it (make sure it is yours: whoever serves it reads the capture)',
+      });
+    }
+    return pipeSink(path, opts.signal);
+  }
+  const there = await assertWritable(path, overwrite);
+  // The owner is checked again on the opened pipe: a swap since the check above is refused too.
+  if (there?.isFIFO()) return pipeSink(path, opts.signal, { owner: ourUid });
   const tmp = join(dirname(path), `.${basename(path)}.kubectl-netns-${process.pid}.partial`);
   // 1 MiB before write() says "wait": with the default 16 KiB nearly every websocket frame filled
   // it, and each wait paused and resumed the exec socket; queued chunks now go out in one writev.

@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { collect, runPlugin } from '../../helpers/plugin.ts';
 import { tempDir } from '../../helpers/temp.ts';
@@ -114,4 +114,37 @@ describe('tshark drives the extcap with hostile preference values', { skip: tsha
     assert.equal(r.code, 3, r.stderr);
     assert.match(r.stderr, /interface kubectl_netns_gone is not one of this kubeconfig's contexts/);
   });
+});
+
+test('--fifo that is a regular file, or not there, is a usage error that says so, not "a bug"', async () => {
+  const regular = join(dir, 'regular');
+  writeFileSync(regular, 'not a pipe');
+  for (const [fifo, what] of [
+    [regular, 'a regular file'],
+    [join(dir, 'absent'), 'not there'],
+  ] as const) {
+    const r = await runPlugin(
+      [
+        'wireshark-extcap',
+        'run',
+        '--',
+        '--capture',
+        '--extcap-interface',
+        'kubectl_netns_dev',
+        '--fifo',
+        fifo,
+        '--pod',
+        'web',
+      ],
+      { env },
+    );
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `^error: --fifo ${fifo} is ${what}: the extcap writes only into the named pipe Wireshark makes\nhint: start the capture from Wireshark or tshark`,
+      ),
+    );
+  }
+  assert.equal(readFileSync(regular, 'utf8'), 'not a pipe');
 });

@@ -1,7 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertNotTerminal, fileSink, prepareDirectory } from '../../../src/output/sink.ts';
@@ -148,14 +158,15 @@ test('the status line shows packets, bytes, rate and kernel drops', () => {
   assert.equal(formatBytes(1536), '1.5 KiB');
 });
 
-test('a named pipe that exists is written in place, not refused as existing, and stays a pipe', async () => {
+test('a named pipe of our own is written in place with --overwrite (refused without), and stays a pipe', async () => {
   const fifoDir = tempDir('knetns-sink-fifo-');
   const path = join(fifoDir, 'wireshark_extcap_fifo');
   execFileSync('mkfifo', [path]);
   const reader = spawn('cat', [path], { stdio: ['ignore', 'pipe', 'inherit'] });
   const chunks: Buffer[] = [];
   reader.stdout.on('data', (c: Buffer) => chunks.push(c));
-  const sink = await fileSink(path);
+  await assert.rejects(fileSink(path), /already exists/);
+  const sink = await fileSink(path, { overwrite: true });
   sink.stream.write(Buffer.from('pcap bytes'));
   await sink.finish(() => 3);
   await new Promise((r) => reader.on('close', r));
@@ -169,7 +180,7 @@ test("a named pipe's reader closing it is the consumer going away, not a failure
   const path = join(tempDir('knetns-sink-fifo-'), 'pipe');
   execFileSync('mkfifo', [path]);
   const reader = spawn('head', ['-c', '1', path], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const sink = await fileSink(path);
+  const sink = await fileSink(path, { overwrite: true });
   let failed = false;
   void sink.failed.then(() => (failed = true));
   const timer = setInterval(() => sink.stream.write(Buffer.from('x')), 10);
@@ -178,4 +189,55 @@ test("a named pipe's reader closing it is the consumer going away, not a failure
   assert.equal(failed, false);
   await sink.discard();
   reader.kill();
+});
+
+test(
+  'a named pipe another user put at the output path gets no byte, with or without --overwrite',
+  { timeout: 20_000 },
+  async () => {
+    // As in the report: user nobody, a shared sticky directory, a FIFO under the capture's name and a
+    // reader waiting on it; root then captures to that name.
+    const shared = tempDir('knetns-sink-shared-');
+    chmodSync(shared, 0o1777);
+    const path = join(shared, 'cap.pcap');
+    const stolen = join(shared, 'stolen.bin');
+    const thief = spawn('sh', ['-c', 'mkfifo cap.pcap && exec cat cap.pcap > stolen.bin'], {
+      cwd: shared,
+      uid: 65534,
+      gid: 65534,
+      stdio: 'ignore',
+    });
+    for (let i = 0; i < 100 && !existsSync(stolen); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(statSync(path).uid, 65534);
+    await assert.rejects(
+      fileSink(path),
+      (e: UserError) => e.exitCode === ExitCode.output && /already exists/.test(e.message),
+    );
+    await assert.rejects(
+      fileSink(path, { overwrite: true }),
+      (e: UserError) =>
+        e.exitCode === ExitCode.output && /is a named pipe owned by another user \(uid 65534\)/.test(e.message),
+    );
+    thief.kill();
+    await new Promise((r) => thief.on('close', r));
+    assert.equal(statSync(stolen).size, 0);
+  },
+);
+
+test('a device or socket at the output path is refused even with --overwrite; a symlink is replaced, not followed', async () => {
+  await assert.rejects(
+    fileSink('/dev/null', { overwrite: true }),
+    (e: UserError) => e.exitCode === ExitCode.output && /\/dev\/null is a character device/.test(e.message),
+  );
+  const d = tempDir('knetns-sink-link-');
+  const target = join(d, 'target');
+  writeFileSync(target, 'keep me');
+  const link = join(d, 'cap.pcap');
+  symlinkSync(target, link);
+  await assert.rejects(fileSink(link), /already exists/);
+  const sink = await fileSink(link, { overwrite: true });
+  sink.stream.write(Buffer.from('capture'));
+  await sink.finish(() => 'capture'.length);
+  assert.equal(readFileSync(target, 'utf8'), 'keep me');
+  assert.equal(lstatSync(link).isFile(), true);
 });
