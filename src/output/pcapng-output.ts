@@ -6,7 +6,7 @@
 // Interface Statistics Block per interface per file carrying tcpdump's own counters, so drops
 // travel with the file. With rotation every file is complete on its own (SHB, all IDBs, NRB, ISBs).
 import { Writable } from 'node:stream';
-import { asError } from '../errors.ts';
+import { asError, ExitCode, UserError } from '../errors.ts';
 import type { TcpdumpStats } from '../node/agent.ts';
 import type { PcapHeader, PcapRecord } from '../pcap/format.ts';
 import { fractionToNanos, PacketMerger } from '../pcap/merge.ts';
@@ -96,6 +96,8 @@ export class PcapngOutput {
   #chain: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
   #failure: NodeJS.ErrnoException | undefined;
+  /** The next file of the ring could not be opened: the capture stops there, and says so. */
+  #openFailure: UserError | undefined;
   /** The reader went away (stdout closed, Wireshark quit): stop, quietly. */
   #gone = false;
   #packets = 0;
@@ -128,7 +130,7 @@ export class PcapngOutput {
 
   /** Set once writing failed (disk full, I/O error) or the reader went away: the capture must stop. */
   get stopped(): boolean {
-    return this.#failure !== undefined || this.#gone;
+    return this.#failure !== undefined || this.#openFailure !== undefined || this.#gone;
   }
 
   /** Opens the first file and writes its SHB and the names known so far. */
@@ -233,6 +235,7 @@ export class PcapngOutput {
     await this.#pump(true);
     await this.#serial(() => this.#closeFile());
     if (this.#failure) throw outputFailure(this.#failure, this.#files.at(-1) ?? 'the output', this.#kept);
+    if (this.#openFailure) throw this.#openFailure;
   }
 
   /** The IDB of a source, once its stream's header says link type, snaplen and precision. */
@@ -281,6 +284,8 @@ export class PcapngOutput {
         // Room is kept for the ISBs that close the file, so it never grows past --rotate-size.
         const closing = ISB_MAX_BYTES * this.#section.interfaceCount;
         if (rotation?.due(block.length + closing, Date.now())) await this.#rotate();
+        // The next file could not be opened: this packet and the rest have nowhere to go.
+        if (this.stopped) continue;
         this.#pending.push(block);
         rotation?.wrotePacket(block.length);
         src.totals.packets++;
@@ -349,7 +354,16 @@ export class PcapngOutput {
         this.#files = this.#files.filter((f) => f !== old);
         this.#removedFiles++;
       }
-      this.#file = new BlockFile(await sink.open(step.path), this.#packets);
+      let opened: CaptureSink;
+      try {
+        opened = await sink.open(step.path);
+      } catch (err) {
+        // The first file: nothing has started yet, the caller reports it as it is.
+        if (this.#files.length === 0) throw err;
+        this.#stopAtNextFile(step.path, err);
+        return;
+      }
+      this.#file = new BlockFile(opened, this.#packets);
       this.#files.push(step.path);
     } else {
       this.#file = new BlockFile(sink, this.#packets);
@@ -361,6 +375,29 @@ export class PcapngOutput {
     if ('rotation' in sink) sink.rotation.wroteMetadata(preamble.length);
     this.#pending.unshift(preamble);
     await this.#flush();
+  }
+
+  /**
+   * PATH, the next file of the ring, could not be opened (it exists, the directory went or is not
+   * writable): stop rather than drop its packets, or pour them into a later file past --rotate-size.
+   */
+  #stopAtNextFile(path: string, err: unknown): void {
+    const e = err as Error & { hint?: string; code?: string };
+    const message = e instanceof UserError ? e.message : (e.code ?? e.message);
+    const why = message.startsWith(`${path} `)
+      ? `it ${message.slice(path.length + 1)}`
+      : message.replace(`cannot write ${path}: `, '');
+    const files = this.#files.length;
+    this.#openFailure = new UserError(
+      `cannot open the next capture file ${path}: ${why}; stopped there, kept ${this.#packets} complete packets in ${files} file${files === 1 ? '' : 's'} before it`,
+      {
+        exitCode: ExitCode.output,
+        hint: e.hint ?? 'check the directory of the files and its permissions, or write elsewhere with -w',
+        cause: err,
+      },
+    );
+    this.#pending = [];
+    this.#opts.onStopped?.(`cannot open the next capture file ${path}`);
   }
 
   /** Notes the first failure of SINK, or that its reader went away. */

@@ -4,11 +4,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PcapngOutput } from '../../../src/output/pcapng-output.ts';
 import { fileSink } from '../../../src/output/sink.ts';
-import { RotationPolicy } from '../../../src/pcap/rotation.ts';
+import { RotationPolicy, rotatedFileName } from '../../../src/pcap/rotation.ts';
+import { ExitCode, UserError } from '../../../src/errors.ts';
 import { readPcap, readPcapng } from '../../helpers/pcap/reader.ts';
 import {
   captureToFile,
@@ -203,5 +204,75 @@ describe('merged pcapng output', { skip }, () => {
       assert.equal(file.statistics.length, 2, `${f} ends with one ISB per interface`);
       assert.ok(tsharkFields(path, ['frame.interface_name']).length > 0);
     }
+  });
+
+  /** A ring of 20 kB files whose second file cannot be opened (OPEN says how); resolves with what happened. */
+  async function ringWithBadSecond(name: string, open: (path: string) => ReturnType<typeof fileSink>) {
+    const dir = join(tmp.dir, name);
+    execFileSync('mkdir', ['-p', dir]);
+    const stopped: string[] = [];
+    const out = new PcapngOutput({
+      sink: { rotation: new RotationPolicy(join(dir, 'web.pcapng'), { maxBytes: 20_000 }), open },
+      header: {},
+      names: [],
+      windowMs: 1000,
+      maxBufferedBytes: 1 << 20,
+      onStopped: (why) => stopped.push(why),
+    });
+    await out.start();
+    await feed(out, streams);
+    const error = await out.finish().then(
+      () => undefined,
+      (e: unknown) => e as UserError,
+    );
+    return { dir, out, stopped, error };
+  }
+
+  /** Every file in DIR but those in OTHERS within 20 kB (or a lone packet), each readable. */
+  function assertFilesWithinSize(dir: string, others = new Set<string>()): void {
+    for (const f of readdirSync(dir).filter((n) => !others.has(n))) {
+      const bytes = readFileSync(join(dir, f));
+      assert.ok(bytes.length <= 20_000 || readPcapng(bytes).packets.length === 1, `${f}: ${bytes.length} bytes`);
+      execFileSync('capinfos', [join(dir, f)], { stdio: 'ignore' });
+    }
+  }
+
+  test('rotation: a next file that exists already stops the capture with the write-failure code, naming it', async () => {
+    const now = Date.now();
+    // Whatever second the second file opens in, its name is taken (as by another run or a person).
+    const taken = new Set<string>();
+    for (let t = now - 2000; t < now + 120_000; t += 1000) taken.add(rotatedFileName('web.pcapng', 2, t));
+    const dir = join(tmp.dir, 'ring-taken');
+    execFileSync('mkdir', ['-p', dir]);
+    for (const f of taken) writeFileSync(join(dir, f), 'not ours');
+    const r = await ringWithBadSecond('ring-taken', (p) => fileSink(p));
+    assert.ok(r.error instanceof UserError, 'finish() must fail');
+    assert.equal(r.error.exitCode, ExitCode.output);
+    assert.match(
+      r.error.message,
+      /cannot open the next capture file .*web-00002-\d{8}T\d{6}Z\.pcapng: it already exists; stopped there/,
+    );
+    assert.match(r.error.message, /kept \d+ complete packets in 1 file/);
+    assert.equal(r.stopped.length, 1, 'the captures are told to stop');
+    assert.deepEqual(
+      r.out.files.map((f) => f.slice(r.dir.length + 1)).filter((f) => !taken.has(f)),
+      [r.out.files[0]!.slice(r.dir.length + 1)],
+    );
+    for (const f of taken) assert.equal(readFileSync(join(r.dir, f), 'utf8'), 'not ours');
+    assertFilesWithinSize(r.dir, taken);
+  });
+
+  test('rotation: a next file whose directory is gone stops the capture the same way; no packet goes into a later file', async () => {
+    let opened = 0;
+    const r = await ringWithBadSecond('ring-gone', (p) => {
+      opened++;
+      return fileSink(opened === 2 ? join(tmp.dir, 'ring-gone', 'gone', 'x.pcapng') : p);
+    });
+    assert.ok(r.error instanceof UserError, 'finish() must fail');
+    assert.equal(r.error.exitCode, ExitCode.output);
+    assert.match(r.error.message, /cannot open the next capture file .*web-00002-.*: .*missing or not writable/);
+    assert.equal(opened, 2, 'no file opened after the one that failed');
+    assert.equal(readdirSync(r.dir).length, 1);
+    assertFilesWithinSize(r.dir);
   });
 });
