@@ -3,9 +3,11 @@
 // call must not ask the API server anything; without a memory of the last lists, the pod chosen
 // last time would not be among the dialog's choices, and Wireshark would forget it. The lists are
 // only a convenience: a reload button refreshes them, and a stale pod fails with a clear error.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+// They are read only from a cache directory nobody else can write (src/user-cache.ts): a planted
+// list would put another's pod names into the dialog.
 import { homedir } from 'node:os';
 import { join, posix, win32 } from 'node:path';
+import { prepareCacheDir, readCacheFile, untrustedDir, writeCacheFile, xdgCacheHome } from '../user-cache.ts';
 
 export interface Choice {
   value: string;
@@ -25,7 +27,7 @@ export function cacheDir(platform: NodeJS.Platform = process.platform, env: Node
     return win32.join(env.LOCALAPPDATA ?? win32.join(home, 'AppData', 'Local'), 'kubectl-netns', 'cache');
   }
   if (platform === 'darwin') return posix.join(home, 'Library', 'Caches', 'kubectl-netns');
-  return posix.join(env.XDG_CACHE_HOME || posix.join(home, '.cache'), 'kubectl-netns');
+  return posix.join(xdgCacheHome(env, home), 'kubectl-netns');
 }
 
 function cacheFile(iface: string, dir: string): string {
@@ -46,7 +48,11 @@ function isChoices(v: unknown): v is Choice[] {
 /** The cached lists for IFACE; nothing when there are none or the file is not ours to understand. */
 export function readChoices(iface: string, dir: string = cacheDir()): CachedChoices {
   try {
-    const doc = JSON.parse(readFileSync(cacheFile(iface, dir), 'utf8')) as Record<string, unknown>;
+    // A missing directory throws: no lists yet.
+    if (untrustedDir(join(dir, 'wireshark')) !== undefined) return {};
+    const bytes = readCacheFile(cacheFile(iface, dir));
+    if (!bytes) return {};
+    const doc = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
     const out: CachedChoices = {};
     if (Array.isArray(doc.namespaces) && doc.namespaces.every((n) => typeof n === 'string')) {
       out.namespaces = doc.namespaces;
@@ -65,12 +71,9 @@ export function readChoices(iface: string, dir: string = cacheDir()): CachedChoi
 export function writeChoices(iface: string, update: CachedChoices, dir: string = cacheDir()): void {
   const file = cacheFile(iface, dir);
   try {
-    const next = { ...readChoices(iface, dir), ...update };
-    mkdirSync(join(dir, 'wireshark'), { recursive: true, mode: 0o700 });
+    if (prepareCacheDir(join(dir, 'wireshark')) !== undefined) return;
     // Written whole, then renamed: a dialog opening meanwhile never reads half a file.
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(next), { mode: 0o600 });
-    renameSync(tmp, file);
+    writeCacheFile(file, JSON.stringify({ ...readChoices(iface, dir), ...update }));
   } catch {
     // Only the next dialog's convenience is lost.
   }

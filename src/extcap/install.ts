@@ -1,18 +1,12 @@
 // Writing the launcher into an extcap folder and taking it out again. The launcher names this
 // kubectl-netns by absolute path, so install checks it by running it the way Wireshark will.
+// Wireshark runs whatever is in that folder, as the user who starts it: a folder others can write
+// (or whose path they can change) would let them replace the launcher, so install refuses it.
 import { execFileSync } from 'node:child_process';
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  realpathSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { ExitCode, UserError } from '../errors.ts';
+import { untrustedDir, writeCacheFile } from '../user-cache.ts';
 import { LAUNCHER_MARK, launcherName, launcherText, type LauncherEnv, type SelfCommand } from './launcher.ts';
 
 /** How this process was started: a single executable (Node SEA) runs itself; otherwise node runs the script. */
@@ -65,13 +59,25 @@ export function writeLauncher(
       hint: 'move it away, or install into another folder with --dir',
     });
   }
+  let problem: string | undefined;
   try {
-    mkdirSync(dir, { recursive: true });
-    // Written whole under another name, then renamed: Wireshark never runs half a launcher.
-    const tmp = join(dir, `.${launcherName(platform)}.${process.pid}.tmp`);
-    writeFileSync(tmp, launcherText(platform, self, env), { mode: 0o755 });
-    chmodSync(tmp, 0o755);
-    renameSync(tmp, path);
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    problem = platform === 'win32' ? undefined : untrustedDir(dir);
+  } catch (err) {
+    throw cannotWrite(dir, err);
+  }
+  if (problem !== undefined) {
+    throw new UserError(`refusing to put the launcher into ${dir}: ${problem}`, {
+      exitCode: ExitCode.output,
+      hint: 'Wireshark runs what is in that folder as you: anyone who can write it could replace the launcher. Make it yours alone (chmod go-w), or choose another folder with --dir',
+    });
+  }
+  try {
+    // Written whole under a fresh hidden name (exclusive, never through a link), then renamed:
+    // Wireshark never runs half a launcher, nor one someone else prepared.
+    writeCacheFile(path, launcherText(platform, self, env), 0o755, (p, tag) =>
+      join(dirname(p), `.${basename(p)}.${tag}.tmp`),
+    );
   } catch (err) {
     throw cannotWrite(dir, err);
   }

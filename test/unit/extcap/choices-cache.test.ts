@@ -2,7 +2,17 @@
 // call) still offers the pod chosen last time.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { cacheDir, readChoices, writeChoices } from '../../../src/extcap/choices-cache.ts';
 import { tempDir } from '../../helpers/temp.ts';
@@ -44,4 +54,42 @@ test('the per-user cache folder of each platform', () => {
     cacheDir('win32', { LOCALAPPDATA: 'C:\\Users\\u\\AppData\\Local' }),
     'C:\\Users\\u\\AppData\\Local\\kubectl-netns\\cache',
   );
+});
+
+test('a relative $XDG_CACHE_HOME is ignored, as the XDG spec says', () => {
+  assert.equal(cacheDir('linux', { HOME: '/home/u', XDG_CACHE_HOME: 'rel/cache' }), '/home/u/.cache/kubectl-netns');
+});
+
+const planted = JSON.stringify({ pods: { namespace: 'shop', choices: [{ value: 'evil', display: 'planted' }] } });
+
+test('lists in a directory others can write, or that another user owns, are neither read nor written', () => {
+  const open = tempDir('knetns-choices-open-');
+  mkdirSync(join(open, 'wireshark'));
+  chmodSync(join(open, 'wireshark'), 0o777);
+  writeFileSync(join(open, 'wireshark', 'x.json'), planted);
+  assert.deepEqual(readChoices('x', open), {});
+  writeChoices('y', { namespaces: ['a'] }, open);
+  assert.equal(existsSync(join(open, 'wireshark', 'y.json')), false);
+
+  const theirs = tempDir('knetns-choices-theirs-');
+  mkdirSync(join(theirs, 'wireshark'));
+  writeFileSync(join(theirs, 'wireshark', 'x.json'), planted);
+  chownSync(join(theirs, 'wireshark', 'x.json'), 65534, 65534);
+  chownSync(join(theirs, 'wireshark'), 65534, 65534);
+  assert.deepEqual(readChoices('x', theirs), {});
+});
+
+test('the cache file and its temporary are never followed as symbolic links', () => {
+  const dir = tempDir('knetns-choices-link-');
+  mkdirSync(join(dir, 'wireshark'), { mode: 0o700 });
+  const victim = join(dir, 'victim');
+  writeFileSync(victim, planted);
+  symlinkSync(victim, join(dir, 'wireshark', 'x.json'));
+  assert.deepEqual(readChoices('x', dir), {});
+  // The temporary name used to be predictable (file.PID.tmp): a link there was written through.
+  symlinkSync(victim, join(dir, 'wireshark', `y.json.${process.pid}.tmp`));
+  writeChoices('y', { namespaces: ['a'] }, dir);
+  assert.equal(readFileSync(victim, 'utf8'), planted);
+  assert.deepEqual(readChoices('y', dir), { namespaces: ['a'] });
+  assert.equal(lstatSync(join(dir, 'wireshark', 'y.json')).mode & 0o777, 0o600);
 });

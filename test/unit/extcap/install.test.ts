@@ -2,7 +2,16 @@
 // running it the way Wireshark runs it at start-up.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { checkLauncher, isOurLauncher, removeLaunchers, writeLauncher } from '../../../src/extcap/install.ts';
 import { ExitCode, UserError } from '../../../src/errors.ts';
@@ -74,4 +83,36 @@ test('a folder that cannot be made is an output error naming the folder', () => 
       e.exitCode === ExitCode.output &&
       /cannot write the launcher into .*file\/extcap: ENOTDIR/.test(e.message),
   );
+});
+
+test('a folder others can write is refused: they could replace the launcher Wireshark runs', () => {
+  for (const mode of [0o777, 0o775, 0o1777]) {
+    const dir = tempDir('knetns-install-open-');
+    chmodSync(dir, mode);
+    assert.throws(
+      () => writeLauncher(dir, 'linux', self, {}),
+      (e: unknown) =>
+        e instanceof UserError &&
+        e.exitCode === ExitCode.output &&
+        e.message === `refusing to put the launcher into ${dir}: ${dir} is writable by others` &&
+        /--dir/.test(e.hint ?? ''),
+      mode.toString(8),
+    );
+    assert.deepEqual(readdirSync(dir), [], mode.toString(8));
+  }
+  // Its path counts too: a folder of ours below one that others can write could be swapped.
+  const open = tempDir('knetns-install-open-');
+  chmodSync(open, 0o777);
+  assert.throws(() => writeLauncher(join(open, 'extcap'), 'linux', self, {}), /is writable by others/);
+});
+
+test('the temporary launcher is a fresh file: a link left at a predictable name is not written through', () => {
+  const dir = tempDir('knetns-install-');
+  const victim = join(tempDir('knetns-victim-'), 'victim');
+  writeFileSync(victim, 'keep me\n');
+  symlinkSync(victim, join(dir, `.kubectl-netns.${process.pid}.tmp`));
+  const { path } = writeLauncher(dir, 'linux', self, {});
+  assert.equal(readFileSync(victim, 'utf8'), 'keep me\n');
+  assert.ok(lstatSync(path).isFile());
+  assert.equal(statSync(path).mode & 0o777, 0o755);
 });
