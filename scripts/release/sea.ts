@@ -20,29 +20,84 @@ const POSTJECT_CLI = createRequire(import.meta.url).resolve('postject/dist/cli.j
  * The blob's main script: runs the bundle (asset BUNDLE_ASSET) through vm.Script with V8's code
  * cache from the user's cache directory, written at the end of a run that had none (or a stale
  * one), so every later start skips compiling the ~9 MB bundle: measured on linux_amd64,
- * `--version` 0.31 s without, 0.16 s with. BUNDLE_KEY names the bundle, so an upgrade never
- * reuses an old cache (V8 would reject it anyway). A failure to read or write it only costs time.
- * Its cache directory follows compileCacheDir's rule (src/cli/compile-cache.ts): it runs before the
- * bundle, so it cannot call it.
+ * `--version` 0.31 s without, 0.16 s with. A failure to read or write it only costs time.
+ *
+ * V8 runs the code a cache holds and checks little more than the source's length: it ran a cache
+ * compiled from other source of the same length. So the cache is trusted as src/user-cache.ts
+ * trusts a cache (this runs before the bundle, so it cannot import it; the rules are the same):
+ * the cache directory is ours and private, every directory above it is root's or ours and not
+ * writable by others (sticky ones excepted); the file is ours, read and written without following
+ * links, written under a fresh exclusive name and renamed. And each file starts with the SHA-256 of
+ * the source it was made from (BUNDLE_HASH, fixed when the blob is made), so a cache of other
+ * source is never handed to V8; BUNDLE_KEY (its first 16 digits) names the file, so an upgrade
+ * starts a new one. The directory follows compileCacheDir's rule (src/cli/compile-cache.ts):
+ * $XDG_CACHE_HOME only when absolute.
  */
 const SEA_MAIN = `'use strict';
 const { getAsset } = require('node:sea');
 const { Script, constants } = require('node:vm');
 const fs = require('node:fs');
-const { join, dirname } = require('node:path');
+const { join, dirname, isAbsolute } = require('node:path');
 const { homedir } = require('node:os');
 const env = process.env;
 const base =
   process.platform === 'win32'
     ? env.LOCALAPPDATA || join(homedir(), 'AppData', 'Local')
-    : env.XDG_CACHE_HOME && env.XDG_CACHE_HOME.startsWith('/')
+    : env.XDG_CACHE_HOME && isAbsolute(env.XDG_CACHE_HOME)
       ? env.XDG_CACHE_HOME
       : join(homedir(), '.cache');
-const file = join(base, 'kubectl-netns', 'sea-code-cache', 'BUNDLE_KEY-' + process.arch + '.bin');
-let cachedData;
-try {
-  cachedData = fs.readFileSync(file);
-} catch {}
+const dir = join(base, 'kubectl-netns', 'sea-code-cache');
+const file = join(dir, 'BUNDLE_KEY-' + process.arch + '.bin');
+const hash = Buffer.from('BUNDLE_HASH', 'hex');
+const uid = process.geteuid ? process.geteuid() : undefined;
+const NOFOLLOW = fs.constants.O_NOFOLLOW || 0;
+function pathOk(from) {
+  for (let d = fs.realpathSync(from); ; d = dirname(d)) {
+    const st = fs.lstatSync(d);
+    if (st.uid !== uid && st.uid !== 0) return false;
+    if ((st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0) return false;
+    if (dirname(d) === d) return true;
+  }
+}
+function dirOk() {
+  if (uid === undefined) return true;
+  const st = fs.lstatSync(dir);
+  return st.isDirectory() && st.uid === uid && (st.mode & 0o022) === 0 && pathOk(dirname(dir));
+}
+function readCache() {
+  let fd;
+  try {
+    if (!dirOk()) return undefined;
+    fd = fs.openSync(file, fs.constants.O_RDONLY | NOFOLLOW);
+    const st = fs.fstatSync(fd);
+    if (!st.isFile() || (uid !== undefined && (st.uid !== uid || (st.mode & 0o022) !== 0))) return undefined;
+    const data = fs.readFileSync(fd);
+    return data.subarray(0, hash.length).equals(hash) ? data.subarray(hash.length) : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+function writeCache(data) {
+  if (uid !== undefined) {
+    let existing = dir;
+    while (!fs.existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
+    if (!pathOk(existing)) return;
+  }
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (!dirOk()) return;
+  const tmp = file + '.' + process.pid + '.' + require('node:crypto').randomBytes(6).toString('hex');
+  const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | NOFOLLOW, 0o600);
+  try {
+    const all = Buffer.concat([hash, data]);
+    for (let at = 0; at < all.length; ) at += fs.writeSync(fd, all, at);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+}
+const cachedData = readCache();
 const script = new Script(require('node:module').wrap(getAsset('BUNDLE_ASSET', 'utf8')), {
   filename: 'BUNDLE_ASSET',
   cachedData,
@@ -51,10 +106,7 @@ const script = new Script(require('node:module').wrap(getAsset('BUNDLE_ASSET', '
 if (cachedData === undefined || script.cachedDataRejected) {
   process.once('exit', () => {
     try {
-      fs.mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-      const tmp = file + '.' + process.pid;
-      fs.writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
-      fs.renameSync(tmp, file);
+      writeCache(script.createCachedData());
     } catch {}
   });
 }
@@ -68,15 +120,19 @@ script.runInThisContext()(mod.exports, require, mod, process.execPath, dirname(p
  * make the output depend on where the release was built.
  */
 export function makeBlob(node: string, main: string, dir: string): string {
-  const key = createHash('sha256')
-    .update(readFileSync(join(dir, main)))
-    .digest('hex')
-    .slice(0, 16);
   // The asset is the bundle without its #! line (kept as an empty line, so line numbers hold),
   // which wrapped in a function would be a syntax error.
   const asset = `${main}.asset`;
-  writeFileSync(join(dir, asset), readFileSync(join(dir, main), 'utf8').replace(/^#!.*/, ''));
-  writeFileSync(join(dir, 'sea-main.cjs'), SEA_MAIN.replaceAll('BUNDLE_KEY', key).replaceAll('BUNDLE_ASSET', asset));
+  const source = readFileSync(join(dir, main), 'utf8').replace(/^#!.*/, '');
+  writeFileSync(join(dir, asset), source);
+  // The hash of the source V8 compiles (SEA_MAIN only wraps it in a function).
+  const hash = createHash('sha256').update(source).digest('hex');
+  writeFileSync(
+    join(dir, 'sea-main.cjs'),
+    SEA_MAIN.replaceAll('BUNDLE_HASH', hash)
+      .replaceAll('BUNDLE_KEY', hash.slice(0, 16))
+      .replaceAll('BUNDLE_ASSET', asset),
+  );
   writeFileSync(
     join(dir, 'sea-config.json'),
     JSON.stringify({
