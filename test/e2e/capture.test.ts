@@ -97,6 +97,8 @@ describe('capture', { skip, timeout: 900_000 }, () => {
       env,
     });
     const reader = spawn('tcpdump', ['-nn', '-r', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // Listened for now: the reader may close before the plugin's own close is seen.
+    const readerClosed = new Promise((resolve) => reader.on('close', resolve));
     child.stdout!.pipe(reader.stdin);
     let text = '';
     reader.stdout.on('data', (c: Buffer) => (text += c.toString()));
@@ -105,7 +107,7 @@ describe('capture', { skip, timeout: 900_000 }, () => {
     await sendRequests(2);
     const r = await done;
     assert.equal(r.code, 0, r.stderr);
-    await new Promise((resolve) => reader.on('close', resolve));
+    await readerClosed;
     assert.equal(text.trim().split('\n').length, 4, text);
     assert.match(text, /8080/);
     assert.deepEqual(debugPods(ns), []);
