@@ -16,6 +16,7 @@ interface StatusBody {
   message?: string;
   reason?: string;
   code?: number;
+  details?: { causes?: Array<{ type?: string; reason?: string }> };
 }
 
 /** The Kubernetes Status object carried by an ApiException, if any. */
@@ -95,6 +96,22 @@ export function translateApiError(err: unknown, action: ApiAction, server?: stri
       );
     }
     if (st.code === 403) {
+      // The namespace lifecycle admission, not RBAC: nothing new may be made in a namespace being deleted.
+      const causes = st.status.details?.causes ?? [];
+      if (
+        causes.some((c) => (c.type ?? c.reason) === 'NamespaceTerminating') ||
+        /because it is being terminated/.test(msg)
+      ) {
+        const namespace = /in namespace (\S+) because/.exec(msg)?.[1] ?? action.namespace;
+        return new UserError(
+          `cannot ${action.verb} ${action.resource} in namespace "${namespace}": the namespace is being deleted (Terminating)`,
+          {
+            exitCode: ExitCode.forbidden,
+            hint: `nothing new can start there until it is gone (kubectl get namespace ${namespace} shows what holds it); run the debug pod in another namespace with --debug-namespace`,
+            cause: err,
+          },
+        );
+      }
       if (/PodSecurity/.test(msg)) {
         const level = /violates PodSecurity "([a-z]+)(?::[^"]*)?"/.exec(msg)?.[1] ?? 'restricted';
         return new UserError(

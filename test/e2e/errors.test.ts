@@ -151,6 +151,41 @@ describe('errors against the real API', { skip, timeout: 600_000 }, () => {
     noDebugPods(baselineNs);
   });
 
+  test('a debug namespace being deleted is said to be Terminating, not missing RBAC', async () => {
+    const gone = `e2e-terminating-${process.pid}`;
+    await createNamespace(gone);
+    // A finalizer nobody removes keeps the namespace Terminating for as long as the test needs.
+    kubectl(['create', 'configmap', 'hold', '-n', gone]);
+    const hold = (finalizers: string) =>
+      kubectl([
+        'patch',
+        'configmap',
+        'hold',
+        '-n',
+        gone,
+        '--type=merge',
+        '-p',
+        `{"metadata":{"finalizers":${finalizers}}}`,
+      ]);
+    hold('["kubectl-netns.test/hold"]');
+    kubectl(['delete', 'namespace', gone, '--wait=false']);
+    try {
+      const r = await runPlugin(['exec', 'web', ...base, '--debug-namespace', gone, '--', 'true'], { env });
+      assert.equal(r.code, ExitCode.forbidden, r.stderr);
+      oneLineError(
+        r.stderr,
+        new RegExp(
+          `^error: cannot create pods in namespace "${gone}": the namespace is being deleted \\(Terminating\\)$`,
+        ),
+      );
+      assert.match(r.stderr, /hint: .*--debug-namespace/);
+      assert.doesNotMatch(r.stderr, /RBAC|can-i/);
+      noDebugPods();
+    } finally {
+      hold('null');
+    }
+  });
+
   test('a user without pods/create is told every missing right at once, before anything is created', async () => {
     const kc = narrowKubeconfig('viewer', [{ resources: ['pods'], verbs: ['get', 'list'] }]);
     const r = await runPlugin(['exec', 'web', '--kubeconfig', kc, '--image', DEBUG_IMAGE, '--', 'true'], { env });

@@ -88,3 +88,38 @@ test('a DOMException\'s legacy code is no HTTP status: a watch timeout is not re
   assert.equal(isWatchIdleTimeout(status(500, 'InternalError', 'etcd is down')), false);
   assert.equal(isWatchIdleTimeout(undefined), false);
 });
+
+test('a namespace being deleted is said to be Terminating, not missing RBAC', () => {
+  // The API server's answer as its NamespaceLifecycle admission builds it (the e2e errors test
+  // checks the real one).
+  const e = translated(
+    new ApiException(
+      403,
+      'HTTP error',
+      JSON.stringify({
+        kind: 'Status',
+        status: 'Failure',
+        message:
+          'pods "netns-web-abc" is forbidden: unable to create new content in namespace shop because it is being terminated',
+        reason: 'Forbidden',
+        details: {
+          name: 'netns-web-abc',
+          kind: 'pods',
+          causes: [
+            {
+              reason: 'NamespaceTerminating',
+              message: 'namespace shop is being terminated',
+              field: 'metadata.namespace',
+            },
+          ],
+        },
+        code: 403,
+      }),
+      {},
+    ),
+  );
+  assert.equal(e.exitCode, ExitCode.forbidden);
+  assert.equal(e.message, 'cannot create pods in namespace "shop": the namespace is being deleted (Terminating)');
+  assert.match(e.hint ?? '', /--debug-namespace/);
+  assert.doesNotMatch(`${e.message} ${e.hint}`, /RBAC|can-i/);
+});
