@@ -25,6 +25,8 @@ import {
   type CaptureSink,
 } from '../output/sink.ts';
 import { findWireshark, wiresharkSink } from '../output/wireshark.ts';
+import { reportLeftoverPartials } from '../output/partial-files.ts';
+import { dirname } from 'node:path';
 import { resolveOneTarget } from './shared/target.ts';
 import { captureMany, type ManyOutput, type ManyPlan } from './shared/capture-many.ts';
 
@@ -356,6 +358,7 @@ export async function runCapture(a: CaptureArgs, extcapFifo?: string): Promise<n
   const plan = { ...planCapture(a, new Date(), extcapFifo), quiet: a.quiet === true };
   // Local output problems are found before any API call, let alone a debug pod.
   if (plan.output.kind === 'stdout') assertNotTerminal(process.stdout.isTTY);
+  if (plan.output.kind === 'file' || plan.output.kind === 'dir') reportLeftoverPartials(outputDir(plan.output));
   if (plan.output.kind === 'dir') await prepareDirectory(plan.output.path);
   const wireshark = plan.output.kind === 'wireshark' ? findWireshark() : undefined;
   const ctx = await runContext(a);
@@ -397,6 +400,11 @@ export async function runCapture(a: CaptureArgs, extcapFifo?: string): Promise<n
     warn(`${plan.output.path} will hold pcapng (one interface per pod), not pcap: consider naming it .pcapng`);
   }
   return captureMany(ctx, manyPlan(plan, a), set, manyOutput(plan, wireshark, ctx.signal));
+}
+
+/** The directory a file or -w DIR/ output writes into. Pure. */
+function outputDir(out: { kind: 'file' | 'dir'; path: string }): string {
+  return out.kind === 'dir' ? out.path : dirname(out.path);
 }
 
 /** The many-target capture's share of the plan. Pure. */

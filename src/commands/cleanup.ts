@@ -1,6 +1,7 @@
 // `kubectl netns cleanup`: deletes debug pods left behind (a SIGKILLed client, a lost connection),
 // found by the managed-by label, and says what it did. By default only pods that have ended or
 // outlived their deadline: a running one belongs to someone's live session; --all deletes those too.
+// It also says where unfinished capture files of killed runs are in the current directory.
 import { defineCommand } from '../cli/command.ts';
 import { runContext, type GlobalArgs } from '../cli/global.ts';
 import { withOutputFormat } from '../cli/options.ts';
@@ -8,6 +9,7 @@ import { info } from '../log.ts';
 import { ANNOTATION_TARGET } from '../kube/debug-pod.ts';
 import { deleteDebugPod, leftoverState, listDebugPods, type LeftoverState } from '../kube/leftovers.ts';
 import { renderDocument, renderNames } from '../output/document.ts';
+import { reportLeftoverPartials } from '../output/partial-files.ts';
 import type { OutputFormat } from '../output/formats.ts';
 import { API_VERSION } from '../output/netns-views.ts';
 import { renderTable } from '../output/table.ts';
@@ -28,6 +30,8 @@ export const cleanup = defineCommand<CleanupArgs>({
     ['Remove the debug pods that ended or expired, in every namespace', 'cleanup -A'],
     ['Remove every debug pod in the debug namespace, running ones included', 'cleanup -n kubectl-netns-debug --all'],
   ],
+  notes:
+    'It also lists the unfinished capture files (.NAME.kubectl-netns-PID.partial) that killed runs left in the current directory, on stderr; those hold the packets up to the kill and are never deleted.',
   builder: (y) =>
     withOutputFormat(y, 'table, wide (adds the target), json, yaml or name')
       .option('all-namespaces', {
@@ -46,6 +50,8 @@ export const cleanup = defineCommand<CleanupArgs>({
 });
 
 async function runCleanup(a: CleanupArgs): Promise<number> {
+  // Local first, and whatever the cluster says: captures of killed runs in this directory.
+  reportLeftoverPartials('.');
   const ctx = await runContext(a);
   const namespace = a['all-namespaces'] ? undefined : ctx.cfg.namespace;
   const pods = await listDebugPods(ctx.client, namespace);

@@ -8,10 +8,11 @@
 // consumer that went away (EPIPE, `| head`: a normal end) from an output that failed (ENOSPC,
 // EIO: the capture must stop and say so).
 import { createWriteStream, promises as fs, type Stats } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import type { Writable } from 'node:stream';
 import { ExitCode, UserError } from '../errors.ts';
 import { fileKind, isWindowsPipe, openPipeWriter, type PipeCheck, type PipeRefusal } from './fifo.ts';
+import { partialPath } from './partial-files.ts';
 
 export interface CaptureSink {
   /** Where bytes are written. */
@@ -243,7 +244,7 @@ export async function fileSink(
   const there = await assertWritable(path, overwrite);
   // The owner is checked again on the opened pipe: a swap since the check above is refused too.
   if (there?.isFIFO()) return pipeSink(path, opts.signal, { owner: ourUid });
-  const tmp = join(dirname(path), `.${basename(path)}.kubectl-netns-${process.pid}.partial`);
+  const tmp = partialPath(path);
   // 1 MiB before write() says "wait": with the default 16 KiB nearly every websocket frame filled
   // it, and each wait paused and resumed the exec socket; queued chunks now go out in one writev.
   // 10 s saturated on the local cluster: 550 and 608 MB of pcap against 475 and 487, with 4.3-5.1 s

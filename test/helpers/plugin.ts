@@ -20,10 +20,11 @@ export interface PluginResult {
 /** Starts the plugin; stdout/stderr are piped unless told otherwise. */
 export function startPlugin(
   args: string[],
-  opts: { env?: NodeJS.ProcessEnv; stdin?: 'pipe' | 'ignore' } = {},
+  opts: { env?: NodeJS.ProcessEnv; stdin?: 'pipe' | 'ignore'; cwd?: string } = {},
 ): ChildProcess {
   return spawn(process.execPath, [PLUGIN, ...args], {
     env: { ...process.env, ...opts.env },
+    cwd: opts.cwd,
     stdio: [opts.stdin ?? 'ignore', 'pipe', 'pipe'],
   });
 }
@@ -52,9 +53,13 @@ export function collect(child: ChildProcess, timeoutMs = 120_000): Promise<Plugi
 /** Runs the plugin to completion, optionally feeding stdin. */
 export function runPlugin(
   args: string[],
-  opts: { env?: NodeJS.ProcessEnv; input?: string | Buffer; timeoutMs?: number } = {},
+  opts: { env?: NodeJS.ProcessEnv; input?: string | Buffer; timeoutMs?: number; cwd?: string } = {},
 ): Promise<PluginResult> {
-  const child = startPlugin(args, { env: opts.env, stdin: opts.input === undefined ? 'ignore' : 'pipe' });
+  const child = startPlugin(args, {
+    env: opts.env,
+    stdin: opts.input === undefined ? 'ignore' : 'pipe',
+    cwd: opts.cwd,
+  });
   if (opts.input !== undefined) child.stdin!.end(opts.input);
   return collect(child, opts.timeoutMs);
 }
