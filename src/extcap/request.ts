@@ -7,7 +7,9 @@
 //   --extcap-interface IF --extcap-capture-filter F       is F a valid capture filter?
 //   --capture --extcap-interface IF --fifo PATH [--extcap-capture-filter F]
 //     [--extcap-control-in PATH --extcap-control-out PATH] OPTIONS...
-// Values come as separate words or as --name=value. Pure: no I/O.
+// Values come as separate words (--name VALUE, as Wireshark passes them) or as --name=value. The
+// word after a value option is always its value, whatever it looks like: a dialog value such as
+// `--fifo=/tmp/theirs` must stay the value it is, not replace the FIFO Wireshark passed. Pure: no I/O.
 import { usageError } from '../errors.ts';
 import { isOptionName, OPTION_KINDS, type ExtcapOptions } from './options.ts';
 
@@ -43,12 +45,6 @@ const PROTOCOL_VALUES = new Set([
 /** Protocol options that are flags. */
 const PROTOCOL_FLAGS = new Set(['extcap-interfaces', 'extcap-dlts', 'extcap-config', 'capture', 'debug']);
 
-function knownOption(word: string): boolean {
-  if (!word.startsWith('--')) return false;
-  const name = word.slice(2).split('=', 1)[0]!;
-  return PROTOCOL_VALUES.has(name) || PROTOCOL_FLAGS.has(name) || isOptionName(name);
-}
-
 /** Splits WORDS into option names and values, checking each name. */
 function scan(words: readonly string[]): { values: Map<string, string>; flags: Set<string>; options: ExtcapOptions } {
   const values = new Map<string, string>();
@@ -64,10 +60,9 @@ function scan(words: readonly string[]): { values: Map<string, string>; flags: S
     const isFlag = PROTOCOL_FLAGS.has(name) || (isOptionName(name) && OPTION_KINDS[name] === 'flag');
     if (!takesValue && !isFlag) throw usageError(`unknown option --${name} on the extcap command line`);
     if (takesValue) {
+      // Wireshark leaves empty fields out; a hand-written empty value is --name= (or the last word).
       let value = inline;
-      // A value option followed by another option was passed empty (Wireshark leaves empty fields out,
-      // but a hand-written command line may not).
-      if (value === undefined && i + 1 < words.length && !knownOption(words[i + 1]!)) value = words[++i];
+      if (value === undefined && i + 1 < words.length) value = words[++i];
       value ??= '';
       if (isOptionName(name)) options[name] = value;
       else values.set(name, value);

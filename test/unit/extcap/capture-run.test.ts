@@ -6,7 +6,7 @@
 // and the marker must never appear; a context named `-v` must be used as that context.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { collect, runPlugin } from '../../helpers/plugin.ts';
@@ -89,6 +89,20 @@ describe('tshark drives the extcap with hostile preference values', { skip: tsha
       assert.match(stderr, /hint: change it in the interface's options/);
     });
   }
+
+  test('a value "--fifo=THEIRS" stays a value: the extcap never opens their pipe instead of Wireshark\'s', async () => {
+    const theirs = join(dir, 'theirs.fifo');
+    execFileSync('mkfifo', [theirs]);
+    // A reader blocks until a writer opens the pipe; it ends once one has come and gone.
+    const reader = spawn('cat', [theirs], { stdio: 'ignore' });
+    let readerEnded = false;
+    reader.on('close', () => (readerEnded = true));
+    const stderr = await tshark('kubectl_netns_dev', { pod: 'web', selector: `--fifo=${theirs}` });
+    assert.match(stderr, /error: the selector "--fifo=.*" is not a label selector/);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(readerEnded, false, 'their pipe was opened');
+    reader.kill();
+  });
 
   test('a context named "-v" is that context, not a flag and not the current context', async () => {
     const stderr = await tshark('kubectl_netns_v', { pod: 'web', namespace: 'shop' });

@@ -97,15 +97,38 @@ test('a capture filter alone is the GUI asking whether it is valid', () => {
   );
 });
 
-test('flags spelled out as true/false, values given with =, and an empty value before the next option', () => {
+test('flags spelled out as true/false, values given with =, and an empty value given as --name=', () => {
   const req = parseExtcapRequest(
-    words('--extcap-config --extcap-interface=x --host-side false --privileged true --container --pod=web'),
+    words('--extcap-config --extcap-interface=x --host-side false --privileged true --container= --pod=web'),
   );
   assert.deepEqual(req.kind === 'config' && req.options, {
     'host-side': false,
     privileged: true,
     container: '',
     pod: 'web',
+  });
+});
+
+test("the word after an option is its value, whatever it looks like: a value never becomes one of Wireshark's options", () => {
+  // Wireshark passes --NAME VALUE; a value such as --fifo=/tmp/theirs (a dialog field, a profile,
+  // tshark -o) must not replace the FIFO Wireshark passed before it.
+  const req = parseExtcapRequest([
+    '--capture',
+    '--extcap-interface',
+    'x',
+    '--fifo',
+    '/tmp/wireshark_fifo',
+    '--selector',
+    '--fifo=/tmp/theirs',
+    '--pod',
+    '--extcap-interface',
+  ]);
+  assert.equal(req.kind, 'capture');
+  assert.equal(req.kind === 'capture' && req.fifo, '/tmp/wireshark_fifo');
+  assert.equal(req.kind === 'capture' && req.iface, 'x');
+  assert.deepEqual(req.kind === 'capture' && req.options, {
+    selector: '--fifo=/tmp/theirs',
+    pod: '--extcap-interface',
   });
 });
 
