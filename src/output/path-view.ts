@@ -13,6 +13,9 @@ function step(l: LatencyJson | null): string {
   return `${l.p50Ms.toFixed(d)}/${l.p99Ms.toFixed(d)}/${l.maxMs.toFixed(d)}${u}`;
 }
 
+/** Flow lines in the text report; -o json has them all. */
+const MAX_FLOW_LINES = 10;
+
 /** The report as text, ending with a newline. */
 export function renderPathReport(r: PathReport, color: boolean): string {
   const out: string[] = [];
@@ -59,7 +62,14 @@ export function renderPathReport(r: PathReport, color: boolean): string {
         : `clocks: ${r.clock.node} is ${r.clock.offsetMs} ms ahead of ${r.clock.reference}, ±${r.clock.uncertaintyMs} ms (from ${r.clock.crossings.forward} and ${r.clock.crossings.reply} crossings); steps between them are corrected and shown to that precision`,
     );
   }
-  for (const f of r.flows) {
+  // The flows worth a look first: those that stopped or went elsewhere, then those that lost
+  // packets; a long list of healthy ones is left to -o json.
+  const rank = (f: PathReport['flows'][number]) =>
+    f.status !== 'complete' ? 0 : f.lost.forward + f.lost.reply + f.retransmissions > 0 ? 1 : 2;
+  const ordered = [...r.flows].sort((a, b) => rank(a) - rank(b) || a.id - b.id);
+  const shown = ordered.slice(0, MAX_FLOW_LINES);
+  const rest = ordered.slice(MAX_FLOW_LINES);
+  for (const f of shown) {
     const where =
       f.status === 'stopped' && f.stoppedAfter !== null
         ? f.stoppedBefore !== null
@@ -74,6 +84,10 @@ export function renderPathReport(r: PathReport, color: boolean): string {
     out.push(
       `flow ${f.id} ${flowText({ ...f, echoId: f.echoId ?? undefined })}: ${where}; ${f.packets.forward}→ ${f.packets.reply}← packets${lost}${retx}${nat}`,
     );
+  }
+  if (rest.length > 0) {
+    const healthy = rest.every((f) => rank(f) === 2);
+    out.push(`${rest.length} more flow(s)${healthy ? ', complete without loss' : ''}: -o json lists every flow`);
   }
   for (const n of r.notes) out.push(`note: ${n}`);
   if (r.file) out.push(`every hop's packets, with a comment per packet of the flows, in ${r.file}`);

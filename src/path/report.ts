@@ -76,6 +76,8 @@ export interface FlowJson {
 }
 
 export interface PathReport {
+  apiVersion: 'kubectl-netns/v1';
+  kind: 'PathReport';
   src: EndJson;
   dst: EndJson;
   file: string | null;
@@ -144,6 +146,8 @@ export function buildReport(o: {
   const r = o.result;
   const est = r.clock?.estimate;
   return {
+    apiVersion: 'kubectl-netns/v1',
+    kind: 'PathReport',
     src: o.src,
     dst: o.dst,
     file: o.file,
@@ -223,22 +227,25 @@ export function stepText(ns: number, uncertaintyNs: number): string {
   return `${ns >= 0 ? '+' : ''}${v} ms${uncertaintyNs > 0 ? ` ±${roundUp(uncertaintyNs / 1e6)}` : ''}`;
 }
 
-/** The comment a packet carries in the pcapng: its flow, direction, hop and delay. */
+/**
+ * The comment a packet carries in the pcapng: its flow, direction, hop and step first (what a
+ * narrow column shows), then what happened to it, then the flow's addresses.
+ */
 export function packetComment(note: PacketNote, hop: number, hops: readonly PlannedHop[], flow: FlowResult): string {
+  let step: string;
+  if (note.origin) step = 'first sighting';
+  else if (note.step && note.step.fromHop === hop) step = `${stepText(note.step.ns, 0)} after passing here before`;
+  else if (note.step) step = `${stepText(note.step.ns, note.step.uncertaintyNs)} from hop ${note.step.fromHop + 1}`;
+  else step = 'the previous hop did not see it';
   const parts = [
-    `flow ${note.flow + 1} ${flowText(flow)}, ${note.dir === 'fwd' ? 'forward' : 'reply'}`,
-    `hop ${hop + 1}/${hops.length}`,
+    `flow ${note.flow + 1} ${note.dir === 'fwd' ? 'forward' : 'reply'}, hop ${hop + 1}/${hops.length}, ${step}`,
   ];
-  if (note.origin) parts.push('first sighting');
-  else if (note.step && note.step.fromHop === hop) parts.push(`${stepText(note.step.ns, 0)} after passing here before`);
-  else if (note.step)
-    parts.push(`${stepText(note.step.ns, note.step.uncertaintyNs)} from hop ${note.step.fromHop + 1}`);
-  else parts.push('previous hop did not see it');
-  if (note.nat) parts.push(note.nat);
   if (note.retransmission) parts.push('retransmission');
   if (note.end === 'lost')
-    parts.push(`last seen here: lost before hop ${note.lostBefore! + 1} (${hops[note.lostBefore!]!.name})`);
+    parts.push(`LOST after this hop: never reached hop ${note.lostBefore! + 1} (${hops[note.lostBefore!]!.name})`);
   else if (note.end === 'left') parts.push('last seen here: went to an endpoint not followed');
   else if (note.end === 'unknown') parts.push('last seen here: the next hop was not capturing then');
+  if (note.nat) parts.push(note.nat);
+  parts.push(flowText(flow));
   return parts.join('; ');
 }

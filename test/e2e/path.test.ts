@@ -132,7 +132,7 @@ function assertEveryHopSawPings(report: PathReport, file: string, n: number, tar
   const comments = tshark(file, `icmp.type == 8 && ip.dst == ${target}`, ['frame.interface_name', 'frame.comment']);
   for (const [iface, comment] of comments) {
     const hop = report.hops.findIndex((h) => h.name === iface) + 1;
-    assert.match(comment ?? '', new RegExp(`^flow \\d+ icmp .*, forward; hop ${hop}/${report.hops.length}; `), iface);
+    assert.match(comment ?? '', new RegExp(`^flow \\d+ forward, hop ${hop}/${report.hops.length}, .*; icmp `), iface);
   }
 }
 
