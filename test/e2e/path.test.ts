@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -31,6 +31,7 @@ const skip = ensureCluster() ?? ensureNodes(2);
 const ns = `e2e-path-${process.pid}`;
 const dir = mkdtempSync(join(tmpdir(), 'knetns-path-'));
 const env = { KUBECONFIG };
+const www = mkdtempSync(join(tmpdir(), 'knetns-path-www-'));
 /** Our test host on the nodes' LAN, outside the cluster (not a node, pod or Service). */
 const OUTSIDE = { ns: `knt-out-${process.pid % 100000}`, hostIf: `kntout${process.pid % 10000}`, ip: '10.213.0.240' };
 
@@ -163,7 +164,6 @@ describe('kubectl netns path', { skip, timeout: 900_000 }, () => {
     sh(['-n', OUTSIDE.ns, 'link', 'set', 'lo', 'up']);
     sh(['-n', OUTSIDE.ns, 'route', 'add', '10.214.0.0/24', 'via', '10.213.0.1']);
     sh(['-n', OUTSIDE.ns, 'route', 'add', '10.214.1.0/24', 'via', NODE2.ip]);
-    const www = mkdtempSync(join(tmpdir(), 'knetns-path-www-'));
     writeFileSync(join(www, 'index.html'), 'hello from the outside host\n');
     httpd = spawn(
       'ip',
@@ -178,6 +178,8 @@ describe('kubectl netns path', { skip, timeout: 900_000 }, () => {
     httpd?.kill('SIGKILL');
     execFileSync('ip', ['netns', 'del', OUTSIDE.ns], { stdio: 'ignore' });
     await deleteNamespace(ns);
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(www, { recursive: true, force: true });
   });
 
   test('pod to pod on one node: four hops, each with every packet the source sent, named and commented in the pcapng', async () => {
