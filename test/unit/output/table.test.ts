@@ -110,3 +110,25 @@ describe('renderJson', () => {
     assert.doesNotMatch(out, /\x1b\[/);
   });
 });
+
+test('a long table is laid out in chunks that line up exactly as one table would (wide, combining and empty cells too)', () => {
+  const columns: Column[] = [
+    { key: 'inode', header: 'INODE', align: 'right' },
+    { key: 'pod', header: 'POD' },
+    { key: 'n', header: 'N', align: 'right' },
+    { key: 'path', header: 'PATHS' },
+  ];
+  const odd = ['漢字', '🙂', 'e\u0301', 'ｱｲ', '', 'plain'];
+  const rows: Row[] = Array.from({ length: 257 }, (_, i) => ({
+    inode: 4026531833 + i * 97,
+    pod: i % 13 === 0 ? undefined : `ns-${i % 7}/pod-${'x'.repeat((i * 13) % 23)}${odd[i % odd.length]}`,
+    n: i % 5,
+    // The widest cell of a column comes late, so the first chunk alone would be too narrow.
+    path: i === 250 ? `/run/netns/${'w'.repeat(60)}` : `/run/netns/cni-${i}`,
+  }));
+  for (const color of [false, true]) {
+    const chunked = renderTable(columns, rows, { color });
+    assert.equal(chunked, renderTable(columns, rows, { color, chunkRows: Number.MAX_SAFE_INTEGER }));
+    assert.equal(chunked.split('\n').length, rows.length + 2, 'one header line, one line per row, a final newline');
+  }
+});
