@@ -2,14 +2,17 @@
 // cluster (npm run cluster:up first), written to bench/results.md (tables) and bench/results.json
 // (every run's figures). Progress goes to stderr; nothing is asserted.
 //
-//   node scripts/bench/run.ts [--quick] [--only startup,throughput,ttfp,memory,compress,multi,merged,extcap,ksniff,lib]
-//                             [--no-cluster] [--out DIR] [--readme]
+//   node scripts/bench/run.ts [--quick] [--only startup,forensics,throughput,ttfp,memory,compress,multi,merged,extcap,ksniff,lib]
+//                             [--no-cluster] [--out DIR] [--readme] [--baseline DIR]
+//
+// --baseline DIR measures another checkout (built: its dist/main.js) side by side where a section
+// supports it (forensics), interleaved run by run.
 //
 // --readme also replaces the performance block of docs/performance.md (between its bench markers) with this
 // run's summary against the targets, its date and machine. --readme-only does only that, from the
 // results.json already in --out (no measurement).
 //
-// Sections: start-up per command; ksniff (built from the Go module proxy, or why not); throughput
+// Sections: start-up per command; ls and whohas on a node with 1,000 extra namespaces; ksniff (built from the Go module proxy, or why not); throughput
 // at saturation and drops at fixed rates against the manual kubectl exec recipe (websocket and
 // SPDY) and the no-stream ceilings; time to first packet against a scripted manual route; client
 // memory and CPU per GB (file and slow reader); a slow link with and without --compress; 1, 5 and
@@ -23,6 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { K8S_VERSION } from '../cluster/paths.ts';
 import { compressBench } from './compress.ts';
+import { forensicsBench } from './forensics.ts';
 import { ksniffBench } from './ksniff.ts';
 import { memoryBench } from './memory.ts';
 import { multiBench } from './multipod.ts';
@@ -30,7 +34,7 @@ import { startupBench } from './startup.ts';
 import { throughputBench } from './throughput.ts';
 import { ttfpBench } from './ttfp.ts';
 import { deliveredMBps } from './lib/capture-run.ts';
-import { BenchCluster, clusterProblem, KUBECTL, type BenchPod } from './lib/cluster.ts';
+import { BenchCluster, clusterProblem, DEBUG_IMAGE, KUBECTL, type BenchPod } from './lib/cluster.ts';
 import type { CaptureSetup } from './lib/contenders.ts';
 import { GNU_TIME } from './lib/proc.ts';
 import { progress, type SectionResult } from './lib/section.ts';
@@ -38,7 +42,7 @@ import { spread } from './lib/stats.ts';
 import { summarize } from './summary.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const ALL = ['startup', 'ksniff', 'throughput', 'ttfp', 'memory', 'compress', 'multi', 'merged', 'extcap', 'lib'] as const;
+const ALL = ['startup', 'forensics', 'ksniff', 'throughput', 'ttfp', 'memory', 'compress', 'multi', 'merged', 'extcap', 'lib'] as const;
 type SectionId = (typeof ALL)[number];
 const CLUSTER_SECTIONS: SectionId[] = ['throughput', 'ttfp', 'memory', 'compress', 'multi', 'extcap'];
 
@@ -50,6 +54,7 @@ const { values } = parseArgs({
     readme: { type: 'boolean', default: false },
     'readme-only': { type: 'boolean', default: false },
     out: { type: 'string', default: join(ROOT, 'bench') },
+    baseline: { type: 'string' },
   },
 });
 const quick = values.quick === true;
@@ -130,7 +135,7 @@ async function main(): Promise<void> {
   const info = machine();
   progress(`${info.mode} run on ${info.cpus}, load ${info['load average at start']}`);
   const sections: Array<{ id: SectionId; result: SectionResult }> = [];
-  const needCluster = CLUSTER_SECTIONS.some((s) => only.has(s)) || only.has('startup');
+  const needCluster = CLUSTER_SECTIONS.some((s) => only.has(s)) || only.has('startup') || only.has('forensics');
   const problem = needCluster && !values['no-cluster'] ? await clusterProblem() : 'not used (--no-cluster)';
   if (problem && CLUSTER_SECTIONS.some((s) => only.has(s))) {
     throw new Error(`the local cluster is not usable: ${problem}. Start it with: sudo npm run cluster:up (or pass --no-cluster for start-up and library figures only)`);
@@ -153,6 +158,22 @@ async function main(): Promise<void> {
           root: ROOT,
           reps: quick ? 2 : 5,
           cluster: created ? { kubeconfig: bench.kubeconfig, namespace: bench.ns, kubectl: KUBECTL } : undefined,
+        }),
+      });
+    }
+    if (only.has('forensics') && created) {
+      const [pod] = await bench.webPods(['forensics-web']);
+      sections.push({
+        id: 'forensics',
+        result: await forensicsBench({
+          root: ROOT,
+          baseline: values.baseline,
+          kubeconfig: bench.kubeconfig,
+          namespace: bench.ns,
+          image: DEBUG_IMAGE,
+          pod: pod!,
+          extra: 1000,
+          reps: quick ? 1 : 3,
         }),
       });
     }

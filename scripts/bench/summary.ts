@@ -1,5 +1,6 @@
 // The issue's targets, each with what this run measured and whether it was met: the table the
 // README shows. Built only from the sections' own data (no new measurements).
+import type { ForensicsRow } from './forensics.ts';
 import type { RunRecord } from './lib/capture-run.ts';
 import { deliveredMBps, keptPct } from './lib/capture-run.ts';
 import { mdTable, spread, type Spread } from './lib/stats.ts';
@@ -26,6 +27,7 @@ export interface SummaryInput {
   ttfp?: TtfpRun[];
   memory?: MemoryRun[];
   startup?: StartupRow[];
+  forensics?: ForensicsRow[];
 }
 
 const med = (xs: Array<number | undefined>) => spread(xs)?.median;
@@ -120,6 +122,19 @@ export function summarize(d: SummaryInput): string {
       verdict(
         (v?.wall?.median ?? 9) <= 0.15 && (h?.wall?.median ?? 9) <= 0.15 && (c === undefined || (c.wall?.median ?? 9) <= 0.3) && startRss <= 80,
       ),
+    ]);
+  }
+  const fo = (d.forensics ?? []).filter((r) => r.program === 'this checkout' && r.set.startsWith('+'));
+  if (fo.length) {
+    const wall = (cmd: RegExp) => fo.find((r) => cmd.test(r.command))?.wall?.median;
+    const ls = wall(/^ls .* -o json$/);
+    const miss = wall(/^whohas MISS/);
+    const hit = wall(/^whohas POD-IP/);
+    const n = fo.find((r) => r.namespaces !== undefined)?.namespaces;
+    rows.push([
+      'forensics: a node with 1,000 more namespaces listed (ls -o json) in < 3 s end to end, whohas in < 2 s',
+      `${n ?? 'n/a'} namespaces: ls ${f(ls)} s (table ${f(wall(/\(table\)$/))} s), whohas miss ${f(miss)} s, hit ${f(hit)} s`,
+      verdict(ls !== undefined && miss !== undefined && ls < 3 && miss < 2 && (hit === undefined || hit < 2)),
     ]);
   }
   return ['## Against the targets', '', mdTable(['target', 'measured (medians)', ''], rows)].join('\n');
