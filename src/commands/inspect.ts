@@ -50,7 +50,8 @@ export const inspect = defineCommand<InspectArgs>({
     return withDebugPod(ctx, spec, async (pod) => {
       const { pid, netnsInode } = await lookupPid(pod, target, ctx.signal);
       const [scan, net] = await Promise.all([
-        scanWith(ctx, pod, target.node),
+        // Only the pod's namespace and the node's (its veths' host ends) need their interfaces.
+        scanWith(ctx, pod, target.node, { netns: [netnsInode] }),
         collectOk(pod, netinfoArgv({ pid, sockets }), 'netinfo', ctx.signal),
       ]);
       const netinfo = parseNetinfo(net, sockets);

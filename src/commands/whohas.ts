@@ -116,7 +116,9 @@ async function runWhoHas(a: WhoHasArgs): Promise<number> {
     nodes = await nodesToSearch(ctx);
     info(`searching ${nodes.length} node(s), ${Math.min(parallel, nodes.length)} at a time`);
   }
-  const outcomes = await scanNodes(ctx, nodes, parallel);
+  // Only namespaces that may hold the address are entered: on a node with thousands, that is
+  // what makes whohas fast (the agent tells them apart from /proc, without entering them).
+  const outcomes = await scanNodes(ctx, nodes, parallel, { subnets: plan.query.subnets });
   const result = whoHas(plan.query, outcomes);
   for (const e of result.errors) warn(`node ${e.node} could not be searched: ${e.message}`);
 

@@ -119,13 +119,18 @@
 #   exec --pid PID -- CMD [ARGS...]
 #       Runs CMD in PID's network namespace (nsenter -n; the debug pod's filesystem). The exit
 #       code is CMD's own; nsenter reports a missing command with 127.
-#   scan
+#   scan [--addr HEX/BITS]... [--netns NETNS]...
 #       Every network namespace on the node, from ALL of: /proc/*/ns/net of every process; the
 #       nsfs mounts in the mountinfo of every mount namespace (one holder process per mount
 #       namespace: a namespace without processes may be kept only by a mount in ANOTHER mount
 #       namespace); the nsfs files in /run/netns, /var/run/netns, /run/docker/netns. Process
 #       count is not a cost driver: a fixed handful of stat/grep/awk runs reads all of /proc,
-#       then `ip` runs once per network namespace. stdout: tab-separated records, one per line:
+#       then `ip` runs once per network namespace entered, a few at once (one per CPU, at most 4).
+#       With --addr or --netns, only these are entered: the node's namespace, each NETNS, each
+#       namespace without a process, and each whose process's /proc/PID/net (fib_trie, if_inet6)
+#       lists a local address in one of the subnets HEX/BITS (an address as 8 or 32 lowercase hex
+#       digits, and a prefix length); the others get no ipaddr record.
+#       stdout: tab-separated records, one per line:
 #         self PID NETNS MNTNS           the agent's own namespaces (hostNetwork: NETNS is the node's)
 #         host PID|- NETNS|- MNTNS|-     the node's namespaces: PID 1's, else kthreadd's (PID 2,
 #                                        always in the initial ones) where PID 1 is unreadable;
@@ -141,9 +146,10 @@
 #         file PATH NETNS                an nsfs file in one of the directories above (node paths)
 #         cni FILE JSON                  a libcni cache entry (/var/lib/cni/results/FILE on the
 #                                        node), on one line, its base64 "config" removed
-#         ipaddr NETNS JSON              `ip -j -d addr show` in NETNS (once per namespace)
+#         ipaddr NETNS JSON              `ip -j -d addr show` in NETNS (once per namespace entered)
 #         warn MESSAGE                   something could not be read; the rest is still valid
-#         done COUNT                     last line: the scan is complete (COUNT namespaces)
+#         done COUNT ENTERED             last line: the scan is complete (COUNT namespaces,
+#                                        ENTERED of them entered)
 #   hold
 #       The client's hold on the debug pod: marks the pod as held (/tmp/kubectl-netns-held, which the
 #       pod's main process waits for), then reads stdin until it ends. stdin is the client's exec
@@ -1561,27 +1567,150 @@ scan_entries() {
     }'
 }
 
-# "ipaddr" records: `ip -j -d addr show` once per namespace (ENTRIES from scan_entries), directly
-# in our own (SELF), through nsenter elsewhere; bounded, so one stuck namespace cannot hang the scan.
+# The entries (from scan_entries) whose namespace may hold an address in one of the subnets
+# $2 ("HEX/BITS ...", 8 or 32 lowercase hex digits), plus the node's namespace $3, the namespaces
+# in $4 ("INODE ...") and every entry without a process. A process's /proc/PID/net shows its
+# namespace without entering it: the kernel adds a local /32 route (fib_trie: "/32 host LOCAL")
+# for every IPv4 address of every interface, up or down, and if_inet6 lists every IPv6 address.
+# One awk reads them all (getline: a file that vanished is skipped, not fatal); the entries it
+# cannot read a process's files for are kept, so only `ip` decides what a namespace holds.
+scan_pick() {
+  printf '%s\n' "$1" | awk -F"$TAB" -v root="$PROC_ROOT" -v subnets="$2" -v host="$3" -v wanted="$4" '
+    function hex4(dotted,   o) {
+      if (split(dotted, o, ".") != 4) return ""
+      return sprintf("%02x%02x%02x%02x", o[1], o[2], o[3], o[4])
+    }
+    # HEX is in subnet QHEX/BITS: equal leading nibbles, then the leading bits of the next one.
+    function within(hex, qhex, bits,   n, r, d) {
+      if (length(hex) != length(qhex)) return 0
+      n = int(bits / 4)
+      r = bits % 4
+      if (substr(hex, 1, n) != substr(qhex, 1, n)) return 0
+      if (r == 0) return 1
+      d = r == 1 ? 8 : r == 2 ? 4 : 2
+      return int((index(DIGITS, substr(hex, n + 1, 1)) - 1) / d) == int((index(DIGITS, substr(qhex, n + 1, 1)) - 1) / d)
+    }
+    function holds(hex,   i) {
+      for (i = 1; i <= nq; i++) if (within(hex, qhex[i], qbits[i])) return 1
+      return 0
+    }
+    # 1: a local address in a subnet; 0: none; -1: unreadable (the process exited meanwhile).
+    function look(pid,   file, line, f, prev, found, r) {
+      found = 0
+      file = root "/" pid "/net/fib_trie"
+      prev = ""
+      # getline: -1 when the file cannot be opened, 0 at its end (a fresh namespace has no routes).
+      if ((r = (getline line < file)) < 0) return -1
+      for (; r > 0; r = (getline line < file)) {
+        if (line ~ /^[ \t]*[|+]-- /) { split(line, f, " "); prev = f[2]; continue }
+        if (line ~ /^[ \t]*\/32 host LOCAL/ && holds(hex4(prev))) found = 1
+      }
+      close(file)
+      file = root "/" pid "/net/if_inet6"
+      if ((r = (getline line < file)) < 0) return -1
+      for (; r > 0; r = (getline line < file)) {
+        split(line, f, " ")
+        if (holds(f[1])) found = 1
+      }
+      close(file)
+      return found
+    }
+    BEGIN {
+      DIGITS = "0123456789abcdef"
+      nq = split(subnets, q, " ")
+      for (i = 1; i <= nq; i++) { c = index(q[i], "/"); qhex[i] = substr(q[i], 1, c - 1); qbits[i] = substr(q[i], c + 1) + 0 }
+      n = split(wanted, w, " ")
+      for (i = 1; i <= n; i++) want[w[i]] = 1
+    }
+    $1 == "" { next }
+    $1 == host || ($1 in want) || $2 != "t" || look($3) != 0 { print }'
+}
+
+# "ipaddr" records: `ip -j -d addr show` in each namespace of ENTRIES (from scan_entries), as one
+# nsenter running ip (a fork and two execs: each is milliseconds, and there may be thousands),
+# directly in our own (SELF). Through a path, bounded: a mount on a stuck filesystem must not hang
+# the scan. The namespaces are shared among a few workers, one per CPU (at most 4); each writes its
+# own file, and one awk per worker turns what ip printed into records.
 scan_addrs() {
-  printf '%s\n' "$1" | while IFS=$TAB read -r sa_ns sa_how sa_arg; do
-    [ -n "$sa_ns" ] || continue
-    if [ "$sa_ns" = "$2" ]; then
-      sa_out=$(bounded "$IP" -j -d addr show 2>&1)
-    elif [ "$sa_how" = t ]; then
-      sa_out=$(bounded "$NSENTER" -t "$sa_arg" -n -- "$IP" -j -d addr show 2>&1)
+  sa_workers=$( (nproc || grep -c '^processor' /proc/cpuinfo) 2>/dev/null) || sa_workers=1
+  is_count "$sa_workers" || sa_workers=1
+  [ "$sa_workers" -le 4 ] || sa_workers=4
+  sa_dir=''
+  [ "$sa_workers" -eq 1 ] || sa_dir=$(mktemp -d 2>/dev/null) || sa_workers=1
+  sa_i=0
+  while [ "$sa_i" -lt "$sa_workers" ]; do
+    if [ -n "$sa_dir" ]; then
+      printf '%s\n' "$1" | awk -v n="$sa_workers" -v i="$sa_i" 'NR % n == i' | scan_addrs_worker "$2" >"$sa_dir/$sa_i" &
     else
-      sa_out=$(bounded "$NSENTER" --net="$sa_arg" -- "$IP" -j -d addr show 2>&1)
+      printf '%s\n' "$1" | scan_addrs_worker "$2"
     fi
-    case $sa_out in
-      '['*) printf 'ipaddr\t%s\t%s\n' "$sa_ns" "$(printf '%s' "$sa_out" | tr '\t\n' '  ')" ;;
-      *) printf 'warn\tcannot read the interfaces of netns %s: %s\n' "$sa_ns" "$(oneline "$sa_out")" ;;
-    esac
+    sa_i=$((sa_i + 1))
   done
+  [ -n "$sa_dir" ] || return 0
+  wait
+  sa_i=0
+  while [ "$sa_i" -lt "$sa_workers" ]; do cat "$sa_dir/$sa_i"; sa_i=$((sa_i + 1)); done
+  rm -rf "$sa_dir"
+}
+
+# Reads "NETNS t PID" / "NETNS f PATH" lines; $1 is our own namespace. Each namespace's output
+# follows a line "\001NETNS"; ip's JSON is one line, an error may be several.
+scan_addrs_worker() {
+  while IFS=$TAB read -r sw_ns sw_how sw_arg; do
+    [ -n "$sw_ns" ] || continue
+    printf '\n\001%s\n' "$sw_ns"
+    if [ "$sw_ns" = "$1" ]; then
+      "$IP" -j -d addr show 2>&1
+    elif [ "$sw_how" = t ]; then
+      "$NSENTER" -t "$sw_arg" -n -- "$IP" -j -d addr show 2>&1
+    else
+      bounded "$NSENTER" --net="$sw_arg" -- "$IP" -j -d addr show 2>&1
+    fi
+  done | awk '
+    function flush() {
+      if (ns == "") return
+      gsub(/[ \t\r]+/, " ", body)
+      sub(/^ /, "", body)
+      sub(/ $/, "", body)
+      if (substr(body, 1, 1) == "[") printf "ipaddr\t%s\t%s\n", ns, body
+      else printf "warn\tcannot read the interfaces of netns %s: %s\n", ns, body
+    }
+    substr($0, 1, 1) == "\001" { flush(); ns = substr($0, 2); body = ""; next }
+    { body = body " " $0 }
+    END { flush() }'
 }
 
 op_scan() {
-  [ $# -eq 0 ] || fail USAGE "scan: unexpected argument '$1'"
+  so_subnets=''
+  so_netns=''
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --addr)
+        so_arg=${2:-}
+        so_hex=${so_arg%%/*}
+        so_bits=${so_arg#*/}
+        case $so_hex in '' | *[!0-9a-f]*) so_bits=bad ;; esac
+        case $so_bits in '' | *[!0-9]* | 0?*) so_bits=bad ;; esac
+        case ${#so_hex}:$so_bits in
+          8:bad | 32:bad) so_max=-1 ;;
+          8:*) so_max=32 ;;
+          32:*) so_max=128 ;;
+          *) so_max=-1 ;;
+        esac
+        if [ "$so_max" -lt 0 ] || [ "$so_bits" -gt "$so_max" ] || [ "$so_arg" != "$so_hex/$so_bits" ]; then
+          fail USAGE "scan: --addr must be HEX/BITS (8 or 32 lowercase hex digits, a prefix length), got '$so_arg'"
+        fi
+        so_subnets="$so_subnets $so_arg"
+        shift 2 ;;
+      --netns)
+        case ${2:-} in
+          '' | 0* | *[!0-9]*) fail USAGE "scan: --netns needs a namespace inode, got '${2:-}'" ;;
+        esac
+        so_netns="$so_netns $2"
+        shift 2 ;;
+      *) fail USAGE "scan: unexpected argument '$1'" ;;
+    esac
+  done
   need nsenter
   need ip
   self_net=$(stat -L -c %i /proc/self/ns/net 2>/dev/null) || fail NSENTER_DENIED "cannot read /proc/self/ns/net"
@@ -1589,11 +1718,13 @@ op_scan() {
   printf 'self\t%s\t%s\t%s\n' "$$" "$self_net" "$self_mnt"
   host=$(host_holder)
   host_root=''
+  host_net=$self_net
   if [ "$host" = - ]; then
     printf 'host\t-\t-\t-\n'
     printf 'warn\tneither PID 1 nor kthreadd can be read: node files and the CNI cache are not looked at\n'
   else
-    printf 'host\t%s\t%s\t%s\n' "$host" "$(stat -L -c %i "$PROC_ROOT/$host/ns/net")" "$(stat -L -c %i "$PROC_ROOT/$host/ns/mnt")"
+    host_net=$(stat -L -c %i "$PROC_ROOT/$host/ns/net")
+    printf 'host\t%s\t%s\t%s\n' "$host" "$host_net" "$(stat -L -c %i "$PROC_ROOT/$host/ns/mnt")"
     host_root=$PROC_ROOT/$host/root
   fi
   procs=$(scan_procs)
@@ -1608,8 +1739,10 @@ op_scan() {
     scan_cni "$host_root"
   fi
   entries=$(printf '%s\n%s\n%s\n' "$procs" "$mounts" "$files" | scan_entries "$host_root")
+  so_count=$(printf '%s\n' "$entries" | grep -c .)
+  if [ -n "$so_subnets$so_netns" ]; then entries=$(scan_pick "$entries" "$so_subnets" "$host_net" "$so_netns"); fi
   scan_addrs "$entries" "$self_net"
-  printf 'done\t%s\n' "$(printf '%s\n' "$entries" | grep -c .)"
+  printf 'done\t%s\t%s\n' "$so_count" "$(printf '%s\n' "$entries" | grep -c .)"
 }
 
 op_netinfo() {

@@ -73,6 +73,9 @@ function agentArgv(op: string, args: string[]): string[] {
 }
 
 const POSITIVE_INT = /^[1-9][0-9]{0,8}$/;
+const INODE = /^[1-9][0-9]{0,19}$/;
+const AGENT_SUBNET =
+  /^(?:[0-9a-f]{8}\/(?:[0-9]|[12][0-9]|3[0-2])|[0-9a-f]{32}\/(?:[0-9]|[1-9][0-9]|1[01][0-9]|12[0-8]))$/;
 const POD_UID = /^[0-9a-fA-F-]{1,64}$/;
 const CONTAINER_ID = /^[A-Za-z0-9_-]{1,128}$/;
 // Linux allows 15 bytes; ':' (alias labels) and '@' (ip's "eth0@if9") are accepted by the agent.
@@ -292,9 +295,17 @@ export function execArgv(o: { pid: number; command: readonly string[] }): string
   return agentArgv('exec', ['--pid', countArg(o.pid, 'pid'), '--', ...words(o.command, 'command')]);
 }
 
-/** `scan`: every network namespace on the node, as tagged records (parsed by node/scan.ts). */
-export function scanArgv(): string[] {
-  return agentArgv('scan', []);
+/**
+ * `scan`: every network namespace on the node, as tagged records (parsed by node/scan.ts). With a
+ * filter, only the node's namespace, the namespaces in `netns` and those that may hold an address
+ * in `subnets` (HEX/BITS, from address-match.ts) are entered; the others are listed without their
+ * interfaces.
+ */
+export function scanArgv(filter: { subnets?: readonly string[]; netns?: readonly string[] } = {}): string[] {
+  return agentArgv('scan', [
+    ...(filter.subnets ?? []).flatMap((s) => ['--addr', checked(s, AGENT_SUBNET, 'subnet')]),
+    ...(filter.netns ?? []).flatMap((n) => ['--netns', checked(n, INODE, 'netns inode')]),
+  ]);
 }
 
 /** `hold`: the client's hold on the pod; its stdin must stay open for as long as the client wants the pod. */

@@ -58,7 +58,7 @@ export interface ScanFacts {
   /** Interfaces by netns inode; a namespace the agent could not enter is missing. */
   interfaces: Map<string, NetInterface[]>;
   warnings: string[];
-  /** Namespaces the agent tried to read, from its `done` line. */
+  /** Namespaces the agent found, from its `done` line (it entered those in `interfaces`, or tried to). */
   namespaces: number;
 }
 

@@ -221,3 +221,42 @@ export async function manyProcesses(count: number): Promise<() => void> {
   await until(`${count} processes`, () => out.includes('started'), 60_000);
   return kill;
 }
+
+/**
+ * COUNT processes each alone in a new network namespace (`unshare -n sleep`, loopback down and no
+ * address: what a node that leaks namespaces is full of), in one process group; returns their
+ * PIDs once every one has left our namespace, and their killer (also run at cleanup).
+ */
+export async function manyNetns(count: number): Promise<{ pids: number[]; stop: () => void }> {
+  const root = netnsInodeOf(process.pid);
+  const child = spawn(
+    'sh',
+    ['-c', `i=0; while [ $i -lt ${count} ]; do unshare -n sleep 600 & echo $!; i=$((i + 1)); done; echo started; wait`],
+    { stdio: ['ignore', 'pipe', 'ignore'], detached: true },
+  );
+  const stop = () => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  };
+  onCleanup(stop);
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  await until(`${count} namespaces`, () => out.includes('started'), 60_000);
+  const pids = out
+    .split('\n')
+    .filter((l) => /^\d+$/.test(l))
+    .map(Number);
+  // unshare execs sleep in place, so each PID stays; wait until each has left our namespace.
+  const away = (pid: number) => {
+    try {
+      return netnsInodeOf(pid) !== root;
+    } catch {
+      return false;
+    }
+  };
+  await until(`${count} processes in new namespaces`, () => pids.every(away), 60_000);
+  return { pids, stop };
+}

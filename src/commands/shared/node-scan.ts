@@ -63,11 +63,22 @@ export function nodeDebugNamespace(ctx: RunContext): string {
   return ctx.debugNamespace ?? ctx.cfg.namespace;
 }
 
+/**
+ * Which namespaces the agent enters (reads the interfaces of): all by default; see scanArgv. The
+ * others are still listed, without interfaces.
+ */
+export type ScanFilter = Parameters<typeof scanArgv>[0];
+
 /** Runs the agent's scan in a node-network debug pod and reads the node's pods meanwhile. */
-export async function scanWith(ctx: RunContext, agent: AgentExec, node: string): Promise<NodeScan> {
+export async function scanWith(
+  ctx: RunContext,
+  agent: AgentExec,
+  node: string,
+  filter?: ScanFilter,
+): Promise<NodeScan> {
   const started = Date.now();
   const [out, pods] = await Promise.all([
-    collectOk(agent, scanArgv(), 'scan', ctx.signal),
+    collectOk(agent, scanArgv(filter), 'scan', ctx.signal),
     podsOnNode(ctx.client, node),
   ]);
   const scanMs = Date.now() - started;
@@ -78,15 +89,17 @@ export async function scanWith(ctx: RunContext, agent: AgentExec, node: string):
     throw new UserError(`node ${node}: ${(err as Error).message}`, { exitCode: ExitCode.agent, cause: err });
   }
   for (const w of facts.warnings) debug(`node ${node}: ${w}`);
-  debug(`node ${node}: scanned ${facts.procs.length} processes, ${facts.namespaces} network namespaces in ${scanMs}ms`);
+  debug(
+    `node ${node}: scanned ${facts.procs.length} processes, ${facts.namespaces} network namespaces (${facts.interfaces.size} entered) in ${scanMs}ms`,
+  );
   const refs = podRefs(pods);
   return { node, facts, pods: refs, entries: buildNetnsTable(facts, refs), scanMs };
 }
 
 /** Opens a debug pod on NODE's own network, scans, and deletes the pod on every exit path. */
-function scanNode(ctx: RunContext, node: string): Promise<NodeScan> {
+function scanNode(ctx: RunContext, node: string, filter: ScanFilter): Promise<NodeScan> {
   return withDebugPod(ctx, { namespace: nodeDebugNamespace(ctx), node, hostNetwork: true }, (pod) =>
-    scanWith(ctx, pod, node),
+    scanWith(ctx, pod, node, filter),
   );
 }
 
@@ -114,13 +127,18 @@ export async function mapLimit<T, R>(
 }
 
 /** Scans every node in NODES, LIMIT at a time; a node that fails does not stop the others. */
-export function scanNodes(ctx: RunContext, nodes: readonly string[], limit: number): Promise<NodeOutcome[]> {
+export function scanNodes(
+  ctx: RunContext,
+  nodes: readonly string[],
+  limit: number,
+  filter?: ScanFilter,
+): Promise<NodeOutcome[]> {
   return mapLimit(
     nodes,
     limit,
     async (node): Promise<NodeOutcome> => {
       try {
-        return { node, scan: await scanNode(ctx, node) };
+        return { node, scan: await scanNode(ctx, node, filter) };
       } catch (error) {
         if (ctx.signal.aborted) throw error;
         return { node, error };

@@ -5,8 +5,30 @@ import { agentScript, captureArgv, netinfoArgv, scanArgv } from '../../../src/no
 
 const head = ['sh', '-c', agentScript(), 'kubectl-netns'];
 
-test('scanArgv takes nothing; netinfoArgv a pid and, for -o wide/json, --sockets', () => {
+test('scanArgv: everything by default, or a filter of checked words; netinfoArgv a pid and, for -o wide/json, --sockets', () => {
   assert.deepEqual(scanArgv(), [...head, 'scan']);
+  assert.deepEqual(scanArgv({ subnets: ['0ad60000/24', `${'0'.repeat(20)}ffff0ad60000/120`], netns: ['4026532180'] }), [
+    ...head,
+    'scan',
+    '--addr',
+    '0ad60000/24',
+    '--addr',
+    `${'0'.repeat(20)}ffff0ad60000/120`,
+    '--netns',
+    '4026532180',
+  ]);
+  for (const bad of [
+    '0AD60000/24',
+    '0ad6000/24',
+    '0ad60000/33',
+    '0ad60000',
+    '0ad60000/024',
+    `${'0'.repeat(32)}/129`,
+    '-x',
+  ])
+    assert.throws(() => scanArgv({ subnets: [bad] }), RangeError, bad);
+  for (const bad of ['0', '01', 'net:[4026532180]', '-1', ''])
+    assert.throws(() => scanArgv({ netns: [bad] }), RangeError, bad);
   assert.deepEqual(netinfoArgv({ pid: 4242, sockets: false }), [...head, 'netinfo', '--pid', '4242']);
   assert.deepEqual(netinfoArgv({ pid: 4242, sockets: true }), [...head, 'netinfo', '--pid', '4242', '--sockets']);
   for (const pid of [0, -1, 1.5, Number.NaN]) assert.throws(() => netinfoArgv({ pid, sockets: false }), RangeError);
@@ -35,7 +57,7 @@ test('agent.sh documents every scan record and the new ops in its header', () =>
   for (const record of ['self', 'host', 'proc', 'mount', 'file', 'cni', 'ipaddr', 'warn', 'done', 'route', 'socket']) {
     assert.match(header, new RegExp(`^#\\s+${record} `, 'm'), record);
   }
-  assert.match(header, /^#\s+scan$/m);
+  assert.match(header, /^#\s+scan \[--addr HEX\/BITS\]\.\.\. \[--netns NETNS\]\.\.\.$/m);
   assert.match(header, /^#\s+netinfo --pid PID \[--sockets\]$/m);
   assert.match(header, /--host-side/);
 });
