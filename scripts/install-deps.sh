@@ -21,6 +21,7 @@ PACKAGES=(
   wireshark-qt xvfb                             # the real Wireshark on a virtual display (--wireshark, extcap)
   x11-apps imagemagick                          # xwd and convert: the screenshot of that Wireshark window
   docker.io                                     # a real Docker engine for the agent tests (never a service)
+  binutils skopeo docker-registry               # our debug image: readelf (its libraries), push, a loopback registry to push to
 )
 
 say() { printf '[install-deps] %s\n' "$*" >&2; }
