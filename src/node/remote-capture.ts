@@ -95,6 +95,8 @@ export class RemoteCapture {
   private readonly uidInput: PassThrough | undefined;
   /** The capture's stdout, held until the agent has said which interface it captures. */
   private stdoutGate: HoldUntilOpen | undefined;
+  /** Disconnects the stream from the output and discards the rest (set while running). */
+  private dropOutput: (() => void) | undefined;
   private aimed = false;
 
   constructor(agent: AgentExec, options: Omit<CaptureOptions, 'id' | 'awaitAck'>, hooks: RemoteCaptureHooks = {}) {
@@ -149,6 +151,13 @@ export class RemoteCapture {
     const gate = new HoldUntilOpen();
     this.stdoutGate = gate;
     gate.pipe(inflate ?? out, { end: false });
+    this.dropOutput = () => {
+      gate.unpipe();
+      gate.resume();
+      inflate?.unpipe();
+      inflate?.resume();
+    };
+    if (this.abandoned) this.dropOutput();
     try {
       const result = await this.agent.exec(captureArgv({ ...this.options, id: this.id, awaitAck: true }), {
         stdout: gate,
@@ -194,6 +203,9 @@ export class RemoteCapture {
   /** Stops, and does not wait for the rest of the packets: nobody reads them any more. */
   abandon(why: string): void {
     this.abandoned = true;
+    // What still arrives is dropped: the output may never drain again (a reader that quit while
+    // something else holds its pipe), and the stream and the ack must not wait on it.
+    this.dropOutput?.();
     this.stop(why);
   }
 

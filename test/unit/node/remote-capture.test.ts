@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { PassThrough, type Writable } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { ExitCode, UserError } from '../../../src/errors.ts';
 import { RemoteCapture, type Listening } from '../../../src/node/remote-capture.ts';
 import { PcapStreamParser } from '../../../src/pcap/stream-reader.ts';
@@ -163,6 +163,22 @@ test('abandoned (the reader went away): the ack does not wait for packets nobody
   remote.abandon('reader gone');
   await running;
   assert.deepEqual(agent.ops, ['capture', 'stop', 'ack']);
+});
+
+test('abandoned with an output that never drains (a reader gone, its pipe still held): the capture still ends', async () => {
+  for (const compress of [undefined, 'auto'] as const) {
+    const agent = new ReplayingAgentExec('ok', compress ? 'gzip' : undefined);
+    const remote = new RemoteCapture(agent, { pid: 4242, filter: [], compress });
+    // Accepts a few bytes, then nothing more: what a Wireshark that quit leaves when its dumpcap
+    // lives on, holding the pipe without reading it.
+    const stuck = new Writable({ highWaterMark: 16, write: () => {} });
+    const running = remote.run(stuck, () => 0);
+    await nextTick();
+    remote.abandon('reader gone');
+    const outcome = await Promise.race([running, new Promise((r) => setTimeout(() => r('hung'), 3000))]);
+    assert.notEqual(outcome, 'hung', `compress ${compress}: run() waited for an output nobody reads`);
+    assert.deepEqual(agent.ops, ['capture', 'stop', 'ack']);
+  }
 });
 
 test('an agent failure becomes the error people see, with its hint and exit code', async () => {
