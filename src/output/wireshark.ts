@@ -61,12 +61,16 @@ export async function wiresharkSink(executable: string): Promise<CaptureSink> {
   const exited = new Promise<void>((resolve) => {
     void child.then(() => resolve());
   });
+  // Wireshark gone, our end of its stdin goes too: a dumpcap it started can outlive it (after a
+  // SIGTERM it does) and hold the pipe without reading, so writes would wait for ever; closing it
+  // drops them, and that dumpcap reads the end of its input and exits.
+  void exited.then(() => stdin.destroy());
   return {
     stream: stdin,
     description: 'Wireshark',
     gone: Promise.race([gone, exited]),
     failed,
-    finish: () => new Promise<void>((resolve) => stdin.end(() => resolve())),
+    finish: () => (stdin.destroyed ? Promise.resolve() : new Promise<void>((resolve) => stdin.end(() => resolve()))),
     discard: () => {
       // Nothing reached it: no window worth keeping.
       stdin.end();
