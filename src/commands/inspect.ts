@@ -76,6 +76,8 @@ export const inspect = defineCommand<InspectArgs>({
           name: target.pod,
           uid: target.podUid,
           ip: target.podIP ?? null,
+          // Every family's address (dual-stack pods have an IPv4 and an IPv6 one), as kubectl lists them.
+          ips: (status?.podIPs ?? []).map((p) => p.ip),
           hostNetwork: target.hostNetwork,
         },
         node: target.node,

@@ -49,7 +49,7 @@
 #       the veth as "eth0@if127": 127 is the ifindex of its peer, found with `ip -o link` here and
 #       checked to point back (its "@ifN" is eth0's ifindex). Then the info line is
 #       "kubectl-netns-agent: info: host side of IFACE (netns INODE, pid PID) is HOSTIF (master
-#       BRIDGE|-)" before the usual one, which names HOSTIF and the node's netns.
+#       BRIDGE|no bridge)" before the usual one, which names HOSTIF and the node's netns.
 #       --node: capture on IFACE of the agent's own network namespace, which must be the node's (a
 #       hostNetwork debug pod; NO_PEER otherwise): a node's uplink or bridge. IFACE must be named
 #       (or any). The info line names the agent's own PID.
@@ -657,7 +657,9 @@ op_capture() {
     if [ -n "$host_side" ]; then
       [ "$iface" != any ] || fail USAGE "capture: --host-side needs one interface of the pod, not 'any'"
       host_peer "$pid" "$iface"
-      info "host side of $iface (netns $target_inode, pid $pid) is $peer_if (master $peer_master)"
+      # A routed CNI (Calico, Cilium, ptp) puts the host end on no bridge: say so, invent none.
+      if [ "$peer_master" = - ]; then peer_on='no bridge'; else peer_on="master $peer_master"; fi
+      info "host side of $iface (netns $target_inode, pid $pid) is $peer_if ($peer_on)"
       iface=$peer_if
       target_inode=$peer_netns
     fi

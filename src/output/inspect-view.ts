@@ -13,7 +13,7 @@ import { renderTable } from './table.ts';
 export interface InspectReport {
   apiVersion: string;
   kind: 'NetnsInspect';
-  pod: { namespace: string; name: string; uid: string; ip: string | null; hostNetwork: boolean };
+  pod: { namespace: string; name: string; uid: string; ip: string | null; ips: string[]; hostNetwork: boolean };
   node: string;
   runtime: string;
   netns: { inode: number; state: NetnsState | null; paths: string[]; enter: string };
@@ -114,6 +114,8 @@ export function buildInspect(i: InspectInput): InspectReport {
 }
 
 const short = (id: string | null) => (id ? id.slice(0, 13) : '<none>');
+/** A host veth that is a port of no bridge: a routed CNI (Calico, Cilium, ptp), said as such. */
+const NO_BRIDGE = 'no bridge';
 
 /** The report as text (sections of aligned tables) or JSON. */
 export function renderInspect(r: InspectReport, format: OutputFormat, color: boolean): string {
@@ -121,7 +123,7 @@ export function renderInspect(r: InspectReport, format: OutputFormat, color: boo
   if (format === 'name') return renderNames([`pod/${r.pod.namespace}/${r.pod.name}`]);
   const kv: Array<[string, string]> = [
     ['Pod', `${r.pod.namespace}/${r.pod.name} (uid ${r.pod.uid})`],
-    ['Pod IP', r.pod.ip ?? '<none>'],
+    r.pod.ips.length > 1 ? ['Pod IPs', r.pod.ips.join(', ')] : ['Pod IP', r.pod.ip ?? '<none>'],
     ['Node', r.node],
     ['Runtime', r.runtime],
     ['Netns', `${r.netns.inode}${r.netns.state ? ` (${r.netns.state})` : ''}`],
@@ -163,7 +165,7 @@ export function renderInspect(r: InspectReport, format: OutputFormat, color: boo
         addresses: cellOf(i.addresses),
         peer: cellOf(i.hostPeer?.name),
         peerIndex: cellOf(i.hostPeer?.index),
-        bridge: cellOf(i.hostPeer?.bridge),
+        bridge: i.hostPeer && !i.hostPeer.bridge ? NO_BRIDGE : cellOf(i.hostPeer?.bridge),
       })),
       { color },
     ),

@@ -318,7 +318,7 @@ describe('agent forensics', { skip, concurrency: false, timeout: 600_000 }, () =
           const line = await agent.waitForStderr(/^kubectl-netns-agent: info: host side of /);
           assert.equal(
             line,
-            `kubectl-netns-agent: info: host side of eth0 (netns ${ns.inode}, pid ${ns.pid}) is ${ns.hostIf} (master -)`,
+            `kubectl-netns-agent: info: host side of eth0 (netns ${ns.inode}, pid ${ns.pid}) is ${ns.hostIf} (no bridge)`,
           );
           await agent.waitForStderr(
             new RegExp(`^kubectl-netns-agent: info: capturing on ${ns.hostIf} in netns ${netnsInodeOf(process.pid)} `),

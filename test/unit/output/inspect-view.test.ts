@@ -16,7 +16,14 @@ const uid = '852025f0-2c63-42cd-b567-7b0a8b201898';
 const entries = buildNetnsTable(facts, [{ namespace: 'e2e-capture-10050', name: 'web', uid, containerIds: [] }]);
 
 const input: InspectInput = {
-  pod: { namespace: 'e2e-capture-10050', name: 'web', uid, ip: '10.214.0.66', hostNetwork: false },
+  pod: {
+    namespace: 'e2e-capture-10050',
+    name: 'web',
+    uid,
+    ip: '10.214.0.66',
+    ips: ['10.214.0.66'],
+    hostNetwork: false,
+  },
   node: 'knetns-node',
   runtime: 'containerd',
   containers: [{ name: 'main', id: '4dc3cb7faf425605c871ed274da6e684278b9b1adc1a0022b93ed259c624f818' }],
@@ -71,4 +78,26 @@ test('renderInspect: a summary, then aligned tables; sockets only when collected
   const narrow = renderInspect(buildInspect({ ...input, netinfo: parseNetinfo('', false) }), 'table', false);
   assert.doesNotMatch(narrow, /Listening sockets/);
   assert.equal(JSON.parse(renderInspect(buildInspect(input), 'json', false)).kind, 'NetnsInspect');
+});
+
+test('renderInspect on a routed CNI: a host veth on no bridge says "no bridge", JSON keeps bridge null', () => {
+  // The same node, as a routed CNI (Calico, Cilium, ptp) leaves it: the host veth is a port of nothing.
+  const routed = structuredClone(facts);
+  for (const list of routed.interfaces.values())
+    for (const i of list) if (i.name === 'vethcaecb4b0') i.master = undefined;
+  const r = buildInspect({ ...input, facts: routed });
+  assert.deepEqual(r.interfaces.find((i) => i.name === 'eth0')!.hostPeer, {
+    name: 'vethcaecb4b0',
+    index: 192,
+    bridge: null,
+  });
+  const text = renderInspect(r, 'table', false);
+  assert.match(text, /^eth0 .* vethcaecb4b0 +192 +no bridge$/m);
+  assert.match(text, /^lo .* <none> +<none> +<none>$/m, 'no host side at all stays <none>');
+});
+
+test('renderInspect of a dual-stack pod names both of its addresses', () => {
+  const ips = ['10.214.0.66', 'fd6b:6e01:0:2::42'];
+  const text = renderInspect(buildInspect({ ...input, pod: { ...input.pod, ips } }), 'table', false);
+  assert.match(text, /^Pod IPs: +10\.214\.0\.66, fd6b:6e01:0:2::42$/m);
 });
