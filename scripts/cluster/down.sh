@@ -75,7 +75,7 @@ strays() {
     exe=$(readlink "$p/exe" 2>/dev/null) || continue
     cmd=$(tr '\0' ' ' < "$p/cmdline" 2>/dev/null) || continue
     case "${exe##*/}" in
-      etcd | kube-apiserver | kube-controller-manager | kube-scheduler | kubelet | kube-proxy | containerd | containerd-shim*)
+      etcd | kube-apiserver | kube-controller-manager | kube-scheduler | kubelet | kube-proxy | containerd | containerd-shim* | crio | conmon)
         if [[ "$cmd" == *"$state/"* || "$cmd" == *"$run/"* ]]; then echo "${p#/proc/}"; fi ;;
       bash | unshare)
         if [[ "$cmd" == *"$init"* ]]; then echo "${p#/proc/}"; fi ;;
@@ -165,7 +165,7 @@ stop_extra_node() {
   stop_components 15 kube-proxy kubelet
   if init=$(node_init_pid); then stop_pids 15 "$init:$name's init (pid 1 of its PID namespace)"; fi
   rm -f "$pids/init.pid"
-  stop_components 5 containerd
+  stop_components 5 containerd crio
   for pid in $(strays "$state" "$run" "$1 "); do targets+=("$pid:$(readlink "/proc/$pid/exe" 2>/dev/null || echo process)"); done
   ((${#targets[@]} == 0)) || stop_pids 5 "${targets[@]}"
   kill_pod_processes "/$cgroup"
@@ -227,7 +227,7 @@ remove_cgroups() {
 # Ids of the pod sandboxes our containerd made (its CRI keeps a dir per sandbox).
 sandbox_ids() {
   local d
-  for d in "$CONTAINERD_ROOT/io.containerd.grpc.v1.cri/sandboxes"/* "$CONTAINERD_STATE/io.containerd.grpc.v1.cri/sandboxes"/*; do
+  for d in "$CONTAINERD_ROOT"/io.containerd.{grpc.v1.cri,cri.v1.runtime}/sandboxes/* "$CONTAINERD_STATE"/io.containerd.{grpc.v1.cri,cri.v1.runtime}/sandboxes/*; do
     [[ -d "$d" ]] && echo "${d##*/}"
   done | sort -u
 }

@@ -37,6 +37,11 @@ CONTROL_PLANE_IP=10.213.0.1  # node 1's IP; the API server listens here
 NODE_PREFIX=24
 NODE_SUBNET=10.213.0.0/24
 CLUSTER_CIDR=10.214.0.0/16   # every node's pod CIDR: node N has 10.214.(N-1).0/24
+# IPv6 of dual-stack nodes: node N is fd6b:6e00::N on the LAN, its pods get fd6b:6e01:0:N::/64.
+NODE_SUBNET6=fd6b:6e00::/64
+CLUSTER_CIDR6=fd6b:6e01::/48
+PTP_GATEWAY=169.254.1.1      # the pods' gateway on a ptp node (Calico's); on each host veth, /32
+PTP_GATEWAY6=fe80::1         # and its IPv6 twin, link-local like Calico's fe80::ecee:eeff:feee:eeee
 BRIDGE=knetns0               # each node's pod bridge (the same name on every node, like cni0)
 CNI_NETWORK=knetns
 SERVICE_CIDR=10.215.0.0/24
@@ -56,7 +61,17 @@ CM_HEALTHZ=https://127.0.0.1:10257/healthz
 SCHED_HEALTHZ=https://127.0.0.1:10259/healthz
 # Paths kubelet, containerd and libcni use whatever they are told; on node N >= 2 each one is a bind
 # mount of the node's own directory (node-init.sh), so two nodes never share them.
-FIXED_PATHS=(/var/lib/kubelet/device-plugins /var/log/containers /var/lib/cni /run/containerd)
+# CRI-O's defaults that its config cannot move (containers/image's per-host dirs, its own lock and
+# version files) are fixed paths of a CRI-O node too.
+FIXED_PATHS=(/var/lib/kubelet/device-plugins /var/log/containers /var/lib/cni /run/containerd /etc/containers
+  /var/lib/containers /run/containers /var/lib/crio /run/crio)
+# Node flavours: what runs on each node (docs/local-cluster.md, "Node flavours"). A node's runtime is
+# containerd (2.x, built), containerd1 (Debian's 1.6) or crio (CRI-O, built); its CNI is bridge (a
+# Linux bridge with the gateway, like flannel's cni0) or ptp (routed: a veth per pod, a /32 route on
+# the node, the link-local gateway 169.254.1.1 in the pod, no bridge: Calico's and Cilium's topology);
+# "dual" makes its pods dual-stack (IPv4 and IPv6). Node 1 is always containerd[1] and bridge, IPv4.
+# KNETNS_NODE<N>=runtime,cni[,dual] overrides node N's default.
+DEFAULT_FLAVOURS=(- "containerd,bridge" "crio,bridge,dual" "containerd,ptp,dual")
 
 # node_env N: the settings of node N (1-based), as globals the functions below and in up/down/status
 # use. Node 1 keeps the single-node layout (flat in the state dirs); node N >= 2 lives in
@@ -103,27 +118,64 @@ node_env() {
   CONTAINERD_SOCK="$NODE_RUN/containerd/containerd.sock"
   RUNC_ROOT="$NODE_RUN/runc"
   NODE_ROOTS="$NODE_STATE/fixed"   # node N >= 2: sources of the FIXED_PATHS bind mounts
+  CRIO_SOCK="$NODE_RUN/crio/crio.sock"
+  CRIO_STORAGE="$NODE_STATE/containers/storage"
+  CRIO_RUNROOT="$NODE_RUN/containers/storage"
+  NODE_IP6=fd6b:6e00::$n
+  POD_CIDR6=fd6b:6e01:0:$n::/64
+  node_flavour "$n"
+  if [[ "$NODE_RUNTIME" == crio ]]; then
+    RUNTIME_COMPONENT=crio
+    RUNTIME_SOCK=$CRIO_SOCK
+  else
+    RUNTIME_COMPONENT=containerd
+    RUNTIME_SOCK=$CONTAINERD_SOCK
+  fi
+  NODE_COMPONENTS=("$RUNTIME_COMPONENT" kubelet kube-proxy)
+}
+
+# node_flavour N: NODE_RUNTIME, NODE_CNI and NODE_DUAL (1 for dual-stack) of node N, and the one-word
+# NODE_FLAVOUR naming them (e.g. crio-bridge-dual), checked.
+node_flavour() {
+  local n=$1 var="KNETNS_NODE$1" spec
+  spec=${!var:-${DEFAULT_FLAVOURS[n]:-containerd,bridge}}
+  IFS=, read -r NODE_RUNTIME NODE_CNI NODE_DUAL <<<"$spec"
+  case "$NODE_RUNTIME" in containerd | containerd1 | crio) ;; *) die "$var: runtime must be containerd, containerd1 or crio, got '$NODE_RUNTIME'" ;; esac
+  case "$NODE_CNI" in bridge | ptp) ;; *) die "$var: CNI must be bridge or ptp, got '$NODE_CNI'" ;; esac
+  case "$NODE_DUAL" in '') NODE_DUAL=0 ;; dual) NODE_DUAL=1 ;; *) die "$var: the third word can only be 'dual', got '$NODE_DUAL'" ;; esac
+  if ((n == 1)) && [[ "$NODE_RUNTIME" == crio || "$NODE_CNI" == ptp || "$NODE_DUAL" == 1 ]]; then
+    die "$var: node 1 is this machine's root namespaces: no CRI-O (its fixed paths), no ptp (it would forward on every pod veth) and no IPv6 (forwarding is machine-wide), got '$spec'"
+  fi
+  NODE_FLAVOUR="$NODE_RUNTIME-$NODE_CNI$( ((NODE_DUAL)) && echo -dual)"
 }
 node_env 1
 IMAGE_PAUSE=kubectl-netns.local/pause:dev
-# Components in start order; down stops them in reverse. Node 1 runs all of them; node N >= 2 runs
-# the NODE_COMPONENTS only, in its own namespaces.
-COMPONENTS=(etcd containerd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy)
-NODE_COMPONENTS=(containerd kubelet kube-proxy)
+# The control plane, in start order (node 1 also runs its NODE_COMPONENTS, as every node does).
+CONTROL_PLANE=(etcd kube-apiserver kube-controller-manager kube-scheduler)
 
 log() { printf '[cluster] %s\n' "$*" >&2; }
 die() { printf '[cluster] error: %s\n' "$*" >&2; exit 1; }
 
 kubectl_admin() { "$K8S_BIN/kubectl" --kubeconfig "$KUBECONFIG_ADMIN" --cache-dir "$STATE_DIR/kube-cache" "$@"; }
-ctr_k8s() { ctr --address "$CONTAINERD_SOCK" -n k8s.io "$@"; }
+# ctr: containerd 2's own when it is built (it speaks to 1.6 as well), else Debian's.
+set_ctr() {
+  CTR="$CACHE_DIR/containerd-$CONTAINERD_VERSION/ctr"
+  [[ -x "$CTR" ]] || CTR=$(command -v ctr || echo ctr)
+}
+set_ctr
+ctr_k8s() { "$CTR" --address "$CONTAINERD_SOCK" -n k8s.io "$@"; }
 
-is_node_component() { [[ "$1" == containerd || "$1" == kubelet || "$1" == kube-proxy ]]; }
+
+is_node_component() { [[ "$1" == containerd || "$1" == crio || "$1" == kubelet || "$1" == kube-proxy ]]; }
 
 # Executable of a component, as started by up.sh (used to check a pid really is ours).
 component_bin() {
   case "$1" in
     etcd) echo "$ETCD_BIN" ;;
-    containerd) command -v containerd || echo /usr/bin/containerd ;;
+    containerd)
+      if [[ "$NODE_RUNTIME" == containerd1 ]]; then command -v containerd || echo /usr/bin/containerd
+      else echo "$CACHE_DIR/containerd-$CONTAINERD_VERSION/containerd"; fi ;;
+    crio) echo "$CACHE_DIR/crio-$CRIO_VERSION/crio" ;;
     *) echo "$K8S_BIN/$1" ;;
   esac
 }
@@ -157,6 +209,14 @@ node_init_pid() {
   cmd=$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null) || return 1
   [[ "$cmd" == *"/node-init.sh $NODE_NUM "* ]] || return 1
   echo "$pid"
+}
+
+# in_node_mnt CMD...: run CMD in the current node's network and mount namespaces.
+in_node_mnt() {
+  if ((NODE_NUM == 1)); then "$@"; return; fi
+  local init
+  init=$(node_init_pid) || return 1
+  nsenter -t "$init" -n -m -- "$@"
 }
 
 # in_node CMD...: run CMD in the current node's network namespace (node 1: the root one).
@@ -194,7 +254,9 @@ http_ok() {
 curl_get() { curl -fsS --max-time 3 -k "$@"; }
 
 etcd_healthy() { http_ok curl_get "$ETCD_CLIENT_URL/health"; }
-containerd_healthy() { [[ -S "$CONTAINERD_SOCK" ]] && ctr --address "$CONTAINERD_SOCK" --timeout 3s version >/dev/null 2>&1; }
+containerd_healthy() { [[ -S "$CONTAINERD_SOCK" ]] && "$CTR" --address "$CONTAINERD_SOCK" --timeout 3s version >/dev/null 2>&1; }
+# CRI-O answers plain HTTP on its CRI socket too (what `crio status info` asks).
+crio_healthy() { [[ -S "$CRIO_SOCK" ]] && curl -fsS --max-time 3 --unix-socket "$CRIO_SOCK" http://crio/info >/dev/null 2>&1; }
 apiserver_healthy() { [[ -f "$KUBECONFIG_ADMIN" ]] && [[ "$(kubectl_admin get --raw /readyz --request-timeout=3s 2>/dev/null)" == ok ]]; }
 controller_manager_healthy() { http_ok curl_get "$CM_HEALTHZ"; }
 scheduler_healthy() { http_ok curl_get "$SCHED_HEALTHZ"; }
@@ -211,6 +273,7 @@ component_healthy() {
   case "$1" in
     etcd) etcd_healthy ;;
     containerd) containerd_healthy ;;
+    crio) crio_healthy ;;
     kube-apiserver) apiserver_healthy ;;
     kube-controller-manager) controller_manager_healthy ;;
     kube-scheduler) scheduler_healthy ;;

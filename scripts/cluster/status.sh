@@ -43,7 +43,7 @@ namespaces_of() {
 node_status() {
   local n=$1 init version images node_ok=1 before=$BAD
   node_env "$n"
-  echo "node $NODE_NAME ($NODE_IP, pods $POD_CIDR)"
+  echo "node $NODE_NAME ($NODE_FLAVOUR, $NODE_IP, pods $POD_CIDR$( ((NODE_DUAL)) && echo " $POD_CIDR6"))"
   if ((n > 1)); then
     if init=$(node_init_pid); then
       row "namespaces" ok "init pid $init, $(namespaces_of "$init")"
@@ -58,14 +58,22 @@ node_status() {
     check "bridge $BRIDGE" "$POD_GATEWAY, pods $POD_CIDR" has_link ip -o link show dev "$BRIDGE"
   else
     check "interface eth0" "$NODE_IP/$NODE_PREFIX, peer $NODE_HOST_IF on $LAN_BRIDGE" link_in_node eth0
-    check "bridge $BRIDGE" "$POD_GATEWAY, pods $POD_CIDR (in the node's network namespace)" link_in_node "$BRIDGE"
+    if [[ "$NODE_CNI" == bridge ]]; then
+      check "bridge $BRIDGE" "$POD_GATEWAY, pods $POD_CIDR (in the node's network namespace)" link_in_node "$BRIDGE"
+    else
+      row "no bridge" ok "ptp: a veth per pod, gateway $PTP_GATEWAY on each host end"
+    fi
   fi
   ((BAD == before)) || node_ok=0
   if ((node_ok)) && apiserver_healthy; then
     version=$(kubectl_admin get node "$NODE_NAME" -o 'jsonpath={.status.nodeInfo.kubeletVersion} {.status.nodeInfo.containerRuntimeVersion}' 2>/dev/null || true)
     check "Ready" "$version" node_ready
-    images=$(ctr_k8s images ls -q 2>/dev/null | grep -c '^kubectl-netns.local/' || true)
-    check "images" "$images kubectl-netns.local images in its containerd" test "$images" -ge 3
+    if [[ "$NODE_RUNTIME" == crio ]]; then
+      images=$(jq -r '.[].names[]?' "$CRIO_STORAGE/overlay-images/images.json" 2>/dev/null | grep -c '^kubectl-netns.local/' || true)
+    else
+      images=$(ctr_k8s images ls -q 2>/dev/null | grep -c '^kubectl-netns.local/' || true)
+    fi
+    check "images" "$images kubectl-netns.local images in its $RUNTIME_COMPONENT" test "$images" -ge 3
   fi
 }
 
@@ -74,7 +82,7 @@ main() {
   local c n count
   count=$(configured_nodes)
   echo "control plane"
-  for c in etcd kube-apiserver kube-controller-manager kube-scheduler; do component "$c"; done
+  for c in "${CONTROL_PLANE[@]}"; do component "$c"; done
   check "bridge $LAN_BRIDGE" "the nodes' LAN, $NODE_SUBNET" has_link ip -o link show dev "$LAN_BRIDGE"
   check "forwarding" "node 1 forwards only what arrives on $BRIDGE or $NODE_IF, by table $FORWARD_TABLE" test -n "$(ip rule show pref "$FORWARD_TABLE")"
   for ((n = 1; n <= count; n++)); do node_status "$n"; done

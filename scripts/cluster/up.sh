@@ -15,8 +15,12 @@
 # forwards only what arrives on its pod bridge or the LAN (per-interface forwarding, through a
 # routing table that holds only the test subnets); net.ipv4.ip_forward stays 0.
 #
-# Usage: bash scripts/cluster/up.sh [--nodes N]        (npm run cluster:up [-- --nodes N])
+# Usage: bash scripts/cluster/up.sh [--nodes N] [--k8s-version vX.Y.Z]   (npm run cluster:up [-- ...])
 #   --nodes N, or KNETNS_NODES=N: how many nodes (1..8; default: as many as run now, else 1)
+#   --k8s-version V, or KNETNS_K8S_VERSION=V: the Kubernetes release (default: K8S_NEWEST in
+#     versions.sh); a cluster running another one is taken down first
+#   KNETNS_NODE<N>=runtime,cni[,dual]: node N's flavour (lib.sh, DEFAULT_FLAVOURS); a node running
+#     another flavour is made anew
 set -euo pipefail
 
 START=$SECONDS
@@ -33,13 +37,23 @@ parse_args() {
     case "$1" in
       --nodes) [[ $# -ge 2 ]] || die "--nodes needs a number"; NODES=$2; shift 2 ;;
       --nodes=*) NODES=${1#--nodes=}; shift ;;
+      --k8s-version) [[ $# -ge 2 ]] || die "--k8s-version needs a version"; set_k8s_version "$2"; shift 2 ;;
+      --k8s-version=*) set_k8s_version "${1#--k8s-version=}"; shift ;;
       -h | --help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2; exit 0 ;;
-      *) die "unknown argument '$1' (usage: up.sh [--nodes N])" ;;
+      *) die "unknown argument '$1' (usage: up.sh [--nodes N] [--k8s-version vX.Y.Z])" ;;
     esac
   done
   if ! [[ "$NODES" =~ ^[0-9]+$ ]] || ((NODES < 1 || NODES > MAX_NODES)); then
     die "--nodes must be 1..$MAX_NODES, got '$NODES'"
   fi
+}
+
+# set_k8s_version V: the release to run (build.sh and down.sh, started from here, inherit it).
+set_k8s_version() {
+  [[ "$1" =~ ^v1\.[0-9]+\.[0-9]+$ ]] || die "--k8s-version takes a release like $K8S_NEWEST, got '$1'"
+  K8S_VERSION=$1
+  K8S_BIN="$CACHE_DIR/k8s-$K8S_VERSION"
+  export KNETNS_K8S_VERSION=$1
 }
 
 # ---------------------------------------------------------------------------------------------------
@@ -48,14 +62,23 @@ check_prereqs() {
   [[ "$(uname -s)" == Linux ]] || die "needs Linux (kubelet, containerd, network namespaces)"
   [[ $EUID -eq 0 ]] || die "needs root (mounts, interfaces, cgroups): run it with sudo"
   local missing=() cmd
-  for cmd in containerd ctr runc openssl curl ip mount nsenter unshare gcc ldd tcpdump ss jq; do
+  for cmd in runc openssl curl ip mount nsenter unshare gcc ldd tcpdump ss jq; do
     command -v "$cmd" >/dev/null 2>&1 || missing+=("$cmd")
   done
   [[ -x /bin/busybox ]] || missing+=(busybox-static)
   [[ "$ETCD_SOURCE" == built || -x "$ETCD_BIN" ]] || missing+=(etcd-server)
-  for cmd in bridge host-local loopback; do
+  for cmd in bridge ptp host-local loopback; do
     [[ -x "$CNI_BIN_DIR/$cmd" ]] || missing+=("cni:$cmd")
   done
+  local n
+  for ((n = 1; n <= NODES; n++)); do
+    node_env "$n"
+    case "$NODE_RUNTIME" in
+      containerd1) for cmd in containerd ctr; do command -v "$cmd" >/dev/null 2>&1 || missing+=("$cmd"); done ;;
+      crio) for cmd in conmon crun skopeo; do command -v "$cmd" >/dev/null 2>&1 || missing+=("$cmd"); done ;;
+    esac
+  done
+  node_env 1
   ((${#missing[@]} == 0)) || die "missing ${missing[*]}: install them with: sudo bash scripts/install-deps.sh"
   NODE=$(command -v node || true)
   if [[ -x "$REPO_DIR/node_modules/.bin/node" ]]; then NODE="$REPO_DIR/node_modules/.bin/node"; fi
@@ -64,9 +87,49 @@ check_prereqs() {
   [[ -d /sys/fs/cgroup/memory || -f /sys/fs/cgroup/cgroup.controllers ]] || die "no cgroup hierarchy under /sys/fs/cgroup"
 }
 
-# Kubernetes (and maybe etcd) binaries: built once from the Go module proxy, then cached.
+# Kubernetes, etcd and the runtimes the nodes need: built once from the Go module proxy, then cached.
 ensure_binaries() {
-  bash "$CLUSTER_DIR/build.sh"
+  local parts=(k8s) n
+  [[ "$ETCD_SOURCE" != built ]] || parts+=(etcd)
+  for ((n = 1; n <= NODES; n++)); do
+    node_env "$n"
+    case "$NODE_RUNTIME" in
+      containerd) [[ " ${parts[*]} " == *" containerd "* ]] || parts+=(containerd) ;;
+      crio) [[ " ${parts[*]} " == *" crio "* ]] || parts+=(crio) ;;
+    esac
+  done
+  node_env 1
+  bash "$CLUSTER_DIR/build.sh" "${parts[@]}"
+}
+
+# A cluster of another Kubernetes release, or a node of another flavour, is not changed in place:
+# it goes (down.sh, with the release it runs) and up.sh makes it anew.
+replace_mismatches() {
+  local running n f
+  running=$(cat "$STATE_DIR/k8s-version" 2>/dev/null || true)
+  if [[ -n "$running" && "$running" != "$K8S_VERSION" ]]; then
+    log "the cluster runs Kubernetes $running, $K8S_VERSION was asked for: taking it down first"
+    KNETNS_K8S_VERSION=$running bash "$CLUSTER_DIR/down.sh"
+    return 0
+  fi
+  node_env 1
+  f=$(cat "$NODE_STATE/flavour" 2>/dev/null || true)
+  if [[ -n "$f" && "$f" != "$NODE_FLAVOUR" ]]; then
+    log "node 1 runs $f, $NODE_FLAVOUR was asked for: taking the cluster down first"
+    bash "$CLUSTER_DIR/down.sh"
+    return 0
+  fi
+  for n in $(present_extra_nodes); do
+    ((n <= NODES)) || continue
+    node_env "$n"
+    f=$(cat "$NODE_STATE/flavour" 2>/dev/null || true)
+    if [[ "$f" != "$NODE_FLAVOUR" ]]; then
+      log "$NODE_NAME runs ${f:-an unknown flavour}, $NODE_FLAVOUR was asked for: making it anew"
+      node_env 1
+      bash "$CLUSTER_DIR/down.sh" --node "$n"
+    fi
+  done
+  node_env 1
 }
 
 # ---------------------------------------------------------------------------------------------------
@@ -81,7 +144,7 @@ host_setup() {
   # Remember the ones that do not exist yet, so down.sh removes exactly those (and only when empty).
   local d
   for d in /var/lib/kubelet /var/lib/kubelet/device-plugins /var/log/containers /var/lib/cni "$CNI_CACHE_DIR" \
-    /run/containerd /run/containerd/s; do
+    /run/containerd /run/containerd/s /var/lib/containers /run/containers /var/lib/crio /run/crio; do
     if [[ ! -e "$d" ]] && ! grep -qxF "$d" "$STATE_DIR/created-dirs" 2>/dev/null; then
       echo "$d" >> "$STATE_DIR/created-dirs"
     fi
@@ -91,7 +154,13 @@ host_setup() {
 # The current node's own directories (node_env).
 node_dirs() {
   mkdir -p "$NODE_STATE" "$NODE_RUN" "$NODE_CONF_DIR" "$NODE_LOG_DIR" "$NODE_PID_DIR" "$CNI_CONF_DIR" \
-    "$CNI_IPAM_DIR" "$KUBELET_ROOT" "$CONTAINERD_ROOT" "$CONTAINERD_STATE" "$RUNC_ROOT" "$POD_LOGS_DIR"
+    "$CNI_IPAM_DIR" "$KUBELET_ROOT" "$POD_LOGS_DIR"
+  if [[ "$NODE_RUNTIME" == crio ]]; then
+    mkdir -p "$NODE_RUN/crio" "$NODE_STATE/crio" "$CRIO_STORAGE" "$CRIO_RUNROOT"
+  else
+    mkdir -p "$CONTAINERD_ROOT" "$CONTAINERD_STATE" "$RUNC_ROOT"
+  fi
+  echo "$NODE_FLAVOUR" > "$NODE_STATE/flavour"
 }
 
 # Node 1's network and the nodes' LAN, in the root network namespace.
@@ -130,33 +199,57 @@ network_setup() {
   write_cni_config
 }
 
-# The current node's CNI config. Pods get an address from the node's POD_CIDR and three routes, to
-# the node subnet, to the other nodes' pods and to the Service IPs (kube-proxy translates them on
-# the node), all through the node's bridge, and no default route: a pod cannot send anything off
-# this machine; nothing is masqueraded.
+# The current node's CNI config. Pods get an address from the node's POD_CIDR (and POD_CIDR6 on a
+# dual-stack node) and routes to the node subnet, to the other nodes' pods and to the Service IPs
+# (kube-proxy translates them on the node) only, and no default route: a pod cannot send anything
+# off this machine; nothing is masqueraded.
+#  bridge: the bridge plugin on the node's bridge, which holds the gateway (set by us: the plugin's
+#    isGateway would switch on forwarding machine-wide).
+#  ptp: a veth per pod with no bridge; the plugin puts the gateway on each host veth as a /32 (and
+#    the pod's /32 route next to it). The gateway is link-local, 169.254.1.1 (fe80::1), as Calico's;
+#    the plugin adds IPAM routes through the gateway before its own on-link route to it, so the
+#    IPv4 routes must come from the IPAM subnet: 10.212.0.0/14 spans the node LAN, every node's pods
+#    and the services, and the range inside it is the node's own /24. (IPv6 next hops that are
+#    link-local are always on-link, so IPv6 takes plain routes.) The plugin names host veths
+#    veth<random>; it has no option for Calico's cali<hash> names.
 write_cni_config() {
+  local ranges routes plugin gw6=${POD_CIDR6%/64}1
+  if [[ "$NODE_CNI" == ptp ]]; then
+    ranges="[{ \"subnet\": \"10.212.0.0/14\", \"rangeStart\": \"${POD_CIDR%.0/24}.2\", \"rangeEnd\": \"${POD_CIDR%.0/24}.254\", \"gateway\": \"$PTP_GATEWAY\" }]"
+    routes=''
+    if ((NODE_DUAL)); then
+      ranges+=", [{ \"subnet\": \"$POD_CIDR6\", \"gateway\": \"$PTP_GATEWAY6\" }]"
+      routes="{ \"dst\": \"$NODE_SUBNET6\" }, { \"dst\": \"$CLUSTER_CIDR6\" }"
+    fi
+    plugin="\"type\": \"ptp\", \"ipMasq\": false, \"mtu\": 1500"
+  else
+    ranges="[{ \"subnet\": \"$POD_CIDR\", \"gateway\": \"$POD_GATEWAY\" }]"
+    routes="{ \"dst\": \"$NODE_SUBNET\", \"gw\": \"$POD_GATEWAY\" }, { \"dst\": \"$CLUSTER_CIDR\", \"gw\": \"$POD_GATEWAY\" }, { \"dst\": \"$SERVICE_CIDR\", \"gw\": \"$POD_GATEWAY\" }"
+    if ((NODE_DUAL)); then
+      ranges+=", [{ \"subnet\": \"$POD_CIDR6\", \"gateway\": \"$gw6\" }]"
+      routes+=", { \"dst\": \"$NODE_SUBNET6\", \"gw\": \"$gw6\" }, { \"dst\": \"$CLUSTER_CIDR6\", \"gw\": \"$gw6\" }"
+    fi
+    plugin="\"type\": \"bridge\", \"bridge\": \"$BRIDGE\", \"isGateway\": false, \"isDefaultGateway\": false, \"ipMasq\": false, \"hairpinMode\": true"
+  fi
+  rm -f "$CNI_CONF_DIR"/*.conflist
   cat > "$CNI_CONF_DIR/10-$CNI_NETWORK.conflist" <<EOF
 {
   "cniVersion": "1.0.0",
   "name": "$CNI_NETWORK",
   "plugins": [
     {
-      "type": "bridge",
-      "bridge": "$BRIDGE",
-      "isGateway": false,
-      "isDefaultGateway": false,
-      "ipMasq": false,
-      "hairpinMode": true,
+      $plugin,
       "ipam": {
         "type": "host-local",
         "dataDir": "$CNI_IPAM_DIR",
-        "ranges": [[{ "subnet": "$POD_CIDR", "gateway": "$POD_GATEWAY" }]],
-        "routes": [{ "dst": "$NODE_SUBNET", "gw": "$POD_GATEWAY" }, { "dst": "$CLUSTER_CIDR", "gw": "$POD_GATEWAY" }, { "dst": "$SERVICE_CIDR", "gw": "$POD_GATEWAY" }]
+        "ranges": [$ranges],
+        "routes": [$routes]
       }
     }
   ]
 }
 EOF
+  jq -e . "$CNI_CONF_DIR/10-$CNI_NETWORK.conflist" >/dev/null || die "bad CNI config $CNI_CONF_DIR/10-$CNI_NETWORK.conflist"
 }
 
 # ---------------------------------------------------------------------------------------------------
@@ -226,13 +319,23 @@ node_network() {
   in_node ip link set lo up
   in_node ip addr replace "$NODE_IP/$NODE_PREFIX" dev eth0
   in_node ip link set eth0 up
-  if ! in_node ip link show "$BRIDGE" >/dev/null 2>&1; then
-    in_node ip link add "$BRIDGE" type bridge
+  if [[ "$NODE_CNI" == bridge ]]; then
+    if ! in_node ip link show "$BRIDGE" >/dev/null 2>&1; then
+      in_node ip link add "$BRIDGE" type bridge
+    fi
+    in_node ip link set "$BRIDGE" address "$BRIDGE_MAC"
+    in_node ip addr replace "$POD_GATEWAY/24" dev "$BRIDGE"
+    in_node ip link set "$BRIDGE" up
   fi
-  in_node ip link set "$BRIDGE" address "$BRIDGE_MAC"
-  in_node ip addr replace "$POD_GATEWAY/24" dev "$BRIDGE"
-  in_node ip link set "$BRIDGE" up
   in_node sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward'
+  if ((NODE_DUAL)); then
+    # IPv6 forwarding is a switch of the whole namespace: this node's own, not the machine's.
+    in_node sh -c 'echo 1 > /proc/sys/net/ipv6/conf/all/forwarding'
+    in_node ip -6 addr replace "$NODE_IP6/64" dev eth0 nodad
+    if [[ "$NODE_CNI" == bridge ]]; then
+      in_node ip -6 addr replace "${POD_CIDR6%/64}1/64" dev "$BRIDGE" nodad
+    fi
+  fi
   write_cni_config
 }
 
@@ -270,10 +373,21 @@ cluster_routes() {
     [[ "$rules" == *"iif $m "* ]] || ip rule add pref "$table" iif "$m" lookup "$table"
     echo 1 > "/proc/sys/net/ipv4/conf/$m/forwarding"
   done
+  local -a duals=() cidrs6=() ips6=()
+  for ((n = 2; n <= count; n++)); do
+    node_env "$n"
+    duals[n]=$NODE_DUAL
+    cidrs6[n]=$POD_CIDR6
+    ips6[n]=$NODE_IP6
+  done
   for ((n = 2; n <= count; n++)); do
     node_env "$n"
     for ((m = 1; m <= count; m++)); do
       ((m == n)) || in_node ip route replace "${cidrs[m]}" via "${ips[m]}" dev eth0
+      # IPv6 only among the dual-stack nodes (node 1 has none).
+      if ((m != n && m >= 2 && duals[n] && duals[m])); then
+        in_node ip -6 route replace "${cidrs6[m]}" via "${ips6[m]}" dev eth0
+      fi
     done
   done
   node_env 1
@@ -346,7 +460,7 @@ pki_setup() {
 # The current node's kubelet identities: a serving certificate the API server checks
 # (--kubelet-certificate-authority) and a system:node:NAME client certificate (NodeRestriction).
 node_pki() {
-  cert "$KUBELET_CERT" "/CN=$NODE_NAME" serverAuth "DNS:$NODE_NAME,IP:$NODE_IP,IP:127.0.0.1"
+  cert "$KUBELET_CERT" "/CN=$NODE_NAME" serverAuth "DNS:$NODE_NAME,IP:$NODE_IP,IP:$NODE_IP6,IP:127.0.0.1"
   cert "$KUBELET_CLIENT_CERT" "/O=system:nodes/CN=system:node:$NODE_NAME" clientAuth
   chmod 600 "$PKI_DIR"/*.key
   kubeconfig "$NODE_CONF_DIR/kubelet.kubeconfig" "$KUBELET_CLIENT_CERT" "system:node:$NODE_NAME"
@@ -354,10 +468,20 @@ node_pki() {
 
 # ---------------------------------------------------------------------------------------------------
 # Component configuration
-write_containerd_config() {
+# The current node's container runtime config: containerd 2 (config version 3), Debian's containerd
+# 1.6 (version 2) or CRI-O. Each has its own root, state, socket and OCI runtime root, so it never
+# mixes with another runtime on this machine, and pod network namespaces under its own state dir.
+write_runtime_config() {
+  case "$NODE_RUNTIME" in
+    containerd) write_containerd2_config ;;
+    containerd1) write_containerd1_config ;;
+    crio) write_crio_config ;;
+  esac
+}
+
+write_containerd1_config() {
   cat > "$NODE_CONF_DIR/containerd.toml" <<EOF
-# containerd of $NODE_NAME (kubectl-netns local cluster): its own root, state, socket and runc
-# root, so it never mixes with another containerd on this machine.
+# containerd 1.6 of $NODE_NAME (kubectl-netns local cluster).
 version = 2
 root = "$CONTAINERD_ROOT"
 state = "$CONTAINERD_STATE"
@@ -390,6 +514,110 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
 EOF
 }
 
+# containerd 2.x: config version 4 (2.4's own; 3 is migrated with a warning), where the CRI plugin
+# is split into runtime and images plugins. Imports only from our own (empty) dir: by default it
+# would read /etc/containerd/conf.d, which is the machine's.
+write_containerd2_config() {
+  cat > "$NODE_CONF_DIR/containerd.toml" <<EOF
+# containerd $CONTAINERD_VERSION of $NODE_NAME (kubectl-netns local cluster).
+version = 4
+imports = ["$NODE_CONF_DIR/containerd.d/*.toml"]
+root = "$CONTAINERD_ROOT"
+state = "$CONTAINERD_STATE"
+disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.erofs", "io.containerd.nri.v1.nri"]
+
+[grpc]
+  address = "$CONTAINERD_SOCK"
+
+[plugins.'io.containerd.cri.v1.images']
+  snapshotter = 'overlayfs'
+  [plugins.'io.containerd.cri.v1.images'.pinned_images]
+    sandbox = '$IMAGE_PAUSE'
+
+[plugins.'io.containerd.cri.v1.runtime']
+  # Pod network namespaces live under our state dir, not /run/netns where other tests keep theirs.
+  netns_mounts_under_state_dir = true
+  enable_selinux = false
+  # This machine drops CAP_SYS_RESOURCE from root: lowering oom_score_adj (the sandbox asks for
+  # -998) fails inside runc ("can't get final child's PID from pipe: EOF"). Clamp it at ours.
+  restrict_oom_score_adj = true
+  # cgroup v1 is deprecated in containerd 2.2 (removal "no later than May 2029"); this machine has it.
+  ignore_deprecation_warnings = ['io.containerd.deprecation/cgroup-v1']
+  [plugins.'io.containerd.cri.v1.runtime'.containerd]
+    default_runtime_name = 'runc'
+    [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
+      runtime_type = 'io.containerd.runc.v2'
+      [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
+        SystemdCgroup = false
+        BinaryName = '$(command -v runc)'
+        Root = '$RUNC_ROOT'
+  [plugins.'io.containerd.cri.v1.runtime'.cni]
+    bin_dirs = ['$CNI_BIN_DIR']
+    conf_dir = '$CNI_CONF_DIR'
+    max_conf_num = 1
+EOF
+}
+
+# CRI-O: storage, sockets, exits and pinned namespaces under the node's own dirs; crun (CRI-O's
+# default OCI runtime) and conmon from Debian; the cgroupfs manager like kubelet; no NRI, no
+# metrics. Pulls are refused like containerd's (a proxy on a closed loopback port); images come in
+# through skopeo (import_images). drop_infra_ctr stays at its default (true): a pod that shares no
+# PID namespace has no pause process, only its pinned namespaces, as on OpenShift.
+write_crio_config() {
+  cat > "$NODE_CONF_DIR/policy.json" <<EOF
+{ "default": [{ "type": "insecureAcceptAnything" }] }
+EOF
+  cat > "$NODE_CONF_DIR/crio.conf" <<EOF
+# CRI-O $CRIO_VERSION of $NODE_NAME (kubectl-netns local cluster).
+[crio]
+root = "$CRIO_STORAGE"
+runroot = "$CRIO_RUNROOT"
+storage_driver = "overlay"
+log_dir = "$NODE_STATE/crio/pods"
+version_file = "$NODE_RUN/crio/version"
+clean_shutdown_file = "$NODE_STATE/crio/clean.shutdown"
+
+[crio.api]
+listen = "$CRIO_SOCK"
+stream_address = "127.0.0.1"
+stream_port = "0"
+
+[crio.runtime]
+default_runtime = "crun"
+cgroup_manager = "cgroupfs"
+conmon_cgroup = "pod"
+selinux = false
+container_exits_dir = "$NODE_RUN/crio/exits"
+container_attach_socket_dir = "$NODE_RUN/crio"
+namespaces_dir = "$NODE_RUN/crio/ns"
+pinns_path = "$CACHE_DIR/crio-$CRIO_VERSION/pinns"
+hooks_dir = []
+enable_criu_support = false
+
+[crio.runtime.runtimes.crun]
+runtime_path = "$(command -v crun)"
+runtime_root = "$NODE_RUN/crun"
+runtime_type = "oci"
+monitor_path = "$(command -v conmon)"
+monitor_cgroup = "pod"
+
+[crio.image]
+pause_image = "$IMAGE_PAUSE"
+pause_command = "/pause"
+signature_policy = "$NODE_CONF_DIR/policy.json"
+
+[crio.network]
+network_dir = "$CNI_CONF_DIR"
+plugin_dirs = ["$CNI_BIN_DIR"]
+
+[crio.nri]
+enable_nri = false
+
+[crio.metrics]
+enable_metrics = false
+EOF
+}
+
 write_kubelet_config() {
   cat > "$NODE_CONF_DIR/kubelet.yaml" <<EOF
 apiVersion: kubelet.config.k8s.io/v1beta1
@@ -410,8 +638,8 @@ authentication:
     clientCAFile: $PKI_DIR/ca.crt
 authorization:
   mode: Webhook
-containerRuntimeEndpoint: unix://$CONTAINERD_SOCK
-imageServiceEndpoint: unix://$CONTAINERD_SOCK
+containerRuntimeEndpoint: unix://$RUNTIME_SOCK
+imageServiceEndpoint: unix://$RUNTIME_SOCK
 # This machine is cgroup v1 (hybrid) without systemd.
 cgroupDriver: cgroupfs
 cgroupsPerQOS: true
@@ -456,6 +684,8 @@ EOF
 # no route_localnet (localhostNodePorts off), no conntrack table size or timeouts (all 0).
 # test/e2e/cluster.test.ts checks what it installs on node 1.
 write_kube_proxy_config() {
+  local cluster_cidr=$CLUSTER_CIDR
+  ((NODE_DUAL == 0)) || cluster_cidr+=",$CLUSTER_CIDR6"
   cat > "$NODE_CONF_DIR/kube-proxy.yaml" <<EOF
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
@@ -466,7 +696,7 @@ bindAddress: $NODE_IP
 healthzBindAddress: $NODE_IP:$KUBE_PROXY_HEALTHZ_PORT
 metricsBindAddress: 127.0.0.1:10249
 mode: iptables
-clusterCIDR: $CLUSTER_CIDR
+clusterCIDR: $cluster_cidr
 detectLocalMode: ClusterCIDR
 nodePortAddresses: ["$NODE_SUBNET"]
 iptables:
@@ -499,11 +729,13 @@ start_component() {
   logf=$(log_file "$name")
   [[ -x "$bin" ]] || die "$bin not found"
   printf '\n===== %s start %s =====\n' "$name" "$(date -Is)" >> "$logf"
-  if [[ "$name" == containerd ]]; then
+  if [[ "$name" == containerd || "$name" == crio ]]; then
     # Registries are unreachable on purpose: every pull goes to a "proxy" on loopback that refuses
-    # the connection, so no image name makes containerd resolve or reach a host off this machine,
+    # the connection, so no image name makes the runtime resolve or reach a host off this machine,
     # and a missing image fails at once (ErrImagePull) instead of hanging.
     envs=(HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9 NO_PROXY= no_proxy=)
+    # containerd 2 finds its own runc shim first (Debian's 1.6 one is on PATH too).
+    if [[ "$name" == containerd && "$NODE_RUNTIME" == containerd ]]; then envs+=("PATH=${bin%/*}:$PATH"); fi
   fi
   if is_node_component "$name" && ((NODE_NUM > 1)); then
     # Into the node's network, mount, PID, UTS and IPC namespaces. nsenter forks the component there and
@@ -544,9 +776,13 @@ start_etcd() {
   ensure_healthy etcd 30
 }
 
-start_containerd() {
-  start_component containerd --config "$NODE_CONF_DIR/containerd.toml"
-  ensure_healthy containerd 30
+start_runtime() {
+  if [[ "$NODE_RUNTIME" == crio ]]; then
+    start_component crio --config "$NODE_CONF_DIR/crio.conf"
+  else
+    start_component containerd --config "$NODE_CONF_DIR/containerd.toml"
+  fi
+  ensure_healthy "$RUNTIME_COMPONENT" 30
 }
 
 # The audit log records every exec, attach and port-forward request (metadata only: who, when, the
@@ -621,33 +857,37 @@ start_kube_proxy() {
 }
 
 start_kubelet() {
+  local node_ips=$NODE_IP
+  ((NODE_DUAL == 0)) || node_ips+=",$NODE_IP6"
   start_component kubelet --config "$NODE_CONF_DIR/kubelet.yaml" \
     --kubeconfig "$NODE_CONF_DIR/kubelet.kubeconfig" --root-dir "$KUBELET_ROOT" \
-    --node-ip "$NODE_IP" --hostname-override "$NODE_NAME" --v 1
+    --node-ip "$node_ips" --hostname-override "$NODE_NAME" --v 1
   ensure_healthy kubelet 60
 }
 
-# The current node's spec.podCIDR, set once (it is immutable) to the range its pods get.
+# The current node's spec.podCIDR(s), set once (immutable) to the ranges its pods get.
 set_pod_cidr() {
-  local cur
+  local cur pod_cidrs="\"$POD_CIDR\""
+  ((NODE_DUAL == 0)) || pod_cidrs+=",\"$POD_CIDR6\""
   cur=$(kubectl_admin get node "$NODE_NAME" -o 'jsonpath={.spec.podCIDR}')
   if [[ -z "$cur" ]]; then
     kubectl_admin patch node "$NODE_NAME" --type merge \
-      -p "{\"spec\":{\"podCIDR\":\"$POD_CIDR\",\"podCIDRs\":[\"$POD_CIDR\"]}}" >/dev/null
+      -p "{\"spec\":{\"podCIDR\":\"$POD_CIDR\",\"podCIDRs\":[$pod_cidrs]}}" >/dev/null
   elif [[ "$cur" != "$POD_CIDR" ]]; then
     log "warning: node $NODE_NAME has spec.podCIDR $cur, but its pods get addresses from $POD_CIDR"
   fi
 }
 
-# Images are built once and imported into every node's containerd.
+# Images are built once and imported into every node's runtime: containerd's through ctr, CRI-O's
+# containers-storage through skopeo.
 import_images() {
-  local count=$1 n addrs=()
+  local count=$1 n args=(--ctr "$CTR")
   for ((n = 1; n <= count; n++)); do
     node_env "$n"
-    addrs+=(--address "$CONTAINERD_SOCK")
+    if [[ "$NODE_RUNTIME" == crio ]]; then args+=(--storage "$CRIO_STORAGE+$CRIO_RUNROOT"); else args+=(--address "$CONTAINERD_SOCK"); fi
   done
   node_env 1
-  "$NODE" "$REPO_DIR/scripts/images/build.ts" "${addrs[@]}"
+  "$NODE" "$REPO_DIR/scripts/images/build.ts" "${args[@]}"
 }
 
 default_sa_exists() { kubectl_admin get serviceaccount default -n default --request-timeout=3s >/dev/null 2>&1; }
@@ -680,9 +920,30 @@ extra_node_up() {
   start_node_init
   node_network
   node_pki
-  write_containerd_config
+  write_runtime_config
   write_kubelet_config
-  start_containerd
+  start_runtime
+}
+
+# $STATE_DIR/nodes.json: every node's name, flavour, addresses and the way into its namespaces, for
+# the tests (test/helpers/cluster.ts) and anyone scripting against the cluster.
+write_nodes_file() {
+  local count=$1 n init items=()
+  for ((n = 1; n <= count; n++)); do
+    node_env "$n"
+    init=$(node_init_pid || echo 0)
+    items+=("$(jq -nc --arg name "$NODE_NAME" --argjson num "$n" --arg runtime "$NODE_RUNTIME" --arg cni "$NODE_CNI" \
+      --argjson dual "$NODE_DUAL" --arg flavour "$NODE_FLAVOUR" --arg ip "$NODE_IP" --arg ip6 "$( ((NODE_DUAL)) && echo "$NODE_IP6")" \
+      --arg podCIDR "$POD_CIDR" --arg podCIDR6 "$( ((NODE_DUAL)) && echo "$POD_CIDR6")" \
+      --arg bridge "$( [[ "$NODE_CNI" == bridge ]] && echo "$BRIDGE")" --arg gateway "$( [[ "$NODE_CNI" == ptp ]] && echo "$PTP_GATEWAY" || echo "$POD_GATEWAY")" \
+      --arg socket "$RUNTIME_SOCK" --argjson initPid "$init" '{name: $name, number: $num, flavour: $flavour, runtime: $runtime,
+        cni: $cni, dualStack: ($dual == 1), ip: $ip, ip6: ($ip6 | select(. != "") // null), podCIDR: $podCIDR,
+        podCIDR6: ($podCIDR6 | select(. != "") // null), bridge: ($bridge | select(. != "") // null), gateway: $gateway,
+        runtimeSocket: $socket, initPid: (if $initPid == 0 then null else $initPid end)}')")
+  done
+  node_env 1
+  printf '%s\n' "${items[@]}" | jq -s '{k8sVersion: "'"$K8S_VERSION"'", nodes: .}' > "$STATE_DIR/nodes.json.tmp"
+  mv "$STATE_DIR/nodes.json.tmp" "$STATE_DIR/nodes.json"
 }
 
 # Closes every descriptor above stderr that the caller left open. The daemons started here live on
@@ -701,6 +962,8 @@ main() {
   parse_args "$@"
   check_prereqs
   ensure_binaries
+  set_ctr
+  replace_mismatches
   local n
   if all_healthy "$NODES"; then
     import_images "$NODES"
@@ -716,10 +979,10 @@ main() {
     network_setup
     pki_setup
     node_pki
-    write_containerd_config
+    write_runtime_config
     write_kubelet_config
     start_etcd
-    start_containerd
+    start_runtime
     for ((n = 2; n <= NODES; n++)); do extra_node_up "$n"; done
     node_env 1
     cluster_routes "$NODES"
@@ -742,12 +1005,14 @@ main() {
     local nodes=""
     for ((n = 1; n <= NODES; n++)); do
       node_env "$n"
-      nodes+="${nodes:+, }$NODE_NAME ($NODE_IP, pods $POD_CIDR)"
+      nodes+="${nodes:+, }$NODE_NAME ($NODE_FLAVOUR, $NODE_IP, pods $POD_CIDR$( ((NODE_DUAL)) && echo " $POD_CIDR6"))"
     done
     node_env 1
     log "cluster up in $((SECONDS - START))s: Kubernetes $K8S_VERSION, $NODES node(s): $nodes"
   fi
   echo "$NODES" > "$NODE_COUNT_FILE"
+  echo "$K8S_VERSION" > "$STATE_DIR/k8s-version"
+  write_nodes_file "$NODES"
   echo "export KUBECONFIG=$KUBECONFIG_ADMIN"
   # The public default debug image is not reachable from this cluster; the locally built one is.
   echo "export KUBECTL_NETNS_IMAGE=kubectl-netns.local/debug:dev"

@@ -8,9 +8,11 @@
 // Every tar entry has a fixed owner and mtime and the entries are sorted, so the same host files give
 // the same config digest; an image whose digest is already in containerd is not imported again.
 //
-// Usage: node scripts/images/build.ts [--address SOCK]... [--ctr PATH] [--out DIR] [--no-import] [--only debug,web]
-// Each --address is one containerd (one per node of the local cluster): the images are built once and
-// imported into every one of them.
+// Usage: node scripts/images/build.ts [--address SOCK]... [--storage ROOT+RUNROOT]... [--ctr PATH]
+//                                     [--out DIR] [--no-import] [--only debug,web]
+// Each --address is one containerd, each --storage one CRI-O's containers-storage (overlay driver), one
+// per node of the local cluster: the images are built once and imported into every one of them,
+// into containers-storage by `skopeo copy docker-archive:… containers-storage:…` (CRI-O has no import).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
@@ -280,10 +282,27 @@ function presentConfigDigest(ctr: string[], ref: string): string | undefined {
   }
 }
 
+// skopeo's name for the containers-storage STORE (ROOT+RUNROOT, overlay driver) holding REF.
+const storageRef = (store: string, ref: string) => `containers-storage:[overlay@${store}]${ref}`;
+
+// The config digest of REF in containers-storage STORE, or undefined: skopeo hands back the config
+// blob as stored, and the docker-archive's config digest is the sha256 of exactly those bytes.
+function storageConfigDigest(store: string, ref: string): string | undefined {
+  try {
+    const raw = execFileSync('skopeo', ['inspect', '--config', '--raw', storageRef(store, ref)], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    return `sha256:${createHash('sha256').update(raw).digest('hex')}`;
+  } catch {
+    return undefined;
+  }
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      address: { type: 'string', multiple: true, default: [DEFAULT_SOCK] },
+      address: { type: 'string', multiple: true },
+      storage: { type: 'string', multiple: true, default: [] },
       ctr: { type: 'string', default: 'ctr' },
       out: { type: 'string' },
       'no-import': { type: 'boolean', default: false },
@@ -294,8 +313,9 @@ async function main(): Promise<void> {
   for (const k of keys)
     if (!(k in IMAGES)) throw new Error(`unknown image ${k}; known: ${Object.keys(IMAGES).join(', ')}`);
   const doImport = !values['no-import'];
-  const ctrs = values.address.map((address) => [values.ctr, '--address', address, '-n', NAMESPACE]);
-  for (const address of values.address)
+  const addresses = values.address ?? (values.storage.length ? [] : [DEFAULT_SOCK]);
+  const ctrs = addresses.map((address) => [values.ctr, '--address', address, '-n', NAMESPACE]);
+  for (const address of addresses)
     if (doImport && !existsSync(address))
       throw new Error(`containerd socket ${address} not found (is the cluster up? npm run cluster:up)`);
 
@@ -319,8 +339,15 @@ async function main(): Promise<void> {
           execFileSync(ctr[0]!, [...ctr.slice(1), 'images', 'import', archive], {
             stdio: ['ignore', 'ignore', 'inherit'],
           });
-        const where = ctrs.length === 1 ? 'containerd' : `${ctrs.length} containerds`;
-        what += missing.length === 0 ? `, already in ${where}` : `, imported into ${missing.length} of ${where}`;
+        const stores = values.storage.filter((store) => storageConfigDigest(store, ref) !== configDigest);
+        for (const store of stores)
+          execFileSync('skopeo', ['copy', '--quiet', `docker-archive:${archive}`, storageRef(store, ref)], {
+            stdio: ['ignore', 'ignore', 'inherit'],
+          });
+        const total = ctrs.length + values.storage.length;
+        const where = total === 1 ? 'runtime' : `${total} runtimes`;
+        const done = missing.length + stores.length;
+        what += done === 0 ? `, already in ${where}` : `, imported into ${done} of ${where}`;
       }
       rmSync(archive);
       console.error(
