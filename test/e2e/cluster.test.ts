@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import {
+  clusterNodes,
   IMAGES,
   K8S_VERSION,
   NODE_NAME,
@@ -73,6 +74,26 @@ describe('local cluster', { skip, timeout: 300_000 }, () => {
     const version = JSON.parse(kubectl(['version', '-o', 'json']));
     assert.equal(version.serverVersion.gitVersion, K8S_VERSION);
     assert.equal(version.clientVersion.gitVersion, K8S_VERSION);
+  });
+
+  test('every node runs its flavour: the runtime up.sh started (kubectl get nodes -o wide), the Kubernetes asked for, IPv6 pod CIDRs on dual-stack nodes', () => {
+    const versions = readFileSync(new URL('../../scripts/cluster/versions.sh', import.meta.url), 'utf8');
+    const pinned = (name: string) => new RegExp(`^${name}=\\$\\{[A-Z_]+:-v([\\d.]+)\\}$`, 'm').exec(versions)?.[1];
+    const want = {
+      containerd: `containerd://${pinned('CONTAINERD_VERSION')}`,
+      crio: `cri-o://${pinned('CRIO_VERSION')}`,
+    };
+    const nodes = new Map(kubectlJson<{ items: any[] }>(['get', 'nodes']).items.map((n) => [n.metadata.name, n]));
+    assert.ok(clusterNodes().length >= 1);
+    for (const n of clusterNodes()) {
+      const node = nodes.get(n.name);
+      assert.ok(node, `node ${n.name} is not registered`);
+      assert.equal(node.status.nodeInfo.kubeletVersion, K8S_VERSION, n.name);
+      const runtime = node.status.nodeInfo.containerRuntimeVersion as string;
+      if (n.runtime === 'containerd1') assert.match(runtime, /^containerd:\/\/1\./, n.name);
+      else assert.equal(runtime, want[n.runtime], n.name);
+      assert.deepEqual(node.spec.podCIDRs, n.dualStack ? [n.podCIDR, n.podCIDR6] : [n.podCIDR], n.name);
+    }
   });
 
   test('a web pod runs, gets a pod-CIDR address and answers HTTP from the root namespace', async () => {

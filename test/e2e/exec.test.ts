@@ -6,6 +6,7 @@ import { mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import {
+  clusterNodes,
   ensureCluster,
   createNamespace,
   runPod,
@@ -17,86 +18,94 @@ import {
 import { DEBUG_IMAGE, PLUGIN, ROOT, runPlugin, WEB_IMAGE } from '../helpers/plugin.ts';
 
 const skip = ensureCluster();
-const ns = `e2e-exec-${process.pid}`;
 const env = { KUBECONFIG };
-const base = ['-n', ns, '--image', DEBUG_IMAGE];
-let podIP = '';
 
-describe('exec', { skip, timeout: 600_000 }, () => {
-  before(async () => {
-    await createNamespace(ns);
-    podIP = (await runPod(ns, 'web', WEB_IMAGE)).status?.podIP ?? '';
-  });
-  after(async () => {
-    await deleteNamespace(ns);
-  });
+// The same exec tests on EVERY node flavour; terminals and kubectl's plugin discovery on node 1.
+for (const node of skip ? [undefined] : clusterNodes()) {
+  const ns = `e2e-exec-${node?.number ?? 0}-${process.pid}`;
+  const base = ['-n', ns, '--image', DEBUG_IMAGE];
+  let podIP = '';
 
-  test("ip -j addr shows the pod's own IP (the web image has no ip tool: it comes from the debug image)", async () => {
-    const r = await runPlugin(['exec', 'web', ...base, '--', 'ip', '-j', 'addr'], { env });
-    assert.equal(r.code, 0, r.stderr);
-    const links = JSON.parse(r.stdout.toString()) as Array<{ ifname: string; addr_info: Array<{ local: string }> }>;
-    const eth0 = links.find((l) => l.ifname === 'eth0');
-    assert.ok(eth0, r.stdout.toString());
-    assert.ok(
-      eth0.addr_info.some((a) => a.local === podIP),
-      `${podIP} not in ${JSON.stringify(eth0.addr_info)}`,
-    );
-    assert.deepEqual(debugPods(ns), []);
-  });
-
-  test("the command's exit code is propagated", async () => {
-    const r = await runPlugin(['exec', 'web', ...base, '--', 'sh', '-c', 'echo to-stderr >&2; exit 7'], { env });
-    assert.equal(r.code, 7);
-    assert.match(r.stderr, /to-stderr/);
-    const missing = await runPlugin(['exec', 'web', ...base, '--', 'no-such-tool'], { env });
-    assert.equal(missing.code, 127, missing.stderr);
-  });
-
-  test('-i forwards stdin (binary-safe) to the command', async () => {
-    const input = Buffer.alloc(256 * 1024);
-    for (let i = 0; i < input.length; i++) input[i] = (i * 7 + 3) & 0xff;
-    const r = await runPlugin(['exec', 'web', ...base, '-i', '--', 'wc', '-c'], { env, input });
-    assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout.toString().trim(), String(input.length));
-  });
-
-  test('-it gives an interactive shell a real terminal (driven through script(1), which owns a pty)', async () => {
-    const cmd = [process.execPath, PLUGIN, 'exec', '-it', 'web', ...base, '--', 'sh'].map((w) => `'${w}'`).join(' ');
-    const out = spawnSync('script', ['-qec', cmd, '/dev/null'], {
-      input: 'tty; echo "cols=$(stty size)"; exit 3\n',
-      env: { ...process.env, KUBECONFIG },
-      encoding: 'utf8',
-      timeout: 60_000,
+  describe(`exec on ${node ? `${node.name} (${node.flavour})` : 'no cluster'}`, { skip, timeout: 600_000 }, () => {
+    before(async () => {
+      await createNamespace(ns);
+      podIP = (await runPod(ns, 'web', WEB_IMAGE, { nodeName: node!.name })).status?.podIP ?? '';
     });
-    assert.equal(out.status, 3, out.stdout + out.stderr);
-    assert.match(out.stdout, /\/dev\/pts\/\d+/);
-    assert.deepEqual(debugPods(ns), []);
-  });
+    after(async () => {
+      await deleteNamespace(ns);
+    });
 
-  test('kubectl finds the plugin on PATH: `kubectl netns exec` works through plugin discovery', async () => {
-    const bin = mkdtempSync(join(tmpdir(), 'knetns-path-'));
-    symlinkSync(PLUGIN, join(bin, 'kubectl-netns'));
-    const PATH = [bin, dirname(process.execPath), process.env.PATH].join(':');
-    const list = execFileSync(KUBECTL, ['plugin', 'list'], {
-      env: { ...process.env, PATH },
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
+    test("ip -j addr shows the pod's own IP (the web image has no ip tool: it comes from the debug image)", async () => {
+      const r = await runPlugin(['exec', 'web', ...base, '--', 'ip', '-j', 'addr'], { env });
+      assert.equal(r.code, 0, r.stderr);
+      const links = JSON.parse(r.stdout.toString()) as Array<{ ifname: string; addr_info: Array<{ local: string }> }>;
+      const eth0 = links.find((l) => l.ifname === 'eth0');
+      assert.ok(eth0, r.stdout.toString());
+      assert.ok(
+        eth0.addr_info.some((a) => a.local === podIP),
+        `${podIP} not in ${JSON.stringify(eth0.addr_info)}`,
+      );
+      assert.deepEqual(debugPods(ns), []);
     });
-    assert.match(list, /kubectl-netns/);
-    const out = execFileSync(KUBECTL, ['netns', 'exec', 'web', ...base, '--', 'cat', '/proc/net/dev'], {
-      env: { ...process.env, PATH, KUBECONFIG },
-      encoding: 'utf8',
+
+    test("the command's exit code is propagated", async () => {
+      const r = await runPlugin(['exec', 'web', ...base, '--', 'sh', '-c', 'echo to-stderr >&2; exit 7'], { env });
+      assert.equal(r.code, 7);
+      assert.match(r.stderr, /to-stderr/);
+      const missing = await runPlugin(['exec', 'web', ...base, '--', 'no-such-tool'], { env });
+      assert.equal(missing.code, 127, missing.stderr);
     });
-    assert.match(out, /eth0:/);
-    // Shell completion: kubectl asks kubectl_complete-netns (also on PATH) for candidates.
-    symlinkSync(join(ROOT, 'dist', 'complete.js'), join(bin, 'kubectl_complete-netns'));
-    const complete = (...words: string[]) =>
-      execFileSync(KUBECTL, ['__complete', 'netns', ...words], {
-        env: { ...process.env, PATH, KUBECONFIG },
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'pipe'],
+
+    if (node?.number === 1) {
+      test('-i forwards stdin (binary-safe) to the command', async () => {
+        const input = Buffer.alloc(256 * 1024);
+        for (let i = 0; i < input.length; i++) input[i] = (i * 7 + 3) & 0xff;
+        const r = await runPlugin(['exec', 'web', ...base, '-i', '--', 'wc', '-c'], { env, input });
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.stdout.toString().trim(), String(input.length));
       });
-    assert.match(complete('cap'), /^capture\n:4\n/);
-    assert.match(complete('exec', '-n', ns, 'w'), /^web\n:4\n/);
+
+      test('-it gives an interactive shell a real terminal (driven through script(1), which owns a pty)', async () => {
+        const cmd = [process.execPath, PLUGIN, 'exec', '-it', 'web', ...base, '--', 'sh']
+          .map((w) => `'${w}'`)
+          .join(' ');
+        const out = spawnSync('script', ['-qec', cmd, '/dev/null'], {
+          input: 'tty; echo "cols=$(stty size)"; exit 3\n',
+          env: { ...process.env, KUBECONFIG },
+          encoding: 'utf8',
+          timeout: 60_000,
+        });
+        assert.equal(out.status, 3, out.stdout + out.stderr);
+        assert.match(out.stdout, /\/dev\/pts\/\d+/);
+        assert.deepEqual(debugPods(ns), []);
+      });
+
+      test('kubectl finds the plugin on PATH: `kubectl netns exec` works through plugin discovery', async () => {
+        const bin = mkdtempSync(join(tmpdir(), 'knetns-path-'));
+        symlinkSync(PLUGIN, join(bin, 'kubectl-netns'));
+        const PATH = [bin, dirname(process.execPath), process.env.PATH].join(':');
+        const list = execFileSync(KUBECTL, ['plugin', 'list'], {
+          env: { ...process.env, PATH },
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        assert.match(list, /kubectl-netns/);
+        const out = execFileSync(KUBECTL, ['netns', 'exec', 'web', ...base, '--', 'cat', '/proc/net/dev'], {
+          env: { ...process.env, PATH, KUBECONFIG },
+          encoding: 'utf8',
+        });
+        assert.match(out, /eth0:/);
+        // Shell completion: kubectl asks kubectl_complete-netns (also on PATH) for candidates.
+        symlinkSync(join(ROOT, 'dist', 'complete.js'), join(bin, 'kubectl_complete-netns'));
+        const complete = (...words: string[]) =>
+          execFileSync(KUBECTL, ['__complete', 'netns', ...words], {
+            env: { ...process.env, PATH, KUBECONFIG },
+            encoding: 'utf8',
+            stdio: ['ignore', 'pipe', 'pipe'],
+          });
+        assert.match(complete('cap'), /^capture\n:4\n/);
+        assert.match(complete('exec', '-n', ns, 'w'), /^web\n:4\n/);
+      });
+    }
   });
-});
+}

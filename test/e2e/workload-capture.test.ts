@@ -235,65 +235,82 @@ describe('capture of a whole workload', { skip, timeout: 900_000 }, () => {
     }
   });
 
-  test('--follow: a pod created mid-capture is captured from its birth, its init container’s first SYN included', async () => {
+  test('--follow: a pod created mid-capture on each node is captured from its birth, its init container’s first SYN included', async () => {
     const file = join(dir, 'born.pcapng');
     const target = web[0]!;
-    const node = nodes[nodes.length - 1]!;
     const child = startPlugin(['capture', '-l', 'app=born', ...base, '--follow', '-w', file, '--duration', '30s'], {
       env,
     });
     const done = collect(child, 180_000);
     // --follow arms a capture on every node at once, so a pod is caught however soon it talks.
     await armedOnEveryNode(child, nodes);
-    const pod = {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: 'born', namespace: ns, labels: { app: 'born' } },
-      spec: {
-        nodeName: node,
-        restartPolicy: 'Never',
-        terminationGracePeriodSeconds: 0,
-        automountServiceAccountToken: false,
-        initContainers: [
-          {
-            name: 'first-words',
-            image: WEB_IMAGE,
-            imagePullPolicy: 'IfNotPresent',
-            // 0.5 s after it starts: the capture listens 20-190 ms after the sandbox appears (see
-            // the README), and a test must not depend on winning that race by a few milliseconds.
-            command: ['sh', '-c', `sleep 0.5; wget -q -O /dev/null 'http://${target.ip}:8080/index.html?from=birth'`],
-          },
-        ],
-        containers: [{ name: 'main', image: WEB_IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }],
-      },
-    };
-    kubectl(['create', '-f', '-'], JSON.stringify(pod));
-    await waitForStderr(child, new RegExp(`new pod ${ns}/born on node ${node}; capturing it from its birth`));
-    const bornIP = await waitFor('the new pod running', async () => {
-      const p = kubectlJson(['get', 'pod', 'born', '-n', ns]);
-      return p.status?.phase === 'Running' ? (p.status.podIP as string) : undefined;
-    });
+    // One newborn per node: every node flavour (runtime, CNI) must show its pods' first packets.
+    const born = nodes.map((node, i) => ({ name: `born-${i + 1}`, node, ip: '' }));
+    for (const b of born) {
+      const pod = {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: b.name, namespace: ns, labels: { app: 'born' } },
+        spec: {
+          nodeName: b.node,
+          restartPolicy: 'Never',
+          terminationGracePeriodSeconds: 0,
+          automountServiceAccountToken: false,
+          initContainers: [
+            {
+              name: 'first-words',
+              image: WEB_IMAGE,
+              imagePullPolicy: 'IfNotPresent',
+              // 0.5 s after it starts: the capture listens 20-190 ms after the sandbox appears (see
+              // the README), and a test must not depend on winning that race by a few milliseconds.
+              command: [
+                'sh',
+                '-c',
+                `sleep 0.5; wget -q -O /dev/null 'http://${target.ip}:8080/index.html?from=${b.name}'`,
+              ],
+            },
+          ],
+          containers: [{ name: 'main', image: WEB_IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }],
+        },
+      };
+      kubectl(['create', '-f', '-'], JSON.stringify(pod));
+    }
+    for (const b of born) {
+      await waitForStderr(child, new RegExp(`new pod ${ns}/${b.name} on node ${b.node}; capturing it from its birth`));
+      b.ip = await waitFor(`${b.name} running`, async () => {
+        const p = kubectlJson(['get', 'pod', b.name, '-n', ns]);
+        return p.status?.phase === 'Running' ? (p.status.podIP as string) : undefined;
+      });
+    }
     const r = await done;
     assert.equal(r.code, 0, r.stderr);
-    // The init container's connection, from its very first SYN, on the new pod's interface.
-    const syns = tshark(file, `tcp.flags.syn == 1 && tcp.flags.ack == 0 && ip.src == ${bornIP}`, [
-      'frame.interface_name',
-      'ip.dst',
-      'tcp.dstport',
-    ]);
-    assert.ok(
-      syns.some((s) => s[0]!.startsWith(`${ns}/born/`) && s[1] === target.ip && s[2] === '8080'),
-      `${JSON.stringify(syns)}\n${r.stderr}`,
-    );
     const uris = tshark(file, 'http.request', ['http.request.uri']).map((x) => x[0]);
-    assert.ok(uris.includes('/index.html?from=birth'), JSON.stringify(uris));
-    assertOnlyPodTraffic(file, bornIP);
-    // The file names the newborn pod too. Its address is known only after its first packets, so
-    // its NRB comes later in the file: Wireshark applies it on load, tshark with two passes (-2).
-    const named = tshark(file, `ip.src == ${bornIP}`, ['ip.src_host'], ['-2', '-N', 'n']).map((x) => x[0]);
-    assert.ok(named.includes(`${ns}/born`), JSON.stringify(named));
+    for (const b of born) {
+      // The init container's connection, from its very first SYN, on the new pod's interface.
+      const syns = tshark(file, `tcp.flags.syn == 1 && tcp.flags.ack == 0 && ip.src == ${b.ip}`, [
+        'frame.interface_name',
+        'ip.dst',
+        'tcp.dstport',
+      ]);
+      assert.ok(
+        syns.some((s) => s[0]!.startsWith(`${ns}/${b.name}/`) && s[1] === target.ip && s[2] === '8080'),
+        `${b.name} on ${b.node}: ${JSON.stringify(syns)}\n${r.stderr}`,
+      );
+      assert.ok(uris.includes(`/index.html?from=${b.name}`), `${b.node}: ${JSON.stringify(uris)}`);
+      // The file names the newborn pod too. Its address is known only after its first packets, so
+      // its NRB comes later in the file: Wireshark applies it on load, tshark with two passes (-2).
+      const named = tshark(file, `ip.src == ${b.ip}`, ['ip.src_host'], ['-2', '-N', 'n']).map((x) => x[0]);
+      assert.ok(named.includes(`${ns}/${b.name}`), JSON.stringify(named));
+    }
+    // Only the newborns' own traffic: each capture was in its pod's namespace, not its node's.
+    const others = tshark(file, `ip && ${born.map((b) => `ip.src != ${b.ip} && ip.dst != ${b.ip}`).join(' && ')}`, [
+      'ip.src',
+      'ip.dst',
+    ]);
+    assert.deepEqual(others, [], "packets of other hosts: a node's namespace was captured");
     assert.deepEqual(debugPods(ns), []);
   });
+
   test('--wait POD: a pod named before it exists is captured from its birth, into pcapng (a .pcap name is warned about)', async () => {
     const file = join(dir, 'later.pcap');
     const target = web[0]!;

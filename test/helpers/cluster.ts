@@ -26,6 +26,52 @@ export const POD_CIDR = '10.214.0.0/24';
 export const BRIDGE = 'knetns0';
 /** Node 2 (cluster:up -- --nodes 2): its own network, mount and PID namespaces. */
 export const NODE2 = { name: 'knetns-node2', ip: '10.213.0.2', podCIDR: '10.214.1.0/24' } as const;
+
+/** One node of the local cluster as up.sh describes it in nodes.json (scripts/cluster/up.sh). */
+export interface ClusterNode {
+  name: string;
+  number: number;
+  /** runtime-cni[-dual], e.g. crio-bridge-dual. */
+  flavour: string;
+  runtime: 'containerd' | 'containerd1' | 'crio';
+  cni: 'bridge' | 'ptp';
+  dualStack: boolean;
+  ip: string;
+  ip6: string | null;
+  podCIDR: string;
+  podCIDR6: string | null;
+  /** The pod bridge, null on a routed (ptp) node. */
+  bridge: string | null;
+  /** The pods' IPv4 gateway: the bridge's address, or the link-local one on every host veth. */
+  gateway: string;
+  runtimeSocket: string;
+  /** PID 1 of an extra node's PID namespace (null for node 1, the machine's own namespaces). */
+  initPid: number | null;
+}
+
+/** The nodes up.sh made, node 1 first (empty when the cluster never ran). */
+export function clusterNodes(): ClusterNode[] {
+  try {
+    return (JSON.parse(readFileSync(join(STATE_DIR, 'nodes.json'), 'utf8')) as { nodes: ClusterNode[] }).nodes;
+  } catch {
+    return [];
+  }
+}
+
+/** The scheme kubelet puts in front of a container id on NODE (containerd://, cri-o://). */
+export function runtimeScheme(node: ClusterNode): string {
+  return node.runtime === 'crio' ? 'cri-o' : 'containerd';
+}
+
+/** argv running ARGV on NODE, in its network and mount namespaces (node 1: here, unchanged). */
+export function onNode(node: ClusterNode, argv: string[]): string[] {
+  return node.initPid ? ['nsenter', '-t', String(node.initPid), '-n', '-m', '--', ...argv] : argv;
+}
+
+/** A path as NODE sees it, reachable from here (an extra node's mounts live in its mount namespace). */
+export function nodePath(node: ClusterNode, path: string): string {
+  return node.initPid ? `/proc/${node.initPid}/root${path}` : path;
+}
 export const IMAGES = {
   debug: 'kubectl-netns.local/debug:dev',
   web: 'kubectl-netns.local/web:dev',
@@ -84,6 +130,7 @@ export function uniqueName(prefix: string): string {
 function clusterProblem(): string | undefined {
   if (!existsSync(KUBECTL)) return `kubectl ${K8S_VERSION} not built at ${KUBECTL}`;
   if (!existsSync(KUBECONFIG)) return `no kubeconfig at ${KUBECONFIG}`;
+  if (clusterNodes().length === 0) return `no ${join(STATE_DIR, 'nodes.json')} (made by older scripts)`;
   const ready = kubectlRun(['get', '--raw', '/readyz', '--request-timeout=5s'], { timeoutMs: 10_000 });
   if (ready.code !== 0 || ready.stdout.trim() !== 'ok')
     return `API server not ready: ${ready.stderr.trim() || ready.stdout.trim()}`;

@@ -89,10 +89,42 @@ exec sleep 600`;
 
 export interface HeldNetns {
   inode: string;
-  /** The `sleep` whose private mount namespace holds the only mount. */
+  /** The `sleep` whose private mount namespace holds the only mount, as its node sees it. */
   holderPid: number;
+  /** The same process as this machine's root PID namespace sees it (to kill it). */
+  rootPid: number;
   /** The bind mount's path inside the holder's mount namespace (an empty file in ours). */
   mountpoint: string;
+}
+
+/** PID as the innermost PID namespace it lives in sees it (the last NSpid field of its status). */
+export function innermostPid(pid: number): number {
+  const line = execFileSync('cat', [`/proc/${pid}/status`], { encoding: 'utf8' })
+    .split('\n')
+    .find((l) => l.startsWith('NSpid:'));
+  return Number(line?.trim().split(/\s+/).at(-1) ?? pid);
+}
+
+/** The first process below PID (its child, grandchild, ...) running COMM, or undefined. */
+function descendantNamed(pid: number, comm: string): number | undefined {
+  const parents = new Map<number, number>();
+  const comms = new Map<number, string>();
+  for (const d of execFileSync('ls', ['/proc'], { encoding: 'utf8' }).split('\n')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = execFileSync('cat', [`/proc/${d}/stat`], { encoding: 'utf8' });
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parents.set(Number(d), Number(rest[1]));
+      comms.set(Number(d), stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const below = (p: number): boolean => {
+    for (let q = parents.get(p); q !== undefined && q > 1; q = parents.get(q)) if (q === pid) return true;
+    return false;
+  };
+  return [...comms].find(([p, c]) => c === comm && below(p))?.[0];
 }
 
 /**
@@ -100,19 +132,30 @@ export interface HeldNetns {
  * namespace (`unshare -m --propagation private`) whose only process is a `sleep`. The mount is
  * not in our mount table; the namespace lives as long as the sleep does. The caller kills NSPID.
  * FILENAME may hold spaces: mountinfo then escapes them (\040), as real paths sometimes need.
+ * NODEINIT (an extra node's PID 1) starts the holder inside that node's PID and mount namespaces,
+ * where its own agent finds it, as a leak on that node would be.
  */
-export async function holdInPrivateMountNs(nsPid: number, fileName = 'net'): Promise<HeldNetns> {
+export async function holdInPrivateMountNs(nsPid: number, fileName = 'net', nodeInit?: number): Promise<HeldNetns> {
   const dir = mkdtempSync(join(tmpdir(), 'knt-held-'));
   const mountpoint = join(dir, fileName);
   writeFileSync(mountpoint, '');
   const inode = netnsInodeOf(nsPid);
-  const holder = spawn(
+  // Inside a node, /proc is the node's: the target is named by its PID there.
+  const nsFile = `/proc/${nodeInit ? innermostPid(nsPid) : nsPid}/ns/net`;
+  const argv = [
     'unshare',
-    ['-m', '--propagation', 'private', 'sh', '-c', HOLDER_SCRIPT, 'knt-holder', `/proc/${nsPid}/ns/net`, mountpoint],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+    '-m',
+    '--propagation',
+    'private',
+    'sh',
+    '-c',
+    HOLDER_SCRIPT,
+    'knt-holder',
+    nsFile,
+    mountpoint,
+  ];
+  const full = nodeInit ? ['nsenter', '-t', String(nodeInit), '-p', '-m', '--', ...argv] : argv;
+  const holder = spawn(full[0]!, full.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   // Killing the holder drops its mount namespace, the mount, and with it the namespace and its veths.
   onCleanup(() => rmSync(dir, { recursive: true, force: true }));
   track(holder);
@@ -121,14 +164,23 @@ export async function holdInPrivateMountNs(nsPid: number, fileName = 'net'): Pro
   holder.stderr.on('data', (b: Buffer) => (out += b.toString()));
   await until('the holder to mount the namespace', () => out.includes('ready') || holder.exitCode !== null);
   if (!out.includes('ready')) throw new Error(`holder failed: ${out}`);
+  let rootPid = 0;
   await until('the holder to exec sleep', () => {
     try {
-      return execFileSync('cat', [`/proc/${holder.pid}/comm`], { encoding: 'utf8' }).trim() === 'sleep';
+      if (!nodeInit) {
+        rootPid = holder.pid!;
+        return execFileSync('cat', [`/proc/${holder.pid}/comm`], { encoding: 'utf8' }).trim() === 'sleep';
+      }
+      // nsenter -p forks: the sleep is its descendant.
+      rootPid = descendantNamed(holder.pid!, 'sleep') ?? 0;
+      return rootPid > 0;
     } catch {
       return false;
     }
   });
-  return { inode, holderPid: holder.pid!, mountpoint };
+  // nsenter's child outlives a killed nsenter: the sleep is killed by its own PID.
+  if (nodeInit) onCleanup(() => void (isAlive(rootPid) && process.kill(rootPid, 'SIGKILL')));
+  return { inode, holderPid: nodeInit ? innermostPid(rootPid) : rootPid, rootPid, mountpoint };
 }
 
 /**
