@@ -778,7 +778,9 @@ start_etcd() {
 
 start_runtime() {
   if [[ "$NODE_RUNTIME" == crio ]]; then
-    start_component crio --config "$NODE_CONF_DIR/crio.conf"
+    # Its own (empty) drop-in dir: by default it would read the machine's /etc/crio/crio.conf.d.
+    mkdir -p "$NODE_CONF_DIR/crio.conf.d"
+    start_component crio --config "$NODE_CONF_DIR/crio.conf" --config-dir "$NODE_CONF_DIR/crio.conf.d"
   else
     start_component containerd --config "$NODE_CONF_DIR/containerd.toml"
   fi

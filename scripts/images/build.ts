@@ -282,8 +282,11 @@ function presentConfigDigest(ctr: string[], ref: string): string | undefined {
   }
 }
 
-// skopeo's name for the containers-storage STORE (ROOT+RUNROOT, overlay driver) holding REF.
-const storageRef = (store: string, ref: string) => `containers-storage:[overlay@${store}]${ref}`;
+// skopeo's name for the containers-storage STORE (ROOT+RUNROOT, overlay driver) holding REF. The
+// overlay driver would otherwise bind-mount its home onto itself in OUR mount namespace and leave
+// it there; CRI-O makes its own in the node's.
+const storageRef = (store: string, ref: string) =>
+  `containers-storage:[overlay@${store}:overlay.skip_mount_home=true]${ref}`;
 
 // The config digest of REF in containers-storage STORE, or undefined: skopeo hands back the config
 // blob as stored, and the docker-archive's config digest is the sha256 of exactly those bytes.
@@ -345,7 +348,7 @@ async function main(): Promise<void> {
             stdio: ['ignore', 'ignore', 'inherit'],
           });
         const total = ctrs.length + values.storage.length;
-        const where = total === 1 ? 'runtime' : `${total} runtimes`;
+        const where = `${total} runtime${total === 1 ? '' : 's'}`;
         const done = missing.length + stores.length;
         what += done === 0 ? `, already in ${where}` : `, imported into ${done} of ${where}`;
       }
