@@ -146,7 +146,8 @@ node_flavour() {
   if ((n == 1)) && [[ "$NODE_RUNTIME" == crio || "$NODE_CNI" == ptp || "$NODE_DUAL" == 1 ]]; then
     die "$var: node 1 is this machine's root namespaces: no CRI-O (its fixed paths), no ptp (it would forward on every pod veth) and no IPv6 (forwarding is machine-wide), got '$spec'"
   fi
-  NODE_FLAVOUR="$NODE_RUNTIME-$NODE_CNI$( ((NODE_DUAL)) && echo -dual)"
+  NODE_FLAVOUR="$NODE_RUNTIME-$NODE_CNI"
+  ((NODE_DUAL == 0)) || NODE_FLAVOUR+=-dual
 }
 node_env 1
 IMAGE_PAUSE=kubectl-netns.local/pause:dev

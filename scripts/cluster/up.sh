@@ -514,13 +514,14 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
 EOF
 }
 
-# containerd 2.x: config version 4 (2.4's own; 3 is migrated with a warning), where the CRI plugin
-# is split into runtime and images plugins. Imports only from our own (empty) dir: by default it
+# containerd 2.x: config version 3, where the CRI plugin is split into runtime and images plugins.
+# (2.4 migrates it to its own version 4 at load, with a warning; a version 4 file that keeps the
+# [grpc] section is silently served on /run/containerd/containerd.sock instead: 4 moved it.) Imports only from our own (empty) dir: by default it
 # would read /etc/containerd/conf.d, which is the machine's.
 write_containerd2_config() {
   cat > "$NODE_CONF_DIR/containerd.toml" <<EOF
 # containerd $CONTAINERD_VERSION of $NODE_NAME (kubectl-netns local cluster).
-version = 4
+version = 3
 imports = ["$NODE_CONF_DIR/containerd.d/*.toml"]
 root = "$CONTAINERD_ROOT"
 state = "$CONTAINERD_STATE"
@@ -1007,7 +1008,9 @@ main() {
     local nodes=""
     for ((n = 1; n <= NODES; n++)); do
       node_env "$n"
-      nodes+="${nodes:+, }$NODE_NAME ($NODE_FLAVOUR, $NODE_IP, pods $POD_CIDR$( ((NODE_DUAL)) && echo " $POD_CIDR6"))"
+      nodes+="${nodes:+, }$NODE_NAME ($NODE_FLAVOUR, $NODE_IP, pods $POD_CIDR"
+      ((NODE_DUAL == 0)) || nodes+=" $POD_CIDR6"
+      nodes+=")"
     done
     node_env 1
     log "cluster up in $((SECONDS - START))s: Kubernetes $K8S_VERSION, $NODES node(s): $nodes"
