@@ -90,6 +90,14 @@ export function pickPod(pods: V1Pod[]): V1Pod | undefined {
   )[0];
 }
 
+/**
+ * Native sidecars: init containers with restartPolicy Always (on by default since Kubernetes 1.29,
+ * GA in 1.33). They run beside the pod's containers for its whole life, so -c may name them.
+ */
+function sidecarNames(pod: V1Pod): string[] {
+  return (pod.spec?.initContainers ?? []).filter((c) => c.restartPolicy === 'Always').map((c) => c.name);
+}
+
 /** The container to enter: -c, else the default-container annotation, else the first. */
 export function selectContainer(pod: V1Pod, requested: string | undefined): string {
   const names = (pod.spec?.containers ?? []).map((c) => c.name);
@@ -97,10 +105,10 @@ export function selectContainer(pod: V1Pod, requested: string | undefined): stri
   if (requested !== undefined) {
     if (names.includes(requested)) return requested;
     const ephemeral = (pod.spec?.ephemeralContainers ?? []).map((c) => c.name);
-    if (ephemeral.includes(requested)) return requested;
+    if (ephemeral.includes(requested) || sidecarNames(pod).includes(requested)) return requested;
     throw new UserError(`container "${requested}" not found in pod "${podName}"`, {
       exitCode: ExitCode.notFound,
-      hint: `containers in this pod: ${names.join(', ')}`,
+      hint: `containers in this pod: ${[...names, ...sidecarNames(pod)].join(', ')}`,
     });
   }
   const annotated = pod.metadata?.annotations?.['kubectl.kubernetes.io/default-container'];
@@ -154,7 +162,12 @@ export function describeTarget(pod: V1Pod, container: string, via?: string): Res
   }
   const node = pod.spec?.nodeName;
   if (!node) throw new UserError(`pod "${name}" is not scheduled to a node`, { exitCode: ExitCode.targetState });
-  const statuses = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.ephemeralContainerStatuses ?? [])];
+  const sidecars = new Set(sidecarNames(pod));
+  const statuses = [
+    ...(pod.status?.containerStatuses ?? []),
+    ...(pod.status?.ephemeralContainerStatuses ?? []),
+    ...(pod.status?.initContainerStatuses ?? []).filter((s) => sidecars.has(s.name)),
+  ];
   const status = statuses.find((s) => s.name === container);
   const warnings: string[] = [];
   if (status?.state?.terminated) {

@@ -157,3 +157,25 @@ test('svc/NAME: a target kind, resolved through its EndpointSlices to the pods b
     ['web-1', 'web-3'],
   );
 });
+
+test('container: -c may name a native sidecar (an init container with restartPolicy Always), and its id is used', () => {
+  const p = pod({ containers: ['app'] });
+  p.spec!.initContainers = [{ name: 'proxy', restartPolicy: 'Always' }, { name: 'migrate' }];
+  p.status!.initContainerStatuses = [
+    {
+      name: 'proxy',
+      ready: true,
+      restartCount: 0,
+      image: 'x',
+      imageID: 'x',
+      containerID: 'cri-o://proxy0123abcdef',
+      state: { running: {} },
+    },
+  ];
+  assert.equal(selectContainer(p, 'proxy'), 'proxy');
+  rejects(() => selectContainer(p, 'migrate'), ExitCode.notFound, /container "migrate" not found/);
+  rejects(() => selectContainer(p, 'nope'), ExitCode.notFound, /not found/);
+  const t = describeTarget(p, 'proxy');
+  assert.deepEqual(t.containerIds, ['proxy0123abcdef']);
+  assert.equal(t.runtime, 'cri-o');
+});
