@@ -7,6 +7,9 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import {
   clusterNodes,
+  kubectl,
+  kubectlJson,
+  waitFor,
   ensureCluster,
   createNamespace,
   runPod,
@@ -57,6 +60,37 @@ for (const node of skip ? [undefined] : clusterNodes()) {
     });
 
     if (node?.number === 1) {
+      test('-c names a native sidecar (an init container with restartPolicy Always): exec runs in its pod', async () => {
+        const pod = {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: 'with-sidecar', namespace: ns },
+          spec: {
+            nodeName: node.name,
+            restartPolicy: 'Never',
+            terminationGracePeriodSeconds: 0,
+            automountServiceAccountToken: false,
+            initContainers: [
+              { name: 'proxy', image: WEB_IMAGE, imagePullPolicy: 'IfNotPresent', restartPolicy: 'Always' },
+            ],
+            containers: [
+              { name: 'main', image: WEB_IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sleep', '600'] },
+            ],
+          },
+        };
+        kubectl(['create', '-f', '-'], JSON.stringify(pod));
+        const ip = await waitFor('the pod with a sidecar running', async () => {
+          const p = kubectlJson(['get', 'pod', 'with-sidecar', '-n', ns]);
+          return p.status?.phase === 'Running' && p.status.podIP ? (p.status.podIP as string) : undefined;
+        });
+        const r = await runPlugin(['exec', 'with-sidecar', '-c', 'proxy', ...base, '--', 'ip', '-o', '-4', 'addr'], {
+          env,
+        });
+        assert.equal(r.code, 0, r.stderr);
+        assert.ok(r.stdout.toString().includes(`inet ${ip}/`), r.stdout.toString());
+        assert.deepEqual(debugPods(ns), []);
+      });
+
       test('-i forwards stdin (binary-safe) to the command', async () => {
         const input = Buffer.alloc(256 * 1024);
         for (let i = 0; i < input.length; i++) input[i] = (i * 7 + 3) & 0xff;
