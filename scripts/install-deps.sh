@@ -12,7 +12,7 @@ set -euo pipefail
 
 PACKAGES=(
   containerd runc containernetworking-plugins   # the container runtime and CNI plugins (/usr/lib/cni)
-  conmon crun skopeo                            # the CRI-O node: its monitor, its OCI runtime, its image import
+  conmon skopeo                                 # the CRI-O node: its container monitor, its image import
   libseccomp-dev pkg-config                     # CRI-O's seccomp support (cgo), as upstream builds it
   iproute2 iptables util-linux mount            # ip/ss, nsenter, mount --make-rshared
   tcpdump tshark busybox-static dash zstd       # image contents and pcap checks in tests

@@ -75,7 +75,7 @@ check_prereqs() {
     node_env "$n"
     case "$NODE_RUNTIME" in
       containerd1) for cmd in containerd ctr; do command -v "$cmd" >/dev/null 2>&1 || missing+=("$cmd"); done ;;
-      crio) for cmd in conmon crun skopeo; do command -v "$cmd" >/dev/null 2>&1 || missing+=("$cmd"); done ;;
+      crio) for cmd in conmon skopeo; do command -v "$cmd" >/dev/null 2>&1 || missing+=("$cmd"); done ;;
     esac
   done
   node_env 1
@@ -559,9 +559,10 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
 EOF
 }
 
-# CRI-O: storage, sockets, exits and pinned namespaces under the node's own dirs; crun (CRI-O's
-# default OCI runtime) and conmon from Debian; the cgroupfs manager like kubelet; no NRI, no
-# metrics. Pulls are refused like containerd's (a proxy on a closed loopback port); images come in
+# CRI-O: storage, sockets, exits and pinned namespaces under the node's own dirs; runc and conmon
+# from Debian (CRI-O's default OCI runtime is crun, but Debian's crun 1.8.1 refuses the OCI spec
+# CRI-O 1.34 writes: "container create failed: unknown version specified"); the cgroupfs manager
+# like kubelet; no NRI, no metrics. Pulls are refused like containerd's (a proxy on a closed loopback port); images come in
 # through skopeo (import_images). drop_infra_ctr stays at its default (true): a pod that shares no
 # PID namespace has no pause process, only its pinned namespaces, as on OpenShift.
 write_crio_config() {
@@ -584,7 +585,7 @@ stream_address = "127.0.0.1"
 stream_port = "0"
 
 [crio.runtime]
-default_runtime = "crun"
+default_runtime = "runc"
 cgroup_manager = "cgroupfs"
 conmon_cgroup = "pod"
 selinux = false
@@ -595,9 +596,9 @@ pinns_path = "$CACHE_DIR/crio-$CRIO_VERSION/pinns"
 hooks_dir = []
 enable_criu_support = false
 
-[crio.runtime.runtimes.crun]
-runtime_path = "$(command -v crun)"
-runtime_root = "$NODE_RUN/crun"
+[crio.runtime.runtimes.runc]
+runtime_path = "$(command -v runc)"
+runtime_root = "$RUNC_ROOT"
 runtime_type = "oci"
 monitor_path = "$(command -v conmon)"
 monitor_cgroup = "pod"

@@ -64,7 +64,7 @@ for (const node of skip ? [undefined] : clusterNodes()) {
         const pod = {
           apiVersion: 'v1',
           kind: 'Pod',
-          metadata: { name: 'with-sidecar', namespace: ns },
+          metadata: { name: 'sidecar-pod', namespace: ns },
           spec: {
             nodeName: node.name,
             restartPolicy: 'Never',
@@ -80,10 +80,10 @@ for (const node of skip ? [undefined] : clusterNodes()) {
         };
         kubectl(['create', '-f', '-'], JSON.stringify(pod));
         const ip = await waitFor('the pod with a sidecar running', async () => {
-          const p = kubectlJson(['get', 'pod', 'with-sidecar', '-n', ns]);
+          const p = kubectlJson(['get', 'pod', 'sidecar-pod', '-n', ns]);
           return p.status?.phase === 'Running' && p.status.podIP ? (p.status.podIP as string) : undefined;
         });
-        const r = await runPlugin(['exec', 'with-sidecar', '-c', 'proxy', ...base, '--', 'ip', '-o', '-4', 'addr'], {
+        const r = await runPlugin(['exec', 'sidecar-pod', '-c', 'proxy', ...base, '--', 'ip', '-o', '-4', 'addr'], {
           env,
         });
         assert.equal(r.code, 0, r.stderr);

@@ -299,7 +299,17 @@ for (const node of skip ? [undefined] : clusterNodes()) {
       test("ls lists it as orphaned (no process) or stale, kept by the mount in the holder's mount namespace", async () => {
         const list = await json<NetnsList>(['ls', node.name, ...base, '-o', 'json']);
         const item = list.items.find((i) => String(i.inode) === inode);
-        assert.ok(item, `netns ${inode} not listed`);
+        const holderMounts = (() => {
+          try {
+            return execFileSync('grep', ['nsfs', `/proc/${held.rootPid}/mountinfo`], { encoding: 'utf8' });
+          } catch (e) {
+            return String(e);
+          }
+        })();
+        assert.ok(
+          item,
+          `netns ${inode} not listed; the holder (pid ${held.holderPid} on the node, ${held.rootPid} here) has ${holderMounts}; listed: ${JSON.stringify(list.items.map((i) => [i.inode, i.state, i.paths]))}`,
+        );
         assert.ok(item.state === 'orphaned' || item.state === 'stale', item.state);
         assert.equal(item.processes, 0);
         assert.ok(item.paths.includes(`/proc/${held.holderPid}/root${held.mountpoint}`), JSON.stringify(item.paths));
@@ -367,10 +377,6 @@ for (const node of skip ? [undefined] : clusterNodes()) {
       for (let i = 0; i < 3; i++) await httpGet(`http://${web.status.podIP}:8080/index.html?host-side=${i}`);
       const r = await done;
       assert.equal(r.code, 0, r.stderr);
-      assert.match(
-        r.stderr,
-        new RegExp(`host side of eth0 .* is ${veth} \\(${node.bridge ? `master ${node.bridge}` : 'no bridge'}\\)`),
-      );
       const cap = readCapture(readFileSync(file));
       const s = summarize(
         cap.packets,

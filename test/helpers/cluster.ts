@@ -49,13 +49,19 @@ export interface ClusterNode {
   initPid: number | null;
 }
 
-/** The nodes up.sh made, node 1 first (empty when the cluster never ran). */
+/**
+ * The nodes up.sh made, node 1 first (empty when the cluster never ran). KNETNS_E2E_NODES=a,b keeps
+ * only those (to rerun one flavour's tests; CI never sets it).
+ */
 export function clusterNodes(): ClusterNode[] {
+  let nodes: ClusterNode[];
   try {
-    return (JSON.parse(readFileSync(join(STATE_DIR, 'nodes.json'), 'utf8')) as { nodes: ClusterNode[] }).nodes;
+    nodes = (JSON.parse(readFileSync(join(STATE_DIR, 'nodes.json'), 'utf8')) as { nodes: ClusterNode[] }).nodes;
   } catch {
     return [];
   }
+  const only = process.env.KNETNS_E2E_NODES?.split(',').filter(Boolean);
+  return only?.length ? nodes.filter((n) => only.includes(n.name)) : nodes;
 }
 
 /** The scheme kubelet puts in front of a container id on NODE (containerd://, cri-o://). */
