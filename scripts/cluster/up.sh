@@ -916,12 +916,27 @@ all_healthy() {
   default_sa_exists
 }
 
-# Brings node N >= 2 up to a running containerd (kubelet comes later, after the control plane).
+# A CRI-O node's kubelet sees no huge page sizes. This kernel lists hugetlb in /proc/cgroups but
+# mounts no cgroup v1 hierarchy for it: CRI-O then passes kubelet's per-size limits (0 each) to the
+# OCI runtime, which fails every container ("cannot set hugetlb limit: container could not join or
+# create cgroup"); containerd skips them (disable_hugetlb_controller). An empty directory over
+# /sys/kernel/mm/hugepages, in the node's own mount namespace only, is what a node without huge
+# pages shows.
+hide_hugepages() {
+  local init
+  init=$(node_init_pid) || die "$NODE_NAME is not running"
+  grep -q ' /sys/kernel/mm/hugepages ' "/proc/$init/mountinfo" && return 0
+  mkdir -p "$NODE_STATE/no-hugepages"
+  nsenter -t "$init" -m -- mount --bind "$NODE_STATE/no-hugepages" /sys/kernel/mm/hugepages
+}
+
+# Brings node N >= 2 up to a running container runtime (kubelet comes later, after the control plane).
 extra_node_up() {
   node_env "$1"
   node_dirs
   node_cgroups
   start_node_init
+  [[ "$NODE_RUNTIME" != crio ]] || hide_hugepages
   node_network
   node_pki
   write_runtime_config

@@ -97,12 +97,23 @@ export interface HeldNetns {
   mountpoint: string;
 }
 
-/** PID as the innermost PID namespace it lives in sees it (the last NSpid field of its status). */
-export function innermostPid(pid: number): number {
+/** The NSpid fields of PID's status: its PID in each PID namespace it is in, outermost first. */
+function nsPids(pid: number): number[] {
   const line = execFileSync('cat', [`/proc/${pid}/status`], { encoding: 'utf8' })
     .split('\n')
     .find((l) => l.startsWith('NSpid:'));
-  return Number(line?.trim().split(/\s+/).at(-1) ?? pid);
+  return (line ?? `NSpid: ${pid}`).trim().split(/\s+/).slice(1).map(Number);
+}
+
+/**
+ * PID as the PID namespace of INIT (a node's PID 1) sees it. Not simply its innermost PID: a pod's
+ * sandbox sits in a PID namespace of its own, one level deeper (where it is PID 1).
+ */
+export function pidInNamespaceOf(init: number, pid: number): number {
+  const level = nsPids(init).length - 1;
+  const id = nsPids(pid)[level];
+  if (id === undefined) throw new Error(`pid ${pid} is not in the PID namespace of ${init}`);
+  return id;
 }
 
 /** The first process below PID (its child, grandchild, ...) running COMM, or undefined. */
@@ -141,7 +152,7 @@ export async function holdInPrivateMountNs(nsPid: number, fileName = 'net', node
   writeFileSync(mountpoint, '');
   const inode = netnsInodeOf(nsPid);
   // Inside a node, /proc is the node's: the target is named by its PID there.
-  const nsFile = `/proc/${nodeInit ? innermostPid(nsPid) : nsPid}/ns/net`;
+  const nsFile = `/proc/${nodeInit ? pidInNamespaceOf(nodeInit, nsPid) : nsPid}/ns/net`;
   const argv = [
     'unshare',
     '-m',
@@ -180,7 +191,7 @@ export async function holdInPrivateMountNs(nsPid: number, fileName = 'net', node
   });
   // nsenter's child outlives a killed nsenter: the sleep is killed by its own PID.
   if (nodeInit) onCleanup(() => void (isAlive(rootPid) && process.kill(rootPid, 'SIGKILL')));
-  return { inode, holderPid: nodeInit ? innermostPid(rootPid) : rootPid, rootPid, mountpoint };
+  return { inode, holderPid: nodeInit ? pidInNamespaceOf(nodeInit, rootPid) : rootPid, rootPid, mountpoint };
 }
 
 /**
