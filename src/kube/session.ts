@@ -3,7 +3,10 @@
 // it too, and the pod's activeDeadlineSeconds plus its label cover a client that was SIGKILLed.
 import { randomBytes } from 'node:crypto';
 import { PassThrough, Writable } from 'node:stream';
+import { asError } from '../errors.ts';
 import { holdArgv } from '../node/agent.ts';
+import { agentFailure } from '../node/agent-errors.ts';
+import { installAgent } from '../node/agent-install.ts';
 import { debug, warn } from '../log.ts';
 import { isNotFound } from './api-errors.ts';
 import type { KubeClient, V1Pod } from './client.ts';
@@ -24,8 +27,11 @@ function randomId(bytes: number): string {
   return randomBytes(bytes).toString('hex');
 }
 
-/** How often the hold is tried while the container is starting, for the first 3 s; then every second. */
-const HOLD_RETRY_MS = 100;
+/** How often the install is tried while the container is starting, for the first 3 s; then every second. */
+const INSTALL_RETRY_MS = 100;
+const INSTALL_RETRY_SLOW_MS = 1000;
+/** How often a hold that could not start is tried again (a second apart). */
+const HOLD_RETRIES = 5;
 const HOLD_RETRY_SLOW_MS = 1000;
 
 export class DebugSession {
@@ -36,8 +42,8 @@ export class DebugSession {
   private closing: Promise<void> | undefined;
   /** The hold's stdin: ending it tells the pod its client is done (see MAIN_SCRIPT). */
   private holdInput: PassThrough | undefined;
-  /** Whether a hold ever ran in the pod, i.e. its container was seen running. */
-  private everHeld = false;
+  /** Whether an exec ever ran in the pod (the install), i.e. its container was seen running. */
+  private ran = false;
 
   private constructor(client: KubeClient, namespace: string, podName: string, sessionId: string) {
     this.client = client;
@@ -47,10 +53,12 @@ export class DebugSession {
   }
 
   /**
-   * Creates the debug pod and waits until it runs: until the watch says so, or until the hold's
-   * exec is already running in it, whichever comes first. The kubelet runs execs as soon as the
-   * runtime runs the container, but reports the pod Running only after its next relist (up to a
-   * second later on this kind of node). If that fails, the pod is deleted before rethrowing.
+   * Creates the debug pod, waits until it runs and installs the agent in it (agent-install.ts):
+   * the install is tried as soon as the pod exists and again until the container takes execs, so
+   * it is done about when the watch would say Running (the kubelet runs execs as soon as the
+   * runtime runs the container, but reports Running only after its next relist). Then the hold
+   * starts. If any of that fails, the pod is deleted before rethrowing; the watch gives the real
+   * reason a pod does not start (ErrImagePull, Unschedulable, deadline).
    */
   static async open(client: KubeClient, o: SessionOptions): Promise<DebugSession> {
     const sessionId = randomId(4);
@@ -71,11 +79,17 @@ export class DebugSession {
       timeoutMs: o.podTimeoutMs,
       signal,
       onProgress: o.onProgress,
-    }).then(() => 'the watch' as const);
-    const held = session.hold().then(() => 'its hold' as const);
+    });
+    const installed = session.install();
     try {
-      const first = await Promise.race([running, held]);
-      debug(`debug pod ${o.namespace}/${name} is running (first seen by ${first})`);
+      const runningThenInstalled = running.then(() => {
+        // The watch says Running: the next install attempt goes at once, not at its next tick.
+        session.retryNow?.();
+        return installed;
+      });
+      await Promise.race([runningThenInstalled, installed]);
+      debug(`debug pod ${o.namespace}/${name} is running and has the agent`);
+      session.hold();
     } catch (err) {
       // The reason it did not start is what the user needs; a failed delete is only worth a note.
       await session
@@ -89,50 +103,75 @@ export class DebugSession {
     } finally {
       watching.abort();
       running.catch(() => {});
+      installed.catch(() => {});
     }
     return session;
   }
 
   /**
-   * Holds the pod for as long as this process and its connection live: the agent's `hold` op
-   * reads this exec's stdin, and ends the pod when it closes for whatever reason. Until the
-   * container runs the exec is refused; it is tried again (every 100 ms, slower after a few
-   * seconds, e.g. while the node pulls the image) until it runs or the session closes. Resolves
-   * once the hold runs (its "held" line), and never rejects.
+   * Installs the agent, trying again while the container does not take execs yet (every 100 ms,
+   * slower after a few seconds, e.g. while the node pulls the image) until it is in or the session
+   * closes. An installer that ran and failed is final: that image cannot run the agent.
    */
-  private hold(): Promise<void> {
-    return new Promise<void>((resolve) => {
+  private install(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
       const attempt = (n: number): void => {
-        if (this.closed) return;
-        const input = new PassThrough();
-        this.holdInput = input;
-        let held = false;
-        const stdout = new Writable({
-          write: (_c, _e, cb) => {
-            if (!held) {
-              held = true;
-              this.everHeld = true;
-              resolve();
-            }
-            cb();
+        this.retryNow = undefined;
+        if (this.closed)
+          return reject(new Error(`debug pod ${this.namespace}/${this.podName} closed before the agent was installed`));
+        installAgent(this).then(
+          (r) => {
+            if (r.exitCode !== 0) return reject(agentFailure(r.exitCode, r.stderr.split('\n'), 'agent install'));
+            this.ran = true;
+            resolve();
           },
-        });
-        const discard = new Writable({ write: (_c, _e, cb) => cb() });
-        this.exec(holdArgv(), { stdin: input, stdout, stderr: discard }).then(
-          (r) => debug(`hold on ${this.namespace}/${this.podName} ended with ${r.exitCode}`),
           (err: unknown) => {
-            if (held || this.closed) {
-              debug(`hold on ${this.namespace}/${this.podName} ended: ${String(err)}`);
-              return;
-            }
+            if (this.closed) return reject(asError(err));
             // Not running yet (the kubelet answers "container not found"), or a passing failure.
-            if (n === 0 || n % 10 === 0) debug(`hold on ${this.namespace}/${this.podName} not yet: ${String(err)}`);
-            setTimeout(() => attempt(n + 1), n < 30 ? HOLD_RETRY_MS : HOLD_RETRY_SLOW_MS).unref();
+            if (n === 0 || n % 10 === 0)
+              debug(`agent install on ${this.namespace}/${this.podName} not yet: ${String(err)}`);
+            const timer = setTimeout(() => attempt(n + 1), n < 30 ? INSTALL_RETRY_MS : INSTALL_RETRY_SLOW_MS);
+            timer.unref();
+            this.retryNow = () => {
+              clearTimeout(timer);
+              attempt(n + 1);
+            };
           },
         );
       };
       attempt(0);
     });
+  }
+
+  /** Set while an install attempt waits for its next try: makes that try go now. */
+  private retryNow: (() => void) | undefined;
+
+  /**
+   * Holds the pod for as long as this process and its connection live: the agent's `hold` op
+   * reads this exec's stdin, and ends the pod when it closes for whatever reason. The container
+   * already takes execs (the agent is installed), so a hold that cannot start is tried only a few
+   * more times; the pod's main process waits HOLD_ATTACH_SECONDS for it meanwhile.
+   */
+  private hold(attempt = 0): void {
+    if (this.closed) return;
+    const input = new PassThrough();
+    this.holdInput = input;
+    let held = false;
+    const stdout = new Writable({
+      write: (_c, _e, cb) => {
+        held = true;
+        cb();
+      },
+    });
+    const discard = new Writable({ write: (_c, _e, cb) => cb() });
+    this.exec(holdArgv(), { stdin: input, stdout, stderr: discard }).then(
+      (r) => debug(`hold on ${this.namespace}/${this.podName} ended with ${r.exitCode}`),
+      (err: unknown) => {
+        debug(`hold on ${this.namespace}/${this.podName} ended: ${String(err)}`);
+        if (!held && !this.closed && attempt < HOLD_RETRIES)
+          setTimeout(() => this.hold(attempt + 1), HOLD_RETRY_SLOW_MS).unref();
+      },
+    );
   }
 
   /** Runs argv in the debug container (no shell in between unless argv starts one). */
@@ -165,7 +204,7 @@ export class DebugSession {
     // The main process ends as soon as the hold's stdin closes; the delete then finds it done.
     this.holdInput?.end();
     try {
-      await this.client.deletePod(this.namespace, this.podName, this.everHeld ? undefined : 0);
+      await this.client.deletePod(this.namespace, this.podName, this.ran ? undefined : 0);
     } catch (err) {
       if (isNotFound(err)) return;
       throw err;

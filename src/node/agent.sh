@@ -4,7 +4,9 @@
 # CAP_NET_RAW, CAP_SETGID for tcpdump -Z root; hostNetwork for scan and capture --host-side).
 #
 # Invocation (user data arrives ONLY as argv words; nothing here evals or re-parses them):
-#   sh -c "$AGENT" kubectl-netns OP [ARGS...]
+#   sh /tmp/kubectl-netns/agent-DIGEST.sh OP [ARGS...]
+# The client writes this file into each debug pod once (agent-install.ts), so no exec carries the
+# script itself: API server audit logs record every request URI in full.
 #
 # Ops
 #   pid --uid POD_UID [CONTAINER_ID...]
@@ -191,6 +193,7 @@
 #   76 NO_PEER         capture --host-side: no peer of the interface in the node's namespace
 #   77 NO_COMPRESSOR   capture --compress: neither zstd nor gzip (as asked) in the debug image
 #   78 SPOOL_FAILED    capture --spool: the spool directory cannot be made or written
+#   79 INSTALL_FAILED  the agent could not be installed (printed by the installer, agent-install.ts)
 # For exec, CMD may itself exit 64-77: the error LINE, not the status, marks an agent failure.
 # Keep this table in step with AGENT_EXIT in agent.ts (a unit test compares them).
 
@@ -219,6 +222,7 @@ fail() {
     NO_PEER) fail_rc=76 ;;
     NO_COMPRESSOR) fail_rc=77 ;;
     SPOOL_FAILED) fail_rc=78 ;;
+    INSTALL_FAILED) fail_rc=79 ;;
     *) fail_rc=1 ;;
   esac
   # The client looks for one line; tool messages and user words may carry newlines.

@@ -1,7 +1,7 @@
 // The client's side of the on-node agent (agent.sh): argv builders and parsers of what it prints.
-// Pure apart from reading agent.sh once (agent-source.ts). User input reaches the node only as argv
+// Pure apart from the agent's path (its digest, agent-install.ts). User input reaches the node only as argv
 // words after the script; nothing here quotes or escapes into a shell string.
-import { readAgentSource } from './agent-source.ts';
+import { agentPath } from './agent-install.ts';
 import { splitContainerId } from './container-id.ts';
 
 /**
@@ -48,6 +48,10 @@ export const AGENT_EXIT = {
     code: 78,
     hint: "the debug pod's spool volume is missing or full; capture without the spool (--no-spool), or give it room with --spool-size",
   },
+  INSTALL_FAILED: {
+    code: 79,
+    hint: 'the agent could not be written into the debug pod; the debug image needs sh, head, sha256sum, stat and a writable /tmp',
+  },
 } as const;
 
 export type AgentErrorCode = keyof typeof AGENT_EXIT;
@@ -57,19 +61,9 @@ export function agentExitName(status: number): AgentErrorCode | undefined {
   return (Object.keys(AGENT_EXIT) as AgentErrorCode[]).find((k) => AGENT_EXIT[k].code === status);
 }
 
-let script: string | undefined;
-
-/** The agent's POSIX sh source, read once. */
-export function agentScript(): string {
-  script ??= readAgentSource();
-  return script;
-}
-
-/** $0 of the agent: what ps on the node shows for it. */
-export const AGENT_ARGV0 = 'kubectl-netns';
-
+/** The agent run as an op: the installed script by its path, then only argv words (see agent-install.ts). */
 function agentArgv(op: string, args: string[]): string[] {
-  return ['sh', '-c', agentScript(), AGENT_ARGV0, op, ...args];
+  return ['sh', agentPath(), op, ...args];
 }
 
 const POSITIVE_INT = /^[1-9][0-9]{0,8}$/;

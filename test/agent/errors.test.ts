@@ -7,13 +7,13 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import {
   AGENT_EXIT,
-  agentScript,
   captureArgv,
   execArgv,
   parseAgentError,
   pidArgv,
   type AgentErrorCode,
 } from '../../src/node/agent.ts';
+import { agentPath } from '../../src/node/agent-install.ts';
 import {
   cleanupAll,
   containerId,
@@ -73,8 +73,8 @@ describe('agent errors', { skip, concurrency: false }, () => {
       });
 
       test('USAGE (64) for an unknown op or malformed arguments', async () => {
-        const s = agentScript();
-        const raw = (...args: string[]) => runAgent(shell, ['sh', '-c', s, 'kubectl-netns', ...args]);
+        const s = agentPath();
+        const raw = (...args: string[]) => runAgent(shell, ['sh', s, ...args]);
         assertAgentError(await raw('frobnicate'), 'USAGE', /unknown operation 'frobnicate'/);
         assertAgentError(await raw(), 'USAGE');
         assertAgentError(await raw('capture', '--', 'icmp'), 'USAGE', /--pid/);

@@ -9,12 +9,21 @@ import { rmSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { HELD_FILE, MAIN_PID_FILE, MAIN_SCRIPT } from '../../src/kube/debug-pod.ts';
 import { holdArgv } from '../../src/node/agent.ts';
-import { cleanupAll, isAlive, prerequisiteSkip, shells, track, type Shell } from '../helpers/netns.ts';
+import {
+  cleanupAll,
+  installAgentHere,
+  isAlive,
+  prerequisiteSkip,
+  shells,
+  track,
+  type Shell,
+} from '../helpers/netns.ts';
 
 const skip = prerequisiteSkip(['busybox', 'dash']);
 
-/** Starts ARGV (['sh', '-c', script, $0, ...]) with SHELL's sh; stdin is a pipe we hold. */
+/** Starts ARGV (['sh', '-c', script, $0, ...] or the agent's ['sh', PATH, op]) with SHELL's sh; stdin is a pipe we hold. */
 function start(shell: Shell, argv: string[]): ChildProcess & { exited: Promise<number | null> } {
+  installAgentHere();
   const [cmd, ...pre] = shell.argv as [string, ...string[]];
   const child = track(spawn(cmd, [...pre, ...argv.slice(1)], { env: shell.env, stdio: ['pipe', 'ignore', 'pipe'] }));
   const exited = new Promise<number | null>((resolve) =>

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { agentScript, parseAgentError, parseAgentInfo, parsePidOutput, pidArgv } from '../../src/node/agent.ts';
+import { parseAgentError, parseAgentInfo, parsePidOutput, pidArgv } from '../../src/node/agent.ts';
+import { agentPath } from '../../src/node/agent-install.ts';
 import {
   cleanupAll,
   containerId,
@@ -186,9 +187,9 @@ describe('agent pid', { skip, concurrency: false }, () => {
       });
 
       test('USAGE (64) for a malformed uid or id that bypassed the builder', async () => {
-        const s = agentScript();
+        const s = agentPath();
         for (const args of [['--uid', '$(id)'], ['--uid', 'ab', 'x;y'], [], ['--bogus']]) {
-          const r = await runAgent(shell, ['sh', '-c', s, 'kubectl-netns', 'pid', ...args]);
+          const r = await runAgent(shell, ['sh', s, 'pid', ...args]);
           assert.equal(r.code, 64, `${args.join(' ')}: ${r.stderr}`);
           assert.equal(parseAgentError(r.stderr)?.code, 'USAGE');
         }

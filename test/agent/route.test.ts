@@ -5,15 +5,8 @@
 // there, as in a hostNetwork debug pod). Under busybox sh with image-like tools and under dash.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  agentScript,
-  AGENT_ARGV0,
-  captureArgv,
-  parseAgentError,
-  parseAgentInfo,
-  parseCaptureClock,
-  routeArgv,
-} from '../../src/node/agent.ts';
+import { captureArgv, parseAgentError, parseAgentInfo, parseCaptureClock, routeArgv } from '../../src/node/agent.ts';
+import { agentPath } from '../../src/node/agent-install.ts';
 import { parseRouteOutput } from '../../src/node/route.ts';
 import { readCapture } from '../helpers/pcap/reader.ts';
 import { summarize } from '../helpers/pcap/packets.ts';
@@ -33,7 +26,7 @@ const skip = prerequisiteSkip(['ip', 'nsenter', 'tcpdump', 'busybox', 'dash']);
 
 /** route's argv by PID (the builder takes pods; the op also takes --pid, as the agent tests use). */
 function routeByPid(pid: number, extra: string[]): string[] {
-  return ['sh', '-c', agentScript(), AGENT_ARGV0, 'route', '--pid', String(pid), ...extra];
+  return ['sh', agentPath(), 'route', '--pid', String(pid), ...extra];
 }
 
 describe('agent route and capture --node', { skip }, () => {

@@ -19,6 +19,7 @@ import {
 import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { agentPath, agentScript, installArgv } from '../../src/node/agent-install.ts';
 import type { AgentExec } from '../../src/node/agent-ops.ts';
 
 export const isRoot = process.getuid?.() === 0;
@@ -294,7 +295,7 @@ export function containerId(): string {
 
 export interface Shell {
   name: string;
-  /** Absolute path and leading args; the test appends ['-c', script, '$0', op, ...]. */
+  /** Absolute path and leading args; the test appends [AGENT_PATH, op, ...] or ['-c', script, '$0', ...]. */
   argv: string[];
   env: NodeJS.ProcessEnv;
 }
@@ -340,19 +341,41 @@ export interface RunningAgent {
   done: Promise<AgentResult>;
 }
 
+let agentInstalled = false;
+
 /**
- * Starts the agent as the exec API would: ARGV from the builders is ['sh', '-c', script, ...];
- * its 'sh' is replaced by SHELL. Killed at cleanup, and after timeoutMs.
+ * Installs the agent on this machine as a debug pod gets it: the real installer, the real path
+ * (/tmp/kubectl-netns/agent-DIGEST.sh, named by its digest, so runs of other versions never
+ * meet). Once per process; a later install of the same agent is a no-op.
+ */
+export function installAgentHere(): void {
+  if (agentInstalled) return;
+  const [, ...args] = installArgv();
+  execFileSync(which('dash') ?? 'sh', args, { input: agentScript(), stdio: ['pipe', 'ignore', 'inherit'] });
+  agentInstalled = true;
+}
+
+/** SHELL's command line for ARGV from the builders: its 'sh' replaced by SHELL (installing the agent first). */
+function localArgv(shell: Shell, argv: string[]): [string, ...string[]] {
+  if (argv[0] !== 'sh' || (argv[1] !== '-c' && argv[1] !== agentPath()))
+    throw new Error('expected an agent argv from the builders');
+  if (argv[1] === agentPath()) installAgentHere();
+  const [cmd, ...pre] = shell.argv as [string, ...string[]];
+  return [cmd, ...pre, ...argv.slice(1)];
+}
+
+/**
+ * Starts the agent as the exec API would: ARGV from the builders is ['sh', AGENT_PATH, op, ...]
+ * (or ['sh', '-c', script, ...]); its 'sh' is replaced by SHELL. Killed at cleanup, and after timeoutMs.
  */
 export function startAgent(
   shell: Shell,
   argv: string[],
   opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; stdin?: 'pipe' } = {},
 ): RunningAgent {
-  if (argv[0] !== 'sh' || argv[1] !== '-c') throw new Error('expected an agent argv from the builders');
-  const [cmd, ...pre] = shell.argv as [string, ...string[]];
+  const [cmd, ...args] = localArgv(shell, argv);
   const child = track(
-    spawn(cmd, [...pre, ...argv.slice(1)], {
+    spawn(cmd, args, {
       env: { ...shell.env, ...opts.env },
       stdio: [opts.stdin ?? 'ignore', 'pipe', 'pipe'],
     }),
@@ -396,10 +419,9 @@ export function startAgent(
 export function localAgentExec(shell: Shell): AgentExec {
   return {
     exec(command, io) {
-      if (command[0] !== 'sh' || command[1] !== '-c') throw new Error('expected an agent argv from the builders');
-      const [cmd, ...pre] = shell.argv as [string, ...string[]];
+      const [cmd, ...args] = localArgv(shell, command);
       const child = track(
-        spawn(cmd, [...pre, ...command.slice(1)], {
+        spawn(cmd, args, {
           env: shell.env,
           stdio: [io.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
         }),

@@ -1,6 +1,7 @@
-// Starting a debug pod: the session holds the pod as soon as its container takes execs, without
-// waiting for the watch to report Running (the kubelet reports it up to a relist later), and a pod
-// that can never run still fails with the watch's reason, deleted, its hold attempts stopped.
+// Starting a debug pod: the session installs the agent as soon as its container takes execs, without
+// waiting for the watch to report Running (the kubelet reports it up to a relist later), then holds
+// the pod; a pod that can never run still fails with the watch's reason, deleted, its install
+// attempts stopped.
 // The API is a fake that answers execs as the kubelet does before and after the container runs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,12 +9,18 @@ import { EventEmitter } from 'node:events';
 import { ExitCode, UserError } from '../../../src/errors.ts';
 import type { ExecSocket, KubeClient, V1Pod } from '../../../src/kube/client.ts';
 import { DebugSession } from '../../../src/kube/session.ts';
+import { agentPath } from '../../../src/node/agent-install.ts';
 
 const STDOUT = 1;
+const STDERR = 2;
 const STATUS = 3;
 
 /** A socket that answers like the API server: refused (container not found), or the hold running. */
-function fakeSocket(onFrame: (channel: number, payload: Buffer) => void, runs: boolean): ExecSocket {
+function fakeSocket(
+  onFrame: (channel: number, payload: Buffer) => void,
+  runs: boolean,
+  installFails = false,
+): ExecSocket {
   const ws = new EventEmitter() as EventEmitter & ExecSocket;
   Object.assign(ws, {
     protocol: 'v5.channel.k8s.io',
@@ -31,6 +38,18 @@ function fakeSocket(onFrame: (channel: number, payload: Buffer) => void, runs: b
     terminate: () => setImmediate(() => ws.emit('close', 1006, Buffer.alloc(0))),
   });
   setImmediate(() => {
+    if (runs && installFails) {
+      // The installer ran and refused (e.g. an image without sha256sum): its line and exit 79.
+      onFrame(STDERR, Buffer.from('kubectl-netns-agent: error: INSTALL_FAILED: the debug image has no sha256sum\n'));
+      const status = {
+        status: 'Failure',
+        reason: 'NonZeroExitCode',
+        details: { causes: [{ reason: 'ExitCode', message: '79' }] },
+      };
+      onFrame(STATUS, Buffer.from(JSON.stringify(status)));
+      ws.emit('close', 1000, Buffer.alloc(0));
+      return;
+    }
     if (runs) {
       onFrame(STDOUT, Buffer.from('held\n'));
       return;
@@ -68,8 +87,14 @@ function pod(phase: string, waiting?: string): V1Pod {
 }
 
 /** A client whose container takes execs from the RUNS_AFTER-th attempt on; the watch emits EVENTS. */
-function fakeClient(runsAfter: number, events: V1Pod[] = []) {
-  const calls = { execs: 0, deletes: 0, watchStops: 0, graces: [] as Array<number | undefined> };
+function fakeClient(runsAfter: number, events: V1Pod[] = [], installFails = false) {
+  const calls = {
+    execs: 0,
+    deletes: 0,
+    watchStops: 0,
+    graces: [] as Array<number | undefined>,
+    commands: [] as string[][],
+  };
   let deleted = false;
   const client = {
     server: 'https://fake',
@@ -87,9 +112,10 @@ function fakeClient(runsAfter: number, events: V1Pod[] = []) {
       calls.graces.push(grace);
       deleted = true;
     },
-    openExec: async (_path: string, onFrame: (c: number, p: Buffer) => void) => {
+    openExec: async (path: string, onFrame: (c: number, p: Buffer) => void) => {
       calls.execs++;
-      return fakeSocket(onFrame, calls.execs > runsAfter);
+      calls.commands.push(new URL(path, 'https://fake').searchParams.getAll('command'));
+      return fakeSocket(onFrame, calls.execs > runsAfter, installFails);
     },
   } as unknown as KubeClient;
   return { client, calls };
@@ -105,10 +131,14 @@ const options = {
   podTimeoutMs: 30_000,
 };
 
-test('the pod counts as running once its hold runs, while the watch still says Pending', async () => {
+test('the pod counts as running once the agent is installed, while the watch still says Pending; then it is held', async () => {
   const { client, calls } = fakeClient(3);
   const session = await DebugSession.open(client, options);
-  assert.equal(calls.execs, 4, 'three refused holds, then the one that runs');
+  assert.equal(calls.execs, 5, 'three refused installs, the one that runs, then the hold');
+  const installs = calls.commands.slice(0, 4);
+  for (const c of installs) assert.deepEqual(c.slice(0, 2), ['sh', '-c']);
+  assert.equal(new Set(installs.map((c) => c.join(' '))).size, 1, 'the same install each time');
+  assert.deepEqual(calls.commands[4], ['sh', agentPath(), 'hold']);
   assert.equal(calls.deletes, 0);
   assert.ok(calls.watchStops >= 1, 'the watch is stopped once the pod is known to run');
   await session.close(1000);
@@ -116,7 +146,7 @@ test('the pod counts as running once its hold runs, while the watch still says P
   assert.deepEqual(calls.graces, [undefined], 'a pod that ran ends in its own short grace period');
 });
 
-test('a pod that cannot start fails with the watch’s reason, is deleted, and its hold attempts stop', async () => {
+test('a pod that cannot start fails with the watch’s reason, is deleted, and its install attempts stop', async () => {
   const { client, calls } = fakeClient(Number.POSITIVE_INFINITY, [pod('Pending', 'ErrImagePull')]);
   await assert.rejects(DebugSession.open(client, options), (e: unknown) => {
     assert.ok(e instanceof UserError);
@@ -129,5 +159,20 @@ test('a pod that cannot start fails with the watch’s reason, is deleted, and i
   assert.deepEqual(calls.graces, [0]);
   const attempts = calls.execs;
   await new Promise((r) => setTimeout(r, 300));
-  assert.equal(calls.execs, attempts, 'no hold attempt after the pod was given up');
+  assert.equal(calls.execs, attempts, 'no install attempt after the pod was given up');
+});
+
+test('an installer that ran and failed is final: its error and hint, the pod deleted, no retry', async () => {
+  const { client, calls } = fakeClient(1, [], true);
+  await assert.rejects(DebugSession.open(client, options), (e: unknown) => {
+    assert.ok(e instanceof UserError);
+    assert.equal(e.message, 'the debug image has no sha256sum');
+    assert.equal(e.exitCode, ExitCode.agent);
+    assert.match(e.hint ?? '', /sha256sum/);
+    return true;
+  });
+  assert.equal(calls.execs, 2, 'one refused attempt, then the one that failed');
+  assert.equal(calls.deletes, 1);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(calls.execs, 2);
 });

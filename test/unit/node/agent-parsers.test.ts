@@ -6,7 +6,6 @@ import { readFileSync } from 'node:fs';
 import {
   AGENT_EXIT,
   agentExitName,
-  agentScript,
   captureArgv,
   execArgv,
   parseAgentError,
@@ -19,9 +18,10 @@ import {
   statsArgv,
   stopArgv,
 } from '../../../src/node/agent.ts';
+import { agentPath, agentScript } from '../../../src/node/agent-install.ts';
 
 const script = readFileSync(new URL('../../../src/node/agent.sh', import.meta.url), 'utf8');
-const head = ['sh', '-c', script, 'kubectl-netns'];
+const head = ['sh', agentPath()];
 
 // Real stderr of a capture that got SIGUSR1 twice and then SIGINT.
 const CAPTURE_STDERR = [
@@ -100,7 +100,7 @@ test('captureArgv: defaults to -i auto, omits unset options, always ends options
   assert.deepEqual(captureArgv({ pid: 7, filter: [] }), [...head, 'capture', '--pid', '7', '--iface', 'auto', '--']);
   assert.deepEqual(
     captureArgv({ pid: 7, iface: 'any', snaplen: undefined, count: undefined, id: undefined, filter: ['icmp'] }).slice(
-      4,
+      2,
     ),
     ['capture', '--pid', '7', '--iface', 'any', '--', 'icmp'],
   );
@@ -112,7 +112,7 @@ test('captureArgv: a running pod found by the agent itself, one --cid per contai
     compress: 'auto',
     filter: [],
   });
-  assert.deepEqual(argv.slice(4), [
+  assert.deepEqual(argv.slice(2), [
     'capture',
     '--uid',
     '0f1e2d3c-aaaa-bbbb-cccc-001122334455',

@@ -1,9 +1,10 @@
 // The argv of the agent's forensics ops: scan, netinfo and capture --host-side.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { agentScript, captureArgv, netinfoArgv, scanArgv } from '../../../src/node/agent.ts';
+import { captureArgv, netinfoArgv, scanArgv } from '../../../src/node/agent.ts';
+import { agentPath, agentScript } from '../../../src/node/agent-install.ts';
 
-const head = ['sh', '-c', agentScript(), 'kubectl-netns'];
+const head = ['sh', agentPath()];
 
 test('scanArgv: everything by default, or a filter of checked words; netinfoArgv a pid and, for -o wide/json, --sockets', () => {
   assert.deepEqual(scanArgv(), [...head, 'scan']);

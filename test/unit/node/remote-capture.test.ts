@@ -41,7 +41,7 @@ class ReplayingAgentExec {
     argv: string[],
     io: { stdout: Writable; stderr?: Writable | undefined },
   ): Promise<{ exitCode: number; stdoutBytes: number }> {
-    const op = argv[4]!;
+    const op = argv[2]!;
     this.ops.push(op);
     if (op === 'capture') return this.capture(io.stdout, io.stderr!);
     const line = (l: string) => this.stderr?.write(`${l}\n`);
