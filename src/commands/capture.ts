@@ -454,7 +454,7 @@ async function captureOne(
       async (pod) => {
         try {
           // The agent finds the target's process in the capture's own exec: no separate lookup.
-          const remote = new RemoteCapture(pod, captureOptions(plan, target), {
+          const remote = new RemoteCapture(pod, captureOptions(plan, target, output.statsEverySeconds), {
             onListening: (l) =>
               info(
                 `capturing on ${l.iface} in ${target.namespace}/${target.pod} (node ${target.node}, ${l.linkType}) to ${output.description}${process.stdin.isTTY ? '; Ctrl-C to stop' : ''}`,
@@ -476,8 +476,12 @@ async function captureOne(
   return sig ? exitCodeForSignal(sig) : ExitCode.ok;
 }
 
-/** The agent's capture options for PLAN in TARGET's network namespace. Pure. */
-function captureOptions(plan: CapturePlan, target: ResolvedTarget): ConstructorParameters<typeof RemoteCapture>[1] {
+/** The agent's capture options for PLAN in TARGET's network namespace (counters every STATS_EVERY s). Pure. */
+function captureOptions(
+  plan: CapturePlan,
+  target: ResolvedTarget,
+  statsEvery: number | undefined,
+): ConstructorParameters<typeof RemoteCapture>[1] {
   return {
     find: { podUid: target.podUid, containerIds: target.containerIds },
     iface: plan.iface,
@@ -489,5 +493,6 @@ function captureOptions(plan: CapturePlan, target: ResolvedTarget): ConstructorP
     hostSide: plan.hostSide,
     filter: plan.filter,
     compress: plan.compress ? 'auto' : undefined,
+    statsEverySeconds: statsEvery,
   };
 }

@@ -24,7 +24,8 @@
 #       KNETNS_PROC=DIR replaces /proc for this op only; it exists for fixture tests.
 #   capture (--pid PID | --uid POD_UID [--cid CONTAINER_ID]... | --uid POD_UID --wait SECONDS
 #           [--host-network] | --node) [--iface IFACE] [--snaplen N] [--count N] [--duration SECONDS] [--buffer KIB]
-#           [--id CAPTURE_ID] [--host-side] [--compress auto|zstd|gzip] -- [FILTER WORDS...]
+#           [--id CAPTURE_ID] [--host-side] [--compress auto|zstd|gzip] [--stats-every SECONDS]
+#           -- [FILTER WORDS...]
 #       --uid POD_UID [--cid ID]...: a running pod; its PID is found here as the pid op finds it
 #       (and its "pid ..." info line printed), so one exec both finds and captures.
 #       --uid POD_UID --wait SECONDS: capture a pod from its birth. Polls /proc (every 20 ms, for at
@@ -77,6 +78,8 @@
 #       ring; one the client has not acked is counted first, "SEQ BYTES PACKETS" into lost, and
 #       first then names the oldest file left). The exec then goes on as the spool's first reader
 #       (see read), from the start. --duration and stop end tcpdump as without a spool.
+#       --stats-every: SIGUSR1 to tcpdump every SECONDS from here (for a live status), so its
+#       counts arrive on this stderr without an exec per tick (see stats).
 #   read DIR [--from SEQ OFFSET] [--log OFFSET] [--compress auto|zstd|gzip]
 #       Follows spool DIR from ring file SEQ, byte OFFSET (a record boundary; default the start)
 #       and streams it on stdout until tcpdump has ended and every byte is sent:
@@ -113,6 +116,7 @@
 #       capture that has not started yet sees the request and exits 0 without capturing.
 #   stats CAPTURE_ID
 #       SIGUSR1 to that capture's tcpdump: the counts appear on the CAPTURE's stderr. stdout: none.
+#       Only once tcpdump catches SIGUSR1 (its SigCgt): before, the signal would kill it.
 #   ack CAPTURE_ID
 #       Tells a capture started with --await-ack that the client has received every packet, so
 #       it may exit. Kubernetes drops stdout still in flight when the exec'd command exits
@@ -502,6 +506,26 @@ auto_iface() {
 }
 
 # Sends SIGINT to PID after SECONDS, unless PID has exited first (then PID may be reused).
+# Whether process $1 catches SIGUSR1 (bit 10 of SigCgt in its status): tcpdump does once it has
+# set up its handler; before (nsenter, a starting tcpdump) SIGUSR1 would kill it.
+catches_usr1() {
+  cu_mask=$(sed -n 's/^SigCgt:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null)
+  case $cu_mask in ????*) ;; *) return 1 ;; esac
+  case $cu_mask in *[!0-9a-fA-F]*) return 1 ;; esac
+  # The low 16 bits only: the whole 64-bit mask may not fit the shell's signed arithmetic.
+  cu_mask=${cu_mask#"${cu_mask%????}"}
+  [ $((0x$cu_mask & 0x200)) -ne 0 ]
+}
+
+# SIGUSR1 to tcpdump ($2) every $1 seconds while it runs: its counts come out on the capture's own
+# stderr, one stream for as long as the capture lasts instead of an exec per tick.
+stats_every_loop() {
+  while sleep "$1" && kill -0 "$2" 2>/dev/null; do
+    if catches_usr1 "$2"; then kill -USR1 "$2" 2>/dev/null; fi
+  done
+  exit 0
+}
+
 stop_after() {
   sa_i=0
   while [ "$sa_i" -lt "$1" ]; do
@@ -568,14 +592,14 @@ wait_for_pod() {
 
 op_capture() {
   pid='' uid='' wait_for='' cids='' iface=auto snaplen='' count='' duration='' id='' buffer=32768 await_ack='' host_side=''
-  compress='' host_network='' netns_pinned='' node_if='' spool='' ring_files=8 file_mb=16 metas=''
+  compress='' host_network='' netns_pinned='' node_if='' spool='' ring_files=8 file_mb=16 metas='' stats_every=''
   while [ $# -gt 0 ]; do
     case $1 in
       --host-side) host_side=1; shift ;;
       --host-network) host_network=1; shift ;;
       --node) node_if=1; shift ;;
       --pid | --uid | --wait | --cid | --iface | --snaplen | --count | --duration | --buffer | --id | --compress | \
-        --spool | --ring-files | --file-mb | --meta)
+        --spool | --ring-files | --file-mb | --meta | --stats-every)
         [ $# -ge 2 ] || fail USAGE "capture: $1 needs a value"
         case $1 in
           --pid) pid=$2 ;;
@@ -598,6 +622,7 @@ op_capture() {
             case $2 in [a-z]*' '*) ;; *) fail USAGE "capture: --meta takes 'KEY VALUE', got '$2'" ;; esac
             metas="$metas$(oneline "$2")
 " ;;
+          --stats-every) stats_every=$2 ;;
           *) id=$2 ;;
         esac
         shift 2 ;;
@@ -624,7 +649,7 @@ op_capture() {
   [ "$iface" = auto ] || is_iface "$iface" || fail USAGE "capture: bad interface name '$iface'"
   # `ip link` shows a veth as eth0@if9; people paste that.
   iface=${iface%%@*}
-  for num in "$snaplen" "$count" "$duration" "$buffer" "$ring_files" "$file_mb"; do
+  for num in "$snaplen" "$count" "$duration" "$buffer" "$ring_files" "$file_mb" "$stats_every"; do
     [ -z "$num" ] || is_count "$num" || fail USAGE "capture: '$num' is not a positive integer"
   done
   [ -z "$snaplen" ] || [ "$snaplen" -le 262144 ] || fail USAGE "capture: --snaplen must be at most 262144"
@@ -722,12 +747,18 @@ op_capture() {
     trap 'kill -INT "$tcpdump_pid" 2>/dev/null' INT TERM
   fi
   [ -z "$duration" ] || stop_after "$duration" "$tcpdump_pid" </dev/null >/dev/null 2>&1 &
+  stats_pid=''
+  if [ -n "$stats_every" ]; then
+    stats_every_loop "$stats_every" "$tcpdump_pid" </dev/null >/dev/null 2>&1 &
+    stats_pid=$!
+  fi
   while :; do
     wait "$tcpdump_pid"
     tcpdump_rc=$?
     # wait returns early when a trapped signal arrives; only tcpdump's own end counts.
     kill -0 "$tcpdump_pid" 2>/dev/null || break
   done
+  [ -z "$stats_pid" ] || kill "$stats_pid" 2>/dev/null
   info "capture clock end $(clock_now)"
   if [ -n "$compress_pid" ]; then
     # The compressor ends at the FIFO's end, after the last chunk.
@@ -960,7 +991,7 @@ op_stats() {
   if [ $# -ne 1 ] || ! is_capture_id "$1"; then fail USAGE "usage: stats CAPTURE_ID"; fi
   sp=$(capture_pid "$1")
   # Before its exec the capture is still this shell, which SIGUSR1 would kill.
-  if [ -z "$sp" ] || [ "$(cat "/proc/$sp/comm" 2>/dev/null)" != tcpdump ]; then
+  if [ -z "$sp" ] || [ "$(cat "/proc/$sp/comm" 2>/dev/null)" != tcpdump ] || ! catches_usr1 "$sp"; then
     fail NO_CAPTURE "capture $1 is not running"
   fi
   kill -USR1 "$sp" 2>/dev/null || fail NO_CAPTURE "capture $1 is not running"
@@ -1058,11 +1089,18 @@ spool_start() {
     # A stop that came before the pidfile named tcpdump left its stopfile.
     [ ! -e "$(stopfile "$id")" ] || kill -INT "$sw_pid" 2>/dev/null
     [ -z "$duration" ] || stop_after "$duration" "$sw_pid" &
+    # Live counters go into the log, which the readers forward.
+    sw_stats=''
+    if [ -n "$stats_every" ]; then
+      stats_every_loop "$stats_every" "$sw_pid" </dev/null >/dev/null 2>&1 &
+      sw_stats=$!
+    fi
     while :; do
       wait "$sw_pid"
       sw_rc=$?
       kill -0 "$sw_pid" 2>/dev/null || break
     done
+    [ -z "$sw_stats" ] || kill "$sw_stats" 2>/dev/null
     info "capture clock end $(clock_now)"
     rm -f "$(pidfile "$id")" "$(stopfile "$id")"
     printf '%s\n' "$sw_rc" >"$spool/end"

@@ -154,6 +154,11 @@ export interface CaptureOptions {
   compress?: CaptureCompression | undefined;
   /** tcpdump writes a ring of files on the node and the stream reads it (see spool-stream.ts); needs id. */
   spool?: SpoolOptions | undefined;
+  /**
+   * tcpdump prints its counters on the capture's stderr every this many seconds (for a live
+   * status): no exec per tick, the capture's own stream carries them.
+   */
+  statsEverySeconds?: number | undefined;
 }
 
 /** Where and how big a capture's ring on the node is. */
@@ -224,6 +229,7 @@ export function captureArgv(o: CaptureOptions): string[] {
   if (o.id !== undefined) args.push('--id', checked(o.id, CAPTURE_ID, 'capture id'));
   if (o.awaitAck) args.push('--await-ack');
   if (o.compress !== undefined) args.push('--compress', checked(o.compress, /^(auto|zstd|gzip)$/, 'compression'));
+  if (o.statsEverySeconds !== undefined) args.push('--stats-every', countArg(o.statsEverySeconds, 'stats interval'));
   if (o.hostSide) {
     if (o.iface === 'any') throw new RangeError('a host-side capture needs one interface of the pod, not any');
     args.push('--host-side');

@@ -1,6 +1,6 @@
 // One tcpdump on a node, driven through the agent's capture protocol:
-//   capture (long exec: pcap on stdout, status lines on stderr) → "listening on" → stats (SIGUSR1,
-//   counts appear on the capture's stderr) → stop (SIGINT: tcpdump writes its last packet whole and
+//   capture (long exec: pcap on stdout, status lines on stderr) → "listening on" → counters every
+//   few seconds on the same stderr when asked (statsEverySeconds) → stop (SIGINT: tcpdump writes its last packet whole and
 //   prints its final counts) → "capture finished" → ack once every counted packet has arrived → end.
 // The single-pod capture drives one of these; a multi-pod capture drives one per target.
 import { PassThrough, Writable } from 'node:stream';
@@ -17,7 +17,6 @@ import {
   parseAgentInfo,
   parseCaptureInfo,
   parseTcpdumpStatsLine,
-  statsArgv,
   stopArgv,
   type CaptureOptions,
   type TcpdumpStats,
@@ -209,11 +208,6 @@ export class RemoteCapture {
     this.stop(why);
   }
 
-  /** Asks tcpdump for its counters (SIGUSR1); they arrive through onStats. */
-  pollStats(): void {
-    if (!this.stopRequested && !this.ended) this.fire(statsArgv(this.id), 'stats', true);
-  }
-
   private onLine(line: string, delivered: () => number): void {
     debug(`node: ${line}`);
     const chosen = parseCaptureInfo(line);
@@ -259,9 +253,9 @@ export class RemoteCapture {
   }
 
   /** Runs a short op next to the capture; its failure only matters for -v. */
-  private fire(argv: string[], op: string, quiet = false): void {
+  private fire(argv: string[], op: string): void {
     this.agent.exec(argv, { stdout: discard() }).catch((err: unknown) => {
-      if (!quiet) debug(`${op} failed: ${String(err)}`);
+      debug(`${op} failed: ${String(err)}`);
     });
   }
 }

@@ -8,8 +8,8 @@ import { CaptureWriter } from './capture-writer.ts';
 import { outputFailure, type CaptureSink } from './sink.ts';
 import { formatBytes, StatusLine } from './status-line.ts';
 
-/** How often the status line asks tcpdump for its kernel-drop counters. */
-const STATS_EVERY_MS = 2000;
+/** How often tcpdump prints its kernel-drop counters for the status line (on the capture's own stream). */
+export const STATS_EVERY_SECONDS = 2;
 
 export class CaptureOutput {
   private readonly sink: CaptureSink;
@@ -25,6 +25,11 @@ export class CaptureOutput {
     this.writer = new CaptureWriter(sink.stream);
     this.status = new StatusLine(process.stderr, showStatus);
     void sink.failed.then((err) => (this.sinkFailure = err));
+  }
+
+  /** How often the capture should print tcpdump's counters: only a status line shown needs them. */
+  get statsEverySeconds(): number | undefined {
+    return this.status.enabledFor(() => STATS_EVERY_SECONDS);
   }
 
   get description(): string {
@@ -45,12 +50,9 @@ export class CaptureOutput {
       elapsedMs: Date.now() - this.started,
       droppedByKernel: remote.stats?.droppedByKernel,
     }));
-    // Live kernel-drop counts for the status line: tcpdump prints its counters on SIGUSR1.
-    const statsTimer = this.status.enabledFor(() => setInterval(() => remote.pollStats(), STATS_EVERY_MS));
     try {
       return await remote.run(this.writer, () => this.writer.parser.packets);
     } finally {
-      if (statsTimer) clearInterval(statsTimer);
       signal.removeEventListener('abort', onSignal);
     }
   }

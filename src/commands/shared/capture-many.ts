@@ -12,6 +12,7 @@ import { openDebugPod } from '../../kube/with-debug-pod.ts';
 import { pendingTarget, type TargetRef } from '../../kube/target.ts';
 import type { TargetSet } from '../../kube/targets.ts';
 import { dropWarning, MultiStatus, renderSummary } from '../../output/capture-status.ts';
+import { STATS_EVERY_SECONDS } from '../../output/capture-output.ts';
 import { PcapngOutput } from '../../output/pcapng-output.ts';
 import { fileSink, type CaptureSink } from '../../output/sink.ts';
 import { useColor } from '../../output/terminal.ts';
@@ -71,6 +72,7 @@ export async function captureMany(ctx: RunContext, plan: ManyPlan, set: TargetSe
       `${t.pods.map((p) => `${p.namespace}/${p.pod}`).join(', ')} ${t.pods.length > 1 ? 'use' : 'uses'} hostNetwork on node ${t.node}: captured once, as the node's own network (${t.label})`,
     );
   }
+  const status = new MultiStatus(process.stderr, !plan.quiet);
   const perNode = new Map<string, number>();
   for (const t of targets) perNode.set(t.node, (perNode.get(t.node) ?? 0) + 1);
   const settings: WorkloadSettings = {
@@ -82,6 +84,8 @@ export async function captureMany(ctx: RunContext, plan: ManyPlan, set: TargetSe
       hostSide: plan.hostSide,
       filter: plan.filter,
       compress: plan.compress ? 'auto' : undefined,
+      // The live status shows kernel drops: every capture prints its counters on its own stream.
+      statsEverySeconds: status.enabled ? STATS_EVERY_SECONDS : undefined,
     },
     debugNamespace: ctx.debugNamespace ?? ctx.cfg.namespace,
     bufferMiB: plan.bufferKiB / 1024,
@@ -122,7 +126,6 @@ export async function captureMany(ctx: RunContext, plan: ManyPlan, set: TargetSe
   const output = merged ? mergedOutput(merged, filter) : perPod!;
   const wc = new WorkloadCapture(settings, output, (spec) => openDebugPod(ctx, spec));
   captures.wc = wc;
-  const status = new MultiStatus(process.stderr, !plan.quiet);
   const onSignal = () => stop('signal');
   ctx.signal.addEventListener('abort', onSignal, { once: true });
   // Stopped while the targets were being looked up: start nothing that would then run on.
@@ -150,7 +153,6 @@ export async function captureMany(ctx: RunContext, plan: ManyPlan, set: TargetSe
       );
     }
     if (status.enabled) {
-      wc.pollStats();
       timers.push(setInterval(() => status.draw(wc.progress()), 500));
     }
     // With --follow new pods may still come: run until stopped. --wait runs until its pod is found.

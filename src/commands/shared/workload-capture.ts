@@ -89,9 +89,6 @@ export interface NodePod {
 /** Starts a node's debug pod (openDebugPod; a test runs the agent on this machine instead). */
 export type OpenNodePod = (spec: DebugPodSpec) => Promise<NodePod>;
 
-/** How often the live status asks tcpdump for its counters. */
-const STATS_EVERY_MS = 2000;
-
 /** The captures of one command, their debug pods, and how they end. */
 export class WorkloadCapture {
   readonly #settings: WorkloadSettings;
@@ -102,7 +99,6 @@ export class WorkloadCapture {
   readonly #armed = new Map<string, Armed>();
   readonly #armedDone: Promise<void>[] = [];
   #stopping = false;
-  #stats: NodeJS.Timeout | undefined;
 
   constructor(settings: WorkloadSettings, output: TargetOutput, openPod: OpenNodePod) {
     this.#settings = settings;
@@ -155,16 +151,8 @@ export class WorkloadCapture {
     }
   }
 
-  /** Polls tcpdump's counters while RUNNING is true (for the live status). */
-  pollStats(): void {
-    this.#stats ??= setInterval(() => {
-      for (const run of this.#runs.values()) run.remote?.pollStats();
-    }, STATS_EVERY_MS);
-  }
-
   /** Deletes every debug pod (after settled()). */
   async close(): Promise<void> {
-    if (this.#stats) clearInterval(this.#stats);
     this.stop('done');
     // Armed captures nobody used end when stop() releases them; the pods' deletion ends any other.
     await Promise.race([Promise.all(this.#armedDone), new Promise((r) => setTimeout(r, 5000))]);

@@ -53,6 +53,7 @@ test('no exec URI carries the agent: the install stays under 4 KiB, every op und
       id: 'ab12cd34',
       awaitAck: true,
       compress: 'auto',
+      statsEverySeconds: 2,
       filter: ['tcp', 'port', '80', 'and', 'host', '10.0.0.1'],
     }),
     stop: stopArgv('ab12cd34'),
@@ -68,4 +69,8 @@ test('no exec URI carries the agent: the install stays under 4 KiB, every op und
     assert.ok(!argv.some((w) => w.includes('op_capture()')), `${op} carries the script`);
   }
   assert.deepEqual(all.capture.slice(0, 3), ['sh', agentPath(), 'capture']);
+  assert.deepEqual(all.capture.slice(all.capture.indexOf('--stats-every'), all.capture.indexOf('--stats-every') + 2), [
+    '--stats-every',
+    '2',
+  ]);
 });

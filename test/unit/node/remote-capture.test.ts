@@ -43,7 +43,7 @@ class ReplayingAgentExec {
   ): Promise<{ exitCode: number; stdoutBytes: number }> {
     const op = argv[2]!;
     this.ops.push(op);
-    if (op === 'capture') return this.capture(io.stdout, io.stderr!);
+    if (op === 'capture') return this.capture(io.stdout, io.stderr!, argv.includes('--stats-every'));
     const line = (l: string) => this.stderr?.write(`${l}\n`);
     if (op === 'stats') line(OK_STDERR.find((l) => /^tcpdump: \d+ packets captured, /.test(l))!);
     if (op === 'stop' && !this.stopped) {
@@ -55,7 +55,11 @@ class ReplayingAgentExec {
     return Promise.resolve({ exitCode: 0, stdoutBytes: 0 });
   }
 
-  private async capture(stdout: Writable, stderr: Writable): Promise<{ exitCode: number; stdoutBytes: number }> {
+  private async capture(
+    stdout: Writable,
+    stderr: Writable,
+    statsEvery = false,
+  ): Promise<{ exitCode: number; stdoutBytes: number }> {
     this.stderr = stderr;
     if (this.mode === 'bad-filter') {
       stderr.write(BAD_STDERR);
@@ -71,6 +75,8 @@ class ReplayingAgentExec {
       return { exitCode, stdoutBytes: OK_PCAP.length };
     }
     for (const l of startLines) stderr.write(`${l}\n`);
+    // --stats-every: the agent's SIGUSR1 makes tcpdump print its counters on this same stderr.
+    if (statsEvery) stderr.write(`${OK_STDERR.find((l) => /^tcpdump: \d+ packets captured, /.test(l))!}\n`);
     if (this.compressWith) {
       // One frame per chunk of what tcpdump wrote, as the agent's compressor loop makes them,
       // arriving in websocket-sized pieces that cut across frames.
@@ -126,19 +132,21 @@ test('pcap bytes that arrive before the agent names the interface wait for it (t
   assert.ok(order.length > 0 && order.every((i) => i === 'eth0'), JSON.stringify(order));
 });
 
-test('stats asks tcpdump for its counters, which arrive through onStats', async () => {
+test("with statsEverySeconds the counters arrive through onStats on the capture's own stream: no stats exec", async () => {
   const agent = new ReplayingAgentExec('ok');
   const stats: unknown[] = [];
-  const remote = new RemoteCapture(agent, { pid: 4242, filter: [] }, { onStats: (s) => stats.push({ ...s }) });
+  const remote = new RemoteCapture(
+    agent,
+    { pid: 4242, filter: [], statsEverySeconds: 2 },
+    { onStats: (s) => stats.push({ ...s }) },
+  );
   const { out, parser } = counter();
   const running = remote.run(out, () => parser.packets);
-  await nextTick();
-  remote.pollStats();
   await nextTick();
   assert.deepEqual(stats[0], { captured: 6, receivedByFilter: 6, droppedByKernel: 0 });
   remote.stop('test');
   await running;
-  assert.deepEqual(agent.ops, ['capture', 'stats', 'stop', 'ack']);
+  assert.deepEqual(agent.ops, ['capture', 'stop', 'ack']);
 });
 
 test('the ack waits until the client has every packet tcpdump counted', async () => {
