@@ -1,6 +1,7 @@
 // What the plugin asked of the API server, read from the local cluster's audit log (up.sh's audit
 // policy records every exec, attach and port-forward request at metadata level: URI, user, time).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { AUDIT_LOG } from '../../cluster/paths.ts';
 
 /** One exec request as the API server recorded it. */
@@ -36,9 +37,17 @@ export function auditLogProblem(): string | undefined {
 /** Exec requests into pods of NAMESPACE received at or after SINCE_MS, one record per request. */
 export function execRequests(namespace: string, sinceMs: number): ExecRequestRecord[] {
   const byId = new Map<string, ExecRequestRecord>();
-  // Only the current file: a rotated one (at 20 MB) holds requests older than any measurement here.
-  if (existsSync(AUDIT_LOG)) {
-    for (const line of readFileSync(AUDIT_LOG, 'utf8').split('\n')) {
+  // The current file and the one rotated before it (kube-apiserver-audit-TIME.log).
+  const dir = dirname(AUDIT_LOG);
+  const stem = basename(AUDIT_LOG, '.log');
+  const files = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.startsWith(`${stem}-`) && f.endsWith('.log'))
+        .map((f) => join(dir, f))
+    : [];
+  for (const file of [...files, AUDIT_LOG]) {
+    if (!existsSync(file)) continue;
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
       if (!line.includes('"exec"') || !line.includes(namespace)) continue;
       let e: AuditEvent;
       try {
