@@ -48,11 +48,19 @@ export function mergedOutput(out: PcapngOutput, filter: string | undefined): Tar
   };
 }
 
-/** `-o DIR/`: one classic pcap file per target, NAMESPACE_POD.pcap (or node_NODE.pcap), each complete on its own. */
+/**
+ * `-o DIR/`: one classic pcap file per target, NAMESPACE_POD.pcap (or node_NODE.pcap), each
+ * complete on its own. A later pod of the same name (a StatefulSet's pod re-created, with a new
+ * UID) gets a file of its own, NAMESPACE_POD.UID8.pcap: never the first one's, even with --overwrite.
+ */
 export class PerPodFiles implements TargetOutput {
   readonly #dir: string;
   readonly #overwrite: boolean;
   readonly #open = new Map<string, { sink: CaptureSink; writer: CaptureWriter }>();
+  /** Totals of the files already complete (their writers are let go). */
+  readonly #done = new Map<string, { packets: number; bytes: number }>();
+  /** Every file name this capture has used. */
+  readonly #used = new Set<string>();
   readonly #finished: Promise<void>[] = [];
   readonly #errors: unknown[] = [];
   readonly files: string[] = [];
@@ -67,7 +75,8 @@ export class PerPodFiles implements TargetOutput {
     _iface: () => string,
     _stats: () => Partial<TcpdumpStats> | undefined,
   ): Promise<Writable & { readonly packets: number }> {
-    const path = join(this.#dir, `${t.label.replace('/', '_')}.pcap`);
+    const path = this.#pathFor(t);
+    this.#used.add(path);
     const sink = await fileSink(path, { overwrite: this.#overwrite });
     const writer = new CaptureWriter(sink.stream);
     this.#open.set(t.key, { sink, writer });
@@ -78,9 +87,23 @@ export class PerPodFiles implements TargetOutput {
     };
   }
 
+  /** NAMESPACE_POD.pcap for the first pod of a name in this capture; a later one's name adds its UID. */
+  #pathFor(t: CaptureTarget): string {
+    const base = t.label.replace('/', '_');
+    const uid = (t.key.startsWith('host/') ? '' : t.pods[0]!.podUid).replace(/[^A-Za-z0-9]/g, '').slice(0, 8);
+    for (let n = 1; ; n++) {
+      const name = n === 1 ? base : `${base}.${uid || 'n'}${n > 2 || !uid ? `-${n}` : ''}`;
+      const path = join(this.#dir, `${name}.pcap`);
+      if (!this.#used.has(path)) return path;
+    }
+  }
+
   endSource(t: CaptureTarget): Promise<void> {
     const f = this.#open.get(t.key);
     if (!f) return Promise.resolve();
+    // The file is complete: its totals stay, its writer and sink go (a long --follow opens many).
+    this.#open.delete(t.key);
+    this.#done.set(t.key, { packets: f.writer.parser.packets, bytes: f.writer.parser.capturedBytes });
     // Cut back to what the file really holds: after a failed write, less than was sent.
     const done = (
       f.writer.parser.header ? f.sink.finish((written) => f.writer.completeWithin(written).offset) : f.sink.discard()
@@ -91,7 +114,7 @@ export class PerPodFiles implements TargetOutput {
 
   totals(t: CaptureTarget): { packets: number; bytes: number } | undefined {
     const f = this.#open.get(t.key);
-    return f ? { packets: f.writer.parser.packets, bytes: f.writer.parser.capturedBytes } : undefined;
+    return f ? { packets: f.writer.parser.packets, bytes: f.writer.parser.capturedBytes } : this.#done.get(t.key);
   }
 
   /** Waits for every file; throws the first error writing one of them. */

@@ -69,4 +69,37 @@ describe('one file per pod (-o DIR/)', { skip }, () => {
     assert.equal(tsharkFields(path, ['frame.number']).length, want);
     assert.ok(readFileSync(path).equals(stream), 'the pod’s pcap byte for byte');
   });
+
+  test('a re-created pod of the same name (new UID) gets its own file, even with --overwrite; the first stays whole', async () => {
+    const server = await httpServer('127.0.0.1', 20_000);
+    const streams: Buffer[] = [];
+    for (const n of [2, 4]) {
+      const raw = join(tmp.dir, `raw-${n}.pcap`);
+      await captureToFile({ filter: `tcp port ${server.port}` }, raw, async () => {
+        for (let i = 0; i < n; i++) await httpGet('127.0.0.1', server.port, `/y${i}`);
+      });
+      streams.push(readFileSync(raw));
+    }
+    await server.close();
+    const files = new PerPodFiles(tmp.dir, true);
+    const incarnations = ['0f1e2d3c-aaaa-bbbb-cccc-001122334455', '9a8b7c6d-aaaa-bbbb-cccc-001122334455'].map(
+      (uid) => captureTargets([{ ...pod('db-0'), podUid: uid }], true)[0]!,
+    );
+    for (const [i, t] of incarnations.entries()) {
+      const w = await files.source(
+        t,
+        () => 'any',
+        () => undefined,
+      );
+      await new Promise<void>((resolve) => w.end(streams[i]!, () => resolve()));
+      await files.endSource(t);
+    }
+    await files.finish();
+    const first = join(tmp.dir, 'shop_db-0.pcap');
+    const second = join(tmp.dir, 'shop_db-0.9a8b7c6d.pcap');
+    assert.deepEqual(files.files, [first, second]);
+    assert.ok(readFileSync(first).equals(streams[0]!), 'the first pod’s file is its own, whole');
+    assert.ok(readFileSync(second).equals(streams[1]!));
+    assert.deepEqual(files.totals(incarnations[0]!)?.packets, readPcap(streams[0]!).records.length);
+  });
 });
