@@ -29,6 +29,8 @@ export const ExitCode = {
   timeout: 11,
   /** A many-target capture where some targets could not be captured and the others were. */
   partial: 12,
+  /** Over a safety limit (--max-targets, --max-nodes, the debug pod's memory cap): nothing was started. */
+  limit: 13,
   /** Stopped by SIGINT (128+2), as shells expect. */
   interrupted: 130,
   /** Stopped by SIGTERM (128+15). */

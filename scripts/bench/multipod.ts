@@ -50,6 +50,8 @@ async function oursOnce(o: MultiOptions, n: number): Promise<MultiRun> {
     // Stopped with SIGINT (Ctrl-C) once the traffic is over: captures start one after another,
     // and each --duration would count from its own start. This one is only a safety net.
     'capture', '-l', `bench-m${n}=y`, '-o', file, '--overwrite', '--duration', '300s', '-i', 'eth0',
+    // Up to 20 pods at once: over the default limit of 5 (kubectl logs' --max-log-requests).
+    '--max-targets', String(n),
   ];
   const proc = timed(argv);
   try {

@@ -29,6 +29,8 @@ import { reportLeftoverPartials } from '../output/partial-files.ts';
 import { dirname } from 'node:path';
 import { resolveOneTarget } from './shared/target.ts';
 import { captureMany, type ManyOutput, type ManyPlan } from './shared/capture-many.ts';
+import { checkPodMemory, DEFAULT_MAX_NODES, DEFAULT_MAX_TARGETS } from './shared/limits.ts';
+import { MAX_MEMORY_MIB } from '../kube/debug-pod.ts';
 
 export interface CaptureArgs extends GlobalArgs {
   target?: string | undefined;
@@ -51,13 +53,23 @@ export interface CaptureArgs extends GlobalArgs {
   wireshark: boolean;
   overwrite: boolean;
   'buffer-size': number;
+  'max-targets': number;
+  'max-nodes': number;
+  'all-nodes'?: boolean | undefined;
   'host-side'?: boolean | undefined;
   compress?: boolean | undefined;
   '--'?: Array<string | number> | undefined;
 }
 
 /** The defaults of capture's own flags that every capture needs: the parser's, and the extcap's. */
-export const CAPTURE_DEFAULTS = { interface: 'auto', wireshark: false, overwrite: false, 'buffer-size': 32 } as const;
+export const CAPTURE_DEFAULTS = {
+  interface: 'auto',
+  wireshark: false,
+  overwrite: false,
+  'buffer-size': 32,
+  'max-targets': DEFAULT_MAX_TARGETS,
+  'max-nodes': DEFAULT_MAX_NODES,
+} as const;
 
 export type OutputPlan =
   | { kind: 'file'; path: string }
@@ -94,6 +106,12 @@ export interface CapturePlan {
   hostSide: boolean;
   /** Compress on the node (zstd, else gzip) and decompress here: for slow links to the API server. */
   compress: boolean;
+  /** The most captures at once (--max-targets). */
+  maxTargets: number;
+  /** The most nodes with a debug pod (--max-nodes). */
+  maxNodes: number;
+  /** --follow/--wait arm every Ready node, not only those where the pods may run. */
+  allNodes: boolean;
 }
 
 /**
@@ -150,6 +168,8 @@ export function planCapture(a: CaptureArgs, now: Date = new Date(), extcapFifo?:
       'several pods (or --follow, --wait, or rotation) go into pcapng, where each pod is its own interface',
     );
   }
+  if (a['all-nodes'] && !a.follow && !a.wait)
+    throw usageError('--all-nodes goes with --follow or --wait', 'it arms every node for pods that appear later');
   if (dir && a.format === 'pcapng')
     throw usageError('-w DIR/ writes one pcap file per pod', 'for one pcapng file, give -w FILE');
   const name = a.target ?? (a.selector ? a.selector.replace(/[^A-Za-z0-9_.-]+/g, '_') : 'capture');
@@ -181,6 +201,9 @@ export function planCapture(a: CaptureArgs, now: Date = new Date(), extcapFifo?:
     overwrite: a.overwrite === true,
     hostSide: a['host-side'] === true,
     compress: a.compress === true,
+    maxTargets: parsePositiveInt(a['max-targets'], '--max-targets'),
+    maxNodes: parsePositiveInt(a['max-nodes'], '--max-nodes'),
+    allNodes: a['all-nodes'] === true,
   };
 }
 
@@ -330,8 +353,23 @@ export const capture = defineCommand<CaptureArgs>({
       .option('buffer-size', {
         type: 'number',
         default: CAPTURE_DEFAULTS['buffer-size'],
+        describe: `Kernel capture buffer in MiB (tcpdump -B); raise it if the summary reports packets dropped by kernel (a debug pod holds at most ${MAX_MEMORY_MIB} MiB)`,
+      })
+      .option('max-targets', {
+        type: 'number',
+        default: CAPTURE_DEFAULTS['max-targets'],
         describe:
-          'Kernel capture buffer in MiB (tcpdump -B); raise it if the summary reports packets dropped by kernel',
+          'The most pods captured at once; more is an error before anything starts (as kubectl logs --max-log-requests)',
+      })
+      .option('max-nodes', {
+        type: 'number',
+        default: CAPTURE_DEFAULTS['max-nodes'],
+        describe: 'The most nodes that get a debug pod (one per node); more is an error before anything starts',
+      })
+      .option('all-nodes', {
+        type: 'boolean',
+        describe:
+          'With --follow or --wait: arm every Ready node, not only those where the pods may be scheduled (nodeSelector, affinity, taints)',
       }),
   run: (a) => runCapture(a),
 });
@@ -438,6 +476,7 @@ async function captureOne(
     });
   }
 
+  checkPodMemory(1, plan.bufferKiB / 1024, `on node ${target.node}`);
   const output = new CaptureOutput(await openSink(plan, wireshark, ctx.signal), plan.quiet !== true);
   let outcome: CaptureOutcome | undefined;
   try {

@@ -12,6 +12,7 @@ import type {
   V1Namespace,
   V1Node,
   V1Pod,
+  V1PodSpec,
   V1Service,
 } from '@kubernetes/client-node';
 import { isWatchIdleTimeout, translateApiError, type ApiAction } from './api-errors.ts';
@@ -25,10 +26,14 @@ export type {
   V1Lease,
   V1Namespace,
   V1Node,
+  V1NodeSelectorRequirement,
+  V1NodeSelectorTerm,
   V1Pod,
   V1PodSpec,
   V1Service,
   V1Status,
+  V1Taint,
+  V1Toleration,
 } from '@kubernetes/client-node';
 
 /** Workload kinds a target may name; each resolves to a label selector. */
@@ -68,8 +73,12 @@ export interface KubeClient {
   readonly server: string;
   readPod(namespace: string, name: string): Promise<V1Pod>;
   listPods(namespace: string | undefined, opts?: { labelSelector?: string; fieldSelector?: string }): Promise<V1Pod[]>;
-  /** The label selector of a workload, as `k=v,k2=v2`. */
-  workloadSelector(kind: WorkloadKind, namespace: string, name: string): Promise<string>;
+  /** A workload's label selector, as `k=v,k2=v2`, and its pods' template spec (where they may run). */
+  readWorkload(
+    kind: WorkloadKind,
+    namespace: string,
+    name: string,
+  ): Promise<{ selector: string; podSpec: V1PodSpec | undefined }>;
   createPod(namespace: string, pod: V1Pod): Promise<V1Pod>;
   readService(namespace: string, name: string): Promise<V1Service>;
   /** The EndpointSlices of a Service (label kubernetes.io/service-name). */
@@ -206,7 +215,7 @@ export async function createKubeClient(
           : await core.listPodForAllNamespaces({ ...opts }, o);
         return list.items;
       }),
-    workloadSelector: (kind, namespace, name) =>
+    readWorkload: (kind, namespace, name) =>
       call({ verb: 'get', resource: `${kind}s`, namespace, name }, async (o) => {
         const obj =
           kind === 'deployment'
@@ -219,9 +228,10 @@ export async function createKubeClient(
                   ? await apps.readNamespacedReplicaSet({ namespace, name }, o)
                   : await batch.readNamespacedJob({ namespace, name }, o);
         const labels = obj.spec?.selector?.matchLabels ?? {};
-        return Object.entries(labels)
+        const selector = Object.entries(labels)
           .map(([k, v]) => `${k}=${v}`)
           .join(',');
+        return { selector, podSpec: obj.spec?.template?.spec };
       }),
     createPod: (namespace, pod) =>
       call({ verb: 'create', resource: 'pods', namespace }, (o) =>

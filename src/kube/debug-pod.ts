@@ -41,6 +41,16 @@ export const GRACE_SECONDS = 5;
 const BASE_MEMORY_MIB = 128;
 /** A capture's memory on top of its kernel buffer: tcpdump itself and the agent's shell. */
 const PER_CAPTURE_MIB = 32;
+/**
+ * The most memory a debug pod may have (its limit). Kernel capture buffers (--buffer-size) are
+ * pinned memory on the node, one per capture; without a cap 20 captures of 4 GiB asked for 82 GiB.
+ */
+export const MAX_MEMORY_MIB = 2048;
+
+/** The debug pod's memory limit in MiB for tcpdumps with these kernel buffers (MiB each). Pure. */
+export function debugPodMemoryMiB(captureBuffersMiB: readonly number[]): number {
+  return BASE_MEMORY_MIB + captureBuffersMiB.reduce((sum, b) => sum + b + PER_CAPTURE_MIB, 0);
+}
 
 /**
  * The debug container's main process. It records its PID, waits up to HOLD_ATTACH_SECONDS for the
@@ -137,7 +147,9 @@ export function buildDebugPod(o: DebugPodOptions): V1Pod {
         // which opening /proc/PID/ns/net of the target needs.
         appArmorProfile: { type: 'Unconfined' },
       };
-  const memoryMiB = BASE_MEMORY_MIB + (o.captureBuffersMiB ?? []).reduce((sum, b) => sum + b + PER_CAPTURE_MIB, 0);
+  const memoryMiB = debugPodMemoryMiB(o.captureBuffersMiB ?? []);
+  // The commands check this first and say what to change (limits.ts); this is the last guard.
+  if (memoryMiB > MAX_MEMORY_MIB) throw new RangeError(`debug pod memory ${memoryMiB} MiB over ${MAX_MEMORY_MIB} MiB`);
   return {
     apiVersion: 'v1',
     kind: 'Pod',

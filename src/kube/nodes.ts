@@ -13,21 +13,24 @@ export function searchable(n: V1Node): { ok: true } | { ok: false; why: string }
   return { ok: true };
 }
 
-/** Every node worth searching, sorted, and the others with the reason they are skipped. */
+/** Every node worth searching (names sorted, and the objects), and the others with the reason they are skipped. */
 export async function searchableNodes(
   client: KubeClient,
-): Promise<{ names: string[]; skipped: Array<{ name: string; why: string }> }> {
+): Promise<{ names: string[]; nodes: V1Node[]; skipped: Array<{ name: string; why: string }> }> {
   const names: string[] = [];
+  const nodes: V1Node[] = [];
   const skipped: Array<{ name: string; why: string }> = [];
   for (const n of await client.listNodes()) {
     const name = n.metadata?.name ?? '';
     const s = searchable(n);
-    if (s.ok) names.push(name);
-    else skipped.push({ name, why: s.why });
+    if (s.ok) {
+      names.push(name);
+      nodes.push(n);
+    } else skipped.push({ name, why: s.why });
   }
   if (names.length === 0)
     throw new UserError('no Linux node is Ready to search', { exitCode: ExitCode.notFound, hint: 'kubectl get nodes' });
-  return { names: names.sort(), skipped };
+  return { names: names.sort(), nodes, skipped };
 }
 
 /** Does NODE exist? (A debug pod pinned to a missing node would wait out --pod-timeout.) */

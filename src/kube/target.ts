@@ -230,7 +230,7 @@ export async function resolveTarget(
     }
     return describeTarget(pod, selectContainer(pod, container), `service/${ref.name}`);
   }
-  const selector = await client.workloadSelector(ref.kind, namespace, ref.name);
+  const { selector } = await client.readWorkload(ref.kind, namespace, ref.name);
   if (!selector) {
     throw new UserError(`${ref.kind}/${ref.name} has no matchLabels selector to find its pods`, {
       exitCode: ExitCode.notFound,

@@ -4,7 +4,8 @@
 // addresses, and the queries that find pods appearing later (--follow).
 import { ExitCode, UserError } from '../errors.ts';
 import { isNotFound } from './api-errors.ts';
-import type { KubeClient, V1Pod } from './client.ts';
+import type { KubeClient, V1Pod, V1PodSpec } from './client.ts';
+import { DAEMONSET_TOLERATIONS } from './placement.ts';
 import { describeTarget, selectContainer, servicePods, type ResolvedTarget, type TargetRef } from './target.ts';
 
 /** What the user asked to capture. */
@@ -30,6 +31,11 @@ export interface FollowQuery {
   fieldSelector?: string | undefined;
   /** What the user named, for messages: "deployment/web", "-l app=web". */
   source: string;
+  /**
+   * Where its pods may be scheduled, as far as known (see placement.ts): the workload's pod
+   * template, else the specs of the pods that match now. Empty: unknown.
+   */
+  podSpecs: V1PodSpec[];
 }
 
 /** An address and the name a capture file should show for it. */
@@ -45,6 +51,8 @@ export interface TargetSet {
   /** Service addresses, named after their service (pods are named from their targets). */
   names: AddressName[];
   follow: FollowQuery[];
+  /** Pods named outright, by name: followed when nothing else is (a pod re-created with its name). */
+  named: FollowQuery[];
 }
 
 /** Is POD running (and not being deleted)? Pure. */
@@ -58,9 +66,21 @@ export function selectorOf(labels: Record<string, string> | undefined): string |
   return entries.length ? entries.map(([k, v]) => `${k}=${v}`).join(',') : undefined;
 }
 
+/**
+ * Where a pod like POD may be scheduled: its spec, without the node the scheduler picked when a
+ * controller made it (its next pod may go elsewhere); a bare pod keeps a nodeName it was given.
+ */
+export function schedulingSpec(pod: V1Pod): V1PodSpec {
+  const spec = pod.spec ?? { containers: [] };
+  const controlled = (pod.metadata?.ownerReferences ?? []).some((o) => o.controller);
+  if (!controlled) return spec;
+  const { nodeName: _placed, ...rest } = spec;
+  return rest;
+}
+
 /** Every running pod QUERY names, each once, in the order given. */
 export async function resolveTargets(client: KubeClient, q: TargetQuery): Promise<TargetSet> {
-  const set: TargetSet = { targets: [], notRunning: [], names: [], follow: [] };
+  const set: TargetSet = { targets: [], notRunning: [], names: [], follow: [], named: [] };
   const seen = new Set<string>();
   const add = (pod: V1Pod, via: string | undefined) => {
     const uid = pod.metadata?.uid ?? '';
@@ -81,6 +101,12 @@ export async function resolveTargets(client: KubeClient, q: TargetQuery): Promis
         if (q.podMayNotExistYet && isNotFound(err)) return undefined;
         throw err;
       });
+      set.named.push({
+        namespace: q.namespace,
+        fieldSelector: `metadata.name=${ref.name}`,
+        source: `pod/${ref.name}`,
+        podSpecs: pod ? [schedulingSpec(pod)] : [],
+      });
       if (!pod) continue;
       seen.add(pod.metadata?.uid ?? '');
       set.targets.push(describeTarget(pod, selectContainer(pod, q.container)));
@@ -89,22 +115,46 @@ export async function resolveTargets(client: KubeClient, q: TargetQuery): Promis
       for (const ip of svc.spec?.clusterIPs ?? (svc.spec?.clusterIP ? [svc.spec.clusterIP] : [])) {
         if (ip !== 'None') set.names.push({ address: ip, name: `svc/${q.namespace}/${ref.name}` });
       }
-      for (const pod of await servicePods(client, q.namespace, ref.name)) add(pod, via);
+      const pods = await servicePods(client, q.namespace, ref.name);
+      for (const pod of pods) add(pod, via);
       const selector = selectorOf(svc.spec?.selector);
-      if (selector) set.follow.push({ namespace: q.namespace, labelSelector: selector, source: via });
+      if (selector)
+        set.follow.push({
+          namespace: q.namespace,
+          labelSelector: selector,
+          source: via,
+          podSpecs: pods.map(schedulingSpec),
+        });
     } else {
-      const selector = await client.workloadSelector(ref.kind, q.namespace, ref.name);
+      const { selector, podSpec } = await client.readWorkload(ref.kind, q.namespace, ref.name);
       if (!selector) {
         throw new UserError(`${via} has no matchLabels selector to find its pods`, { exitCode: ExitCode.notFound });
       }
-      for (const pod of await client.listPods(q.namespace, { labelSelector: selector })) add(pod, via);
-      set.follow.push({ namespace: q.namespace, labelSelector: selector, source: via });
+      const pods = await client.listPods(q.namespace, { labelSelector: selector });
+      for (const pod of pods) add(pod, via);
+      // A DaemonSet's pods get tolerations its controller adds, which its template does not show.
+      const spec =
+        podSpec && ref.kind === 'daemonset'
+          ? { ...podSpec, tolerations: [...(podSpec.tolerations ?? []), ...DAEMONSET_TOLERATIONS] }
+          : podSpec;
+      set.follow.push({
+        namespace: q.namespace,
+        labelSelector: selector,
+        source: via,
+        podSpecs: spec ? [spec] : pods.map(schedulingSpec),
+      });
     }
   }
   if (q.selector) {
     const ns = q.allNamespaces ? undefined : q.namespace;
-    for (const pod of await client.listPods(ns, { labelSelector: q.selector })) add(pod, `-l ${q.selector}`);
-    set.follow.push({ namespace: ns, labelSelector: q.selector, source: `-l ${q.selector}` });
+    const pods = await client.listPods(ns, { labelSelector: q.selector });
+    for (const pod of pods) add(pod, `-l ${q.selector}`);
+    set.follow.push({
+      namespace: ns,
+      labelSelector: q.selector,
+      source: `-l ${q.selector}`,
+      podSpecs: pods.map(schedulingSpec),
+    });
   }
   return set;
 }

@@ -3,20 +3,24 @@
 import { ExitCode, UserError } from '../errors.ts';
 import { AGENT_EXIT, agentExitName, parseAgentError } from './agent.ts';
 
-/** Splits a stream of text chunks into complete lines, keeping all of them for later inspection. */
+/** Lines a collector keeps: an agent's error line is its last, and a capture's stderr grows for as long as it runs. */
+const KEEP_LINES = 200;
+
+/** Splits a stream of text chunks into complete lines, keeping the last KEEP_LINES for later inspection. */
 export class LineCollector {
   private partial = '';
-  private readonly lines: string[] = [];
+  private lines: string[] = [];
 
   /** Adds a chunk; returns the lines it completed. */
   push(text: string): string[] {
     const parts = (this.partial + text).split(/\r?\n/);
     this.partial = parts.pop() ?? '';
     this.lines.push(...parts);
+    if (this.lines.length > 2 * KEEP_LINES) this.lines = this.lines.slice(-KEEP_LINES);
     return parts;
   }
 
-  /** Every line so far, including an unterminated last one. */
+  /** The last lines so far (at least KEEP_LINES of them when there were that many), including an unterminated last one. */
   all(): string[] {
     return this.partial ? [...this.lines, this.partial] : [...this.lines];
   }

@@ -6,11 +6,13 @@ import type { RunContext } from '../../cli/global.ts';
 import { exitCodeForSignal, receivedSignal } from '../../signals.ts';
 import { asError, ExitCode, UserError } from '../../errors.ts';
 import { debug, info, warn, writeStderr } from '../../log.ts';
+import type { V1Node } from '../../kube/client.ts';
 import { searchableNodes } from '../../kube/nodes.ts';
+import { nodesForPods } from '../../kube/placement.ts';
 import { watchNewPods } from '../../kube/pod-watch.ts';
 import { openDebugPod } from '../../kube/with-debug-pod.ts';
 import { pendingTarget, type TargetRef } from '../../kube/target.ts';
-import type { TargetSet } from '../../kube/targets.ts';
+import type { FollowQuery, TargetSet } from '../../kube/targets.ts';
 import { dropWarning, MultiStatus, renderSummary } from '../../output/capture-status.ts';
 import { STATS_EVERY_SECONDS } from '../../output/capture-output.ts';
 import { PcapngOutput } from '../../output/pcapng-output.ts';
@@ -18,8 +20,9 @@ import { fileSink, type CaptureSink } from '../../output/sink.ts';
 import { useColor } from '../../output/terminal.ts';
 import { RotationPolicy, type RotationOptions } from '../../pcap/rotation.ts';
 import { VERSION } from '../../version.ts';
-import { captureTargets, WorkloadCapture, type CaptureTarget, type WorkloadSettings } from './workload-capture.ts';
+import { captureTargets, WorkloadCapture, type WorkloadSettings } from './workload-capture.ts';
 import { mergedOutput, PerPodFiles, targetNames } from './target-outputs.ts';
+import { checkNodeCount, checkPodMemory, checkTargetCount, type Limits } from './limits.ts';
 
 /** How the many-target capture was asked for (the capture command's plan, as far as it matters here). */
 export interface ManyPlan {
@@ -40,6 +43,11 @@ export interface ManyPlan {
   overwrite: boolean;
   rotation: RotationOptions | undefined;
   quiet: boolean;
+  /** --max-targets, --max-nodes. */
+  maxTargets: number;
+  maxNodes: number;
+  /** --all-nodes: --follow/--wait arm every Ready node. */
+  allNodes: boolean;
 }
 
 /** Where the merged capture goes, or a directory for one file per pod. */
@@ -65,8 +73,14 @@ export async function captureMany(ctx: RunContext, plan: ManyPlan, set: TargetSe
       hint: 'add --follow to capture pods as they appear, or --wait to wait for the first one',
     });
   }
-  for (const note of set.notRunning) info(`not captured: ${note}`);
   const targets = captureTargets(set.targets);
+  // The limits first: over one, nothing is created (no debug pod, no file).
+  const limits = { maxTargets: plan.maxTargets, maxNodes: plan.maxNodes };
+  checkTargetCount(targets.length, sourcesOf(set), limits);
+  const targetNodes = [...new Set(targets.map((t) => t.node))].sort();
+  checkNodeCount(targetNodes, `capturing these ${targets.length} pods`, '', limits);
+  const armNodes = plan.follow || plan.wait ? await nodesToArm(ctx, plan, set, targetNodes, limits) : [];
+  for (const note of set.notRunning) info(`not captured: ${note}`);
   for (const t of targets.filter((x) => x.nodeNetwork)) {
     info(
       `${t.pods.map((p) => `${p.namespace}/${p.pod}`).join(', ')} ${t.pods.length > 1 ? 'use' : 'uses'} hostNetwork on node ${t.node}: captured once, as the node's own network (${t.label})`,
@@ -75,6 +89,10 @@ export async function captureMany(ctx: RunContext, plan: ManyPlan, set: TargetSe
   const status = new MultiStatus(process.stderr, !plan.quiet);
   const perNode = new Map<string, number>();
   for (const t of targets) perNode.set(t.node, (perNode.get(t.node) ?? 0) + 1);
+  const capturesPerNode = (node: string) =>
+    (perNode.get(node) ?? 0) + (plan.follow || plan.wait ? FOLLOW_SPARE_CAPTURES : 0);
+  for (const node of new Set([...targetNodes, ...armNodes]))
+    checkPodMemory(capturesPerNode(node), plan.bufferKiB / 1024, `on node ${node}`);
   const settings: WorkloadSettings = {
     capture: {
       iface: plan.iface,
@@ -89,10 +107,11 @@ export async function captureMany(ctx: RunContext, plan: ManyPlan, set: TargetSe
     },
     debugNamespace: ctx.debugNamespace ?? ctx.cfg.namespace,
     bufferMiB: plan.bufferKiB / 1024,
-    capturesPerNode: (node) => (perNode.get(node) ?? 0) + (plan.follow || plan.wait ? FOLLOW_SPARE_CAPTURES : 0),
+    capturesPerNode,
     birthWaitSeconds: BIRTH_WAIT_SECONDS,
     durationSeconds: plan.durationSeconds,
     hostNetwork: plan.hostSide,
+    limits,
   };
 
   // The outputs' callbacks stop the captures, which need the outputs: the captures come last.
@@ -139,7 +158,7 @@ export async function captureMany(ctx: RunContext, plan: ManyPlan, set: TargetSe
         if (plan.wait && !plan.follow) follower?.stop();
       });
       // A capture armed on every node where pods may appear, so a new pod is captured from its birth.
-      void armNodes(ctx, wc, targets);
+      void armCaptures(wc, armNodes);
     }
     if (plan.durationSeconds !== undefined) {
       timers.push(
@@ -188,13 +207,18 @@ export async function captureMany(ctx: RunContext, plan: ManyPlan, set: TargetSe
   const sig = receivedSignal();
   if (sig) return exitCodeForSignal(sig);
   const failures = wc.failures();
-  if (failures.length > 0 && failures.length === rows.length) throw asError(failures[0]!.error);
+  if (failures.length > 0 && failures.length === rows.length && wc.refused === 0) throw asError(failures[0]!.error);
+  if (wc.refused > 0) {
+    warn(
+      `${wc.refused} pod(s) that appeared were not captured, over --max-targets (${plan.maxTargets}), --max-nodes (${plan.maxNodes}) or a debug pod's room: the capture is partial`,
+    );
+  }
   if (failures.length > 0) {
     warn(
       `${failures.length} of ${rows.length} targets could not be captured (${failures.map((f) => f.target.label).join(', ')}): the capture is partial`,
     );
-    return ExitCode.partial;
   }
+  if (failures.length > 0 || wc.refused > 0) return ExitCode.partial;
   return ExitCode.ok;
 }
 
@@ -212,15 +236,7 @@ async function follow(
   merged: PcapngOutput | undefined,
   onFirst: () => void,
 ): Promise<{ stop(): void }> {
-  const queries = set.follow.length
-    ? set.follow
-    : plan.refs
-        .filter((r) => r.kind === 'pod')
-        .map((r) => ({
-          namespace: ctx.cfg.namespace,
-          fieldSelector: `metadata.name=${r.name}`,
-          source: `pod/${r.name}`,
-        }));
+  const queries = followQueries(set);
   if (queries.length === 0) {
     throw new UserError('--follow and --wait need pods that can appear: a workload, a service, or -l SELECTOR', {
       exitCode: ExitCode.usage,
@@ -230,8 +246,12 @@ async function follow(
   return watchNewPods(ctx.client, queries, known, {
     onPod(pod, source) {
       const t = captureTargets([pendingTarget(pod, plan.container, source)], true)[0]!;
+      const refused = wc.start(t);
+      if (refused) {
+        warn(`${source}: new pod ${t.label} on node ${t.node} is not captured: ${refused}`);
+        return;
+      }
       info(`${source}: new pod ${t.label} on node ${t.node}; capturing it from its birth`);
-      wc.start(t);
       if (pod.status?.podIP) merged?.addNames(targetNames([t]));
       onFirst();
     },
@@ -251,24 +271,67 @@ async function follow(
   });
 }
 
+/** The queries that find pods appearing later: the workloads' and selectors', else the pods named. */
+function followQueries(set: TargetSet): FollowQuery[] {
+  return set.follow.length ? set.follow : set.named;
+}
+
+/** What the user asked for, for messages: "deployment/web, -l app=api". */
+function sourcesOf(set: TargetSet): string {
+  const sources = [...set.follow, ...set.named].map((q) => q.source);
+  return sources.length ? sources.join(', ') : 'the targets';
+}
+
 /**
- * Arms a capture on every node (best effort: without the right to list nodes, on the targets'
- * nodes) and says once when they are ready: from then on a new pod is captured from its first packet.
+ * The nodes --follow/--wait arm a capture on: where the pods run now, and every Ready node where
+ * pods of the targets may be scheduled (placement.ts: nodeSelector, required node affinity, taints
+ * and tolerations); where that is not known (a selector with no pod yet), every Ready node. With
+ * --all-nodes every Ready node. More than --max-nodes is an error. Without the right to list
+ * nodes, only where the pods run now.
  */
-async function armNodes(ctx: RunContext, wc: WorkloadCapture, targets: readonly CaptureTarget[]): Promise<void> {
-  const arming = new Map<string, Promise<boolean>>();
-  const arm = (node: string) => {
-    if (!arming.has(node)) arming.set(node, wc.arm(node));
-  };
-  for (const t of targets) arm(t.node);
+async function nodesToArm(
+  ctx: RunContext,
+  plan: ManyPlan,
+  set: TargetSet,
+  targetNodes: readonly string[],
+  limits: Limits,
+): Promise<string[]> {
+  let ready: { names: string[]; nodes: V1Node[] };
   try {
-    const { names } = await searchableNodes(ctx.client);
-    for (const node of names) arm(node);
+    ready = await searchableNodes(ctx.client);
   } catch (err) {
-    debug(`not arming captures on other nodes: ${err instanceof Error ? err.message : String(err)}`);
+    info(
+      `not arming captures ahead on other nodes (${err instanceof Error ? err.message : String(err)}): a pod that appears elsewhere is captured about a second after it starts`,
+    );
+    return [...targetNodes];
   }
-  const nodes = [...arming.keys()];
-  const ready = await Promise.all([...arming.values()]);
+  if (plan.allNodes) {
+    checkNodeCount(ready.names, '--all-nodes', ' (every Ready Linux node)', limits);
+    return ready.names;
+  }
+  const queries = followQueries(set);
+  const nodes = new Set(targetNodes);
+  for (const q of queries) {
+    const where = q.podSpecs.length ? nodesForPods(ready.nodes, q.podSpecs) : ready.names;
+    debug(`${q.source}: pods may run on ${where.length ? where.join(', ') : 'no Ready node'}`);
+    for (const n of where) nodes.add(n);
+  }
+  const list = [...nodes].sort();
+  checkNodeCount(
+    list,
+    `${plan.follow ? '--follow' : '--wait'} for ${sourcesOf(set)}`,
+    ' where its pods run or may be scheduled',
+    limits,
+  );
+  return list;
+}
+
+/**
+ * Arms a capture on each of NODES and says once when they are ready: from then on a new pod there
+ * is captured from its first packet.
+ */
+async function armCaptures(wc: WorkloadCapture, nodes: readonly string[]): Promise<void> {
+  const ready = await Promise.all(nodes.map((n) => wc.arm(n)));
   if (wc.stopping) return;
   const armed = nodes.filter((_, i) => ready[i]);
   const missed = nodes.filter((_, i) => !ready[i]);

@@ -10,6 +10,8 @@ import type { AgentExec, PidTarget } from '../../node/agent-ops.ts';
 import { ARMED_UID, type CaptureOptions, type TcpdumpStats } from '../../node/agent.ts';
 import { RemoteCapture, type RemoteCaptureHooks } from '../../node/remote-capture.ts';
 import { LateWritable } from '../../output/late-writable.ts';
+import { Slots } from './slots.ts';
+import { DEBUG_POD_CONCURRENCY, type Limits } from './limits.ts';
 import type { TargetProgress } from '../../output/capture-status.ts';
 
 /** Something captured: a pod's network namespace, or a node's own (shared by its hostNetwork pods). */
@@ -41,6 +43,10 @@ export interface WorkloadSettings {
   durationSeconds: number | undefined;
   /** The debug pods use the node's network (--host-side). */
   hostNetwork: boolean;
+  /** --max-targets and --max-nodes, for pods --follow adds (the first targets were checked up front). */
+  limits: Limits;
+  /** Ended runs that keep a summary row of their own (default MAX_ENDED_KEPT); older ones add up in one row. */
+  keepEnded?: number | undefined;
 }
 
 /** Where the targets' packets go (one merged pcapng, or one file per pod). */
@@ -58,7 +64,11 @@ export interface TargetOutput {
 
 interface Run {
   target: CaptureTarget;
+  /** Dropped once the capture is over (with its buffers): `final` keeps what the summary shows. */
   remote: RemoteCapture | undefined;
+  final:
+    { totals: { packets: number; bytes: number } | undefined; stats: Partial<TcpdumpStats> | undefined } | undefined;
+  ended: boolean;
   iface: string | undefined;
   state: string;
   error: unknown;
@@ -89,6 +99,14 @@ export interface NodePod {
 /** Starts a node's debug pod (openDebugPod; a test runs the agent on this machine instead). */
 export type OpenNodePod = (spec: DebugPodSpec) => Promise<NodePod>;
 
+/** "1 pod", "2 pods". */
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** Ended runs that keep a summary row of their own; older ones add up in one row. */
+const MAX_ENDED_KEPT = 200;
+
 /** The captures of one command, their debug pods, and how they end. */
 export class WorkloadCapture {
   readonly #settings: WorkloadSettings;
@@ -98,6 +116,22 @@ export class WorkloadCapture {
   readonly #runs = new Map<string, Run>();
   readonly #armed = new Map<string, Armed>();
   readonly #armedDone: Promise<void>[] = [];
+  /** Debug pods being created at once are at most DEBUG_POD_CONCURRENCY. */
+  readonly #podSlots = new Slots(DEBUG_POD_CONCURRENCY);
+  /** Runs that ended longer ago than the last MAX_ENDED_KEPT, as one summary row. */
+  readonly #earlier: TargetProgress = {
+    label: '',
+    node: '-',
+    packets: 0,
+    bytes: 0,
+    captured: 0,
+    receivedByFilter: 0,
+    droppedByKernel: 0,
+    state: 'ended',
+  };
+  #earlierCount = 0;
+  /** Pods --follow saw that were not captured, over a limit. */
+  #refused = 0;
   #stopping = false;
 
   constructor(settings: WorkloadSettings, output: TargetOutput, openPod: OpenNodePod) {
@@ -106,12 +140,23 @@ export class WorkloadCapture {
     this.#openPod = openPod;
   }
 
-  /** Starts capturing TARGET (in the background); its failure is recorded, never thrown. */
-  start(target: CaptureTarget): void {
-    if (this.#stopping || this.#runs.has(target.key)) return;
+  /**
+   * Starts capturing TARGET (in the background); its failure is recorded, never thrown. Returns
+   * why it is not captured when that would go over a limit (--max-targets, --max-nodes, the room
+   * its node's debug pod was made with), else undefined.
+   */
+  start(target: CaptureTarget): string | undefined {
+    if (this.#stopping || this.#runs.has(target.key)) return undefined;
+    const over = this.#overLimit(target.node);
+    if (over) {
+      this.#refused++;
+      return over;
+    }
     const run: Run = {
       target,
       remote: undefined,
+      final: undefined,
+      ended: false,
       iface: undefined,
       state: 'starting',
       error: undefined,
@@ -120,6 +165,32 @@ export class WorkloadCapture {
     };
     this.#runs.set(target.key, run);
     run.done = this.#run(run);
+    return undefined;
+  }
+
+  /** Why one more capture on NODE would go over a limit, or undefined. */
+  #overLimit(node: string): string | undefined {
+    const { maxTargets, maxNodes } = this.#settings.limits;
+    const active = [...this.#runs.values()].filter((r) => !r.ended).length;
+    if (active >= maxTargets) return `already capturing ${plural(active, 'pod')}, the most --max-targets allows`;
+    if (!this.#pods.has(node) && this.#pods.size >= maxNodes)
+      return `already a debug pod on ${plural(this.#pods.size, 'node')}, the most --max-nodes allows`;
+    const room = this.#settings.capturesPerNode(node);
+    if (this.#runsOn(node) >= room)
+      return `the debug pod on node ${node} was made with room for ${room} captures (its memory limit covers their buffers)`;
+    return undefined;
+  }
+
+  /** Captures running (or starting) on NODE. */
+  #runsOn(node: string): number {
+    let n = 0;
+    for (const r of this.#runs.values()) if (!r.ended && r.target.node === node) n++;
+    return n;
+  }
+
+  /** Pods --follow saw but did not capture, over a limit. */
+  get refused(): number {
+    return this.#refused;
   }
 
   /** Asks every capture to finish (their last packets still arrive); starts no new ones. */
@@ -160,11 +231,11 @@ export class WorkloadCapture {
     await Promise.all(pods.flatMap((p) => (p.status === 'fulfilled' ? [p.value.close()] : [])));
   }
 
-  /** Every target so far, as the status and the summary show it. */
+  /** Every target so far, as the status and the summary show it (long-ended ones as one row). */
   progress(): TargetProgress[] {
-    return [...this.#runs.values()].map((run) => {
-      const totals = this.#output.totals(run.target);
-      const st = run.remote?.stats;
+    const rows = [...this.#runs.values()].map((run) => {
+      const totals = run.final ? run.final.totals : this.#output.totals(run.target);
+      const st = run.final ? run.final.stats : run.remote?.stats;
       return {
         label: run.target.label,
         node: run.target.node,
@@ -176,6 +247,8 @@ export class WorkloadCapture {
         state: run.state,
       };
     });
+    if (this.#earlierCount === 0) return rows;
+    return [{ ...this.#earlier, label: `${this.#earlierCount} earlier pods` }, ...rows];
   }
 
   /** The targets that failed, with why. */
@@ -187,21 +260,46 @@ export class WorkloadCapture {
 
   /** How many targets were started. */
   get count(): number {
-    return this.#runs.size;
+    return this.#runs.size + this.#earlierCount;
   }
 
-  /** The node's debug pod, started on first use. */
+  /**
+   * A run is over: its capture and output buffers go, what the summary shows stays. Over a long
+   * --follow only the last MAX_ENDED_KEPT ended runs keep a row of their own (failed ones always
+   * do: they decide the exit code); the others add up in one.
+   */
+  #retire(run: Run): void {
+    run.final = { totals: this.#output.totals(run.target), stats: run.remote?.stats };
+    run.remote = undefined;
+    run.ended = true;
+    const ended = [...this.#runs.values()].filter((r) => r.ended && r.error === undefined);
+    const keep = this.#settings.keepEnded ?? MAX_ENDED_KEPT;
+    for (const old of ended.slice(0, Math.max(0, ended.length - keep))) {
+      const e = this.#earlier;
+      e.packets += old.final?.totals?.packets ?? 0;
+      e.bytes += old.final?.totals?.bytes ?? 0;
+      e.captured! += old.final?.stats?.captured ?? 0;
+      e.receivedByFilter! += old.final?.stats?.receivedByFilter ?? 0;
+      e.droppedByKernel! += old.final?.stats?.droppedByKernel ?? 0;
+      this.#earlierCount++;
+      this.#runs.delete(old.target.key);
+    }
+  }
+
+  /** The node's debug pod, started on first use (at most DEBUG_POD_CONCURRENCY being created at once). */
   #podOn(node: string): Promise<NodePod> {
     let pod = this.#pods.get(node);
     if (!pod) {
       const s = this.#settings;
-      pod = this.#openPod({
-        namespace: s.debugNamespace,
-        node,
-        hostNetwork: s.hostNetwork,
-        durationSeconds: s.durationSeconds,
-        captureBuffersMiB: Array.from({ length: s.capturesPerNode(node) }, () => s.bufferMiB),
-      });
+      pod = this.#podSlots.run(() =>
+        this.#openPod({
+          namespace: s.debugNamespace,
+          node,
+          hostNetwork: s.hostNetwork,
+          durationSeconds: s.durationSeconds,
+          captureBuffersMiB: Array.from({ length: s.capturesPerNode(node) }, () => s.bufferMiB),
+        }),
+      );
       this.#pods.set(node, pod);
     }
     return pod;
@@ -273,7 +371,8 @@ export class WorkloadCapture {
     const armed = this.#armed.get(node);
     if (!armed?.remote?.unaimed) return undefined;
     this.#armed.delete(node);
-    void this.arm(node);
+    // Another in its place while the node's debug pod has room for one more capture.
+    if (this.#runsOn(node) < this.#settings.capturesPerNode(node)) void this.arm(node);
     return armed;
   }
 
@@ -339,6 +438,7 @@ export class WorkloadCapture {
         await new Promise<void>((resolve) => w.end(() => resolve()));
         await this.#output.endSource(t);
       }
+      this.#retire(run);
     }
   }
 }

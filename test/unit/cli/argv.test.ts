@@ -171,3 +171,18 @@ test('capture of many: several targets, -l with -A, --follow, --wait, --format, 
     );
   }
 });
+
+test('capture limits: --max-targets and --max-nodes default to 5 (kubectl logs --max-log-requests); --all-nodes goes with --follow or --wait', async () => {
+  const plan = async (line: string) => planCapture((await parse(line)).argv as unknown as CaptureArgs);
+  const d = await plan('capture -l app=web');
+  assert.deepEqual([d.maxTargets, d.maxNodes, d.allNodes], [5, 5, false]);
+  const raised = await plan('capture -l app=web --follow --all-nodes --max-targets 40 --max-nodes 12');
+  assert.deepEqual([raised.maxTargets, raised.maxNodes, raised.allNodes], [40, 12, true]);
+  for (const bad of [
+    'capture -l app=web --all-nodes',
+    'capture -l app=web --max-targets 0',
+    'capture -l x --max-nodes -1',
+  ]) {
+    await assert.rejects(plan(bad), (e: unknown) => e instanceof UserError && e.exitCode === ExitCode.usage, bad);
+  }
+});

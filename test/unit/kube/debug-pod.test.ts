@@ -13,6 +13,7 @@ import {
   HOLD_ATTACH_SECONDS,
   MAIN_PID_FILE,
   MAIN_SCRIPT,
+  MAX_MEMORY_MIB,
 } from '../../../src/kube/debug-pod.ts';
 
 const base = {
@@ -124,6 +125,10 @@ test('the memory limit covers every capture buffer the pod will hold', () => {
   assert.equal(limit([32]), '192Mi');
   assert.equal(limit([1024]), '1184Mi');
   assert.equal(limit([32, 32, 32]), '320Mi');
+  // Capped: kernel capture buffers are pinned memory (the commands refuse before building; see limits.ts).
+  assert.equal(limit([1888]), `${MAX_MEMORY_MIB}Mi`);
+  assert.throws(() => limit([1889]), RangeError);
+  assert.throws(() => limit(Array.from({ length: 20 }, () => 4096)), RangeError);
 });
 
 /**

@@ -57,7 +57,11 @@ const agentSkip = prerequisiteSkip(['busybox', 'tcpdump', 'nsenter']);
 after(cleanupAll);
 
 /** Captures whose "debug pods" run the real agent on this machine (busybox sh); OPENED gets their nodes. */
-function localCaptures(filter: string[], opened: string[] = []): WorkloadCapture {
+function localCaptures(
+  filter: string[],
+  opened: string[] = [],
+  more: Partial<ConstructorParameters<typeof WorkloadCapture>[0]> = {},
+): WorkloadCapture {
   const shell = shells()[0]!;
   return new WorkloadCapture(
     {
@@ -68,6 +72,8 @@ function localCaptures(filter: string[], opened: string[] = []): WorkloadCapture
       birthWaitSeconds: 1,
       durationSeconds: undefined,
       hostNetwork: false,
+      limits: { maxTargets: 100, maxNodes: 100 },
+      ...more,
     },
     new PerPodFiles(mkdtempSync(join(tmpdir(), 'knt-wc-')), false),
     (spec) => {
@@ -104,6 +110,71 @@ test(
   async () => {
     const wc = localCaptures(['nonsense', '((']);
     assert.equal(await wc.arm('n1'), false);
+    await wc.close();
+  },
+);
+
+/** A pod --follow saw on NODE, captured from its birth; it never appears on this machine. */
+const born = (name: string, node: string) => captureTargets([{ ...pod(name, node), podUid: podUid() }], true)[0]!;
+
+test(
+  'a pod --follow adds over --max-targets or --max-nodes is not captured, with why; an ended capture frees its place',
+  { skip: agentSkip },
+  async () => {
+    const opened: string[] = [];
+    const wc = localCaptures(['icmp'], opened, { limits: { maxTargets: 1, maxNodes: 1 } });
+    assert.equal(wc.start(born('a', 'n1')), undefined);
+    assert.match(wc.start(born('b', 'n1')) ?? '', /^already capturing 1 pod, the most --max-targets allows$/);
+    await wc.settled();
+    // a ended (its pod never came): b's successor may start, but not on a second node.
+    assert.match(wc.start(born('c', 'n2')) ?? '', /^already a debug pod on 1 node, the most --max-nodes allows$/);
+    assert.equal(wc.start(born('d', 'n1')), undefined);
+    await wc.settled();
+    assert.equal(wc.refused, 2);
+    assert.deepEqual(
+      wc.progress().map((r) => r.label),
+      ['shop/a', 'shop/d'],
+    );
+    await wc.close();
+    assert.deepEqual(opened, ['n1']);
+  },
+);
+
+test(
+  'a node whose debug pod was made for two captures takes no third at once (its memory limit covers two buffers)',
+  { skip: agentSkip },
+  async () => {
+    const wc = localCaptures(['icmp']);
+    assert.equal(wc.start(born('a', 'n1')), undefined);
+    assert.equal(wc.start(born('b', 'n1')), undefined);
+    assert.match(wc.start(born('c', 'n1')) ?? '', /the debug pod on node n1 was made with room for 2 captures/);
+    await wc.settled();
+    await wc.close();
+  },
+);
+
+test(
+  'over a long --follow only the last ended captures keep a row; the others add up in one',
+  { skip: agentSkip },
+  async () => {
+    const wc = localCaptures(['icmp'], [], { keepEnded: 1 });
+    for (const name of ['a', 'b', 'c']) {
+      const t = born(name, 'n1');
+      assert.equal(wc.start(t), undefined);
+      // Its pod ended: the capture's end is expected, no failure.
+      wc.podEnded(t.key, 'pod ended');
+      await wc.settled();
+    }
+    const rows = wc.progress();
+    assert.deepEqual(
+      rows.map((r) => [r.label, r.state]),
+      [
+        ['2 earlier pods', 'ended'],
+        ['shop/c', 'ended: pod ended'],
+      ],
+    );
+    assert.equal(wc.count, 3);
+    assert.deepEqual(wc.failures(), []);
     await wc.close();
   },
 );
