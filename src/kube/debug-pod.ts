@@ -119,6 +119,23 @@ export function deadlineSeconds(durationSeconds: number | undefined, podTimeoutS
   return Math.min(DEFAULT_DEADLINE_SECONDS, Math.ceil(podTimeoutSeconds + durationSeconds) + DEADLINE_SLACK_SECONDS);
 }
 
+/**
+ * The debug container's command, exactly as the pod spec carries it (the admission policy pins
+ * it: src/kube/policy-pins.ts, deploy/policy/). The container also ends on its own shortly after
+ * the deadline, even if the kubelet never enforces activeDeadlineSeconds; `sleep N` works in
+ * busybox and coreutils alike. Only the last word depends on the pod. Pure.
+ */
+export function debugContainerCommand(deadlineSeconds: number): string[] {
+  return [
+    'sh',
+    '-c',
+    MAIN_SCRIPT,
+    'kubectl-netns-debug',
+    String(HOLD_ATTACH_SECONDS),
+    String(deadlineSeconds + 60),
+  ].map(kubernetesLiteral);
+}
+
 /** Builds the debug pod object. Pure: same options, same object. */
 export function buildDebugPod(o: DebugPodOptions): V1Pod {
   const deadline = deadlineSeconds(o.durationSeconds, o.podTimeoutSeconds);
@@ -174,16 +191,7 @@ export function buildDebugPod(o: DebugPodOptions): V1Pod {
           name: CONTAINER_NAME,
           image: o.image,
           imagePullPolicy: 'IfNotPresent',
-          // The container also ends on its own shortly after the deadline, even if the kubelet
-          // never enforces activeDeadlineSeconds; `sleep N` works in busybox and coreutils alike.
-          command: [
-            'sh',
-            '-c',
-            MAIN_SCRIPT,
-            'kubectl-netns-debug',
-            String(HOLD_ATTACH_SECONDS),
-            String(deadline + 60),
-          ].map(kubernetesLiteral),
+          command: debugContainerCommand(deadline),
           securityContext,
           resources: {
             requests: { cpu: '10m', memory: '32Mi', 'ephemeral-storage': '1Mi' },

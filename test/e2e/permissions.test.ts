@@ -4,7 +4,11 @@
 // - with exactly the shipped roles every command works, against a target namespace that
 //   enforces PodSecurity "restricted", through the debug namespace;
 // - with one verb removed, the error names it before anything is created;
-// - the admission policy rejects a hand-made root pod in the debug namespace and admits ours;
+// - the admission policy admits kubectl-netns's own debug pod, created as the operator, and rejects
+//   it with anything changed that would change what runs (another command, args, env, hooks,
+//   probes, volumes, seccomp, stdin, an ephemeral container) and hand-made root pods;
+// - from Kubernetes 1.35 the API server itself refuses websocket exec without `create` on
+//   pods/exec (the shipped Role has it);
 // - without the debug namespace the "restricted" target gives the documented remedy.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -29,6 +33,7 @@ import {
 import { collect, DEBUG_IMAGE, ROOT, runPlugin, startPlugin, waitForStderr, WEB_IMAGE } from '../helpers/plugin.ts';
 import { readPcap } from '../helpers/pcap/reader.ts';
 import { ExitCode } from '../../src/errors.ts';
+import { buildDebugPod, debugContainerCommand } from '../../src/kube/debug-pod.ts';
 
 const skip = ensureCluster();
 const DEBUG_NS = 'kubectl-netns-debug';
@@ -107,12 +112,13 @@ describe('permissions as shipped', { skip, timeout: 900_000 }, () => {
   });
   after(async () => {
     await deleteNamespace(target);
-    for (const name of ['operator', 'noexecget']) {
+    for (const name of ['operator', 'noexecget', 'nocreate']) {
       kubectlRun(['delete', 'clusterrolebinding', `${target}-${name}-forensics`, '--ignore-not-found']);
       kubectlRun(['delete', 'rolebinding', `${target}-${name}-leases`, '-n', 'kube-node-lease', '--ignore-not-found']);
     }
-    kubectlRun(['delete', 'role', 'kubectl-netns-debug-pods-noexecget', '-n', DEBUG_NS, '--ignore-not-found']);
-    for (const name of ['operator', 'noexecget'])
+    for (const role of ['kubectl-netns-debug-pods-noexecget', 'kubectl-netns-debug-pods-nocreate'])
+      kubectlRun(['delete', 'role', role, '-n', DEBUG_NS, '--ignore-not-found']);
+    for (const name of ['operator', 'noexecget', 'nocreate'])
       kubectlRun(['delete', 'rolebinding', `${name}-debug-pods`, '-n', DEBUG_NS, '--ignore-not-found']);
     for (const f of [...SHIPPED].reverse())
       kubectlRun(['delete', '-f', deploy(f), '--ignore-not-found', '--wait=false']);
@@ -214,7 +220,8 @@ describe('permissions as shipped', { skip, timeout: 900_000 }, () => {
           automountServiceAccountToken: false,
           activeDeadlineSeconds: 600,
           hostPID: true,
-          containers: [{ name: 'netns', image: DEBUG_IMAGE, command: ['sleep', '600'], ...container }],
+          // kubectl-netns's own command: each case then meets the rule it is about.
+          containers: [{ name: 'netns', image: DEBUG_IMAGE, command: debugContainerCommand(600), ...container }],
           ...extra,
         },
       });
@@ -247,6 +254,173 @@ describe('permissions as shipped', { skip, timeout: 900_000 }, () => {
       assert.match(r.stderr, /ValidatingAdmissionPolicy 'kubectl-netns-debug-pods'/, what);
       assert.match(r.stderr, re, what);
     }
+  });
+
+  test("kubectl-netns's own debug pod is admitted as the operator creates it; with what it runs changed, rejected", async () => {
+    const built = buildDebugPod({
+      namespace: DEBUG_NS,
+      nodeName: NODE_NAME,
+      image: DEBUG_IMAGE,
+      privileged: false,
+      target: { namespace: target, pod: 'web' },
+      sessionId: 'e2e',
+      suffix: 'abc123',
+      podTimeoutSeconds: 60,
+      version: 'e2e',
+    });
+    /** Creates (server-side dry run: admission runs, nothing starts) the debug pod with CHANGE applied, as the operator. */
+    const create = (change: (p: any) => void) => {
+      const p = structuredClone(built) as any;
+      change(p);
+      return kubectlRun(['create', '--dry-run=server', '-f', '-'], { input: JSON.stringify(p), kubeconfig: operator });
+    };
+    const ok = create(() => {});
+    assert.equal(ok.code, 0, ok.stderr);
+    const c = (p: any) => p.spec.containers[0];
+    const cases: Array<[string, (p: any) => void, RegExp]> = [
+      // What the reviewer ran: our own spec, another command. Root on the node, had it been admitted.
+      [
+        'another command',
+        (p) => (c(p).command = ['sh', '-c', 'cat /proc/1/root/etc/shadow; sleep 600']),
+        /command is pinned/,
+      ],
+      ['the main script edited', (p) => (c(p).command[2] += '\nchroot /proc/1/root sh -c id'), /command is pinned/],
+      ['a deadline that is not a number', (p) => (c(p).command[5] = '$(id)'), /command is pinned/],
+      ['args', (p) => (c(p).args = ['x']), /no args, env or envFrom/],
+      ['env', (p) => (c(p).env = [{ name: 'ENV', value: '/proc/1/root/tmp/x' }]), /no args, env or envFrom/],
+      [
+        'a postStart hook',
+        (p) => (c(p).lifecycle = { postStart: { exec: { command: ['sh', '-c', 'id'] } } }),
+        /no lifecycle hooks and no probes/,
+      ],
+      [
+        'a probe',
+        (p) => (c(p).livenessProbe = { exec: { command: ['sh', '-c', 'id'] } }),
+        /no lifecycle hooks and no probes/,
+      ],
+      ['a working directory', (p) => (c(p).workingDir = '/proc/1/root'), /no working directory, stdin or TTY/],
+      ['stdin and a TTY', (p) => Object.assign(c(p), { stdin: true, tty: true }), /no working directory, stdin or TTY/],
+      [
+        'an emptyDir volume',
+        (p) => {
+          p.spec.volumes = [{ name: 'x', emptyDir: {} }];
+          c(p).volumeMounts = [{ name: 'x', mountPath: '/x' }];
+        },
+        /mounts no volumes but its own emptyDir ones/,
+      ],
+      [
+        'seccomp Unconfined',
+        (p) => (c(p).securityContext.seccompProfile = { type: 'Unconfined' }),
+        /default seccomp profile/,
+      ],
+      ['no seccomp profile', (p) => delete c(p).securityContext.seccompProfile, /default seccomp profile/],
+      [
+        'SELinux options',
+        (p) => (c(p).securityContext.seLinuxOptions = { type: 'spc_t' }),
+        /no SELinux or Windows options/,
+      ],
+      [
+        'an init container',
+        (p) => (p.spec.initContainers = [{ ...c(p), name: 'init' }]),
+        /no init or ephemeral containers/,
+      ],
+    ];
+    for (const [what, change, re] of cases) {
+      const r = create(change);
+      assert.notEqual(r.code, 0, `${what}: admitted`);
+      assert.match(r.stderr, /ValidatingAdmissionPolicy 'kubectl-netns-debug-pods'/, `${what}: ${r.stderr}`);
+      assert.match(r.stderr, re, `${what}: ${r.stderr}`);
+    }
+    // An ephemeral container added to a running debug pod, through its own subresource (as the
+    // admin: the operator may not even try).
+    kubectl(['create', '-f', '-'], { input: JSON.stringify(built), kubeconfig: operator });
+    try {
+      const r = kubectlRun([
+        'debug',
+        '-n',
+        DEBUG_NS,
+        built.metadata!.name!,
+        '--image',
+        DEBUG_IMAGE,
+        '--profile',
+        'sysadmin',
+        '--',
+        'sh',
+        '-c',
+        'id',
+      ]);
+      assert.notEqual(r.code, 0, 'ephemeral container admitted');
+      assert.match(r.stderr, /no ephemeral containers in kubectl-netns debug pods/, r.stderr);
+    } finally {
+      kubectlRun(['delete', 'pod', '-n', DEBUG_NS, built.metadata!.name!, '--grace-period=0', '--wait=false']);
+    }
+  });
+
+  test('websocket exec without create on pods/exec: refused by the API server from 1.35 on, and named by us before anything', async () => {
+    // The shipped roles with only `create` on pods/exec taken out (and get on pods/exec in the
+    // target namespace, for kubectl's own exec there).
+    const shipped = JSON.parse(kubectl(['get', 'role', 'kubectl-netns-debug-pods', '-n', DEBUG_NS, '-o', 'json']));
+    const exec = shipped.rules.find((r: { resources: string[] }) => r.resources.includes('pods/exec'));
+    assert.deepEqual([...exec.verbs].sort(), ['create', 'get'], 'the shipped Role grants create and get on pods/exec');
+    const role = {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: 'kubectl-netns-debug-pods-nocreate', namespace: DEBUG_NS },
+      rules: shipped.rules.map((r: { resources: string[]; verbs: string[] }) =>
+        r.resources.includes('pods/exec') ? { ...r, verbs: r.verbs.filter((v) => v !== 'create') } : r,
+      ),
+    };
+    kubectl(['apply', '-f', '-'], JSON.stringify(role));
+    kubectl(['create', 'serviceaccount', 'nocreate', '-n', target]);
+    bindShipped('nocreate', 'kubectl-netns-debug-pods-nocreate');
+    kubectl(['create', 'role', 'exec-get-only', '-n', target, '--verb=get', '--resource=pods,pods/exec']);
+    kubectl([
+      'create',
+      'rolebinding',
+      'nocreate-exec',
+      '-n',
+      target,
+      '--role=exec-get-only',
+      `--serviceaccount=${target}:nocreate`,
+    ]);
+    const kc = serviceAccountKubeconfig(target, 'nocreate', dir);
+    const server = JSON.parse(kubectl(['version', '-o', 'json'])).serverVersion;
+    const minor = Number.parseInt(String(server.minor), 10);
+    // kubectl's exec speaks websockets (the default since 1.30), as kubectl-netns does.
+    const raw = kubectlRun(['exec', '-n', target, 'web', '--', 'true'], { kubeconfig: kc });
+    if (minor >= 35) {
+      assert.notEqual(raw.code, 0, `Kubernetes 1.${minor} let websocket exec through without create on pods/exec`);
+      assert.match(raw.stderr, /forbidden/i);
+      assert.match(raw.stderr, /create/);
+    } else {
+      // Before 1.35 get is enough: the shipped Role grants both, for every version.
+      assert.equal(raw.code, 0, raw.stderr);
+    }
+    // kubectl-netns asks before it creates anything, whatever the version.
+    const created = watchDebugPodsCreated(DEBUG_NS);
+    const ours = await runPlugin(
+      [
+        'exec',
+        'web',
+        '-n',
+        target,
+        '--debug-namespace',
+        DEBUG_NS,
+        '--image',
+        DEBUG_IMAGE,
+        '--kubeconfig',
+        kc,
+        '--',
+        'true',
+      ],
+      { timeoutMs: 120_000 },
+    );
+    assert.equal(ours.code, ExitCode.forbidden, ours.stderr);
+    assert.match(
+      ours.stderr,
+      new RegExp(`missing a right kubectl-netns needs: create pods/exec in namespace "${DEBUG_NS}"`),
+    );
+    assert.deepEqual(await created.stop(), []);
   });
 
   test('a "restricted" target without the debug namespace: the documented remedy, and no pod', async () => {
