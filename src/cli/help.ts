@@ -1,8 +1,8 @@
 // --help laid out the way kubectl's is: what the command does, Examples with `#` comment lines
 // first, then its Options, then the Usage line (with `-- COMMAND` where it takes one). Global
 // flags have their own page, `kubectl netns options`, as kubectl has `kubectl options`. yargs
-// renders the option tables (wrapped to the terminal); the rest is laid out here.
-import yargs, { type Argv } from 'yargs';
+// renders the option tables (wrapped to the terminal), loaded only for them; the rest is laid out here.
+import type { Argv } from 'yargs';
 import type { Command } from './command.ts';
 import { addGlobalOptions } from './global.ts';
 
@@ -46,13 +46,15 @@ async function optionTables<T>(y: Argv<T>, width: number): Promise<string> {
   return (await y.scriptName('kubectl netns').wrap(width).getHelp()).trim();
 }
 
+type Yargs = typeof import('yargs').default;
+
 /** A parser without yargs' built-in --help and --version, whose tables we print ourselves. */
-function bare(): Argv {
+function bare(yargs: Yargs): Argv {
   return yargs([]).help(false).version(false);
 }
 
 /** The global flags' names, which a command's own help leaves to `kubectl netns options`. */
-function globalKeys(): string[] {
+function globalKeys(yargs: Yargs): string[] {
   return Object.keys(addGlobalOptions(yargs([])).getOptions().key).filter((k) => k !== 'help' && k !== 'version');
 }
 
@@ -60,11 +62,12 @@ function globalKeys(): string[] {
 export async function commandHelp(cmd: Command, columns: number | undefined): Promise<string> {
   const width = helpWidth(columns);
   const examples = cmd.examples.map(([comment, command]) => `  # ${comment}\n  kubectl netns ${command}`).join('\n\n');
+  const { default: yargs } = await import('yargs');
   // yargs' own help option is off (ours is answered before parsing); -h is listed as an option.
   const y = cmd.options(
-    addGlobalOptions(bare()).option('help', { alias: 'h', type: 'boolean', describe: 'Show this help' }),
+    addGlobalOptions(bare(yargs)).option('help', { alias: 'h', type: 'boolean', describe: 'Show this help' }),
   );
-  for (const k of globalKeys()) y.hide(k);
+  for (const k of globalKeys(yargs)) y.hide(k);
   const options = await optionTables(y, width);
   return [
     wrapText(`${cmd.summary}.`, width),
@@ -107,6 +110,7 @@ export function rootHelp(commands: readonly Command[], columns: number | undefin
 /** `kubectl netns options`: the flags every command takes. */
 export async function globalOptionsHelp(columns: number | undefined): Promise<string> {
   const width = helpWidth(columns);
-  const tables = await optionTables(addGlobalOptions(bare()), width);
+  const { default: yargs } = await import('yargs');
+  const tables = await optionTables(addGlobalOptions(bare(yargs)), width);
   return [wrapText('The following options can be passed to any command:', width), tables].join('\n\n');
 }

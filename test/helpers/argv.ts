@@ -1,7 +1,7 @@
 // Parses a real argv string with the real parser; the runner records the command instead of
 // touching a cluster.
 import assert from 'node:assert/strict';
-import { buildParser } from '../../src/cli/app.ts';
+import { buildParser } from '../../src/cli/parser.ts';
 
 export async function parse(line: string): Promise<{ command: string; argv: Record<string, unknown> }> {
   let seen: { command: string; argv: Record<string, unknown> } | undefined;
