@@ -26,7 +26,8 @@ export function embeddedModules(info: Pick<SourceInfo, 'version' | 'commit'>): M
   ]);
 }
 
-function embedPlugin(modules: Map<string, string>): Plugin {
+/** Replaces the modules that read files at run time with the literal contents (embeddedModules). */
+export function embedPlugin(modules: Map<string, string>): Plugin {
   const byPath = new Map([...modules].map(([rel, code]) => [join(ROOT, rel), code]));
   return {
     name: 'kubectl-netns-embed',

@@ -33,16 +33,18 @@ describe('npm package', { timeout: 10 * 60_000 }, () => {
   });
   after(() => rmSync(work, { recursive: true, force: true }));
 
-  test('the tarball: dist/ plus README.md, LICENSE and package.json; no sources, tests or scripts', () => {
+  test('the tarball: the bundle in dist/ plus README.md, LICENSE and package.json; no sources, tests or scripts', () => {
     const outside = files.map((f) => f.path).filter((p) => !p.startsWith('dist/'));
     assert.deepEqual(outside.sort(), ['LICENSE', 'README.md', 'package.json']);
     const paths = new Set(files.map((f) => f.path));
-    for (const p of ['dist/main.js', 'dist/complete.js', 'dist/entry.js', 'dist/node/agent.sh', 'dist/build-info.json'])
-      assert.ok(paths.has(p), `${p} is packed`);
+    for (const p of ['dist/main.js', 'dist/complete.js']) assert.ok(paths.has(p), `${p} is packed`);
+    // The bundle (scripts/build.ts): the two bins and their lazily loaded chunks, agent.sh and the
+    // commit inside; no file is read beside them.
+    assert.ok(files.some((f) => /^dist\/chunks\/[^/]+\.js$/.test(f.path)), 'chunks are packed');
     assert.deepEqual(
-      files.filter((f) => !/\.(js|json|sh)$/.test(f.path) && f.path.startsWith('dist/')),
+      files.filter((f) => f.path.startsWith('dist/') && !/^dist\/(main|complete|chunks\/[^/]+)\.js$/.test(f.path)),
       [],
-      'only compiled JS, build-info.json and agent.sh',
+      'only the bundle',
     );
     assert.ok(!files.some((f) => f.path.includes('.tar.gz') || f.path.endsWith('netns.yaml')), 'no release artifacts');
   });
