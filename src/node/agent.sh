@@ -738,9 +738,11 @@ op_capture() {
   # nsenter -n without -p execs in place, so $! is tcpdump itself, which stop and stop_after signal.
   # tcpdump installs its own SIGINT handler, so being a background job (SIGINT ignored) is harmless.
   # run_tcpdump execs, so the background job's PID ($!) is tcpdump's.
+  # The clock line goes out before tcpdump exists: written after, it interleaved with tcpdump's
+  # own "listening on" on the shared stderr (seen: "tcpdump: kubectl-netns-agent: info: ...").
+  info "capture clock start $(clock_now)"
   if [ -n "$out" ]; then run_tcpdump -w - "$@" >"$out" & else run_tcpdump -w - "$@" & fi
   tcpdump_pid=$!
-  info "capture clock start $(clock_now)"
   if [ -n "$id" ]; then
     printf '%s\n' "$tcpdump_pid" >"$(pidfile "$id")"
     # A stop that reached this shell before the pidfile named tcpdump is passed on.
@@ -1081,9 +1083,10 @@ spool_start() {
   # The writer: tcpdump and the one shell that waits for it and then marks the spool ended.
   (
     [ -n "$netns_pinned" ] || exec 8<&-
+    # Before tcpdump starts, so that the line cannot interleave with tcpdump's own.
+    info "capture clock start $(clock_now)"
     run_tcpdump "$@" &
     sw_pid=$!
-    info "capture clock start $(clock_now)"
     printf '%s\n' "$sw_pid" >"$spool/pid"
     printf '%s\n' "$sw_pid" >"$(pidfile "$id")"
     # A stop that came before the pidfile named tcpdump left its stopfile.

@@ -28,13 +28,15 @@ import { summarize } from '../helpers/pcap/packets.ts';
 
 const skip = ensureCluster();
 const env = { KUBECONFIG };
-const dir = mkdtempSync(join(tmpdir(), 'knetns-e2e-'));
 
 // Capturing and its cleanup on EVERY node flavour (the same tests); the stream's finer behaviour
 // (slow readers, signals, pipes, a terminal) does not depend on the node and runs on node 1.
 for (const node of skip ? [undefined] : clusterNodes()) {
   const ns = `e2e-capture-${node?.number ?? 0}-${process.pid}`;
   const base = ['-n', ns, '--image', DEBUG_IMAGE];
+  // One directory per node: the killed runs on one node leave .partial files by design, and the
+  // next node's "no temporary file left" must see only its own.
+  const dir = mkdtempSync(join(tmpdir(), `knetns-e2e-${node?.number ?? 0}-`));
   let podIP = '';
 
   /** HTTP GETs from the root namespace to the pod (our own test host, routed to its node). */
@@ -86,7 +88,9 @@ for (const node of skip ? [undefined] : clusterNodes()) {
       assert.match(tshark, /\/index\.html\?i=0/);
       assert.match(
         r.stderr,
-        /captured \d+ packets .* to .*web\.pcap; tcpdump: \d+ captured, \d+ received by filter, 0 dropped by kernel/,
+        new RegExp(
+          `captured \\d+ packets .* to .*web-${node!.number}\\.pcap; tcpdump: \\d+ captured, \\d+ received by filter, 0 dropped by kernel`,
+        ),
       );
       assert.deepEqual(debugPods(ns), []);
       assert.deepEqual(

@@ -112,7 +112,7 @@ describe('the limits of one capture', { skip, timeout: 600_000 }, () => {
     assert.deepEqual(await created.stop(), []);
   });
 
-  test('--max-nodes 1 with pods on both nodes, and a --buffer-size over the memory cap: refused before anything, exit 13', async () => {
+  test('--max-nodes 1 with pods on every node, and a --buffer-size over the memory cap: refused before anything, exit 13', async () => {
     const created = watchDebugPodsCreated(ns);
     const nodesOver = await runPlugin(
       ['capture', '-l', 'app=many', ...base, '--max-targets', '6', '--max-nodes', '1', '-w', join(dir, 'n.pcapng')],
@@ -121,8 +121,11 @@ describe('the limits of one capture', { skip, timeout: 600_000 }, () => {
     assert.equal(nodesOver.code, 13, nodesOver.stderr);
     assert.match(
       nodesOver.stderr,
-      /capturing these 6 pods would start a debug pod on each of 2 nodes, more than --max-nodes allows \(1\)/,
+      new RegExp(
+        `capturing these 6 pods would start a debug pod on each of ${nodes.length} nodes, more than --max-nodes allows \\(1\\)`,
+      ),
     );
+    assert.match(nodesOver.stderr, new RegExp(`--max-nodes ${nodes.length}\\b`));
     const memory = await runPlugin(['capture', 'many-0', ...base, '--buffer-size', '2000', '-w', join(dir, 'm.pcap')], {
       env,
     });

@@ -246,6 +246,11 @@ describe('capture of a whole workload', { skip, timeout: 900_000 }, () => {
     await armedOnEveryNode(child, nodes);
     // One newborn per node: every node flavour (runtime, CNI) must show its pods' first packets.
     const born = nodes.map((node, i) => ({ name: `born-${i + 1}`, node, ip: '' }));
+    // Listen for every newborn's announcement before any is created: a listener added after an
+    // earlier wait would miss a line already printed (pods on other nodes start meanwhile).
+    const announced = born.map((b) =>
+      waitForStderr(child, new RegExp(`new pod ${ns}/${b.name} on node ${b.node}; capturing it from its birth`)),
+    );
     for (const b of born) {
       const pod = {
         apiVersion: 'v1',
@@ -275,8 +280,8 @@ describe('capture of a whole workload', { skip, timeout: 900_000 }, () => {
       };
       kubectl(['create', '-f', '-'], JSON.stringify(pod));
     }
+    await Promise.all(announced);
     for (const b of born) {
-      await waitForStderr(child, new RegExp(`new pod ${ns}/${b.name} on node ${b.node}; capturing it from its birth`));
       b.ip = await waitFor(`${b.name} running`, async () => {
         const p = kubectlJson(['get', 'pod', b.name, '-n', ns]);
         return p.status?.phase === 'Running' ? (p.status.podIP as string) : undefined;
