@@ -352,7 +352,18 @@ describe('permissions as shipped', { skip, timeout: 900_000 }, () => {
       assert.notEqual(r.code, 0, 'ephemeral container admitted');
       assert.match(r.stderr, /no ephemeral containers in kubectl-netns debug pods/, r.stderr);
     } finally {
-      kubectlRun(['delete', 'pod', '-n', DEBUG_NS, built.metadata!.name!, '--grace-period=0', '--wait=false']);
+      // Gone before the next test starts: its end of life (seen on 1.35) would show in the next
+      // test's watch of debug pods as if that test had created one.
+      kubectlRun([
+        'delete',
+        'pod',
+        '-n',
+        DEBUG_NS,
+        built.metadata!.name!,
+        '--grace-period=0',
+        '--wait=true',
+        '--timeout=90s',
+      ]);
     }
   });
 
