@@ -52,6 +52,14 @@ complete() {
 }
 
 build_k8s() {
+  # One build of a release at a time: a second (test-oldest's, while build-ahead.sh's runs) waits
+  # for the first and then finds it cached.
+  mkdir -p "$CACHE_DIR"
+  exec {k8s_lock}>"$CACHE_DIR/.k8s-$K8S_VERSION.lock"
+  if ! flock -n "$k8s_lock"; then
+    log "kubernetes $K8S_VERSION: waiting for the build already under way (log: $CACHE_DIR/build-ahead.log)"
+    flock "$k8s_lock"
+  fi
   if [[ "${KNETNS_FORCE_BUILD:-0}" != 1 ]] && complete "$K8S_OUT" "${K8S_BINS[@]}"; then
     log "kubernetes $K8S_VERSION: cached in $K8S_OUT"
     return 0
