@@ -106,8 +106,8 @@
 #       STATE: running or ended:RC; BYTES, FILES: what the ring holds; FIRST, LAST: its oldest and
 #       newest file's number ('-' when none); LOST_*: what the ring deleted unread; STARTED: epoch s.
 #   spool-tar DIR
-#       Spool DIR as a tar stream on stdout: meta, log, lost, then the ring's files in order (the
-#       one tcpdump still writes may end inside a record).
+#       Spool DIR as a tar stream on stdout: meta, log, lost, end (once tcpdump has ended), then the
+#       ring's files in order (the one tcpdump still writes may end inside a record).
 #   spool-rm DIR
 #       Removes spool DIR; USAGE while its tcpdump still runs.
 #   stop CAPTURE_ID
@@ -1404,8 +1404,9 @@ op_spools() {
   done
 }
 
-# Writes spool DIR as a tar stream on stdout: its meta, log and lost files, then the ring's files
-# in order (the one tcpdump still writes may end inside a record: the reader keeps whole ones).
+# Writes spool DIR as a tar stream on stdout: its meta, log and lost files, end once tcpdump has
+# ended, then the ring's files in order (the one tcpdump still writes may end inside a record: the
+# reader keeps whole ones).
 op_spool_tar() {
   [ $# -eq 1 ] || fail USAGE "usage: spool-tar DIR"
   is_spool_dir "$1" || fail USAGE "spool-tar: bad spool directory '$1'"
@@ -1415,7 +1416,10 @@ op_spool_tar() {
     sort -n | awk '{ print $2 }')
   # File names are ours (ring.pcapN): word splitting is safe here.
   # shellcheck disable=SC2086
-  exec tar -C "$1" -cf - meta log lost $st_files
+  st_end=''
+  [ ! -e "$1/end" ] || st_end=end
+  # shellcheck disable=SC2086
+  exec tar -C "$1" -cf - meta log lost $st_end $st_files
 }
 
 # Removes spool DIR once its capture has ended (its data is fetched, or no longer wanted).

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Writable } from 'node:stream';
+import { PassThrough, Readable, Writable } from 'node:stream';
 import tar from 'tar-stream';
 import { readPcap } from '../helpers/pcap/reader.ts';
 import {
@@ -23,6 +23,7 @@ import {
 } from '../../src/node/agent.ts';
 import { SpoolDemux, type SpoolEnd, type SpoolGap } from '../../src/node/spool-stream.ts';
 import { SpoolFollower } from '../../src/node/spool-follow.ts';
+import { spoolTarToStream } from '../../src/node/spool-tar.ts';
 import type { AgentExec } from '../../src/node/agent-ops.ts';
 import { ExitCode, UserError } from '../../src/errors.ts';
 import { spawn } from 'node:child_process';
@@ -451,9 +452,9 @@ describe('agent spool', { skip, concurrency: false }, () => {
           extract.on('error', reject);
           extract.end(tarred.stdout);
         });
-        assert.deepEqual(names.slice(0, 3), ['meta', 'log', 'lost']);
+        assert.deepEqual(names.slice(0, 4), ['meta', 'log', 'lost', 'end']);
         assert.deepEqual(
-          names.slice(3),
+          names.slice(4),
           parts.map((_, i) => (i === 0 ? 'ring.pcap' : `ring.pcap${i}`)),
         );
         const seqs = parts.flatMap((p) => sequenceNumbers(p));
@@ -461,6 +462,20 @@ describe('agent spool', { skip, concurrency: false }, () => {
           seqs,
           Array.from({ length: 2500 }, (_, i) => i),
         );
+        // The client's reading of it: one pcap, and the end with tcpdump's counts.
+        const fetched = new Client();
+        const stream = new PassThrough();
+        stream.pipe(fetched.demux);
+        const info = await spoolTarToStream(Readable.from([tarred.stdout]), stream);
+        stream.end();
+        await fetched.ended();
+        assert.equal(info.meta.target, 'shop/web-1');
+        assert.equal(info.exitStatus, 0);
+        assert.deepEqual(
+          sequenceNumbers(fetched.pcap()),
+          Array.from({ length: 2500 }, (_, i) => i),
+        );
+        assert.equal(fetched.end?.captured, 2500);
         assert.equal((await runAgent(shell, spoolRmArgv(place.dir))).code, 0);
         assert.equal(existsSync(place.dir), false);
       });
