@@ -1134,9 +1134,9 @@ spool_stream() {
 spool_written() {
   sr_w=''
   [ -n "$sr_tpid" ] || { read -r sr_tpid <"$sr_dir/pid"; } 2>/dev/null || return 0
-  { while read -r sw_k sw_v; do
-    [ "$sw_k" != wchar: ] || sr_w=$sw_v
-  done <"/proc/$sr_tpid/io"; } 2>/dev/null
+  # Its second line; shells read byte by byte, so not one line more than needed.
+  { { read -r _ _ && read -r sw_k sw_v; } <"/proc/$sr_tpid/io"; } 2>/dev/null || return 0
+  [ "$sw_k" != wchar: ] || sr_w=$sw_v
 }
 
 # Waits a moment without a fork where the shell allows (read -t on a FIFO nobody writes: busybox
