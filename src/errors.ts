@@ -31,6 +31,11 @@ export const ExitCode = {
   partial: 12,
   /** Over a safety limit (--max-targets, --max-nodes, the debug pod's memory cap): nothing was started. */
   limit: 13,
+  /**
+   * The node's spool wrapped before the client read some packets: the output holds everything
+   * else, and says where the gap is (pcapng: a comment on the first packet after it).
+   */
+  incomplete: 14,
   /** Stopped by SIGINT (128+2), as shells expect. */
   interrupted: 130,
   /** Stopped by SIGTERM (128+15). */

@@ -11,6 +11,7 @@ import { info, warn } from '../log.ts';
 import { parseTarget, type ResolvedTarget, type TargetRef } from '../kube/target.ts';
 import { resolveTargets } from '../kube/targets.ts';
 import { parseByteSize, validateRotationOptions, type RotationOptions } from '../pcap/rotation.ts';
+import { DEFAULT_SPOOL_BYTES, MIN_SPOOL_BYTES } from '../node/spool-plan.ts';
 import { withDebugPod } from '../kube/with-debug-pod.ts';
 import { debugPodRights } from '../kube/access.ts';
 import { isInterfaceName } from '../node/agent.ts';
@@ -58,6 +59,10 @@ export interface CaptureArgs extends GlobalArgs {
   'all-nodes'?: boolean | undefined;
   'host-side'?: boolean | undefined;
   compress?: boolean | undefined;
+  spool?: boolean | undefined;
+  'spool-size'?: string | undefined;
+  'reconnect-timeout'?: string | undefined;
+  detach?: boolean | undefined;
   '--'?: Array<string | number> | undefined;
 }
 
@@ -112,7 +117,18 @@ export interface CapturePlan {
   maxNodes: number;
   /** --follow/--wait arm every Ready node, not only those where the pods may run. */
   allNodes: boolean;
+  /** Bytes of each capture's ring on the node (the stream reads it); undefined: --no-spool, straight from tcpdump. */
+  spoolBytes: number | undefined;
+  /** How long to keep reconnecting after the stream breaks (0: not at all). */
+  reconnectSeconds: number;
+  /** Start the capture and leave it on the node (fetch it later): no output here. */
+  detach: boolean;
 }
+
+/** How long after a broken stream a capture keeps trying to reconnect, by default. */
+export const DEFAULT_RECONNECT_SECONDS = 60;
+/** The longest detached capture: its debug pod must still end on its own. */
+export const MAX_DETACH_SECONDS = 24 * 3600;
 
 /**
  * Checks the flags and decides what to do, without touching the cluster. EXTCAP_FIFO: the output is
@@ -172,6 +188,9 @@ export function planCapture(a: CaptureArgs, now: Date = new Date(), extcapFifo?:
     throw usageError('--all-nodes goes with --follow or --wait', 'it arms every node for pods that appear later');
   if (dir && a.format === 'pcapng')
     throw usageError('-w DIR/ writes one pcap file per pod', 'for one pcapng file, give -w FILE');
+  const spoolBytes = planSpool(a);
+  const durationSeconds = a.duration === undefined ? undefined : parseDuration(a.duration, '--duration');
+  if (a.detach) planDetach(a, rotation !== undefined, spoolBytes, durationSeconds);
   const name = a.target ?? (a.selector ? a.selector.replace(/[^A-Za-z0-9_.-]+/g, '_') : 'capture');
   const output: OutputPlan = extcapFifo
     ? { kind: 'extcap-fifo', path: extcapFifo }
@@ -195,7 +214,7 @@ export function planCapture(a: CaptureArgs, now: Date = new Date(), extcapFifo?:
     iface: a.interface,
     snaplen: a.snaplen === undefined ? undefined : parsePositiveInt(a.snaplen, '--snaplen', 262144),
     count: a.count === undefined ? undefined : parsePositiveInt(a.count, '--count'),
-    durationSeconds: a.duration === undefined ? undefined : parseDuration(a.duration, '--duration'),
+    durationSeconds,
     bufferKiB: parsePositiveInt(a['buffer-size'], '--buffer-size', 4096) * 1024,
     output,
     overwrite: a.overwrite === true,
@@ -204,7 +223,62 @@ export function planCapture(a: CaptureArgs, now: Date = new Date(), extcapFifo?:
     maxTargets: parsePositiveInt(a['max-targets'], '--max-targets'),
     maxNodes: parsePositiveInt(a['max-nodes'], '--max-nodes'),
     allNodes: a['all-nodes'] === true,
+    spoolBytes,
+    reconnectSeconds:
+      a['reconnect-timeout'] === undefined
+        ? DEFAULT_RECONNECT_SECONDS
+        : /^0+[a-z]*$/.test(a['reconnect-timeout'].trim())
+          ? 0
+          : parseDuration(a['reconnect-timeout'], '--reconnect-timeout'),
+    detach: a.detach === true,
   };
+}
+
+/** --spool-size / --no-spool: the ring's size in bytes, or undefined for no ring. Pure. */
+function planSpool(a: CaptureArgs): number | undefined {
+  if (a.spool === false) {
+    if (a['spool-size'] !== undefined) throw usageError('--spool-size sizes the ring that --no-spool turns off');
+    return undefined;
+  }
+  if (a['spool-size'] === undefined) return DEFAULT_SPOOL_BYTES;
+  let bytes: number;
+  try {
+    bytes = parseByteSize(a['spool-size']);
+  } catch (err) {
+    throw usageError(`--spool-size: ${(err as Error).message}`);
+  }
+  if (bytes < MIN_SPOOL_BYTES) throw usageError(`--spool-size must be at least 2MB (got "${a['spool-size']}")`);
+  return bytes;
+}
+
+/** What --detach needs: a bounded --duration, a spool, and no local output. Pure. */
+function planDetach(
+  a: CaptureArgs,
+  rotating: boolean,
+  spoolBytes: number | undefined,
+  durationSeconds: number | undefined,
+): void {
+  if (durationSeconds === undefined) {
+    throw usageError(
+      '--detach needs --duration',
+      'a detached capture runs on the node until then, e.g. --detach --duration 1h',
+    );
+  }
+  if (durationSeconds > MAX_DETACH_SECONDS) throw usageError('--duration for --detach must be at most 24h');
+  if (spoolBytes === undefined) throw usageError('--detach keeps the packets in the spool that --no-spool turns off');
+  const local = [
+    a.output !== undefined && '-o',
+    a.wireshark && '--wireshark',
+    rotating && '--rotate-*',
+    a.follow && '--follow',
+    a.wait && '--wait',
+  ].filter(Boolean);
+  if (local.length) {
+    throw usageError(
+      `--detach writes nothing here, so ${local.join(', ')} cannot go with it`,
+      'fetch the capture later: kubectl netns fetch ID -o FILE',
+    );
+  }
 }
 
 /** --rotate-size/--rotate-every/--rotate-count, checked; undefined without any. Pure. */
@@ -349,6 +423,27 @@ export const capture = defineCommand<CaptureArgs>({
         default: false,
         describe:
           'Compress packets on the node (zstd if the debug image has it, else gzip) for a slow connection to the cluster (VPN, bastion); costs CPU on the node',
+      })
+      .option('spool', {
+        type: 'boolean',
+        default: true,
+        describe:
+          'Keep every packet in a ring on the node that the stream reads, so a slow or broken connection loses nothing (--no-spool: stream straight from tcpdump)',
+      })
+      .option('spool-size', {
+        type: 'string',
+        describe:
+          "The ring's size on the node, e.g. 2GB (default 512MB; the debug pod's ephemeral-storage limit grows with it)",
+      })
+      .option('reconnect-timeout', {
+        type: 'string',
+        describe: 'How long to keep reconnecting when the connection breaks, e.g. 5m (default 60s; 0: give up at once)',
+      })
+      .option('detach', {
+        type: 'boolean',
+        default: false,
+        describe:
+          'Start the capture on the node and return its ID; it runs for --duration (required) and is kept until fetched (kubectl netns fetch) or for 1h after',
       })
       .option('buffer-size', {
         type: 'number',
