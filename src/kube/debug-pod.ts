@@ -3,6 +3,7 @@
 // processes and nsenter into their network namespace. It does nothing by itself but sleep; all
 // work arrives by exec, which keeps user input out of the pod spec and out of any shell string.
 import type { V1Pod } from './client.ts';
+import { SPOOL_ROOT } from '../node/spool-plan.ts';
 
 /**
  * A real public image that has sh, tcpdump, util-linux nsenter, iproute2 (ip, ss), pinned by
@@ -31,10 +32,38 @@ export const DEFAULT_DEADLINE_SECONDS = 4 * 3600;
 export const DEADLINE_SLACK_SECONDS = 30;
 /** How long the pod waits for its client's hold (see MAIN_SCRIPT) before it concludes the client is gone. */
 export const HOLD_ATTACH_SECONDS = 60;
-/** Where the main process records its PID, so the agent's `hold` op can end it (agent.sh has the same path). */
-export const MAIN_PID_FILE = '/tmp/kubectl-netns-main.pid';
-/** Created by the agent's `hold` op once the client holds the pod (agent.sh has the same path). */
-export const HELD_FILE = '/tmp/kubectl-netns-held';
+/**
+ * Each of the agent's `hold` ops marks the pod held with a file named by its PID (agent.sh has the
+ * same prefix), removed when the client's connection ends.
+ */
+export const HELD_PREFIX = '/tmp/kubectl-netns-held.';
+/** Created by the `hold` op when its client says it is done: the pod ends without waiting. */
+export const RELEASED_FILE = '/tmp/kubectl-netns-released';
+/**
+ * Created by every `hold` op as it starts: the main process checks once a second, so a hold that
+ * came and went between two checks (a client killed within a second of its capture starting)
+ * must still cut the wait from the attach window to the reconnect window.
+ */
+export const WAS_HELD_FILE = '/tmp/kubectl-netns-was-held';
+/** Created by the agent's `detach` op: the pod stays until its deadline, held or not. */
+export const DETACHED_FILE = '/tmp/kubectl-netns-detached';
+/**
+ * How long a pod whose client's connection broke waits for it to come back, by default: long
+ * enough for the client's hold to come back after a blip (it retries within a second), short
+ * enough that a SIGKILLed client leaves no node-root pod for long. A spooled capture asks for
+ * more (its --reconnect-timeout): its tcpdump goes on writing the ring meanwhile.
+ */
+export const DEFAULT_RECONNECT_SECONDS = 5;
+/** The longest a pod waits for its client to come back (the admission policy bounds it too). */
+export const MAX_RECONNECT_SECONDS = 3600;
+/** A detached capture's debug pod is labelled with the ID `capture --detach` printed. */
+export const LABEL_DETACHED = 'kubectl-netns.io/detached';
+/** Who started a detached capture (the API server's name for them). */
+export const ANNOTATION_STARTED_BY = 'kubectl-netns.io/started-by';
+/** The debug container's spool volume (an emptyDir): where captures keep their rings. */
+export const SPOOL_VOLUME = 'spool';
+/** What the pod writes besides its spool: the agent and a few small files under /tmp. */
+const BASE_STORAGE_MIB = 64;
 /** SIGTERM reaches `sleep` at once; the grace only has to cover the kubelet's own round trip. */
 export const GRACE_SECONDS = 5;
 /** Memory every debug pod gets besides the capture buffers: sh, nsenter, ip, ss, awk over /proc. */
@@ -53,17 +82,32 @@ export function debugPodMemoryMiB(captureBuffersMiB: readonly number[]): number 
 }
 
 /**
- * The debug container's main process. It records its PID, waits up to HOLD_ATTACH_SECONDS for the
- * client to hold the pod (agent op `hold`, whose stdin is the client's connection), then sleeps
- * until the deadline. The hold ends this process when its stdin closes, i.e. when the client
- * exits or its connection dies, so a SIGKILLed client leaves no node-root pod running; a client
- * that never got as far as the hold leaves one that exits after HOLD_ATTACH_SECONDS.
+ * The debug container's main process ($1 attach seconds, $2 reconnect seconds, $3 its own deadline
+ * in seconds). It runs while a client holds the pod: each `hold` op (whose stdin is the client's
+ * connection) keeps a file named by its PID for as long as that connection lives. It waits up to
+ * $1 for the first hold; when the last hold ends it ends at once if its client said it was done
+ * (RELEASED_FILE), else (the client was killed, or lost its connection) it waits up to $2 for a
+ * new hold (a client that reconnects holds again), then ends, so a SIGKILLed client leaves no
+ * node-root pod running for long; a hold it never saw (one that ended between two of its checks)
+ * counts, by WAS_HELD_FILE. The `detach` op marks a pod that
+ * stays, held or not, until its deadline (a detached capture). It never outlives $3.
  */
 export const MAIN_SCRIPT = [
-  `echo $$ >${MAIN_PID_FILE}`,
-  'i=0',
-  `while [ ! -e ${HELD_FILE} ]; do i=$((i + 1)); if [ "$i" -gt "$1" ]; then exit 0; fi; sleep 1; done`,
-  'exec sleep "$2"',
+  'end=$(($(date +%s) + $3))',
+  `held() { for h in ${HELD_PREFIX}*; do [ -e "$h" ] && kill -0 "\${h##*.}" 2>/dev/null && return 0; done; return 1; }`,
+  'wait=$1',
+  'while :; do',
+  '  i=0',
+  `  until held || [ -e ${DETACHED_FILE} ]; do`,
+  `    if [ -e ${RELEASED_FILE} ]; then exit 0; fi`,
+  `    if [ -e ${WAS_HELD_FILE} ]; then wait=$2; fi`,
+  '    i=$((i + 1)); if [ "$i" -gt "$wait" ]; then exit 0; fi; sleep 1',
+  '  done',
+  `  if [ -e ${DETACHED_FILE} ]; then exec sleep $((end - $(date +%s))); fi`,
+  '  while held; do if [ "$(date +%s)" -ge "$end" ]; then exit 0; fi; sleep 1; done',
+  `  if [ -e ${RELEASED_FILE} ]; then exit 0; fi`,
+  '  wait=$2',
+  'done',
 ].join('\n');
 
 export interface DebugPodOptions {
@@ -84,6 +128,12 @@ export interface DebugPodOptions {
   hostNetwork?: boolean | undefined;
   /** Kernel capture buffers the pod's tcpdumps will hold (MiB each), so the memory limit covers them. */
   captureBuffersMiB?: readonly number[] | undefined;
+  /** Disk its captures' spools may take (spool-plan.ts); the spool volume and the storage limit cover it. */
+  spoolBytes?: number | undefined;
+  /** How long it waits for its client to come back after the connection broke (default 60 s). */
+  reconnectSeconds?: number | undefined;
+  /** A detached capture's pod: the ID to list and fetch it by, and who started it. */
+  detached?: { id: string; startedBy: string | undefined } | undefined;
   version: string;
 }
 
@@ -125,15 +175,21 @@ export function deadlineSeconds(durationSeconds: number | undefined, podTimeoutS
  * the deadline, even if the kubelet never enforces activeDeadlineSeconds; `sleep N` works in
  * busybox and coreutils alike. Only the last word depends on the pod. Pure.
  */
-export function debugContainerCommand(deadlineSeconds: number): string[] {
+export function debugContainerCommand(deadlineSeconds: number, reconnectSeconds = DEFAULT_RECONNECT_SECONDS): string[] {
   return [
     'sh',
     '-c',
     MAIN_SCRIPT,
     'kubectl-netns-debug',
     String(HOLD_ATTACH_SECONDS),
+    String(Math.min(MAX_RECONNECT_SECONDS, Math.max(1, Math.ceil(reconnectSeconds)))),
     String(deadlineSeconds + 60),
   ].map(kubernetesLiteral);
+}
+
+/** The debug pod's ephemeral-storage limit in MiB: the agent and small files, and its spools. Pure. */
+export function debugPodStorageMiB(spoolBytes: number | undefined): number {
+  return BASE_STORAGE_MIB + Math.ceil((spoolBytes ?? 0) / 2 ** 20);
 }
 
 /** Builds the debug pod object. Pure: same options, same object. */
@@ -149,6 +205,11 @@ export function buildDebugPod(o: DebugPodOptions): V1Pod {
     labels[LABEL_TARGET_NAMESPACE] = labelValue(o.target.namespace);
     annotations[ANNOTATION_TARGET] = `${o.target.namespace}/${o.target.pod}`;
   }
+  if (o.detached) {
+    labels[LABEL_DETACHED] = labelValue(o.detached.id);
+    if (o.detached.startedBy) annotations[ANNOTATION_STARTED_BY] = o.detached.startedBy;
+  }
+  const spool = o.spoolBytes !== undefined && o.spoolBytes > 0;
   const securityContext = o.privileged
     ? { privileged: true, runAsUser: 0, runAsNonRoot: false }
     : {
@@ -191,16 +252,21 @@ export function buildDebugPod(o: DebugPodOptions): V1Pod {
           name: CONTAINER_NAME,
           image: o.image,
           imagePullPolicy: 'IfNotPresent',
-          command: debugContainerCommand(deadline),
+          command: debugContainerCommand(deadline, o.reconnectSeconds),
           securityContext,
           resources: {
             requests: { cpu: '10m', memory: '32Mi', 'ephemeral-storage': '1Mi' },
-            // tcpdump's kernel capture buffer (--buffer-size) is charged to the pod; the pod writes
-            // nothing but a few small files under /tmp.
-            limits: { memory: `${memoryMiB}Mi`, 'ephemeral-storage': '64Mi' },
+            // tcpdump's kernel capture buffer (--buffer-size) is charged to the pod; on disk it
+            // writes the agent, a few small files under /tmp and its captures' spools.
+            limits: { memory: `${memoryMiB}Mi`, 'ephemeral-storage': `${debugPodStorageMiB(o.spoolBytes)}Mi` },
           },
+          ...(spool ? { volumeMounts: [{ name: SPOOL_VOLUME, mountPath: SPOOL_ROOT }] } : {}),
         },
       ],
+      // The spools live on the node's disk, within the kubelet's accounting of the pod's storage.
+      ...(spool
+        ? { volumes: [{ name: SPOOL_VOLUME, emptyDir: { sizeLimit: `${Math.ceil(o.spoolBytes! / 2 ** 20)}Mi` } }] }
+        : {}),
     },
   };
 }

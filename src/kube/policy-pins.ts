@@ -2,7 +2,7 @@
 // derived from the pod builder so the two cannot drift: the container's command word for word
 // (only the deadline may differ) and the volumes it may mount. `node scripts/policy.ts` writes the
 // block into the policy; a unit test fails when the file and the builder disagree. Pure.
-import { buildDebugPod, DEFAULT_DEADLINE_SECONDS } from './debug-pod.ts';
+import { buildDebugPod, DEFAULT_DEADLINE_SECONDS, MAX_RECONNECT_SECONDS } from './debug-pod.ts';
 
 /** The lines between these markers in the policy are generated. */
 export const BEGIN_MARKER =
@@ -22,7 +22,10 @@ function samples(): [ReturnType<typeof buildDebugPod>, ReturnType<typeof buildDe
     podTimeoutSeconds: 60,
     version: 'v',
   };
-  return [buildDebugPod({ ...base, durationSeconds: 1 }), buildDebugPod({ ...base, durationSeconds: undefined })];
+  return [
+    buildDebugPod({ ...base, durationSeconds: 1 }),
+    buildDebugPod({ ...base, durationSeconds: undefined, reconnectSeconds: MAX_RECONNECT_SECONDS, spoolBytes: 1e6 }),
+  ];
 }
 
 /** A CEL string literal for S (JSON's escapes are CEL's). */
@@ -36,26 +39,30 @@ export function commandExpression(): string {
   const one = a.spec!.containers[0]!.command!;
   const two = b.spec!.containers[0]!.command!;
   if (one.length !== two.length) throw new Error('the debug container command changes length between pods');
-  const varying = one.flatMap((w, i) => (w === two[i] ? [] : [i]));
-  if (varying.length !== 1 || varying[0] !== one.length - 1)
-    throw new Error(`only the last command word may depend on the pod; these do: ${varying.join(', ')}`);
-  // The last word is the container's own deadline: a number of seconds, never past the pod's.
-  const maxLast = DEFAULT_DEADLINE_SECONDS + 60;
-  if (two[two.length - 1] !== String(maxLast)) throw new Error('the last command word is not the deadline + 60');
   const n = one.length;
+  const varying = one.flatMap((w, i) => (w === two[i] ? [] : [i]));
+  if (varying.join() !== `${n - 2},${n - 1}`)
+    throw new Error(`only the last two command words may depend on the pod; these do: ${varying.join(', ')}`);
+  // The last two words: how long the pod waits for its client to come back, and the container's
+  // own deadline; numbers of seconds, bounded.
+  const maxWindow = MAX_RECONNECT_SECONDS;
+  const maxLast = DEFAULT_DEADLINE_SECONDS + 60;
+  if (two[n - 2] !== String(maxWindow)) throw new Error('the command word before the last is not the reconnect window');
+  if (two[n - 1] !== String(maxLast)) throw new Error('the last command word is not the deadline + 60');
   const c = 'variables.c.command';
-  const fixed = one.slice(0, -1).map((w, i) => `${c}[${i}] == ${cel(w)}`);
+  const fixed = one.slice(0, -2).map((w, i) => `${c}[${i}] == ${cel(w)}`);
   return [
     `has(variables.c.command) && size(${c}) == ${n}`,
     ...fixed,
+    `${c}[${n - 2}].matches('^[0-9]{1,4}$') && int(${c}[${n - 2}]) <= ${maxWindow}`,
     `${c}[${n - 1}].matches('^[0-9]{1,6}$') && int(${c}[${n - 1}]) <= ${maxLast}`,
   ].join(' && ');
 }
 
-/** The names of the emptyDir volumes the builder gives the debug pod (none today). */
+/** The names of the emptyDir volumes the builder gives the debug pod (its spool). */
 export function emptyDirNames(): string[] {
-  const [a] = samples();
-  return (a.spec!.volumes ?? []).map((v) => {
+  const [, b] = samples();
+  return (b.spec!.volumes ?? []).map((v) => {
     if (!v.emptyDir)
       throw new Error(`the debug pod's volume ${v.name} is not an emptyDir: pin it in the policy by hand`);
     return v.name;
@@ -70,8 +77,11 @@ export function pinnedBlock(): string {
     '      expression: >-',
     `        ${commandExpression()}`,
     '    - name: emptyDirs',
-    // Single-quoted YAML (as prettier writes it) holding a CEL list of single-quoted names.
-    `      expression: '${JSON.stringify(emptyDirNames()).replaceAll("'", '').replaceAll('"', "''")}'`,
+    // Double-quoted YAML (prettier's choice for a string holding single quotes) around a CEL list
+    // of single-quoted names.
+    `      expression: "[${emptyDirNames()
+      .map((n) => `'${n}'`)
+      .join(', ')}]"`,
     END_MARKER,
   ].join('\n');
 }

@@ -33,6 +33,8 @@ const INSTALL_RETRY_SLOW_MS = 1000;
 /** How often a hold that could not start is tried again (a second apart). */
 const HOLD_RETRIES = 5;
 const HOLD_RETRY_SLOW_MS = 1000;
+/** After a held connection broke: how soon to hold again, doubling up to the slow pace. */
+const REHOLD_FIRST_MS = 250;
 
 export class DebugSession {
   readonly client: KubeClient;
@@ -147,12 +149,14 @@ export class DebugSession {
   private retryNow: (() => void) | undefined;
 
   /**
-   * Holds the pod for as long as this process and its connection live: the agent's `hold` op
-   * reads this exec's stdin, and ends the pod when it closes for whatever reason. The container
-   * already takes execs (the agent is installed), so a hold that cannot start is tried only a few
-   * more times; the pod's main process waits HOLD_ATTACH_SECONDS for it meanwhile.
+   * Holds the pod for as long as this process lives: the agent's `hold` op reads this exec's
+   * stdin, and the pod's main process ends a while after the last hold ends (its reconnect
+   * window), whatever the reason. The container already takes execs (the agent is installed), so
+   * a hold that cannot start is tried only a few more times; the pod's main process waits
+   * HOLD_ATTACH_SECONDS for it meanwhile. A hold whose connection broke is started again, and
+   * again while the API server cannot be reached, until the session closes.
    */
-  private hold(attempt = 0): void {
+  private hold(attempt = 0, rehold = 0): void {
     if (this.closed) return;
     const input = new PassThrough();
     this.holdInput = input;
@@ -168,8 +172,12 @@ export class DebugSession {
       (r) => debug(`hold on ${this.namespace}/${this.podName} ended with ${r.exitCode}`),
       (err: unknown) => {
         debug(`hold on ${this.namespace}/${this.podName} ended: ${String(err)}`);
-        if (!held && !this.closed && attempt < HOLD_RETRIES)
-          setTimeout(() => this.hold(attempt + 1), HOLD_RETRY_SLOW_MS).unref();
+        if (this.closed) return;
+        if (held || rehold > 0) {
+          // The connection broke while held (or still does): hold again as soon as it is back.
+          const wait = Math.min(HOLD_RETRY_SLOW_MS, REHOLD_FIRST_MS * 2 ** Math.min(rehold, 4));
+          setTimeout(() => this.hold(HOLD_RETRIES, held ? 1 : rehold + 1), wait).unref();
+        } else if (attempt < HOLD_RETRIES) setTimeout(() => this.hold(attempt + 1), HOLD_RETRY_SLOW_MS).unref();
       },
     );
   }
@@ -201,8 +209,8 @@ export class DebugSession {
 
   private async deleteAndWait(waitMs: number): Promise<void> {
     debug(`deleting debug pod ${this.namespace}/${this.podName}`);
-    // The main process ends as soon as the hold's stdin closes; the delete then finds it done.
-    this.holdInput?.end();
+    // The hold says we are done: the pod's main process ends at once, even if the delete fails.
+    this.holdInput?.end('release\n');
     try {
       await this.client.deletePod(this.namespace, this.podName, this.ran ? undefined : 0);
     } catch (err) {

@@ -34,6 +34,12 @@ export interface DebugPodSpec {
   durationSeconds?: number | undefined;
   /** Kernel capture buffers (MiB) its tcpdumps will hold, so its memory limit covers them. */
   captureBuffersMiB?: readonly number[] | undefined;
+  /** Disk its captures' spools may take (bytes), so its spool volume and storage limit cover them. */
+  spoolBytes?: number | undefined;
+  /** How long it waits for this client to come back after the connection broke. */
+  reconnectSeconds?: number | undefined;
+  /** A detached capture's pod: its ID and who started it. */
+  detached?: { id: string; startedBy: string | undefined } | undefined;
 }
 
 /** A running debug pod and how to let it go. */
@@ -63,6 +69,9 @@ export async function openDebugPod(ctx: DebugPodContext, spec: DebugPodSpec): Pr
     durationSeconds: spec.durationSeconds,
     hostNetwork: spec.hostNetwork,
     captureBuffersMiB: spec.captureBuffersMiB,
+    spoolBytes: spec.spoolBytes,
+    reconnectSeconds: spec.reconnectSeconds,
+    detached: spec.detached,
     version: VERSION,
     podTimeoutMs: ctx.podTimeoutMs,
     signal: ctx.signal,

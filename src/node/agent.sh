@@ -157,25 +157,18 @@
 #         done COUNT ENTERED             last line: the scan is complete (COUNT namespaces,
 #                                        ENTERED of them entered)
 #   hold
-#       The client's hold on the debug pod: marks the pod as held (/tmp/kubectl-netns-held, which the
-#       pod's main process waits for), then reads stdin until it ends. stdin is the client's exec
-#       connection, so it ends when the client closes it, exits, is killed, or loses its connection;
-#       then the pod's main process (PID in /tmp/kubectl-netns-main.pid) is ended, and with it the
-#       pod. Paths are shared with MAIN_SCRIPT in debug-pod.ts. stdout: one line "held" once the
-#       pod is marked (the client's sign that its container runs and takes execs).
-#   route [--uid POD_UID [--cid CONTAINER_ID]... | --pid PID] [--to ADDRESS] [--node-to ADDRESS]
-#       Where packets to an address go, for `kubectl netns path`: `ip -j route get` in the pod's
-#       network namespace (--to) and in the agent's own, the node's (--node-to; a hostNetwork debug
-#       pod). ADDRESS is an IPv4 or IPv6 literal. stdout, tab-separated, one record per line:
-#         pid PID NETNS                  the pod's process (with --uid, found as the pid op does)
-#         route JSON                     the pod's route to --to
-#         peer IFACE HOSTIF MASTER|-     the host end of that route's interface, in the node's
-#                                        namespace, and its bridge (as capture --host-side finds it)
-#         nopeer IFACE REASON            no such host end (not a veth, not the node's namespace)
-#         noderoute JSON                 the node's route to --node-to
-#         nodelink JSON                  `ip -j -d addr show` of that route's interface (its kind,
-#                                        bridge and addresses)
-#         noroute pod|node MESSAGE       no route there (ip's message); the rest is still valid
+#       The client's hold on the debug pod: marks the pod held with /tmp/kubectl-netns-held.PID (the
+#       pod's main process runs while such a file names a live process; /tmp/kubectl-netns-was-held
+#       tells it a hold has been, should it miss a short one), then reads stdin until it
+#       ends. stdin is the client's exec connection, so it ends when the client closes it, exits, is
+#       killed, or loses its connection; the file goes, and the main process waits its reconnect
+#       window for a new hold before it ends the pod. The line "release" (a client that is done)
+#       marks /tmp/kubectl-netns-released first: the main process then ends at once. Paths are shared with MAIN_SCRIPT in
+#       debug-pod.ts. stdout: one line "held" once the pod is marked (the client's sign that its
+#       container runs and takes execs).
+#   detach
+#       Marks the pod detached (/tmp/kubectl-netns-detached): it stays until its deadline whether
+#       or not a client holds it, for a capture that runs on without one. stdout: "detached".
 #   netinfo --pid PID [--sockets]
 #       PID's namespace in more detail. stdout, tab-separated:
 #         route 4|6 JSON                 `ip -j [-6] route show`
@@ -1171,8 +1164,8 @@ spool_drain() {
   while :; do
     dd bs=65536 count=64 <&3 2>"$sr_dd" &
     sd_pid=$!
-    printf '%s\n' "$sd_pid" >"$sr_dd.pid"
     wait "$sd_pid" || spool_quit 0
+    sd_pid=''
     sd_rec=''
     { read -r sd_rec <"$sr_dd"; } 2>/dev/null
     case $sd_rec in
@@ -1242,7 +1235,7 @@ spool_later() {
 # Ends the reader: removes its own files, stops its stdin watcher, exits with $1.
 spool_quit() {
   [ -z "$sr_watch" ] || kill "$sr_watch" 2>/dev/null
-  rm -f "$sr_dd" "$sr_dd.pid" "$sr_flag.done" "$sr_flag.gone" "$sr_nap_fifo"
+  rm -f "$sr_dd" "$sr_flag.done" "$sr_flag.gone" "$sr_nap_fifo"
   exit "$1"
 }
 
@@ -1260,12 +1253,34 @@ spool_end() {
 
 spool_read() {
   sr_dir=$1 sr_seq=$2 sr_part='' sr_tpid='' sr_watch='' sr_nap_fifo='' sr_logoff=$4
-  sr_dd=$sr_dir/reader.$$.dd
+  sr_dd=$sr_dir/reader.$$.dd sd_pid=''
+  # dd's record count, read after every copy: in memory where the container has a tmpfs for it.
+  [ ! -d /dev/shm ] || [ ! -w /dev/shm ] || sr_dd=/dev/shm/kubectl-netns-reader.$$.dd
   sr_flag=$sr_dir/reader.$$
   [ -d "$sr_dir" ] || fail NO_CAPTURE "no spool at $sr_dir"
+  # A fork-free nap needs read -t with fractions and a FIFO to wait on (dash has no -t: status 2;
+  # a timeout is 1 in busybox ash, 142 in bash). Without it, a busybox in the image runs the reader
+  # instead: dash would fork a sleep for every nap.
+  if mkfifo -m 600 "$sr_flag.nap" 2>/dev/null; then
+    exec 6<>"$sr_flag.nap"
+    # shellcheck disable=SC3045 # the check itself
+    (read -r -t 0.001 _ <&6) 2>/dev/null
+    case $? in
+      1 | 1[2-9][0-9]) sr_nap_fifo=$sr_flag.nap ;;
+      *)
+        exec 6<&-
+        rm -f "$sr_flag.nap"
+        sr_bb=$(command -v busybox 2>/dev/null)
+        if [ -z "${KNETNS_READER_REEXEC:-}" ] && [ -n "$sr_bb" ] && [ -f "$0" ]; then
+          export KNETNS_READER_REEXEC=1
+          exec "$sr_bb" sh "$0" read "$sr_dir" --from "$2" "$3" --log "$4"
+        fi ;;
+    esac
+  fi
   { command exec 5<"$sr_dir/log"; } 2>/dev/null || fail NO_CAPTURE "no spool at $sr_dir"
   if [ "$4" -gt 0 ]; then dd bs=1 skip="$4" count=0 <&5 2>/dev/null; fi
-  trap 'spool_quit 0' INT TERM HUP PIPE
+  # TERM also comes from the stdin watcher: a dd blocked writing to a dead stream is ended with us.
+  trap '[ -z "$sd_pid" ] || kill "$sd_pid" 2>/dev/null; spool_quit 0' INT TERM HUP PIPE
   # The client's lines on stdin: "ack SEQ" (it has all of file SEQ: the ring may delete it
   # without counting it) and "done" (it has the end marker). End of input: the client is gone.
   exec 7<&0
@@ -1280,22 +1295,11 @@ spool_read() {
       esac
     done
     : >"$sr_flag.gone"
-    # A reader blocked writing to a dead stream learns it here.
-    { read -r sw_dd <"$sr_dd.pid"; } 2>/dev/null && kill "$sw_dd" 2>/dev/null
+    # A reader blocked writing to a dead stream learns it here ($$ is the reader's own PID).
+    kill -TERM $$ 2>/dev/null
   ) <&7 >/dev/null 2>&1 &
   sr_watch=$!
   exec 7<&-
-  # A fork-free nap needs read -t with fractions and a FIFO to wait on.
-  # (dash has no -t: status 2; a timeout is 1 in busybox ash, 142 in bash).
-  if mkfifo -m 600 "$sr_flag.nap" 2>/dev/null; then
-    exec 6<>"$sr_flag.nap"
-    # shellcheck disable=SC3045 # the check itself
-    (read -r -t 0.001 _ <&6) 2>/dev/null
-    case $? in
-      1 | 1[2-9][0-9]) sr_nap_fifo=$sr_flag.nap ;;
-      *) exec 6<&-; rm -f "$sr_flag.nap" ;;
-    esac
-  fi
   sr_reported=''
   sr_open=''
   if spool_await "$3"; then sr_open=1; fi
@@ -1907,18 +1911,33 @@ op_route() {
 
 op_hold() {
   [ $# -eq 0 ] || fail USAGE "hold: unexpected argument '$1'"
-  : >/tmp/kubectl-netns-held || fail USAGE "hold: cannot write /tmp/kubectl-netns-held"
+  hold_file=/tmp/kubectl-netns-held.$$
+  : >"$hold_file" || fail USAGE "hold: cannot write $hold_file"
+  # Seen by the main process even when this hold ends between two of its checks.
+  : >/tmp/kubectl-netns-was-held
   printf 'held\n'
-  # Returns when the client's side of the exec stream ends, whatever the reason.
-  cat >/dev/null
-  hold_main=$(cat /tmp/kubectl-netns-main.pid 2>/dev/null)
-  if is_count "$hold_main"; then kill "$hold_main" 2>/dev/null; fi
+  # Returns when the client's side of the exec stream ends, whatever the reason: the pod's main
+  # process then waits its reconnect window for another hold (MAIN_SCRIPT in debug-pod.ts). A
+  # client that is done says "release" first: the pod ends at once.
+  while IFS= read -r hold_line; do
+    if [ "$hold_line" = release ]; then
+      : >/tmp/kubectl-netns-released
+      break
+    fi
+  done
+  rm -f "$hold_file"
   exit 0
+}
+
+op_detach() {
+  [ $# -eq 0 ] || fail USAGE "detach: unexpected argument '$1'"
+  : >/tmp/kubectl-netns-detached || fail USAGE "detach: cannot write /tmp/kubectl-netns-detached"
+  printf 'detached\n'
 }
 
 # ---- dispatch --------------------------------------------------------------------------------
 
-[ $# -gt 0 ] || fail USAGE "no operation given (ops: pid, capture, stop, stats, ack, exec, scan, netinfo, route, hold, read, spools, spool-tar, spool-rm)"
+[ $# -gt 0 ] || fail USAGE "no operation given (ops: pid, capture, stop, stats, ack, exec, scan, netinfo, route, hold, detach, read, spools, spool-tar, spool-rm)"
 agent_op=$1
 shift
 case $agent_op in
@@ -1932,9 +1951,10 @@ case $agent_op in
   netinfo) op_netinfo "$@" ;;
   route) op_route "$@" ;;
   hold) op_hold "$@" ;;
+  detach) op_detach "$@" ;;
   read) op_read "$@" ;;
   spools) op_spools "$@" ;;
   spool-tar) op_spool_tar "$@" ;;
   spool-rm) op_spool_rm "$@" ;;
-  *) fail USAGE "unknown operation '$agent_op' (ops: pid, capture, stop, stats, ack, exec, scan, netinfo, route, hold, read, spools, spool-tar, spool-rm)" ;;
+  *) fail USAGE "unknown operation '$agent_op' (ops: pid, capture, stop, stats, ack, exec, scan, netinfo, route, hold, detach, read, spools, spool-tar, spool-rm)" ;;
 esac

@@ -313,6 +313,11 @@ export function holdArgv(): string[] {
   return agentArgv('hold', []);
 }
 
+/** `detach`: the pod stays until its deadline, held or not (a detached capture's pod). */
+export function detachArgv(): string[] {
+  return agentArgv('detach', []);
+}
+
 /** `netinfo`: routes (and with sockets, listening sockets) of the pid's network namespace. */
 export function netinfoArgv(o: { pid: number; sockets: boolean }): string[] {
   return agentArgv('netinfo', ['--pid', countArg(o.pid, 'pid'), ...(o.sockets ? ['--sockets'] : [])]);

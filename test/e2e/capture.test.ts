@@ -316,7 +316,7 @@ for (const node of skip ? [undefined] : clusterNodes()) {
         assert.deepEqual(debugPods(ns), []);
       });
 
-      test('SIGKILL of the client: the debug pod stops by its deadline, and cleanup removes it', async () => {
+      test('SIGKILL of the client: the debug pod stops by itself (at the latest by its deadline), and cleanup removes it', async () => {
         const before = new Set(debugPods(ns));
         const child = startPlugin(
           ['capture', 'web', ...base, '-o', join(dir, 'killed.pcap'), '--duration', '2s', '--pod-timeout', '10s'],
@@ -333,13 +333,14 @@ for (const node of skip ? [undefined] : clusterNodes()) {
           kubectl(['get', 'pod', '-n', ns, name, '-o', 'jsonpath={.spec.activeDeadlineSeconds}']),
         );
         assert.equal(deadline, 10 + 2 + 30);
+        // Its main process ends a few seconds after the hold went with the client (its reconnect
+        // window: Succeeded); the kubelet's deadline is the backstop (Failed).
         let phase = '';
-        for (let i = 0; i < 90 && phase !== 'Failed'; i++) {
+        for (let i = 0; i < 90 && phase !== 'Failed' && phase !== 'Succeeded'; i++) {
           await delay(1000);
-          phase = kubectl(['get', 'pod', '-n', ns, name, '-o', 'jsonpath={.status.phase}/{.status.reason}']);
-          if (phase.startsWith('Failed')) phase = 'Failed';
+          phase = kubectl(['get', 'pod', '-n', ns, name, '-o', 'jsonpath={.status.phase}']);
         }
-        assert.equal(phase, 'Failed', 'the kubelet stops the pod at its deadline');
+        assert.match(phase, /^(Failed|Succeeded)$/, 'the pod stops by itself');
         const r = await runPlugin(['cleanup', '-n', ns], { env });
         assert.equal(r.code, 0, r.stderr);
         assert.match(r.stdout.toString(), new RegExp(name));

@@ -221,7 +221,15 @@ describe('permissions as shipped', { skip, timeout: 900_000 }, () => {
           activeDeadlineSeconds: 600,
           hostPID: true,
           // kubectl-netns's own command: each case then meets the rule it is about.
-          containers: [{ name: 'netns', image: DEBUG_IMAGE, command: debugContainerCommand(600), ...container }],
+          containers: [
+            {
+              name: 'netns',
+              image: DEBUG_IMAGE,
+              command: debugContainerCommand(600),
+              resources: { limits: { 'ephemeral-storage': '64Mi' } },
+              ...container,
+            },
+          ],
           ...extra,
         },
       });
@@ -242,6 +250,16 @@ describe('permissions as shipped', { skip, timeout: 900_000 }, () => {
       ],
       ['other image', pod('evil-image', {}, { image: WEB_IMAGE }), /is not one of the debug images allowed/],
       ['a token', pod('evil-token', { automountServiceAccountToken: true }), /no service account token/],
+      ['no storage limit', pod('evil-disk', {}, { resources: {} }), /has an ephemeral-storage limit/],
+      [
+        'a spool past the bound',
+        pod(
+          'evil-spool',
+          { volumes: [{ name: 'spool', emptyDir: { sizeLimit: '100Ti' } }] },
+          { volumeMounts: [{ name: 'spool', mountPath: '/spool' }] },
+        ),
+        /emptyDir of at most/,
+      ],
       [
         'no label',
         JSON.stringify({ ...JSON.parse(pod('evil-label', {})), metadata: { name: 'evil-label', namespace: DEBUG_NS } }),

@@ -9,9 +9,10 @@ import {
   labelValue,
   DEFAULT_DEADLINE_SECONDS,
   GRACE_SECONDS,
-  HELD_FILE,
+  DETACHED_FILE,
+  HELD_PREFIX,
+  RELEASED_FILE,
   HOLD_ATTACH_SECONDS,
-  MAIN_PID_FILE,
   MAIN_SCRIPT,
   MAX_MEMORY_MIB,
 } from '../../../src/kube/debug-pod.ts';
@@ -63,6 +64,7 @@ test('the debug pod is pinned, host-PID, minimal-capability, self-expiring and l
             kubernetesLiteral(MAIN_SCRIPT),
             'kubectl-netns-debug',
             String(HOLD_ATTACH_SECONDS),
+            '5', // the reconnect window: short unless a spooled capture asks for more
             String(DEFAULT_DEADLINE_SECONDS + 60),
           ],
           securityContext: {
@@ -81,6 +83,29 @@ test('the debug pod is pinned, host-PID, minimal-capability, self-expiring and l
       ],
     },
   });
+});
+
+test('with spools: an emptyDir of their size at /spool, and the storage limit grows by it; the reconnect window', () => {
+  const pod = buildDebugPod({ ...base, spoolBytes: 600 * 2 ** 20, reconnectSeconds: 300 });
+  const c = pod.spec!.containers[0]!;
+  assert.deepStrictEqual(pod.spec?.volumes, [{ name: 'spool', emptyDir: { sizeLimit: '600Mi' } }]);
+  assert.deepStrictEqual(c.volumeMounts, [{ name: 'spool', mountPath: '/spool' }]);
+  assert.equal(c.resources?.limits?.['ephemeral-storage'], '664Mi');
+  assert.equal(c.command?.at(-2), '300');
+  // Without spools, none of that.
+  const plain = buildDebugPod(base);
+  assert.equal(plain.spec?.volumes, undefined);
+  assert.equal(plain.spec?.containers[0]?.volumeMounts, undefined);
+});
+
+test("a detached capture's pod: its ID as a label and who started it", () => {
+  const pod = buildDebugPod({
+    ...base,
+    spoolBytes: 10e6,
+    detached: { id: 'k7f3a9c2', startedBy: 'alice@example.com' },
+  });
+  assert.equal(pod.metadata?.labels?.['kubectl-netns.io/detached'], 'k7f3a9c2');
+  assert.equal(pod.metadata?.annotations?.['kubectl-netns.io/started-by'], 'alice@example.com');
 });
 
 test('--privileged replaces the capability set with a privileged container', () => {
@@ -160,15 +185,16 @@ function kubeletExpand(s: string): string {
 test('the main script reaches sh as written: the kubelet’s $$ and $(…) expansion gives it back', () => {
   const command = buildDebugPod(base).spec?.containers[0]?.command ?? [];
   assert.equal(kubeletExpand(command[2]!), MAIN_SCRIPT);
-  // Without the escape, the script's own PID ($$) would reach sh as a lone "$".
-  assert.ok(MAIN_SCRIPT.includes('$$'));
-  assert.notEqual(kubeletExpand(MAIN_SCRIPT), MAIN_SCRIPT);
+  // Its $((…)) and $(date …) look like the kubelet's $(NAME) references; escaped, they pass as they are.
+  assert.ok(MAIN_SCRIPT.includes('$(('));
+  assert.equal(kubeletExpand('$$$$ $$(date)'), '$$ $(date)');
   assert.equal(kubernetesLiteral('a $(x) $$ $1'), 'a $$(x) $$$$ $$1');
 });
 
 test("the pod's main process and the agent's hold op agree on their files", () => {
   const agent = readFileSync(new URL('../../../src/node/agent.sh', import.meta.url), 'utf8');
   const hold = agent.slice(agent.indexOf('op_hold() {'), agent.indexOf('# ---- dispatch'));
-  assert.ok(hold.includes(MAIN_PID_FILE) && MAIN_SCRIPT.includes(MAIN_PID_FILE));
-  assert.ok(hold.includes(HELD_FILE) && MAIN_SCRIPT.includes(HELD_FILE));
+  assert.ok(hold.includes(HELD_PREFIX) && MAIN_SCRIPT.includes(HELD_PREFIX));
+  assert.ok(agent.includes(DETACHED_FILE) && MAIN_SCRIPT.includes(DETACHED_FILE));
+  assert.ok(hold.includes(RELEASED_FILE) && MAIN_SCRIPT.includes(RELEASED_FILE));
 });

@@ -18,7 +18,7 @@ test('the shipped policy holds what the pod builder makes (else: node scripts/po
   );
 });
 
-test("the policy's pinned command is the debug container's, word for word; only the deadline is a number", () => {
+test("the policy's pinned command is the debug container's, word for word; only the reconnect window and the deadline are numbers", () => {
   const docs = (policy.split(/^---$/m).map((d) => load(d)) as any[]).filter(Boolean);
   const vap = docs.find((d) => d.kind === 'ValidatingAdmissionPolicy');
   const expr: string = vap.spec.variables.find((v: any) => v.name === 'commandPinned').expression;
@@ -41,14 +41,14 @@ test("the policy's pinned command is the debug container's, word for word; only 
   assert.deepEqual(built, debugContainerCommand(120));
   assert.deepEqual(
     pinned,
-    built.slice(0, -1).map((w, i) => [i, w]),
+    built.slice(0, -2).map((w, i) => [i, w]),
   );
   assert.match(expr, new RegExp(`size\\(variables\\.c\\.command\\) == ${built.length}`));
   assert.match(
     expr,
-    /variables\.c\.command\[5\]\.matches\('\^\[0-9\]\{1,6\}\$'\) && int\(variables\.c\.command\[5\]\) <= 14460/,
+    /variables\.c\.command\[5\]\.matches\('\^\[0-9\]\{1,4\}\$'\) && int\(variables\.c\.command\[5\]\) <= 3600 && variables\.c\.command\[6\]\.matches\('\^\[0-9\]\{1,6\}\$'\) && int\(variables\.c\.command\[6\]\) <= 14460/,
   );
   // The validations use what is generated.
   assert.ok(vap.spec.validations.some((v: any) => v.expression === 'variables.commandPinned'));
-  assert.deepEqual(emptyDirNames(), []);
+  assert.deepEqual(emptyDirNames(), ['spool']);
 });
