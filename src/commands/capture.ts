@@ -12,6 +12,7 @@ import { parseTarget, type ResolvedTarget, type TargetRef } from '../kube/target
 import { resolveTargets } from '../kube/targets.ts';
 import { parseByteSize, validateRotationOptions, type RotationOptions } from '../pcap/rotation.ts';
 import { DEFAULT_SPOOL_BYTES, MIN_SPOOL_BYTES } from '../node/spool-plan.ts';
+import { incomplete, podSpool, reconnectReports, remoteSpool } from './shared/spool-options.ts';
 import { withDebugPod } from '../kube/with-debug-pod.ts';
 import { debugPodRights } from '../kube/access.ts';
 import { isInterfaceName } from '../node/agent.ts';
@@ -62,7 +63,6 @@ export interface CaptureArgs extends GlobalArgs {
   spool?: boolean | undefined;
   'spool-size'?: string | undefined;
   'reconnect-timeout'?: string | undefined;
-  detach?: boolean | undefined;
   '--'?: Array<string | number> | undefined;
 }
 
@@ -117,18 +117,14 @@ export interface CapturePlan {
   maxNodes: number;
   /** --follow/--wait arm every Ready node, not only those where the pods may run. */
   allNodes: boolean;
-  /** Bytes of each capture's ring on the node (the stream reads it); undefined: --no-spool, straight from tcpdump. */
+  /** Bytes of each capture's ring on the node (the stream reads it); undefined (the default): straight from tcpdump. */
   spoolBytes: number | undefined;
-  /** How long to keep reconnecting after the stream breaks (0: not at all). */
+  /** Spooled: how long to keep reconnecting after the stream breaks (0: not at all). */
   reconnectSeconds: number;
-  /** Start the capture and leave it on the node (fetch it later): no output here. */
-  detach: boolean;
 }
 
 /** How long after a broken stream a capture keeps trying to reconnect, by default. */
 export const DEFAULT_RECONNECT_SECONDS = 60;
-/** The longest detached capture: its debug pod must still end on its own. */
-export const MAX_DETACH_SECONDS = 24 * 3600;
 
 /**
  * Checks the flags and decides what to do, without touching the cluster. EXTCAP_FIFO: the output is
@@ -190,7 +186,11 @@ export function planCapture(a: CaptureArgs, now: Date = new Date(), extcapFifo?:
     throw usageError('-w DIR/ writes one pcap file per pod', 'for one pcapng file, give -w FILE');
   const spoolBytes = planSpool(a);
   const durationSeconds = a.duration === undefined ? undefined : parseDuration(a.duration, '--duration');
-  if (a.detach) planDetach(a, rotation !== undefined, spoolBytes, durationSeconds);
+  if (spoolBytes === undefined && a['reconnect-timeout'] !== undefined)
+    throw usageError(
+      '--reconnect-timeout goes with --spool',
+      'only a spooled capture can continue after its stream broke',
+    );
   const name = a.target ?? (a.selector ? a.selector.replace(/[^A-Za-z0-9_.-]+/g, '_') : 'capture');
   const output: OutputPlan = extcapFifo
     ? { kind: 'extcap-fifo', path: extcapFifo }
@@ -230,17 +230,20 @@ export function planCapture(a: CaptureArgs, now: Date = new Date(), extcapFifo?:
         : /^0+[a-z]*$/.test(a['reconnect-timeout'].trim())
           ? 0
           : parseDuration(a['reconnect-timeout'], '--reconnect-timeout'),
-    detach: a.detach === true,
   };
 }
 
-/** --spool-size / --no-spool: the ring's size in bytes, or undefined for no ring. Pure. */
+/**
+ * --spool / --spool-size: the ring's size in bytes, or undefined for no ring (the default: the
+ * spool is opt-in until it has been proven on the e2e tests that guard the default capture, see
+ * docs/spool.md). Pure.
+ */
 function planSpool(a: CaptureArgs): number | undefined {
   if (a.spool === false) {
     if (a['spool-size'] !== undefined) throw usageError('--spool-size sizes the ring that --no-spool turns off');
     return undefined;
   }
-  if (a['spool-size'] === undefined) return DEFAULT_SPOOL_BYTES;
+  if (a['spool-size'] === undefined) return a.spool === true ? DEFAULT_SPOOL_BYTES : undefined;
   let bytes: number;
   try {
     bytes = parseByteSize(a['spool-size']);
@@ -249,36 +252,6 @@ function planSpool(a: CaptureArgs): number | undefined {
   }
   if (bytes < MIN_SPOOL_BYTES) throw usageError(`--spool-size must be at least 2MB (got "${a['spool-size']}")`);
   return bytes;
-}
-
-/** What --detach needs: a bounded --duration, a spool, and no local output. Pure. */
-function planDetach(
-  a: CaptureArgs,
-  rotating: boolean,
-  spoolBytes: number | undefined,
-  durationSeconds: number | undefined,
-): void {
-  if (durationSeconds === undefined) {
-    throw usageError(
-      '--detach needs --duration',
-      'a detached capture runs on the node until then, e.g. --detach --duration 1h',
-    );
-  }
-  if (durationSeconds > MAX_DETACH_SECONDS) throw usageError('--duration for --detach must be at most 24h');
-  if (spoolBytes === undefined) throw usageError('--detach keeps the packets in the spool that --no-spool turns off');
-  const local = [
-    a.output !== undefined && '-o',
-    a.wireshark && '--wireshark',
-    rotating && '--rotate-*',
-    a.follow && '--follow',
-    a.wait && '--wait',
-  ].filter(Boolean);
-  if (local.length) {
-    throw usageError(
-      `--detach writes nothing here, so ${local.join(', ')} cannot go with it`,
-      'fetch the capture later: kubectl netns fetch ID -o FILE',
-    );
-  }
 }
 
 /** --rotate-size/--rotate-every/--rotate-count, checked; undefined without any. Pure. */
@@ -426,24 +399,18 @@ export const capture = defineCommand<CaptureArgs>({
       })
       .option('spool', {
         type: 'boolean',
-        default: true,
         describe:
-          'Keep every packet in a ring on the node that the stream reads, so a slow or broken connection loses nothing (--no-spool: stream straight from tcpdump)',
+          'Keep every packet in a ring on the node that the stream reads, so a slow or broken connection loses nothing (off by default: straight from tcpdump)',
       })
       .option('spool-size', {
         type: 'string',
         describe:
-          "The ring's size on the node, e.g. 2GB (default 512MB; the debug pod's ephemeral-storage limit grows with it)",
+          "The ring's size on the node, e.g. 2GB (implies --spool; default 512MB; the debug pod's ephemeral-storage limit grows with it)",
       })
       .option('reconnect-timeout', {
         type: 'string',
-        describe: 'How long to keep reconnecting when the connection breaks, e.g. 5m (default 60s; 0: give up at once)',
-      })
-      .option('detach', {
-        type: 'boolean',
-        default: false,
         describe:
-          'Start the capture on the node and return its ID; it runs for --duration (required) and is kept until fetched (kubectl netns fetch) or for 1h after',
+          'With --spool: how long to keep reconnecting when the connection breaks, e.g. 5m (default 60s; 0: give up at once)',
       })
       .option('buffer-size', {
         type: 'number',
@@ -584,6 +551,7 @@ async function captureOne(
         hostNetwork: plan.hostSide,
         durationSeconds: plan.durationSeconds,
         captureBuffersMiB: [plan.bufferKiB / 1024],
+        ...podSpool(plan, 1),
       },
       async (pod) => {
         try {
@@ -593,6 +561,8 @@ async function captureOne(
               info(
                 `capturing on ${l.iface} in ${target.namespace}/${target.pod} (node ${target.node}, ${l.linkType}) to ${output.description}${process.stdin.isTTY ? '; Ctrl-C to stop' : ''}`,
               ),
+            onGap: (g) => output.noteGap(g),
+            ...reconnectReports(`${target.namespace}/${target.pod}`, plan.reconnectSeconds),
           });
           return await output.pump(remote, ctx.signal);
         } finally {
@@ -607,7 +577,10 @@ async function captureOne(
   }
   output.throwIfFailed();
   const sig = receivedSignal();
-  return sig ? exitCodeForSignal(sig) : ExitCode.ok;
+  if (sig) return exitCodeForSignal(sig);
+  const lost = output.lost;
+  if (lost) throw incomplete(lost);
+  return ExitCode.ok;
 }
 
 /** The agent's capture options for PLAN in TARGET's network namespace (counters every STATS_EVERY s). Pure. */
@@ -628,5 +601,6 @@ function captureOptions(
     filter: plan.filter,
     compress: plan.compress ? 'auto' : undefined,
     statsEverySeconds: statsEvery,
+    ...remoteSpool(plan, [`target ${target.namespace}/${target.pod}`]),
   };
 }

@@ -25,6 +25,9 @@ import { agentFailure, LineCollector } from './agent-errors.ts';
 import { CaptureDecompressor } from './capture-decompress.ts';
 import { HoldUntilOpen } from './hold-until-open.ts';
 import type { AgentExec } from './agent-ops.ts';
+import { SpoolFollower, type SpoolFollowHooks, type StdoutChain } from './spool-follow.ts';
+import { spoolDir } from './spool-plan.ts';
+import type { SpoolGap } from './spool-stream.ts';
 
 /** tcpdump's "listening on eth0, link-type EN10MB (Ethernet), snapshot length 262144 bytes". */
 const TCPDUMP_LISTENING = /listening on (\S+), (link-type \S+)/;
@@ -58,7 +61,23 @@ export interface RemoteCaptureHooks {
   onStats?: (s: Partial<TcpdumpStats>) => void;
   /** Every info line of the agent (its message), e.g. the capture's clock at start and end. */
   onInfo?: (message: string) => void;
+  /** Spooled: the node's ring lost packets before they were read (reported before the next packet). */
+  onGap?: (gap: SpoolGap) => void;
+  /** Spooled: the stream broke and another reader is tried. */
+  onReconnecting?: SpoolFollowHooks['onReconnecting'];
+  /** Spooled: a new reader streams again. */
+  onResumed?: SpoolFollowHooks['onResumed'];
 }
+
+/**
+ * What a RemoteCapture runs: the agent's capture options, and with `spool` a ring on the node
+ * that the stream reads (its directory is named after the capture), so a slow or broken
+ * connection loses nothing; `reconnectMs` bounds how long a broken stream is tried again.
+ */
+export type RemoteCaptureOptions = Omit<CaptureOptions, 'id' | 'awaitAck' | 'spool'> & {
+  spool?: { ringFiles: number; fileMB: number; meta?: readonly string[] | undefined } | undefined;
+  reconnectMs?: number | undefined;
+};
 
 /** How a capture ended. */
 export interface CaptureOutcome {
@@ -81,7 +100,7 @@ function discard(): Writable {
 export class RemoteCapture {
   readonly id = captureId();
   private readonly agent: AgentExec;
-  private readonly options: Omit<CaptureOptions, 'id' | 'awaitAck'>;
+  private readonly options: RemoteCaptureOptions;
   private readonly hooks: RemoteCaptureHooks;
   private readonly lines = new LineCollector();
   private stopRequested = false;
@@ -98,7 +117,10 @@ export class RemoteCapture {
   private dropOutput: (() => void) | undefined;
   private aimed = false;
 
-  constructor(agent: AgentExec, options: Omit<CaptureOptions, 'id' | 'awaitAck'>, hooks: RemoteCaptureHooks = {}) {
+  /** Spooled: the follower reading the node's ring. */
+  private follower: SpoolFollower | undefined;
+
+  constructor(agent: AgentExec, options: RemoteCaptureOptions, hooks: RemoteCaptureHooks = {}) {
     this.agent = agent;
     this.options = options;
     this.hooks = hooks;
@@ -113,7 +135,19 @@ export class RemoteCapture {
   aim(uid: string, hostNetwork = false): void {
     if (!this.uidInput || this.aimed) throw new Error('aim() is for an armed capture, once');
     this.aimed = true;
-    this.uidInput.end(armedAimLine(uid, hostNetwork));
+    // A spooled capture's stdin goes on carrying the client's confirmations after the UID.
+    if (this.options.spool) this.uidInput.write(armedAimLine(uid, hostNetwork));
+    else this.uidInput.end(armedAimLine(uid, hostNetwork));
+  }
+
+  /** The node's spool directory of this capture (spooled captures only). */
+  get spoolDir(): string | undefined {
+    return this.options.spool ? spoolDir(this.id) : undefined;
+  }
+
+  /** Spooled: bytes tcpdump has written that have not reached us yet (how far behind the stream is). */
+  get behindBytes(): number | undefined {
+    return this.follower?.behindBytes;
   }
 
   /** Whether this is an armed capture that no pod has been given yet. */
@@ -131,6 +165,7 @@ export class RemoteCapture {
    * stream is closed. DELIVERED counts the packets that have reached OUT's consumer.
    */
   async run(out: Writable, delivered: () => number): Promise<CaptureOutcome> {
+    if (this.options.spool) return this.runSpooled(out);
     const stderr = new Writable({
       write: (chunk: Buffer, _e, cb) => {
         for (const line of this.lines.push(chunk.toString('utf8'))) this.onLine(line, delivered);
@@ -158,7 +193,8 @@ export class RemoteCapture {
     };
     if (this.abandoned) this.dropOutput();
     try {
-      const result = await this.agent.exec(captureArgv({ ...this.options, id: this.id, awaitAck: true }), {
+      const { spool: _none, reconnectMs: _unused, ...capture } = this.options;
+      const result = await this.agent.exec(captureArgv({ ...capture, id: this.id, awaitAck: true }), {
         stdout: gate,
         stderr,
         stdin: this.uidInput,
@@ -178,6 +214,85 @@ export class RemoteCapture {
       // 130: tcpdump stopped by our own SIGINT before it finished starting.
       if (result.exitCode !== 0 && !(this.stopRequested && result.exitCode === 130)) {
         throw agentFailure(result.exitCode, this.lines.all(), 'capture');
+      }
+      return { stats: this.lastStats, iface: this.capturedIface };
+    } finally {
+      this.ended = true;
+    }
+  }
+
+  /**
+   * The spooled capture: one exec starts tcpdump writing the ring and reads it; when a stream
+   * breaks, SpoolFollower starts readers at the last whole record until tcpdump has ended and
+   * every packet is here (its end marker carries tcpdump's final counts).
+   */
+  private async runSpooled(out: Writable): Promise<CaptureOutcome> {
+    const { spool, reconnectMs, ...capture } = this.options;
+    const dir = spoolDir(this.id);
+    let inflateError: Error | undefined;
+    const chain: StdoutChain = (into, attempt) => {
+      // --compress: each reader's stream is compressed on its own.
+      const inflate = capture.compress
+        ? new CaptureDecompressor((err) => {
+            inflateError = err;
+            this.abandon(`the compressed stream is unreadable: ${err.message}`);
+          })
+        : undefined;
+      inflate?.pipe(into);
+      let head: Writable = inflate ?? into;
+      if (attempt === 0) {
+        // Nothing reaches OUT before the interface is known: the name goes into the file with it.
+        const gate = new HoldUntilOpen();
+        this.stdoutGate = gate;
+        gate.pipe(head);
+        head = gate;
+      }
+      return { head, done: () => finished(into) };
+    };
+    this.follower = new SpoolFollower(this.agent, {
+      dir,
+      compress: capture.compress,
+      reconnectMs: reconnectMs ?? 0,
+      firstStdin: this.uidInput,
+      hooks: {
+        onLine: (line) => {
+          this.lines.push(`${line}\n`);
+          this.onLine(line, () => 0);
+        },
+        onGap: (g) => this.hooks.onGap?.(g),
+        onReconnecting: (r) => this.hooks.onReconnecting?.(r),
+        onResumed: (r) => {
+          this.hooks.onResumed?.(r);
+          // A stop asked for while the connection was down may not have reached the node.
+          if (this.stopRequested) this.fire(stopArgv(this.id), 'stop');
+        },
+      },
+    });
+    try {
+      const outcome = await this.follower.run(
+        captureArgv({ ...capture, id: this.id, spool: { dir, ...spool! } }),
+        out,
+        chain,
+      );
+      if (inflateError) {
+        throw new UserError(`the capture's compressed stream could not be read: ${inflateError.message}`, {
+          exitCode: ExitCode.agent,
+          hint: 'capture without --compress',
+        });
+      }
+      if (outcome.exitCode !== 0) throw agentFailure(outcome.exitCode, outcome.lines, 'capture');
+      const end = outcome.end;
+      // 130: tcpdump stopped by our own SIGINT before it finished starting.
+      if (end?.rc !== undefined && end.rc !== 0 && !(this.stopRequested && end.rc === 130)) {
+        throw agentFailure(end.rc, this.lines.all(), 'capture');
+      }
+      if (end) {
+        const final: Partial<TcpdumpStats> = {};
+        if (end.captured !== undefined) final.captured = end.captured;
+        if (end.receivedByFilter !== undefined) final.receivedByFilter = end.receivedByFilter;
+        if (end.droppedByKernel !== undefined) final.droppedByKernel = end.droppedByKernel;
+        this.lastStats = { ...this.lastStats, ...final };
+        this.hooks.onStats?.(this.lastStats);
       }
       return { stats: this.lastStats, iface: this.capturedIface };
     } finally {

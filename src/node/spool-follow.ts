@@ -39,6 +39,8 @@ export interface SpoolFollowOptions {
   reconnectMs: number;
   /** Aborting stops the retries (a running exec is left to the caller's stop). */
   signal?: AbortSignal | undefined;
+  /** The first exec's stdin (an armed capture's: its pod UID goes first); later execs get their own. */
+  firstStdin?: PassThrough | undefined;
   hooks?: SpoolFollowHooks | undefined;
 }
 
@@ -120,7 +122,13 @@ export class SpoolFollower {
         });
         // A reader that finds no spool (74) may have come before the first exec created it.
         const early = attempt > 0 && r === AGENT_EXIT.NO_CAPTURE.code && this.demux.position === undefined;
-        if (this.demux.ended || (r !== 0 && !early)) return { exitCode: r, end: this.demux.ended, lines: lines.all() };
+        if (this.demux.ended || (r !== 0 && !early)) {
+          // Everything the demultiplexer still holds goes into OUT before the caller ends it (a
+          // slow reader is still behind when the last exec ends).
+          this.demux.end();
+          await finished(this.demux);
+          return { exitCode: r, end: this.demux.ended, lines: lines.all() };
+        }
         // A clean exit without the end marker: the reader was cut off some other way. Try again.
         lastError = new Error('the reader ended before the capture did');
       } catch (err) {
@@ -135,7 +143,7 @@ export class SpoolFollower {
           `the capture's stream was lost (${lastError.message}) and did not come back within ${Math.round(this.#o.reconnectMs / 1000)}s`,
           {
             exitCode: ExitCode.connection,
-            hint: 'the node keeps the capture until its deadline: kubectl netns captures lists it, kubectl netns fetch gets it',
+            hint: 'raise --reconnect-timeout for a link that breaks for longer, or capture with --detach and fetch it later',
             cause: lastError,
           },
         );
@@ -179,7 +187,7 @@ export class SpoolFollower {
         cb();
       },
     });
-    const stdin = new PassThrough();
+    const stdin = attempt === 0 && this.#o.firstStdin ? this.#o.firstStdin : new PassThrough();
     this.#stdin = stdin;
     try {
       const r = await this.#agent.exec(argv, { stdout: stage.head, stderr, stdin });

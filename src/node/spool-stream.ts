@@ -66,6 +66,16 @@ export interface SpoolDemuxHooks {
   onEnd?: (end: SpoolEnd) => void;
 }
 
+/** What a gap in the output says, for people (stderr) and for Wireshark (a packet comment). Pure. */
+export function describeGap(g: SpoolGap, formatBytes: (n: number) => string): string {
+  const what =
+    g.packets === undefined
+      ? 'packets'
+      : `${g.packets} packet${g.packets === 1 ? '' : 's'}${g.bytes === undefined ? '' : ` (${formatBytes(g.bytes)})`}`;
+  const files = g.fromSeq === g.toSeq ? `ring file ${g.fromSeq}` : `ring files ${g.fromSeq}-${g.toSeq}`;
+  return `${what} lost here: the node's spool wrapped before they were read (${files})`;
+}
+
 /** The stream does not follow the protocol (a bug, or bytes that are not ours). */
 export class SpoolStreamError extends Error {
   constructor(message: string) {

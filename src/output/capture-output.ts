@@ -2,8 +2,9 @@
 // status line. It decides how the output ends: whole records only, no file when nothing arrived,
 // and an error with the errno (and what was kept) when the output itself failed.
 import { asError } from '../errors.ts';
-import { info } from '../log.ts';
+import { info, warn } from '../log.ts';
 import type { CaptureOutcome, RemoteCapture } from '../node/remote-capture.ts';
+import { describeGap, type SpoolGap } from '../node/spool-stream.ts';
 import { CaptureWriter } from './capture-writer.ts';
 import { outputFailure, type CaptureSink } from './sink.ts';
 import { formatBytes, StatusLine } from './status-line.ts';
@@ -19,6 +20,8 @@ export class CaptureOutput {
   private finishing: Promise<void> | undefined;
   private finishError: unknown;
   private sinkFailure: NodeJS.ErrnoException | undefined;
+  /** What the node's ring lost before it was read (a spooled capture whose stream fell too far behind). */
+  private readonly gaps: SpoolGap[] = [];
 
   constructor(sink: CaptureSink, showStatus: boolean) {
     this.sink = sink;
@@ -49,6 +52,7 @@ export class CaptureOutput {
       bytes: this.writer.parser.streamBytes,
       elapsedMs: Date.now() - this.started,
       droppedByKernel: remote.stats?.droppedByKernel,
+      behindBytes: remote.behindBytes,
     }));
     try {
       return await remote.run(this.writer, () => this.writer.parser.packets);
@@ -81,6 +85,23 @@ export class CaptureOutput {
       this.finishError = err;
     });
     return this.finishing;
+  }
+
+  /**
+   * The node's ring lost packets before they were read. Classic pcap has no place to say so in the
+   * file, so it is said here (and in the summary and the exit code).
+   */
+  noteGap(gap: SpoolGap): void {
+    this.gaps.push(gap);
+    warn(`${describeGap(gap, formatBytes)}; pcap cannot mark this in the file (--format pcapng would)`);
+  }
+
+  /** Packets and bytes the node's ring lost before they were read; undefined when nothing was lost. */
+  get lost(): { packets: number | undefined; bytes: number | undefined } | undefined {
+    if (this.gaps.length === 0) return undefined;
+    const sum = (k: 'packets' | 'bytes') =>
+      this.gaps.some((g) => g[k] === undefined) ? undefined : this.gaps.reduce((n, g) => n + g[k]!, 0);
+    return { packets: sum('packets'), bytes: sum('bytes') };
   }
 
   /** Throws what finishing the output failed with, if anything. */

@@ -7,6 +7,8 @@ export interface StatusSnapshot {
   bytes: number;
   elapsedMs: number;
   droppedByKernel?: number | undefined;
+  /** Spooled: what the node's ring holds that has not reached us yet. */
+  behindBytes?: number | undefined;
 }
 
 /** Human byte count: 512 B, 1.5 KiB, 12.0 MiB. */
@@ -25,7 +27,10 @@ export function formatBytes(n: number): string {
 /** The text of the status line. Pure. */
 export function renderStatus(s: StatusSnapshot, rate: { pps: number; bps: number }): string {
   const drops = s.droppedByKernel === undefined ? '' : `, ${s.droppedByKernel} dropped by kernel`;
-  return `capturing: ${s.packets} packets, ${formatBytes(s.bytes)} (${rate.pps.toFixed(0)} pkt/s, ${formatBytes(Math.round(rate.bps))}/s)${drops}, ${(s.elapsedMs / 1000).toFixed(0)}s`;
+  // A few KiB behind is a packet in flight; past 1 MiB the stream reads from the node's ring.
+  const behind =
+    s.behindBytes !== undefined && s.behindBytes >= 1 << 20 ? `, ${formatBytes(s.behindBytes)} behind` : '';
+  return `capturing: ${s.packets} packets, ${formatBytes(s.bytes)} (${rate.pps.toFixed(0)} pkt/s, ${formatBytes(Math.round(rate.bps))}/s)${drops}${behind}, ${(s.elapsedMs / 1000).toFixed(0)}s`;
 }
 
 export class StatusLine {

@@ -23,9 +23,11 @@ import { VERSION } from '../../version.ts';
 import { captureTargets, WorkloadCapture, type WorkloadSettings } from './workload-capture.ts';
 import { mergedOutput, PerPodFiles, targetNames } from './target-outputs.ts';
 import { checkNodeCount, checkPodMemory, checkTargetCount, type Limits } from './limits.ts';
+import { incomplete, podSpool, reconnectReports, remoteSpool, type SpoolPlan } from './spool-options.ts';
+import { spoolDiskBytes } from '../../node/spool-plan.ts';
 
 /** How the many-target capture was asked for (the capture command's plan, as far as it matters here). */
-export interface ManyPlan {
+export interface ManyPlan extends SpoolPlan {
   refs: readonly TargetRef[];
   filter: string[];
   iface: string;
@@ -104,7 +106,11 @@ export async function captureMany(ctx: RunContext, plan: ManyPlan, set: TargetSe
       compress: plan.compress ? 'auto' : undefined,
       // The live status shows kernel drops: every capture prints its counters on its own stream.
       statsEverySeconds: status.enabled ? STATS_EVERY_SECONDS : undefined,
+      ...remoteSpool(plan, []),
     },
+    spoolDiskBytes: plan.spoolBytes === undefined ? undefined : spoolDiskBytes(plan.spoolBytes),
+    podReconnectSeconds: podSpool(plan, 1).reconnectSeconds,
+    reconnectReports: (label) => reconnectReports(label, plan.reconnectSeconds),
     debugNamespace: ctx.debugNamespace ?? ctx.cfg.namespace,
     bufferMiB: plan.bufferKiB / 1024,
     capturesPerNode,
@@ -219,6 +225,8 @@ export async function captureMany(ctx: RunContext, plan: ManyPlan, set: TargetSe
     );
   }
   if (failures.length > 0 || wc.refused > 0) return ExitCode.partial;
+  const lost = wc.lost;
+  if (lost) throw incomplete(lost);
   return ExitCode.ok;
 }
 

@@ -9,6 +9,9 @@ import type { PcapngOutput } from '../../output/pcapng-output.ts';
 import { fileSink, type CaptureSink } from '../../output/sink.ts';
 import type { NameRecord } from '../../pcap/pcapng-writer.ts';
 import type { CaptureTarget, TargetOutput } from './workload-capture.ts';
+import { describeGap, type SpoolGap } from '../../node/spool-stream.ts';
+import { formatBytes } from '../../output/status-line.ts';
+import { warn } from '../../log.ts';
 
 /** if_description: which pod, where, which container, which address. Pure. */
 export function describeTarget(t: CaptureTarget): string {
@@ -45,6 +48,11 @@ export function mergedOutput(out: PcapngOutput, filter: string | undefined): Tar
       return Promise.resolve();
     },
     totals: (t) => out.totals(t.key),
+    noteGap(t, gap) {
+      const what = describeGap(gap, formatBytes);
+      warn(`${t.label}: ${what}; marked on the first packet after it in the file`);
+      out.noteGap(t.key, gap.afterPackets, `kubectl-netns: ${what}`);
+    },
   };
 }
 
@@ -110,6 +118,11 @@ export class PerPodFiles implements TargetOutput {
     ).catch((err: unknown) => void this.#errors.push(err));
     this.#finished.push(done);
     return done;
+  }
+
+  /** pcap has no place to mark a gap: it is said on stderr (and in the exit code). */
+  noteGap(t: CaptureTarget, gap: SpoolGap): void {
+    warn(`${t.label}: ${describeGap(gap, formatBytes)}; pcap cannot mark this in ${t.label.replace('/', '_')}.pcap`);
   }
 
   totals(t: CaptureTarget): { packets: number; bytes: number } | undefined {

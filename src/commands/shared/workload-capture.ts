@@ -8,7 +8,8 @@ import type { ResolvedTarget } from '../../kube/target.ts';
 import type { DebugPodSpec } from '../../kube/with-debug-pod.ts';
 import type { AgentExec, PidTarget } from '../../node/agent-ops.ts';
 import { ARMED_UID, type CaptureOptions, type TcpdumpStats } from '../../node/agent.ts';
-import { RemoteCapture, type RemoteCaptureHooks } from '../../node/remote-capture.ts';
+import { RemoteCapture, type RemoteCaptureHooks, type RemoteCaptureOptions } from '../../node/remote-capture.ts';
+import type { SpoolGap } from '../../node/spool-stream.ts';
 import { LateWritable } from '../../output/late-writable.ts';
 import { Slots } from './slots.ts';
 import { DEBUG_POD_CONCURRENCY, type Limits } from './limits.ts';
@@ -32,7 +33,14 @@ export interface CaptureTarget {
 
 /** What every capture shares: the agent's options (without the PID) and where debug pods go. */
 export interface WorkloadSettings {
-  capture: Omit<CaptureOptions, 'pid' | 'find' | 'waitForPod' | 'id' | 'awaitAck'>;
+  /** With `spool`, each capture keeps a ring on the node (its meta names the target). */
+  capture: Omit<RemoteCaptureOptions, 'pid' | 'find' | 'waitForPod'>;
+  /** Disk each spooled capture may take on its node (bytes), for the debug pods' storage limits. */
+  spoolDiskBytes?: number | undefined;
+  /** How long a debug pod waits for this client to come back after the connection broke. */
+  podReconnectSeconds?: number | undefined;
+  /** What to say when a target's stream breaks and when it comes back. */
+  reconnectReports?: ((label: string) => Pick<RemoteCaptureHooks, 'onReconnecting' | 'onResumed'>) | undefined;
   debugNamespace: string;
   /** Kernel buffer of each tcpdump, in MiB (the debug pods' memory limits cover them). */
   bufferMiB: number;
@@ -59,6 +67,8 @@ export interface TargetOutput {
   ): Promise<Writable & { readonly packets: number }>;
   /** TARGET's stream has ended. */
   endSource(target: CaptureTarget): Promise<void>;
+  /** The node's ring lost some of TARGET's packets before they were read (marked where the output can). */
+  noteGap?(target: CaptureTarget, gap: SpoolGap): void;
   totals(target: CaptureTarget): { packets: number; bytes: number } | undefined;
 }
 
@@ -251,6 +261,15 @@ export class WorkloadCapture {
     return [{ ...this.#earlier, label: `${this.#earlierCount} earlier pods` }, ...rows];
   }
 
+  #gaps = 0;
+  #lostPackets: number | undefined = 0;
+  #lostBytes: number | undefined = 0;
+
+  /** What the nodes' rings lost before they were read, over every target; undefined when nothing. */
+  get lost(): { packets: number | undefined; bytes: number | undefined } | undefined {
+    return this.#gaps === 0 ? undefined : { packets: this.#lostPackets, bytes: this.#lostBytes };
+  }
+
   /** The targets that failed, with why. */
   failures(): Array<{ target: CaptureTarget; error: unknown }> {
     return [...this.#runs.values()]
@@ -298,6 +317,8 @@ export class WorkloadCapture {
           hostNetwork: s.hostNetwork,
           durationSeconds: s.durationSeconds,
           captureBuffersMiB: Array.from({ length: s.capturesPerNode(node) }, () => s.bufferMiB),
+          spoolBytes: s.spoolDiskBytes === undefined ? undefined : s.spoolDiskBytes * s.capturesPerNode(node),
+          reconnectSeconds: s.podReconnectSeconds,
         }),
       );
       this.#pods.set(node, pod);
@@ -305,9 +326,27 @@ export class WorkloadCapture {
     return pod;
   }
 
+  /** A spooled capture's spool, its meta naming LABEL (what `captures` lists). */
+  #spoolOf(label: string): Pick<RemoteCaptureOptions, 'spool'> {
+    const spool = this.#settings.capture.spool;
+    return spool ? { spool: { ...spool, meta: [...(spool.meta ?? []), `target ${label}`] } } : {};
+  }
+
   /** What a capture reports as it goes, into whichever run it serves (an armed one: once aimed). */
   #hooks(runOf: () => Run | undefined): RemoteCaptureHooks {
+    const label = () => runOf()?.target.label ?? 'an armed capture';
     return {
+      onGap: (gap) => {
+        const run = runOf();
+        this.#lostPackets =
+          gap.packets === undefined || this.#lostPackets === undefined ? undefined : this.#lostPackets + gap.packets;
+        this.#lostBytes =
+          gap.bytes === undefined || this.#lostBytes === undefined ? undefined : this.#lostBytes + gap.bytes;
+        this.#gaps++;
+        if (run) this.#output.noteGap?.(run.target, gap);
+      },
+      onReconnecting: (r) => this.#settings.reconnectReports?.(label()).onReconnecting?.(r),
+      onResumed: (r) => this.#settings.reconnectReports?.(label()).onResumed?.(r),
       // The interface's name goes into the file with the first packet: it must be known by then.
       onInterface: (iface) => {
         const run = runOf();
@@ -409,7 +448,7 @@ export class WorkloadCapture {
           : { find: { podUid: t.pod.podUid, containerIds: t.pod.containerIds } };
         const remote = new RemoteCapture(
           session,
-          { ...this.#settings.capture, ...where },
+          { ...this.#settings.capture, ...where, ...this.#spoolOf(t.label) },
           this.#hooks(() => run),
         );
         run.remote = remote;

@@ -185,35 +185,23 @@ test('capture limits: --max-targets and --max-nodes default to 5 (kubectl logs -
   ]) {
     await assert.rejects(plan(bad), (e: unknown) => e instanceof UserError && e.exitCode === ExitCode.usage, bad);
   }
-test('capture: the spool is on by default (512 MB), sized with --spool-size, off with --no-spool', async () => {
+});
+
+test('capture: the spool is off by default, on with --spool (512 MB) or --spool-size', async () => {
   const plan = async (line: string) => planCapture((await parse(line)).argv as unknown as CaptureArgs);
-  const d = await plan('capture web');
+  assert.equal((await plan('capture web')).spoolBytes, undefined);
+  const d = await plan('capture web --spool');
   assert.equal(d.spoolBytes, 512_000_000);
   assert.equal(d.reconnectSeconds, 60);
-  assert.equal(d.detach, false);
   assert.equal((await plan('capture web --spool-size 2GB')).spoolBytes, 2_000_000_000);
   assert.equal((await plan('capture web --spool-size 64MiB')).spoolBytes, 64 * 2 ** 20);
   assert.equal((await plan('capture web --no-spool')).spoolBytes, undefined);
-  assert.equal((await plan('capture web --reconnect-timeout 5m')).reconnectSeconds, 300);
-  assert.equal((await plan('capture web --reconnect-timeout 0')).reconnectSeconds, 0);
+  assert.equal((await plan('capture web --spool --reconnect-timeout 5m')).reconnectSeconds, 300);
+  assert.equal((await plan('capture web --spool --reconnect-timeout 0')).reconnectSeconds, 0);
   await assert.rejects(plan('capture web --spool-size 1MB'), /--spool-size must be at least 2MB/);
   await assert.rejects(plan('capture web --spool-size lots'), /--spool-size: not a size/);
   await assert.rejects(plan('capture web --no-spool --spool-size 1GB'), /--no-spool turns off/);
-  await assert.rejects(plan('capture web --reconnect-timeout soon'), /invalid duration/);
-});
-
-test('capture --detach: a bounded --duration, a spool, and nothing written here', async () => {
-  const plan = async (line: string) => planCapture((await parse(line)).argv as unknown as CaptureArgs);
-  const ok = await plan('capture deploy/web --detach --duration 2h --spool-size 4GB');
-  assert.equal(ok.detach, true);
-  assert.equal(ok.durationSeconds, 7200);
-  await assert.rejects(plan('capture web --detach'), /--detach needs --duration/);
-  await assert.rejects(plan('capture web --detach --duration 25h'), /at most 24h/);
-  await assert.rejects(plan('capture web --detach --duration 1h --no-spool'), /--no-spool turns off/);
-  await assert.rejects(
-    plan('capture web --detach --duration 1h -o x.pcap'),
-    /--detach writes nothing here, so -o cannot/,
-  );
-  await assert.rejects(plan('capture web --detach --duration 1h --wireshark'), /--wireshark cannot go with it/);
-  await assert.rejects(plan('svc/web --detach --duration 1h --follow'.replace(/^/, 'capture ')), /--follow cannot/);
+  await assert.rejects(plan('capture web --spool --reconnect-timeout soon'), /invalid duration/);
+  await assert.rejects(plan('capture web --reconnect-timeout 5m'), /--reconnect-timeout goes with --spool/);
+  await assert.rejects(parse('capture web --detach --duration 1h'), /detach/);
 });

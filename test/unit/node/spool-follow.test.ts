@@ -4,6 +4,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { ExitCode, UserError } from '../../../src/errors.ts';
 import { readArgv } from '../../../src/node/agent.ts';
 import type { AgentExec } from '../../../src/node/agent-ops.ts';
@@ -116,6 +117,27 @@ describe('SpoolFollower', () => {
     // The readers were told what arrived: file 0 whole (the ring may drop it uncounted), then the end.
     assert.equal(exec.stdins[0], 'ack 0\n');
     assert.equal(exec.stdins[1], 'done\n');
+  });
+
+  test('a slow output has every packet by the time run() resolves (nothing left in the demultiplexer)', async () => {
+    const big = ringFile(0, 400);
+    const exec = new FakeSpoolExec([
+      { stdout: Buffer.concat([mark('file 0 0'), big, mark('end 0 400 400 0')]), end: 0 },
+    ]);
+    const parts: Buffer[] = [];
+    const slow = new Writable({
+      highWaterMark: 1024,
+      write: (c: Buffer, _e, cb) => {
+        parts.push(Buffer.from(c));
+        setTimeout(cb, 2);
+      },
+    });
+    slow.on('error', () => {});
+    await new SpoolFollower(exec, { dir: DIR, reconnectMs: 5000 }).run(['first'], slow);
+    // The caller ends its output now: it must already have been handed everything.
+    slow.end();
+    await finished(slow).catch(() => {});
+    assert.equal(readPcap(Buffer.concat(parts)).records.length, 400);
   });
 
   test('how far behind: what tcpdump wrote against what has been read', async () => {
