@@ -2,7 +2,7 @@
 // cluster (npm run cluster:up first), written to bench/results.md (tables) and bench/results.json
 // (every run's figures). Progress goes to stderr; nothing is asserted.
 //
-//   node scripts/bench/run.ts [--quick] [--only startup,forensics,throughput,ttfp,memory,compress,multi,merged,extcap,ksniff,lib]
+//   node scripts/bench/run.ts [--quick] [--only startup,forensics,throughput,ttfp,memory,compress,multi,merged,extcap,ksniff,lib,spool]
 //                             [--no-cluster] [--out DIR] [--readme] [--baseline DIR]
 //
 // --baseline DIR measures another checkout (built: its dist/main.js) side by side where a section
@@ -40,11 +40,12 @@ import { GNU_TIME } from './lib/proc.ts';
 import { progress, type SectionResult } from './lib/section.ts';
 import { spread } from './lib/stats.ts';
 import { summarize } from './summary.ts';
+import { spoolBench } from './spool.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const ALL = ['startup', 'forensics', 'ksniff', 'throughput', 'ttfp', 'memory', 'compress', 'multi', 'merged', 'extcap', 'lib'] as const;
+const ALL = ['startup', 'forensics', 'ksniff', 'throughput', 'ttfp', 'memory', 'compress', 'multi', 'merged', 'extcap', 'lib', 'spool'] as const;
 type SectionId = (typeof ALL)[number];
-const CLUSTER_SECTIONS: SectionId[] = ['throughput', 'ttfp', 'memory', 'compress', 'multi', 'extcap'];
+const CLUSTER_SECTIONS: SectionId[] = ['throughput', 'ttfp', 'memory', 'compress', 'multi', 'extcap', 'spool'];
 
 const { values } = parseArgs({
   options: {
@@ -241,6 +242,19 @@ async function main(): Promise<void> {
           }),
         });
       }
+      if (only.has('spool')) {
+        sections.push({
+          id: 'spool',
+          result: await spoolBench({
+            setup,
+            pod: web!,
+            reps: quick ? 1 : 3,
+            saturationSeconds: quick ? 4 : 8,
+            saturationSpool: '2GB',
+            rateSeconds: quick ? 3 : 5,
+          }),
+        });
+      }
       if (only.has('multi')) {
         const counts = quick ? [1, 5] : [1, 5, 20];
         const max = Math.max(...counts);
@@ -276,7 +290,7 @@ async function main(): Promise<void> {
     rmSync(work, { recursive: true, force: true });
   }
 
-  const order: SectionId[] = ['throughput', 'ttfp', 'memory', 'compress', 'multi', 'merged', 'extcap', 'startup', 'ksniff', 'lib'];
+  const order: SectionId[] = ['throughput', 'ttfp', 'memory', 'compress', 'spool', 'multi', 'merged', 'extcap', 'startup', 'ksniff', 'lib'];
   sections.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
   const data = Object.fromEntries(sections.map((s) => [s.id, s.result.data]));
   const summary = summarize(data);

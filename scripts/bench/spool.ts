@@ -4,8 +4,8 @@
 //     once), and how long the stream took to drain after the traffic stopped;
 //   - 1 Gbit/s of whole packets: kernel drops with the spool;
 //   - at 100 Mbit/s and at a trickle (200 small datagrams/s): time to first packet and the delay
-//     from tcpdump's timestamp to the packet reaching our stdout (p50, p99), with the spool and
-//     with --no-spool. The cluster runs on this machine, so both clocks are the same clock.
+//     from tcpdump's timestamp to the packet reaching our stdout (p50, p99), with --spool and
+//     without (the default). The cluster runs on this machine, so both clocks are the same clock.
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -133,7 +133,7 @@ async function rateRun(o: SpoolBenchOptions, rateMbit: number, spool: boolean, r
   const l = launch('ours', o.setup, {
     durationS: o.rateSeconds + 2,
     tag: `spool-rate-${rateMbit}-${spool}-${rep}`,
-    extra: spool ? [] : ['--no-spool'],
+    extra: spool ? ['--spool'] : [],
   });
   try {
     await waitForLine(l.proc, l.listening, 120_000);
@@ -179,7 +179,7 @@ async function delayRun(o: SpoolBenchOptions, scenario: string, spool: boolean):
     '-o', '-',
     '-i', 'eth0',
     '--duration', `${o.rateSeconds + 8}s`,
-    ...(spool ? [] : ['--no-spool']),
+    ...(spool ? ['--spool'] : []),
   ];
   const low = scenario.startsWith('trickle');
   setRate(o.pod.pid, low ? undefined : 100);
@@ -240,12 +240,12 @@ export async function spoolBench(o: SpoolBenchOptions): Promise<SectionResult> {
     progress(`spool: saturation into a ${o.saturationSpool} spool, run ${rep + 1}/${o.reps}`);
     data.saturation.push(await saturationRun(o, rep));
     for (const spool of [true, false]) {
-      progress(`spool: 1000 Mbit/s whole packets, ${spool ? 'spool' : '--no-spool'}, run ${rep + 1}/${o.reps}`);
+      progress(`spool: 1000 Mbit/s whole packets, ${spool ? '--spool' : 'no spool'}, run ${rep + 1}/${o.reps}`);
       data.rates.push(await rateRun(o, 1000, spool, rep));
     }
     for (const scenario of ['100 Mbit/s', 'trickle (200/s)']) {
       for (const spool of [true, false]) {
-        progress(`spool: delay at ${scenario}, ${spool ? 'spool' : '--no-spool'}, run ${rep + 1}/${o.reps}`);
+        progress(`spool: delay at ${scenario}, ${spool ? '--spool' : 'no spool'}, run ${rep + 1}/${o.reps}`);
         data.delays.push(await delayRun(o, scenario, spool));
       }
     }
@@ -270,7 +270,7 @@ export async function spoolBench(o: SpoolBenchOptions): Promise<SectionResult> {
       const rs = data.rates.filter((r) => r.spool === spool);
       return [
         '1000 Mbit/s whole packets',
-        spool ? 'spool (default)' : '--no-spool',
+        spool ? '--spool' : 'no spool (default)',
         fmtSpread(spread(rs.map((r) => (r.ok ? r.droppedByKernel : undefined))), 0),
         fmtSpread(spread(rs.map((r) => (r.ok && r.offeredPackets ? Math.min(100, (100 * r.kept) / r.offeredPackets) : undefined))), 1),
       ];
@@ -282,7 +282,7 @@ export async function spoolBench(o: SpoolBenchOptions): Promise<SectionResult> {
       const rs = data.delays.filter((r) => r.scenario === scenario && r.spool === spool);
       delayRows.push([
         scenario,
-        spool ? 'spool (default)' : '--no-spool',
+        spool ? '--spool' : 'no spool (default)',
         fmtSpread(spread(rs.map((r) => r.firstPacketS)), 2),
         fmtSpread(spread(rs.map((r) => r.p50Ms)), 1),
         fmtSpread(spread(rs.map((r) => r.p99Ms)), 1),
