@@ -70,7 +70,7 @@ if (unhealthy) throw new Error(unhealthy);
 
 const ns = `wsgui-${process.pid}`;
 const home = mkdtempSync(join(tmpdir(), 'knetns-wsgui-'));
-const env = { ...process.env, HOME: home, XDG_RUNTIME_DIR: home, KUBECONFIG, XDG_CONFIG_HOME: undefined };
+const env = { ...process.env, HOME: home, XDG_RUNTIME_DIR: home, TMPDIR: home, KUBECONFIG, XDG_CONFIG_HOME: undefined };
 const screenshot = resolve(values.screenshot ?? join(tmpdir(), `kubectl-netns-wireshark-${process.pid}.png`));
 const captureFile = join(home, 'capture.pcapng');
 let xvfb: ChildProcess | undefined;

@@ -4,8 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, readFileSync, existsSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
@@ -25,6 +24,7 @@ import {
 import { collect, DEBUG_IMAGE, PLUGIN, runPlugin, startPlugin, waitForStderr, WEB_IMAGE } from '../helpers/plugin.ts';
 import { readCapture } from '../helpers/pcap/reader.ts';
 import { summarize } from '../helpers/pcap/packets.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 const skip = ensureCluster();
 const env = { KUBECONFIG };
@@ -36,7 +36,7 @@ for (const node of skip ? [undefined] : clusterNodes()) {
   const base = ['-n', ns, '--image', DEBUG_IMAGE];
   // One directory per node: the killed runs on one node leave .partial files by design, and the
   // next node's "no temporary file left" must see only its own.
-  const dir = mkdtempSync(join(tmpdir(), `knetns-e2e-${node?.number ?? 0}-`));
+  const dir = tempDir(`knetns-e2e-${node?.number ?? 0}-`);
   let podIP = '';
 
   /** HTTP GETs from the root namespace to the pod (our own test host, routed to its node). */

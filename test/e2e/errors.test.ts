@@ -3,8 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   ensureCluster,
@@ -22,13 +21,14 @@ import { ExitCode, UserError } from '../../src/errors.ts';
 import { createKubeClient } from '../../src/kube/client.ts';
 import { resolveConfig } from '../../src/kube/config.ts';
 import { DebugSession } from '../../src/kube/session.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 const skip = ensureCluster();
 const ns = `e2e-errors-${process.pid}`;
 const baselineNs = `e2e-baseline-${process.pid}`;
 const env = { KUBECONFIG };
 const base = ['-n', ns, '--image', DEBUG_IMAGE];
-const dir = mkdtempSync(join(tmpdir(), 'knetns-e2e-'));
+const dir = tempDir('knetns-e2e-');
 
 function noDebugPods(namespace = ns): void {
   assert.deepEqual(debugPods(namespace), []);

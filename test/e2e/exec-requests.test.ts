@@ -6,18 +6,18 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AUDIT_LOG } from '../../scripts/cluster/paths.ts';
 import { execRequests } from '../../scripts/bench/lib/audit.ts';
 import { createNamespace, deleteNamespace, ensureCluster, KUBECONFIG, readyNodes, runPod } from '../helpers/cluster.ts';
 import { DEBUG_IMAGE, PLUGIN, WEB_IMAGE } from '../helpers/plugin.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 const skip =
   ensureCluster() ?? (existsSync(AUDIT_LOG) ? false : `no audit log at ${AUDIT_LOG} (scripts/cluster/up.sh)`);
 const ns = `e2e-execreq-${process.pid}`;
-const dir = mkdtempSync(join(tmpdir(), 'knetns-execreq-'));
+const dir = tempDir('knetns-execreq-');
 const PODS = 5;
 const SECONDS = 16;
 

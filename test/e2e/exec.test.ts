@@ -2,8 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { symlinkSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import {
   clusterNodes,
@@ -19,6 +18,7 @@ import {
   KUBECTL,
 } from '../helpers/cluster.ts';
 import { DEBUG_IMAGE, PLUGIN, ROOT, runPlugin, WEB_IMAGE } from '../helpers/plugin.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 const skip = ensureCluster();
 const env = { KUBECONFIG };
@@ -115,7 +115,7 @@ for (const node of skip ? [undefined] : clusterNodes()) {
       });
 
       test('kubectl finds the plugin on PATH: `kubectl netns exec` works through plugin discovery', async () => {
-        const bin = mkdtempSync(join(tmpdir(), 'knetns-path-'));
+        const bin = tempDir('knetns-path-');
         symlinkSync(PLUGIN, join(bin, 'kubectl-netns'));
         const PATH = [bin, dirname(process.execPath), process.env.PATH].join(':');
         const list = execFileSync(KUBECTL, ['plugin', 'list'], {

@@ -5,8 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   createNamespace,
@@ -22,11 +21,12 @@ import {
   watchDebugPodsCreated,
 } from '../helpers/cluster.ts';
 import { collect, DEBUG_IMAGE, runPlugin, startPlugin, WEB_IMAGE } from '../helpers/plugin.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 const skip = ensureNodes(2);
 const ns = `e2e-limits-${process.pid}`;
 const env = { KUBECONFIG };
-const dir = mkdtempSync(join(tmpdir(), 'knetns-limits-'));
+const dir = tempDir('knetns-limits-');
 const base = ['-n', ns, '--image', DEBUG_IMAGE];
 
 /** A workload object of KIND with one pod of the web image, pinned by nodeSelector to NODE. */

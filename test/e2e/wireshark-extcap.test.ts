@@ -36,7 +36,7 @@ function toolsSkip(tools: string[]): string | false {
 const skip = ensureCluster() || toolsSkip(['tshark', 'capinfos']);
 const ns = `e2e-extcap-${process.pid}`;
 const home = mkdtempSync(join(tmpdir(), 'knetns-extcap-home-'));
-const env = { PATH: process.env.PATH, HOME: home, KUBECONFIG };
+const env = { PATH: process.env.PATH, HOME: home, KUBECONFIG, TMPDIR: home };
 let iface = '';
 const podIPs: string[] = [];
 

@@ -55,7 +55,7 @@ function startWithWireshark(extra: string[]): ChildProcess {
     process.execPath,
     [PLUGIN, 'capture', 'web', '-n', ns, '--image', DEBUG_IMAGE, '--wireshark', ...extra],
     {
-      env: { ...process.env, KUBECONFIG, DISPLAY: display, HOME: home, XDG_RUNTIME_DIR: home },
+      env: { ...process.env, KUBECONFIG, DISPLAY: display, HOME: home, XDG_RUNTIME_DIR: home, TMPDIR: home },
       stdio: ['ignore', 'ignore', 'pipe'],
       detached: true,
     },

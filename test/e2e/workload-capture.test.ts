@@ -4,8 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   createNamespace,
@@ -23,11 +22,12 @@ import {
   watchDebugPodsCreated,
 } from '../helpers/cluster.ts';
 import { collect, DEBUG_IMAGE, startPlugin, waitForStderr, WEB_IMAGE } from '../helpers/plugin.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 const skip = ensureCluster();
 const ns = `e2e-workload-${process.pid}`;
 const env = { KUBECONFIG };
-const dir = mkdtempSync(join(tmpdir(), 'knetns-workload-'));
+const dir = tempDir('knetns-workload-');
 const base = ['-n', ns, '--image', DEBUG_IMAGE];
 const PARTIAL = 12;
 

@@ -1,14 +1,14 @@
 // The debug image and namespace set once: flag > environment > config file > built-in.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { configPath, userDefaults } from '../../../src/cli/defaults.ts';
 import { DEFAULT_IMAGE } from '../../../src/kube/debug-pod.ts';
 import { ExitCode, UserError } from '../../../src/errors.ts';
+import { tempDir } from '../../helpers/temp.ts';
 
-const home = mkdtempSync(join(tmpdir(), 'knetns-home-'));
+const home = tempDir('knetns-home-');
 const cfg = join(home, '.config', 'kubectl-netns', 'config.yaml');
 
 test('nothing set: the built-in image, debug pods in the target namespace', () => {

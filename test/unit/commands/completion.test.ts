@@ -3,13 +3,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { completionScript } from '../../../src/commands/completion.ts';
+import { tempDir } from '../../helpers/temp.ts';
 
 const MAIN = new URL('../../../src/main.ts', import.meta.url).pathname;
-const bin = mkdtempSync(join(tmpdir(), 'knetns-complete-'));
+const bin = tempDir('knetns-complete-');
 writeFileSync(join(bin, 'kubectl-netns'), `#!/bin/sh\nexec "${process.execPath}" "${MAIN}" "$@"\n`);
 chmodSync(join(bin, 'kubectl-netns'), 0o755);
 

@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveConfig } from '../../../src/kube/config.ts';
 import { ExitCode, UserError } from '../../../src/errors.ts';
+import { tempDir } from '../../helpers/temp.ts';
 
 // Real kubeconfig files on disk, read the way kubectl reads them.
-const dir = mkdtempSync(join(tmpdir(), 'knetns-kubeconfig-'));
+const dir = tempDir('knetns-kubeconfig-');
 function kubeconfig(name: string, body: { current?: string; contexts: Array<[string, string, string?]> }): string {
   const clusters = [...new Set(body.contexts.map(([, c]) => c))];
   const yaml = [

@@ -5,14 +5,12 @@ import {
   chmodSync,
   existsSync,
   lstatSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   statSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertNotTerminal, fileSink, prepareDirectory } from '../../../src/output/sink.ts';
 import { findWireshark } from '../../../src/output/wireshark.ts';
@@ -20,7 +18,7 @@ import { renderStatus, formatBytes } from '../../../src/output/status-line.ts';
 import { ExitCode, UserError } from '../../../src/errors.ts';
 import { tempDir } from '../../helpers/temp.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'knetns-sink-'));
+const dir = tempDir('knetns-sink-');
 
 test('a file appears under its name only when finished, cut to the last complete record', async () => {
   const path = join(dir, 'cap.pcap');
@@ -130,7 +128,7 @@ test('pcap is never written to a terminal', () => {
 });
 
 test('Wireshark is found on PATH or at its install path, else a clear error', () => {
-  const bin = mkdtempSync(join(tmpdir(), 'knetns-ws-'));
+  const bin = tempDir('knetns-ws-');
   // Only the temporary directory counts as installed: this machine may have a real Wireshark.
   const onlyBin = (p: string) => p.startsWith(bin) && existsSync(p);
   assert.throws(
