@@ -33,6 +33,22 @@ K8S_BINS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-pro
 log() { printf '[build] %s\n' "$*" >&2; }
 die() { printf '[build] error: %s\n' "$*" >&2; exit 1; }
 
+# go keeps its work files (GBs for Kubernetes) in a temporary directory that it removes only when it
+# ends by itself or on SIGINT: a build stopped otherwise (build-ahead.sh --stop, a killed CI job)
+# left them in /tmp. So each build's go works in a directory of its own under the cache, removed
+# on exit, and a build starting removes those of builds no longer running.
+GOTMP_ROOT="$CACHE_DIR/gotmp"
+mkdir -p "$GOTMP_ROOT"
+for d in "$GOTMP_ROOT"/*; do
+  [[ -d "$d" ]] || continue
+  kill -0 "${d##*/}" 2>/dev/null || rm -rf "$d"
+done
+export GOTMPDIR="$GOTMP_ROOT/$$"
+mkdir -p "$GOTMPDIR"
+trap 'rm -rf "$GOTMPDIR"' EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
+
 find_go() {
   if command -v go >/dev/null 2>&1; then
     command -v go

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -19,8 +19,15 @@ function scratch() {
     KNETNS_CACHE_DIR: join(dir, 'cache'),
     GOMODCACHE: join(dir, 'mod'),
     GOCACHE: join(dir, 'go'),
+    TMPDIR: join(dir, 'tmp'),
   };
+  mkdirSync(env.TMPDIR, { recursive: true });
   return { dir, env };
+}
+
+/** A process id that names no running process. */
+function deadPid(): number {
+  for (let pid = 4_000_000; ; pid--) if (!existsSync(`/proc/${pid}`)) return pid;
 }
 
 /** The processes of group PGID, as "nice command" lines (none once it is gone). */
@@ -43,9 +50,12 @@ test('a cached oldest release starts nothing and says nothing', () => {
   }
 });
 
-test('an uncached one builds at nice 19 in its own group; a second build waits; --stop ends the group', () => {
+test('an uncached one builds at nice 19 in its own group; a second build waits; --stop ends the group and leaves no work files', () => {
   const { dir, env } = scratch();
   try {
+    // go's work directory of an earlier build that was killed: the next build removes it.
+    const stale = join(env.KNETNS_CACHE_DIR, 'gotmp', String(deadPid()));
+    mkdirSync(join(stale, 'go-build123'), { recursive: true });
     const r = spawnSync('bash', [SCRIPT], { env, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, new RegExp(`kubernetes ${oldest.replace(/\./g, '\\.')}: building in the background`));
@@ -71,6 +81,8 @@ test('an uncached one builds at nice 19 in its own group; a second build waits; 
     for (let i = 0; i < 50 && group(pgid).length > 0; i++) execFileSync('sleep', ['0.1']);
     assert.deepEqual(group(pgid), []);
     assert.ok(!existsSync(join(env.KNETNS_CACHE_DIR, 'build-ahead.pid')));
+    assert.deepEqual(readdirSync(join(env.KNETNS_CACHE_DIR, 'gotmp')), [], 'go work files left in the cache');
+    assert.deepEqual(readdirSync(env.TMPDIR), [], 'go work files left in TMPDIR');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
