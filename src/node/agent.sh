@@ -132,6 +132,8 @@
 #       namespace); the nsfs files in /run/netns, /var/run/netns, /run/docker/netns. Process
 #       count is not a cost driver: a fixed handful of stat/grep/awk runs reads all of /proc,
 #       then `ip` runs once per network namespace entered, a few at once (one per CPU, at most 4).
+#       A namespace whose process's /proc/PID/net shows nothing but a loopback never brought up
+#       is not entered: its record comes from there (see scan_quiet for what that cannot see).
 #       With --addr or --netns, only these are entered: the node's namespace, each NETNS, each
 #       namespace without a process, and each whose process's /proc/PID/net (fib_trie, if_inet6)
 #       lists a local address in one of the subnets HEX/BITS (an address as 8 or 32 lowercase hex
@@ -152,10 +154,12 @@
 #         file PATH NETNS                an nsfs file in one of the directories above (node paths)
 #         cni FILE JSON                  a libcni cache entry (/var/lib/cni/results/FILE on the
 #                                        node), on one line, its base64 "config" removed
-#         ipaddr NETNS JSON              `ip -j -d addr show` in NETNS (once per namespace entered)
+#         ipaddr NETNS JSON              `ip -j -d addr show` in NETNS (once per namespace entered;
+#                                        for a namespace holding only a loopback never brought up,
+#                                        what ip prints there, read from /proc/PID/net instead)
 #         warn MESSAGE                   something could not be read; the rest is still valid
 #         done COUNT ENTERED             last line: the scan is complete (COUNT namespaces,
-#                                        ENTERED of them entered)
+#                                        ENTERED of them entered with ip)
 #   hold
 #       The client's hold on the debug pod: marks the pod held with /tmp/kubectl-netns-held.PID (the
 #       pod's main process runs while such a file names a live process; /tmp/kubectl-netns-was-held
@@ -1681,6 +1685,56 @@ scan_pick() {
     $1 == host || ($1 in want) || $2 != "t" || look($3) != 0 { print }'
 }
 
+# The interfaces of a namespace whose only interface is a loopback that has never been up, as
+# `ip -j -d addr show` prints them (the fields the client reads, with the kernel's defaults).
+QUIET_LO='[{"ifindex":IFINDEX,"ifname":"lo","flags":["LOOPBACK"],"mtu":65536,"operstate":"DOWN","link_type":"loopback","address":"00:00:00:00:00:00","broadcast":"00:00:00:00:00:00","addr_info":[]}]'
+
+# Splits ENTRIES (from scan_entries) into "ipaddr" records for the namespaces that hold nothing but
+# a loopback never brought up, and the entries still to enter, printed as they came. A node that
+# leaks namespaces holds thousands of these (`unshare -n`, a sandbox torn down half way), and
+# entering each costs a fork and two execs; their process's /proc/PID/net shows the same facts
+# from one awk: net/dev lists every interface (only "lo", no packet ever counted), if_inet6 every
+# IPv6 address (none), fib_trie every IPv4 local route (none: an IPv4 address, even on a down
+# interface or on a loopback that was up and is down again, leaves one), dev_snmp6/lo its index.
+# What /proc cannot show is an MTU or a flag (promisc, multicast) set on that loopback while it
+# stayed down; these print as the kernel's defaults. Anything unreadable (the process exited, no
+# IPv6) means the namespace is entered as before. $2 is our own namespace, never skipped.
+scan_quiet() {
+  printf '%s\n' "$1" | awk -F"$TAB" -v root="$PROC_ROOT" -v self="$2" -v json="$QUIET_LO" '
+    # The lines of FILE into L[1..n]; -1 when it cannot be opened (getline: not fatal).
+    function slurp(file,   n, r, line) {
+      n = 0
+      while ((r = (getline line < file)) > 0) L[++n] = line
+      close(file)
+      return r < 0 ? -1 : n
+    }
+    # The ifindex of a namespace holding only a never-up loopback, else "".
+    function quiet(pid,   base, n, i, f, k) {
+      base = root "/" pid "/net/"
+      # Two header lines, then "lo: 16 counters".
+      if (slurp(base "dev") != 3) return ""
+      n = split(L[3], f, /[: ]+/)
+      k = f[1] == "" ? 2 : 1
+      if (f[k] != "lo" || n - k != 16) return ""
+      for (i = k + 1; i <= n; i++) if (f[i] != "0") return ""
+      if (slurp(base "if_inet6") != 0 || slurp(base "fib_trie") != 0) return ""
+      n = slurp(base "dev_snmp6/lo")
+      for (i = 1; i <= n; i++) {
+        split(L[i], f, /[ \t]+/)
+        if (f[1] == "ifIndex" && f[2] ~ /^[1-9][0-9]*$/) return f[2]
+      }
+      return ""
+    }
+    $1 == "" { next }
+    $2 == "t" && $1 != self && (ix = quiet($3)) != "" {
+      j = json
+      sub(/IFINDEX/, ix, j)
+      printf "ipaddr\t%s\t%s\n", $1, j
+      next
+    }
+    { print }'
+}
+
 # "ipaddr" records: `ip -j -d addr show` in each namespace of ENTRIES (from scan_entries), as one
 # nsenter running ip (a fork and two execs: each is milliseconds, and there may be thousands),
 # directly in our own (SELF). Through a path, bounded: a mount on a stuck filesystem must not hang
@@ -1796,6 +1850,10 @@ op_scan() {
   entries=$(printf '%s\n%s\n%s\n' "$procs" "$mounts" "$files" | scan_entries "$host_root")
   so_count=$(printf '%s\n' "$entries" | grep -c .)
   if [ -n "$so_subnets$so_netns" ]; then entries=$(scan_pick "$entries" "$so_subnets" "$host_net" "$so_netns"); fi
+  # Entry lines start with the namespace's inode, records with their kind.
+  entries=$(scan_quiet "$entries" "$self_net")
+  printf '%s\n' "$entries" | grep "^ipaddr$TAB"
+  entries=$(printf '%s\n' "$entries" | grep -v "^ipaddr$TAB")
   scan_addrs "$entries" "$self_net"
   printf 'done\t%s\t%s\n' "$so_count" "$(printf '%s\n' "$entries" | grep -c .)"
 }

@@ -58,8 +58,13 @@ export interface ScanFacts {
   /** Interfaces by netns inode; a namespace the agent could not enter is missing. */
   interfaces: Map<string, NetInterface[]>;
   warnings: string[];
-  /** Namespaces the agent found, from its `done` line (it entered those in `interfaces`, or tried to). */
+  /** Namespaces the agent found, from its `done` line. */
   namespaces: number;
+  /**
+   * How many of them the agent entered with `ip` (the `done` line's third field); the others in
+   * `interfaces` were read from /proc. Undefined from an agent that did not say.
+   */
+  entered: number | undefined;
 }
 
 const INODE = /^[1-9][0-9]*$/;
@@ -126,6 +131,7 @@ export function parseScan(text: string): ScanFacts {
   let self: NsPair | undefined;
   let host: NsPair | undefined;
   let done: number | undefined;
+  let entered: number | undefined;
   const procs: ProcFact[] = [];
   const mounts: MountFact[] = [];
   const files: FileFact[] = [];
@@ -183,6 +189,7 @@ export function parseScan(text: string): ScanFacts {
         break;
       case 'done':
         done = Number(f[1] ?? 0);
+        entered = f[2] !== undefined && /^[0-9]+$/.test(f[2]) ? Number(f[2]) : undefined;
         break;
       default:
         break;
@@ -190,5 +197,5 @@ export function parseScan(text: string): ScanFacts {
   }
   if (!self) throw new Error(`not the output of the agent's scan: ${JSON.stringify(text.slice(0, 200))}`);
   if (done === undefined) throw new Error('the node scan ended early (no "done" line); rerun it');
-  return { self, host, procs, mounts, files, cni, interfaces, warnings, namespaces: done };
+  return { self, host, procs, mounts, files, cni, interfaces, warnings, namespaces: done, entered };
 }

@@ -86,6 +86,21 @@ async function buildFixtures(): Promise<Fixtures> {
   v4.push(loAddr, mapped);
   inodes.add(lo.inode);
 
+  // Namespaces that look bare from afar but are not, each a trap for reading /proc instead of
+  // entering: a loopback that was up and is down again (its 127.0.0.1 stays), an IPv6 address on
+  // a loopback never up, a second interface with no address, and one that carried packets.
+  const traps = [
+    'ip link set lo up && ip link set lo down',
+    `ip -6 addr add ${ula}7/128 dev lo nodad`,
+    'ip link add knt-e0 type veth peer name knt-e1',
+    'ip link set lo up && busybox ping -c 1 -W 1 127.0.0.1 >/dev/null; ip addr flush dev lo && ip link set lo down',
+  ];
+  for (const script of traps) {
+    const t = await netnsProcess();
+    inNs(t.pid, script);
+    inodes.add(t.inode);
+  }
+
   // No process left: only a mount in another mount namespace keeps it (entered through the path).
   const o = await netnsProcess();
   const orphanAddr = testAddress();
@@ -161,6 +176,11 @@ describe(
             full.warnings.join('; '),
           );
           assert.equal(full.namespaces, entries.length);
+          // The bare ones are read from /proc, not entered one by one (a fork and two execs each).
+          assert.ok(
+            full.entered !== undefined && full.entered <= full.namespaces - fx.bare,
+            `entered ${full.entered} of ${full.namespaces} with ${fx.bare} bare`,
+          );
           for (const inode of fx.inodes)
             assert.deepEqual(full.interfaces.get(inode), entered.get(inode), `netns ${inode}`);
           // What ls -o json prints for them, from either source.

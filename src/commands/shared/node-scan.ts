@@ -90,7 +90,7 @@ export async function scanWith(
   }
   for (const w of facts.warnings) debug(`node ${node}: ${w}`);
   debug(
-    `node ${node}: scanned ${facts.procs.length} processes, ${facts.namespaces} network namespaces (${facts.interfaces.size} entered) in ${scanMs}ms`,
+    `node ${node}: scanned ${facts.procs.length} processes, ${facts.namespaces} network namespaces (${facts.interfaces.size} listed, ${facts.entered ?? '?'} entered) in ${scanMs}ms`,
   );
   const refs = podRefs(pods);
   return { node, facts, pods: refs, entries: buildNetnsTable(facts, refs), scanMs };
