@@ -220,6 +220,55 @@ function assertKubelet(pid: number): void {
   if (!cmd.split('\0')[0]!.endsWith('/kubelet')) throw new Error(`pid ${pid} is not a kubelet: ${cmd}`);
 }
 
+/**
+ * Kills the local cluster's kube-apiserver with SIGKILL, as a crash or a failover does (SIGTERM is a
+ * graceful stop: open exec streams would keep flowing until they end). Nothing restarts it until
+ * restartApiserver or restoreCluster runs up.sh. Returns its pid once it is gone.
+ */
+export async function killApiserver(): Promise<number> {
+  const pid = Number(readFileSync(join(STATE_DIR, 'pids', 'kube-apiserver.pid'), 'utf8').trim());
+  const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  if (!cmd.split('\0')[0]!.endsWith('/kube-apiserver')) throw new Error(`pid ${pid} is not a kube-apiserver: ${cmd}`);
+  process.kill(pid, 'SIGKILL');
+  await waitFor(`kube-apiserver (pid ${pid}) to die`, async () => (processGone(pid) ? true : undefined), 30_000, 100);
+  return pid;
+}
+
+/** Whether PID has exited (a zombie that PID 1 of this machine reaps late has exited too). */
+function processGone(pid: number): boolean {
+  try {
+    return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true;
+  }
+}
+
+/** Whether the API server answers /readyz (through the cluster's own kubectl). */
+export function apiserverReady(): boolean {
+  return kubectlRun(['get', '--raw', '/readyz', '--request-timeout=3s']).stdout.trim() === 'ok';
+}
+
+/**
+ * Starts the API server again the way the cluster starts it (up.sh, which restarts whatever is
+ * down with its own flags) without blocking the event loop; resolves when up.sh is done.
+ */
+export function restartApiserver(): Promise<void> {
+  const count = readFileSync(join(STATE_DIR, 'node-count'), 'utf8').trim();
+  const child = spawn('bash', [join(CLUSTER_SCRIPTS, 'up.sh'), '--nodes', count], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => child.kill('SIGTERM'), 240_000);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else reject(new Error(`up.sh --nodes ${count} failed (${code ?? signal}): ${err.slice(-2000)}`));
+    });
+  });
+}
+
 /** Brings the cluster back to what up.sh last made (a stopped kubelet restarts); waits until every node is Ready. */
 export function restoreCluster(): void {
   clusterWithNodes(Number(readFileSync(join(STATE_DIR, 'node-count'), 'utf8').trim()));

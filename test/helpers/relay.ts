@@ -1,7 +1,8 @@
 // A TCP relay of our own on loopback in front of the local cluster's API server, so tests can
 // break the wire between the client and the server the ways networks break: cut (both ends
 // reset), refused (nothing answers any more), or black-holed (connections stay open, nothing
-// gets through: a half-open connection after a VPN drop or a suspended laptop).
+// gets through: a half-open connection after a VPN drop or a suspended laptop), or slow (the
+// server's bytes to the client at a set rate, with TCP's own backpressure behind it).
 import { writeFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -17,6 +18,8 @@ export interface Relay {
   refuse(): void;
   /** Keeps every connection open but forwards nothing more, either way. */
   blackhole(): void;
+  /** From now on, the server's bytes reach the client at about BYTESPERSECOND (0: full speed again). */
+  throttle(bytesPerSecond: number): void;
   close(): void;
 }
 
@@ -27,15 +30,23 @@ export async function startRelay(dir: string): Promise<Relay> {
   );
   const sockets = new Set<Socket>();
   let holed = false;
+  let rate = 0;
   const relay: Server = createServer((client) => {
     const upstream = connect(Number(server.port || 443), server.hostname);
     sockets.add(client).add(upstream);
-    const forward = (from: Socket, to: Socket) =>
+    const forward = (from: Socket, to: Socket, slowed: boolean) =>
       from.on('data', (chunk: Buffer) => {
-        if (!holed) to.write(chunk);
+        if (holed) return;
+        to.write(chunk);
+        // Not reading on for a while is what makes the link slow: the kernel's buffers fill and
+        // TCP's window closes towards the server, as behind a slow uplink.
+        if (slowed && rate > 0) {
+          from.pause();
+          setTimeout(() => from.resume(), (chunk.length * 1000) / rate);
+        }
       });
-    forward(client, upstream);
-    forward(upstream, client);
+    forward(client, upstream, false);
+    forward(upstream, client, true);
     const drop = () => {
       if (holed) return;
       client.destroy();
@@ -69,6 +80,9 @@ export async function startRelay(dir: string): Promise<Relay> {
     },
     blackhole() {
       holed = true;
+    },
+    throttle(bytesPerSecond: number) {
+      rate = bytesPerSecond;
     },
     close() {
       holed = false;
