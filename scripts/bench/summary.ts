@@ -2,6 +2,7 @@
 // README shows. Built only from the sections' own data (no new measurements).
 import type { ForensicsRow } from './forensics.ts';
 import type { RunRecord } from './lib/capture-run.ts';
+import type { SpoolBenchData } from './spool.ts';
 import { deliveredMBps, keptPct } from './lib/capture-run.ts';
 import { mdTable, spread, type Spread } from './lib/stats.ts';
 
@@ -28,6 +29,7 @@ export interface SummaryInput {
   memory?: MemoryRun[];
   startup?: StartupRow[];
   forensics?: ForensicsRow[];
+  spool?: SpoolBenchData;
 }
 
 const med = (xs: Array<number | undefined>) => spread(xs)?.median;
@@ -137,5 +139,50 @@ export function summarize(d: SummaryInput): string {
       verdict(ls !== undefined && miss !== undefined && ls < 3 && miss < 2 && (hit === undefined || hit < 2)),
     ]);
   }
+  rows.push(...spoolRows(d.spool));
   return ['## Against the targets', '', mdTable(['target', 'measured (medians)', ''], rows)].join('\n');
+}
+
+/** "A few milliseconds": what the spool may add to a packet's delivery at p50 and at p99. */
+const SPOOL_DELAY_BUDGET_MS = 3;
+
+/** The node-side spool's targets (issue 18): saturation share and drain, 1 Gbit/s drops, delivery delay. */
+function spoolRows(sp: SpoolBenchData | undefined): string[][] {
+  if (!sp) return [];
+  const rows: string[][] = [];
+  const sat = sp.saturation.filter((r) => r.ok);
+  if (sp.saturation.length) {
+    const share = med(sat.map((r) => r.sharePct));
+    rows.push([
+      'spool: saturated into a spool big enough for the burst, ≥ 95 % of the packets tcpdump to /dev/null captures in the same window; and the drain',
+      `${f(share, 1)} % (${f(med(sat.map((r) => r.kept)), 0)} packets against ${f(med(sat.map((r) => r.reference)), 0)}; ${f(med(sat.map((r) => r.droppedByKernel)), 0)} kernel drops); drained ${f(med(sat.map((r) => r.drainS)), 1)} s after the traffic; ${sat.length}/${sp.saturation.length} runs ok`,
+      verdict(share === undefined ? undefined : share >= 95),
+    ]);
+  }
+  const drops = (spool: boolean) => med(sp.rates.filter((r) => r.ok && r.spool === spool).map((r) => r.droppedByKernel));
+  if (sp.rates.length) {
+    const withSpool = drops(true);
+    rows.push([
+      'spool: 1 Gbit/s of whole packets, 0 kernel drops',
+      `--spool ${f(withSpool, 0)} drops, without ${f(drops(false), 0)}`,
+      verdict(withSpool === undefined ? undefined : withSpool === 0),
+    ]);
+  }
+  const at = (spool: boolean) => sp.delays.filter((r) => r.ok && r.scenario === '100 Mbit/s' && r.spool === spool);
+  if (at(true).length && at(false).length) {
+    const m = (spool: boolean, k: 'firstPacketS' | 'p50Ms' | 'p99Ms') => med(at(spool).map((r) => r[k]));
+    const extra = (k: 'p50Ms' | 'p99Ms') => {
+      const a = m(true, k);
+      const b = m(false, k);
+      return a === undefined || b === undefined ? undefined : a - b;
+    };
+    const p50 = extra('p50Ms');
+    const p99 = extra('p99Ms');
+    rows.push([
+      `spool: at 100 Mbit/s, at most a few ms (${SPOOL_DELAY_BUDGET_MS}) more per packet (p50, p99) than without`,
+      `--spool: first packet ${f(m(true, 'firstPacketS'))} s, delay p50 ${f(m(true, 'p50Ms'), 1)} ms, p99 ${f(m(true, 'p99Ms'), 1)} ms; without: ${f(m(false, 'firstPacketS'))} s, ${f(m(false, 'p50Ms'), 1)} ms, ${f(m(false, 'p99Ms'), 1)} ms`,
+      verdict(p50 === undefined || p99 === undefined ? undefined : p50 <= SPOOL_DELAY_BUDGET_MS && p99 <= SPOOL_DELAY_BUDGET_MS),
+    ]);
+  }
+  return rows;
 }
