@@ -30,7 +30,7 @@ async function candidates(req: CompletionRequest): Promise<{ words: string[]; di
 
 /** kubectl's completion lines for ARGS (the last word is the one being completed); never fails. */
 export async function completions(args: readonly string[]): Promise<string> {
-  const req = await completionRequest(args.length > 0 ? args : ['']);
+  const req = completionRequest(args.length > 0 ? args : ['']);
   let out = { words: [] as string[], directive: Directive.noFileComp as number };
   try {
     out = await candidates(req);

@@ -6,14 +6,14 @@ import { writeStderr } from '../log.ts';
 import { outputFailure } from '../output/sink.ts';
 import { stdoutFailure, watchStdout } from '../output/stdout.ts';
 import { commands } from './commands.ts';
-import { commandHelp, commandIn, helpWidth, rootHelp, wantsHelp, wrapText } from './help.ts';
+import { commandHelp, commandIn, globalOptionsHelp, helpWidth, rootHelp, wantsHelp, wrapText } from './help.ts';
 import { exitCodeForSignal, installSignalHandlers, Interrupted, receivedSignal } from '../signals.ts';
 
-/** Runs the command line; resolves with the exit code. */
 /** What `kubectl netns --help` ends with. */
 const EXIT_CODES =
-  "Exit codes: 0 ok, 2 usage, 3 kubeconfig, 4 not found, 5 target not running, 6 forbidden, 7 debug pod failed, 8 connection lost, 9 agent/tcpdump, 10 output, 11 timeout, 129/130/143 signal, 141 reader gone. exec returns the command's own exit code.";
+  "Exit codes: 0 ok, 2 usage, 3 kubeconfig, 4 not found, 5 target not running, 6 forbidden, 7 debug pod failed, 8 connection lost, 9 agent/tcpdump, 10 output, 11 timeout, 12 some targets failed, 13 over a limit, 14 packets lost to the node's ring, 129/130/143 signal, 141 reader gone. exec returns the command's own exit code.";
 
+/** Runs the command line; resolves with the exit code. */
 export async function main(args: string[]): Promise<number> {
   installSignalHandlers();
   watchStdout();
@@ -24,8 +24,13 @@ export async function main(args: string[]): Promise<number> {
       const cmd = commandIn(args, commands);
       const columns = process.stdout.columns;
       process.stdout.write(
-        `${cmd ? await commandHelp(cmd, columns) : rootHelp(commands, columns, wrapText(EXIT_CODES, helpWidth(columns)))}\n`,
+        `${cmd ? commandHelp(cmd, columns) : rootHelp(commands, columns, wrapText(EXIT_CODES, helpWidth(columns)))}\n`,
       );
+      return ExitCode.ok;
+    }
+    if (args.length === 1 && args[0] === 'options') {
+      // The flags page, like --help, needs no parser.
+      process.stdout.write(`${globalOptionsHelp(process.stdout.columns)}\n`);
       return ExitCode.ok;
     }
     const { buildParser } = await import('./parser.ts');

@@ -4,6 +4,7 @@
 // come from the command table through the real parser, so they cannot drift from it.
 import { commands } from './commands.ts';
 import { addGlobalOptions } from './global.ts';
+import { declaredOptions, type OptionSpec } from './option-specs.ts';
 
 /** Every command name, in the table's order. */
 export const COMMANDS: readonly string[] = commands.map((c) => c.name);
@@ -42,34 +43,26 @@ interface FlagFacts {
 
 const flagFacts = new Map<string | undefined, FlagFacts>();
 
-/**
- * The flags of COMMAND (undefined: only the global ones), read from a parser built like the real
- * one. yargs is loaded only here: completing a command name (every first Tab) does not need it.
- */
-async function factsFor(command: string | undefined): Promise<FlagFacts> {
+/** The flags of COMMAND (undefined: only the global ones), read from the builders without yargs. */
+function factsFor(command: string | undefined): FlagFacts {
   let facts = flagFacts.get(command);
   if (facts) return facts;
-  const yargs = (await import('yargs')).default;
-  const base = addGlobalOptions(yargs([]).help(false).version(false));
   const cmd = commands.find((c) => c.name === command);
-  const y = (cmd ? cmd.options(base) : base).option('help', { alias: 'h', type: 'boolean' });
-  // Positionals declared in a builder show up as keys; they are not flags.
-  const positional = new Set((cmd?.positionals ?? '').match(/[\w-]+/g) ?? []);
-  const o = y.getOptions();
-  const booleans = new Set(o.boolean);
-  const hidden = new Set(o.hiddenOptions);
+  const options: readonly Pick<OptionSpec, 'key' | 'aliases' | 'type' | 'hidden' | 'choices'>[] = [
+    ...declaredOptions((y) => addGlobalOptions(y)).options,
+    ...(cmd ? declaredOptions((y) => cmd.options(y)).options : []),
+    { key: 'help', aliases: ['h'], type: 'boolean', hidden: false, choices: undefined },
+  ];
   const spell = (k: string) => (k.length === 1 ? `-${k}` : `--${k}`);
   const valueFlags = new Map<string, string>();
-  for (const key of Object.keys(o.key)) {
-    if (booleans.has(key) || Object.values(o.alias).some((aliases) => aliases.includes(key))) continue;
-    for (const spelling of [key, ...(o.alias[key] ?? [])]) valueFlags.set(spell(spelling), key);
+  for (const o of options) {
+    if (o.type === 'boolean') continue;
+    for (const spelling of [o.key, ...o.aliases]) valueFlags.set(spell(spelling), o.key);
   }
-  const names = Object.keys(o.key)
-    .filter(
-      (k) => !hidden.has(k) && !Object.values(o.alias).some((aliases) => aliases.includes(k)) && !positional.has(k),
-    )
-    .flatMap((k) => [k, ...(o.alias[k] ?? [])].map(spell));
-  facts = { valueFlags, names, choices: new Map(Object.entries(o.choices)) };
+  const names = options.filter((o) => !o.hidden).flatMap((o) => [o.key, ...o.aliases].map(spell));
+  const choices = new Map<string, readonly string[]>();
+  for (const o of options) if (o.choices) choices.set(o.key, o.choices);
+  facts = { valueFlags, names, choices };
   flagFacts.set(command, facts);
   return facts;
 }
@@ -86,7 +79,7 @@ const VALUE_NEED: Readonly<Record<string, CompletionNeed>> = {
 };
 
 /** Parses the words kubectl passes (the last one is the word being completed). */
-export async function completionRequest(args: readonly string[]): Promise<CompletionRequest> {
+export function completionRequest(args: readonly string[]): CompletionRequest {
   const words = args.slice(0, -1);
   const partial = args.at(-1) ?? '';
   const req: CompletionRequest = { need: { kind: 'nothing' }, partial };
@@ -107,7 +100,7 @@ export async function completionRequest(args: readonly string[]): Promise<Comple
     }
     if (w.startsWith('-')) {
       const [flag, value] = w.split('=', 2) as [string, string | undefined];
-      const key = (await factsFor(command)).valueFlags.get(flag);
+      const key = factsFor(command).valueFlags.get(flag);
       if (key && value === undefined) pending = key;
       else if (key) remember(key, value);
       continue;
@@ -116,12 +109,12 @@ export async function completionRequest(args: readonly string[]): Promise<Comple
     else positionals.push(w);
   }
   if (pending) {
-    const choices = (await factsFor(command)).choices.get(pending);
+    const choices = factsFor(command).choices.get(pending);
     if (pending === 'container' && positionals[0])
       return { ...req, need: { kind: 'containers', target: positionals[0] } };
     return { ...req, need: choices ? { kind: 'words', words: choices } : (VALUE_NEED[pending] ?? { kind: 'nothing' }) };
   }
-  if (partial.startsWith('-')) return { ...req, need: { kind: 'words', words: (await factsFor(command)).names } };
+  if (partial.startsWith('-')) return { ...req, need: { kind: 'words', words: factsFor(command).names } };
   if (!command) return { ...req, need: { kind: 'words', words: COMMANDS } };
   if (positionals.length > 0) return req;
   const completes = commands.find((c) => c.name === command)?.completes;

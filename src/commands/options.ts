@@ -10,8 +10,8 @@ export const options = defineCommand<GlobalArgs>({
   usage: 'options',
   examples: [['Every global option, with its default', 'options']],
   builder: (y) => y,
-  run: async () => {
-    process.stdout.write(`${await globalOptionsHelp(process.stdout.columns)}\n`);
-    return 0;
+  run: () => {
+    process.stdout.write(`${globalOptionsHelp(process.stdout.columns)}\n`);
+    return Promise.resolve(0);
   },
 });

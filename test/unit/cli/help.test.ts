@@ -11,7 +11,7 @@ const MAIN = new URL('../../../src/main.ts', import.meta.url).pathname;
 for (const width of [80, 100, 120]) {
   test(`every command's help at ${width} columns: Examples, Options, Usage, in that order, nothing over the width`, async () => {
     for (const c of commands) {
-      const help = await commandHelp(c, width);
+      const help = commandHelp(c, width);
       const at = (s: string) => help.indexOf(s);
       assert.ok(
         at('Examples:\n') > 0 && at('Examples:\n') < at('Options:\n') && at('Options:\n') < at('Usage:\n'),
@@ -27,7 +27,9 @@ for (const width of [80, 100, 120]) {
       }
       const examples = new Set(c.examples.map(([, command]) => `  kubectl netns ${command}`));
       for (const line of lines) {
-        if (!examples.has(line)) assert.ok(line.length <= width, `${c.name} at ${width}: ${JSON.stringify(line)}`);
+        // A flag's description is tab-indented as in kubectl: a terminal shows the tab as 8 columns.
+        const shown = line.replace(/^\t/, ' '.repeat(8));
+        if (!examples.has(line)) assert.ok(shown.length <= width, `${c.name} at ${width}: ${JSON.stringify(line)}`);
       }
       // Global flags have their own page: a command's help shows only its own.
       assert.doesNotMatch(help, /--kubeconfig|--request-timeout/, c.name);
@@ -37,15 +39,15 @@ for (const width of [80, 100, 120]) {
 
 test('exec and capture show where the command or the filter goes: after --', async () => {
   const exec = commands.find((c) => c.name === 'exec')!;
-  assert.match(await commandHelp(exec, 100), /Usage:\n {2}kubectl netns exec .* -- COMMAND \[args\.\.\.\]/);
+  assert.match(commandHelp(exec, 100), /Usage:\n {2}kubectl netns exec .* -- COMMAND \[args\.\.\.\]/);
   const capture = commands.find((c) => c.name === 'capture')!;
-  assert.match(await commandHelp(capture, 100), /Usage:\n {2}kubectl netns capture .*\[-- FILTER\.\.\.\]/);
+  assert.match(commandHelp(capture, 100), /Usage:\n {2}kubectl netns capture .*\[-- FILTER\.\.\.\]/);
 });
 
 test('the root help lists every command of the table; kubectl netns options lists the global flags', async () => {
   const root = rootHelp(commands, 100, 'Exit codes: ...');
   for (const c of commands) assert.match(root, new RegExp(`^ {2}${c.name} +\\S`, 'm'));
-  const global = await globalOptionsHelp(100);
+  const global = globalOptionsHelp(100);
   for (const flag of [
     '--kubeconfig',
     '--context',
@@ -69,5 +71,17 @@ test('the real executable prints help on stdout with exit 0, also with a require
   const r = spawnSync(process.execPath, [MAIN, 'capture', '--help'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^Capture packets/);
+  // Flags as kubectl lists them: the spellings with the default, then the description after a tab.
+  assert.match(r.stdout, /\n {4}-w, -o, --output='':\n\tWrite the capture to FILE/);
+  assert.match(r.stdout, /\n {4}--overwrite, --force=false:\n\t/);
+  assert.match(r.stdout, /\n {4}-i, --interface='auto':\n\t/);
   assert.equal(r.stderr, '');
+});
+
+test('kubectl netns options lists the flags every command takes, in their groups', () => {
+  const r = spawnSync(process.execPath, [MAIN, 'options'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^Global options:\n {4}-n, --namespace='':\n\t/m);
+  assert.match(r.stdout, /^kubectl options .*\n {4}--kubeconfig='':\n\t/m);
+  assert.match(r.stdout, /\n {4}--as-group=\[\]:\n\t/);
 });
