@@ -1,6 +1,9 @@
 // The command table: every command kubectl-netns has, in the order --help lists them. The parser,
 // the runner and shell completion all read this list.
 import { capture } from '../commands/capture.ts';
+import { captures } from '../commands/captures.ts';
+import { fetch } from '../commands/fetch.ts';
+import { stop } from '../commands/stop.ts';
 import { cleanup } from '../commands/cleanup.ts';
 import { completion } from '../commands/completion.ts';
 import { exec } from '../commands/exec.ts';
@@ -16,6 +19,9 @@ import type { Command } from './command.ts';
 
 export const commands: readonly Command[] = [
   capture,
+  captures,
+  fetch,
+  stop,
   path,
   exec,
   shell,

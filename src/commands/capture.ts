@@ -33,6 +33,8 @@ import { resolveOneTarget } from './shared/target.ts';
 import { captureMany, type ManyOutput, type ManyPlan } from './shared/capture-many.ts';
 import { checkPodMemory, DEFAULT_MAX_NODES, DEFAULT_MAX_TARGETS } from './shared/limits.ts';
 import { MAX_MEMORY_MIB } from '../kube/debug-pod.ts';
+import { planDetach } from './shared/detach-plan.ts';
+import { captureDetached } from './shared/detach-start.ts';
 
 export interface CaptureArgs extends GlobalArgs {
   target?: string | undefined;
@@ -63,6 +65,8 @@ export interface CaptureArgs extends GlobalArgs {
   spool?: boolean | undefined;
   'spool-size'?: string | undefined;
   'reconnect-timeout'?: string | undefined;
+  detach?: boolean | undefined;
+  keep?: string | undefined;
   '--'?: Array<string | number> | undefined;
 }
 
@@ -121,6 +125,8 @@ export interface CapturePlan {
   spoolBytes: number | undefined;
   /** Spooled: how long to keep reconnecting after the stream breaks (0: not at all). */
   reconnectSeconds: number;
+  /** --detach: the capture runs on without us; its data is kept KEEPSECONDS after --duration. */
+  detach: { keepSeconds: number } | undefined;
 }
 
 /** How long after a broken stream a capture keeps trying to reconnect, by default. */
@@ -184,8 +190,9 @@ export function planCapture(a: CaptureArgs, now: Date = new Date(), extcapFifo?:
     throw usageError('--all-nodes goes with --follow or --wait', 'it arms every node for pods that appear later');
   if (dir && a.format === 'pcapng')
     throw usageError('-w DIR/ writes one pcap file per pod', 'for one pcapng file, give -w FILE');
-  const spoolBytes = planSpool(a);
   const durationSeconds = a.duration === undefined ? undefined : parseDuration(a.duration, '--duration');
+  const detach = planDetach(a, durationSeconds);
+  const spoolBytes = planSpool(a) ?? (detach ? DEFAULT_SPOOL_BYTES : undefined);
   if (spoolBytes === undefined && a['reconnect-timeout'] !== undefined)
     throw usageError(
       '--reconnect-timeout goes with --spool',
@@ -230,6 +237,7 @@ export function planCapture(a: CaptureArgs, now: Date = new Date(), extcapFifo?:
         : /^0+[a-z]*$/.test(a['reconnect-timeout'].trim())
           ? 0
           : parseDuration(a['reconnect-timeout'], '--reconnect-timeout'),
+    detach,
   };
 }
 
@@ -302,6 +310,7 @@ export const capture = defineCommand<CaptureArgs>({
     ['The pods behind service web, and each pod that joins it from its birth', 'capture svc/web --follow'],
     ['Leave it running: 50 MB files, only the newest 5 kept', 'capture svc/web --rotate-size 50MB --rotate-count 5'],
     ['Live into Wireshark', 'capture web-7d9 --wireshark'],
+    ['Capture on the node for an hour, fetch it later (prints its ID)', 'capture web-7d9 --detach --duration 1h'],
     ['Through a pipe, into any pcap reader', 'capture web-7d9 -w - | tcpdump -nr -'],
     ['Stop after 100 packets or 30 seconds, whichever comes first', 'capture web-7d9 --count 100 --duration 30s'],
     [
@@ -412,6 +421,15 @@ export const capture = defineCommand<CaptureArgs>({
         describe:
           'With --spool: how long to keep reconnecting when the connection breaks, e.g. 5m (default 60s; 0: give up at once)',
       })
+      .option('detach', {
+        type: 'boolean',
+        describe:
+          'Start the capture on the node and return at once, printing its ID (needs --duration; implies --spool): list it with `captures`, read it with `fetch ID`, end it with `stop ID`',
+      })
+      .option('keep', {
+        type: 'string',
+        describe: `With --detach: how long its packets stay on the node after --duration, e.g. 2h (default 1h; duration and keep together at most 4h)`,
+      })
       .option('buffer-size', {
         type: 'number',
         default: CAPTURE_DEFAULTS['buffer-size'],
@@ -456,6 +474,7 @@ function openSink(
  */
 export async function runCapture(a: CaptureArgs, extcapFifo?: string): Promise<number> {
   const plan = { ...planCapture(a, new Date(), extcapFifo), quiet: a.quiet === true };
+  if (plan.detach) return captureDetached(await runContext(a), plan, a.container);
   // Local output problems are found before any API call, let alone a debug pod.
   if (plan.output.kind === 'stdout') assertNotTerminal(process.stdout.isTTY);
   if (plan.output.kind === 'file' || plan.output.kind === 'dir') reportLeftoverPartials(outputDir(plan.output));
@@ -584,7 +603,7 @@ async function captureOne(
 }
 
 /** The agent's capture options for PLAN in TARGET's network namespace (counters every STATS_EVERY s). Pure. */
-function captureOptions(
+export function captureOptions(
   plan: CapturePlan,
   target: ResolvedTarget,
   statsEvery: number | undefined,

@@ -59,7 +59,8 @@ async function runCleanup(a: CleanupArgs): Promise<number> {
   const now = new Date();
   const rows: CleanupRow[] = pods.map((p) => {
     const state = leftoverState(p, now);
-    const chosen = a.all || state !== 'in use';
+    // A detached capture before its deadline holds packets someone will fetch: never, even with --all.
+    const chosen = state !== 'detached' && (a.all || state !== 'in use');
     return {
       namespace: p.metadata?.namespace ?? '',
       name: p.metadata?.name ?? '',
@@ -81,9 +82,15 @@ async function runCleanup(a: CleanupArgs): Promise<number> {
     return 0;
   }
   const skipped = rows.filter((r) => r.action === 'skipped').length;
-  const skipNote = skipped
-    ? `; skipped ${skipped} still in use by a running kubectl-netns (they end when it does; --all deletes them too)`
-    : '';
+  const detached = rows.filter((r) => r.state === 'detached').length;
+  const inUse = skipped - detached;
+  const skipNote =
+    (inUse
+      ? `; skipped ${inUse} still in use by a running kubectl-netns (they end when it does; --all deletes them too)`
+      : '') +
+    (detached
+      ? `; kept ${detached} of detached captures before their deadline (kubectl netns captures lists them; stop ID --discard deletes one)`
+      : '');
   if (a['dry-run']) info(`${rows.length - skipped} debug pod(s) would be deleted (dry run)${skipNote}`);
   else info(`deleted ${rows.filter((r) => r.action === 'deleted').length} debug pod(s) in ${where}${skipNote}`);
   return 0;

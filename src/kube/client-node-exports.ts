@@ -3,6 +3,7 @@
 // they need instead of the whole library (every API group). Add a name here when code needs it.
 export {
   AppsV1Api,
+  AuthenticationV1Api,
   AuthorizationV1Api,
   BatchV1Api,
   CoordinationV1Api,

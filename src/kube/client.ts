@@ -106,6 +106,8 @@ export interface KubeClient {
   ): Promise<WatchHandle>;
   /** Does the API let us do this? SelfSubjectAccessReview; rejects when the review itself fails. */
   canI(attrs: ResourceRight): Promise<boolean>;
+  /** Who the API server says we are (SelfSubjectReview), for labelling what we start; undefined if it will not say. */
+  whoAmI?(): Promise<string | undefined>;
   /**
    * Opens an exec websocket. `onFrame` receives every frame (channel byte + payload); client-node's
    * own stream handling is bypassed because it applies no backpressure and ends process.stdout.
@@ -128,8 +130,17 @@ export async function createKubeClient(
   cfg: ResolvedConfig,
   timeouts: RequestTimeouts = DEFAULT_TIMEOUTS,
 ): Promise<KubeClient> {
-  const { AppsV1Api, AuthorizationV1Api, BatchV1Api, CoordinationV1Api, CoreV1Api, DiscoveryV1Api, Observable, Watch } =
-    await loadClientNode();
+  const {
+    AppsV1Api,
+    AuthenticationV1Api,
+    AuthorizationV1Api,
+    BatchV1Api,
+    CoordinationV1Api,
+    CoreV1Api,
+    DiscoveryV1Api,
+    Observable,
+    Watch,
+  } = await loadClientNode();
   // Not re-exported from the package index, but it is the documented building block of Exec/Attach.
   // We need it directly: Exec writes to the sink without backpressure and cannot be told which
   // streams a v5 close frame should end. The package has no "exports" map, so this path is stable
@@ -140,6 +151,7 @@ export async function createKubeClient(
   const apps = kc.makeApiClient(AppsV1Api);
   const batch = kc.makeApiClient(BatchV1Api);
   const authz = kc.makeApiClient(AuthorizationV1Api);
+  const authn = kc.makeApiClient(AuthenticationV1Api);
   const discovery = kc.makeApiClient(DiscoveryV1Api);
   const coordination = kc.makeApiClient(CoordinationV1Api);
   // Inert streams: client-node's handler ends these on v5 close frames, and by default they are
@@ -292,6 +304,14 @@ export async function createKubeClient(
           o,
         );
         return review.status?.allowed === true;
+      }),
+    whoAmI: () =>
+      call({ verb: 'create', resource: 'selfsubjectreviews' }, async (o) => {
+        const review = await authn.createSelfSubjectReview(
+          { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } },
+          o,
+        );
+        return review.status?.userInfo?.username;
       }),
     watchPod: (namespace, name, onEvent, onDone) =>
       watchPods(namespace, { fieldSelector: `metadata.name=${name}` }, onEvent, onDone),

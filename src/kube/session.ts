@@ -207,6 +207,16 @@ export class DebugSession {
     return this.closing !== undefined;
   }
 
+  /**
+   * Lets go of a pod the agent has marked detached (its `detach` op): the hold ends without
+   * "release", so the pod stays until its deadline, and the pod is not deleted.
+   */
+  leave(): void {
+    if (this.closing) return;
+    this.closing = Promise.resolve();
+    this.holdInput?.end();
+  }
+
   private async deleteAndWait(waitMs: number): Promise<void> {
     debug(`deleting debug pod ${this.namespace}/${this.podName}`);
     // The hold says we are done: the pod's main process ends at once, even if the delete fails.

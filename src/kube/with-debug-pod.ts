@@ -47,6 +47,8 @@ export interface OpenDebugPod {
   readonly session: DebugSession;
   /** Deletes the pod and stops tracking it; a failure is a warning, never an error. */
   close(): Promise<void>;
+  /** Leaves a detached pod running (see DebugSession.leave) and stops tracking it as a leftover. */
+  leave(): void;
 }
 
 /**
@@ -96,6 +98,11 @@ export async function openDebugPod(ctx: DebugPodContext, spec: DebugPodSpec): Pr
         )
         .finally(untrack);
       return closing;
+    },
+    leave() {
+      if (closing) return;
+      session.leave();
+      untrack();
     },
   };
 }

@@ -39,6 +39,8 @@ export interface SpoolFollowOptions {
   reconnectMs: number;
   /** Aborting stops the retries (a running exec is left to the caller's stop). */
   signal?: AbortSignal | undefined;
+  /** Tell the reader which files we have, so the ring may delete them uncounted (default true). */
+  ack?: boolean | undefined;
   /** The first exec's stdin (an armed capture's: its pod UID goes first); later execs get their own. */
   firstStdin?: PassThrough | undefined;
   hooks?: SpoolFollowHooks | undefined;
@@ -71,12 +73,16 @@ export class SpoolFollower {
   #logOffset = 0;
   #written: number | undefined;
   #demuxError: Error | undefined;
+  /** leave() was called: the reader's end is ours, not a break. */
+  #leaving = false;
 
   constructor(agent: AgentExec, o: SpoolFollowOptions) {
     this.#agent = agent;
     this.#o = o;
     this.demux = new SpoolDemux({
-      onFileDone: (seq) => this.#stdin?.write(`ack ${seq}\n`),
+      onFileDone: (seq) => {
+        if (o.ack !== false) this.#stdin?.write(`ack ${seq}\n`);
+      },
       onGap: (g) => o.hooks?.onGap?.(g),
       onEnd: () => this.#stdin?.write('done\n'),
     });
@@ -86,6 +92,15 @@ export class SpoolFollower {
   /** Bytes tcpdump had written when the reader last said so, minus what has been read or lost. */
   get behindBytes(): number | undefined {
     return this.#written === undefined ? undefined : Math.max(0, this.#written - this.demux.consumed);
+  }
+
+  /**
+   * Stops reading without stopping the capture (a fetch --follow of a detached capture that is
+   * interrupted): the reader's input ends, which ends the reader on the node, and run() returns.
+   */
+  leave(): void {
+    this.#leaving = true;
+    this.#stdin?.end();
   }
 
   /**
@@ -122,7 +137,7 @@ export class SpoolFollower {
         });
         // A reader that finds no spool (74) may have come before the first exec created it.
         const early = attempt > 0 && r === AGENT_EXIT.NO_CAPTURE.code && this.demux.position === undefined;
-        if (this.demux.ended || (r !== 0 && !early)) {
+        if (this.demux.ended || this.#leaving || (r !== 0 && !early)) {
           // Everything the demultiplexer still holds goes into OUT before the caller ends it (a
           // slow reader is still behind when the last exec ends).
           this.demux.end();
@@ -133,6 +148,11 @@ export class SpoolFollower {
         lastError = new Error('the reader ended before the capture did');
       } catch (err) {
         if (this.#demuxError) throw this.#demuxError;
+        if (this.#leaving && !this.#demuxError) {
+          this.demux.end();
+          await finished(this.demux);
+          return { exitCode: 0, end: undefined, lines: [] };
+        }
         if (!isConnectionLoss(err) || this.demux.ended) throw err;
         lastError = asError(err);
       }
@@ -189,6 +209,7 @@ export class SpoolFollower {
     });
     const stdin = attempt === 0 && this.#o.firstStdin ? this.#o.firstStdin : new PassThrough();
     this.#stdin = stdin;
+    if (this.#leaving) stdin.end();
     try {
       const r = await this.#agent.exec(argv, { stdout: stage.head, stderr, stdin });
       stage.head.end();

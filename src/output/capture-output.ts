@@ -9,6 +9,9 @@ import { CaptureWriter } from './capture-writer.ts';
 import { outputFailure, type CaptureSink } from './sink.ts';
 import { formatBytes, StatusLine } from './status-line.ts';
 
+/** What CaptureOutput pumps from: a live capture (RemoteCapture), or a detached one fetched (SpoolFetch). */
+export type PacketSource = Pick<RemoteCapture, 'run' | 'stop' | 'abandon' | 'stats' | 'behindBytes'>;
+
 /** How often tcpdump prints its kernel-drop counters for the status line (on the capture's own stream). */
 export const STATS_EVERY_SECONDS = 2;
 
@@ -40,7 +43,7 @@ export class CaptureOutput {
   }
 
   /** Streams REMOTE's packets into the sink until it ends; SIGNAL, a reader that goes away or a failing output stops it. */
-  async pump(remote: RemoteCapture, signal: AbortSignal): Promise<CaptureOutcome> {
+  async pump(remote: PacketSource, signal: AbortSignal): Promise<CaptureOutcome> {
     const onSignal = () => remote.stop('signal');
     signal.addEventListener('abort', onSignal, { once: true });
     // A stop that came while the debug pod was starting: the capture must not begin as if none had.

@@ -77,7 +77,7 @@ test('capture: contradictory or invalid flags are usage errors', async () => {
 
 test('unknown flags, unknown commands and missing targets are usage errors', async () => {
   assert.match((await usageFailure('capture web --bogus')).message, /Unknown argument: bogus/);
-  assert.match((await usageFailure('snoop web')).message, /Unknown arguments?: snoop/);
+  assert.match((await usageFailure('xyzzy web')).message, /Unknown arguments?: xyzzy/);
   assert.throws(
     () => planCapture({ ...({} as CaptureArgs), interface: 'auto', 'buffer-size': 32 }),
     /what should be captured/,
@@ -203,5 +203,21 @@ test('capture: the spool is off by default, on with --spool (512 MB) or --spool-
   await assert.rejects(plan('capture web --no-spool --spool-size 1GB'), /--no-spool turns off/);
   await assert.rejects(plan('capture web --spool --reconnect-timeout soon'), /invalid duration/);
   await assert.rejects(plan('capture web --reconnect-timeout 5m'), /--reconnect-timeout goes with --spool/);
-  await assert.rejects(parse('capture web --detach --duration 1h'), /detach/);
+});
+
+test('capture --detach: needs --duration, implies the spool, keeps 1h by default, within 4 hours in all', async () => {
+  const plan = async (line: string) => planCapture((await parse(line)).argv as unknown as CaptureArgs);
+  const d = await plan('capture web --detach --duration 30m');
+  assert.deepEqual(d.detach, { keepSeconds: 3600 });
+  assert.equal(d.spoolBytes, 512_000_000);
+  assert.equal((await plan('capture web --detach --duration 30m --spool-size 2GB')).spoolBytes, 2_000_000_000);
+  assert.deepEqual((await plan('capture web --detach --duration 1h --keep 2h')).detach, { keepSeconds: 7200 });
+  assert.equal((await plan('capture web --duration 1h')).detach, undefined);
+  await assert.rejects(plan('capture web --detach'), /--detach needs --duration/);
+  await assert.rejects(plan('capture web --detach --duration 3h --keep 1h'), /more than a debug pod may live/);
+  await assert.rejects(plan('capture web --detach --duration 1m -w x.pcap'), /--detach and -w\/--output/);
+  await assert.rejects(plan('capture web --detach --duration 1m --wireshark'), /--detach and --wireshark/);
+  await assert.rejects(plan('capture web --detach --duration 1m --no-spool'), /--detach and --no-spool/);
+  await assert.rejects(plan('capture web --detach --duration 1m --follow'), /--detach and --follow/);
+  await assert.rejects(plan('capture web --duration 1m --keep 1h'), /--keep goes with --detach/);
 });

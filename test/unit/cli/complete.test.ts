@@ -4,7 +4,7 @@ import { completionOutput, completionRequest, COMMANDS } from '../../../src/cli/
 
 test('the first word completes to a command', async () => {
   assert.deepEqual(completionRequest(['']).need, { kind: 'words', words: COMMANDS });
-  assert.equal(completionOutput(COMMANDS, 'c', 4), 'capture\ncleanup\ncompletion\n:4\n');
+  assert.equal(completionOutput(COMMANDS, 'c', 4), 'capture\ncaptures\ncleanup\ncompletion\n:4\n');
 });
 
 test('targets complete to running pods, ls also to nodes; one positional only', async () => {

@@ -27,7 +27,7 @@ _kubectl_netns; printf '%s\\n' "\${COMPREPLY[@]}"`;
 }
 
 test('bash: commands, then flag names (with -<TAB>), then fixed values', () => {
-  assert.deepEqual(bashOffers(['kubectl-netns', 'c']), ['capture', 'cleanup', 'completion']);
+  assert.deepEqual(bashOffers(['kubectl-netns', 'c']), ['capture', 'captures', 'cleanup', 'completion']);
   const flags = bashOffers(['kubectl-netns', 'capture', '--d']);
   assert.ok(flags.includes('--duration') && flags.includes('--debug-namespace'), flags.join(' '));
   assert.deepEqual(bashOffers(['kubectl-netns', 'ls', '-o', '']), ['json', 'name', 'table', 'wide', 'yaml']);
