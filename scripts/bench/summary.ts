@@ -116,13 +116,18 @@ export function summarize(d: SummaryInput): string {
     const row = (cmd: RegExp) => st.find((r) => r.program === program && cmd.test(r.command));
     const v = row(/^--version$/);
     const h = row(/^--help$/);
+    const ch = row(/^capture --help$/);
     const c = row(/pod names/);
     const startRss = Math.max(v?.rss?.median ?? 0, h?.rss?.median ?? 0);
     rows.push([
-      `start-up (${program}): --version/--help ≤ 0.15 s, completion with its API call ≤ 0.3 s, RSS at start ≤ 80 MB`,
-      `--version ${f(v?.wall?.median)} s, --help ${f(h?.wall?.median)} s, completion of pod names ${f(c?.wall?.median)} s, RSS ${f(startRss, 0)} MB`,
+      `start-up (${program}): --version/--help/capture --help ≤ 0.15 s, completion with its API call ≤ 0.3 s, RSS at start ≤ 80 MB`,
+      `--version ${f(v?.wall?.median)} s, --help ${f(h?.wall?.median)} s, capture --help ${f(ch?.wall?.median)} s, completion of pod names ${f(c?.wall?.median)} s, RSS ${f(startRss, 0)} MB`,
       verdict(
-        (v?.wall?.median ?? 9) <= 0.15 && (h?.wall?.median ?? 9) <= 0.15 && (c === undefined || (c.wall?.median ?? 9) <= 0.3) && startRss <= 80,
+        (v?.wall?.median ?? 9) <= 0.15 &&
+          (h?.wall?.median ?? 9) <= 0.15 &&
+          (ch === undefined || (ch.wall?.median ?? 9) <= 0.15) &&
+          (c === undefined || (c.wall?.median ?? 9) <= 0.3) &&
+          startRss <= 80,
       ),
     ]);
   }
