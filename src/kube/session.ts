@@ -197,9 +197,12 @@ export class DebugSession {
    * Lets the pod end, deletes it and waits up to `waitMs` for it to be gone. Safe to call twice. A
    * pod whose container never ran for us goes at once (grace 0): graceful deletion waits for its
    * kubelet, and one that never took the pod up (stopped, unreachable) would keep it for good.
+   * `atOnce` removes a pod that ran at once too, for read-only work whose answer is in hand: the
+   * main process ends on "release" by itself, and waiting for the kubelet to confirm it costs a
+   * second or more of the command's run.
    */
-  close(waitMs = 15_000): Promise<void> {
-    this.closing ??= this.deleteAndWait(waitMs);
+  close(waitMs = 15_000, atOnce = false): Promise<void> {
+    this.closing ??= this.deleteAndWait(waitMs, atOnce);
     return this.closing;
   }
 
@@ -217,12 +220,12 @@ export class DebugSession {
     this.holdInput?.end();
   }
 
-  private async deleteAndWait(waitMs: number): Promise<void> {
+  private async deleteAndWait(waitMs: number, atOnce: boolean): Promise<void> {
     debug(`deleting debug pod ${this.namespace}/${this.podName}`);
     // The hold says we are done: the pod's main process ends at once, even if the delete fails.
     this.holdInput?.end('release\n');
     try {
-      await this.client.deletePod(this.namespace, this.podName, this.ran ? undefined : 0);
+      await this.client.deletePod(this.namespace, this.podName, this.ran && !atOnce ? undefined : 0);
     } catch (err) {
       if (isNotFound(err)) return;
       throw err;

@@ -40,6 +40,11 @@ export interface DebugPodSpec {
   reconnectSeconds?: number | undefined;
   /** A detached capture's pod: its ID and who started it. */
   detached?: { id: string; startedBy: string | undefined } | undefined;
+  /**
+   * Read-only work (node scans): once it is done the pod is removed at once (grace 0) rather than
+   * waiting for its kubelet to confirm the end (see DebugSession.close).
+   */
+  removeAtOnce?: boolean | undefined;
 }
 
 /** A running debug pod and how to let it go. */
@@ -90,7 +95,7 @@ export async function openDebugPod(ctx: DebugPodContext, spec: DebugPodSpec): Pr
     session,
     close() {
       closing ??= session
-        .close()
+        .close(undefined, spec.removeAtOnce === true)
         .catch((err: unknown) =>
           warn(
             `could not delete debug pod ${session.namespace}/${session.podName}: ${err instanceof Error ? err.message : String(err)}; run kubectl netns cleanup`,

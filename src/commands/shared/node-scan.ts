@@ -98,7 +98,7 @@ export async function scanWith(
 
 /** Opens a debug pod on NODE's own network, scans, and deletes the pod on every exit path. */
 function scanNode(ctx: RunContext, node: string, filter: ScanFilter): Promise<NodeScan> {
-  return withDebugPod(ctx, { namespace: nodeDebugNamespace(ctx), node, hostNetwork: true }, (pod) =>
+  return withDebugPod(ctx, { namespace: nodeDebugNamespace(ctx), node, hostNetwork: true, removeAtOnce: true }, (pod) =>
     scanWith(ctx, pod, node, filter),
   );
 }

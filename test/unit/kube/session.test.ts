@@ -146,6 +146,15 @@ test('the pod counts as running once the agent is installed, while the watch sti
   assert.deepEqual(calls.graces, [undefined], 'a pod that ran ends in its own short grace period');
 });
 
+test('read-only work done: a pod that ran is removed at once (grace 0), not after its kubelet confirms', async () => {
+  const { client, calls } = fakeClient(0);
+  const session = await DebugSession.open(client, options);
+  await session.close(1000, true);
+  await session.close(1000);
+  assert.equal(calls.deletes, 1, 'deleted once');
+  assert.deepEqual(calls.graces, [0]);
+});
+
 test('a pod that cannot start fails with the watch’s reason, is deleted, and its install attempts stop', async () => {
   const { client, calls } = fakeClient(Number.POSITIVE_INFINITY, [pod('Pending', 'ErrImagePull')]);
   await assert.rejects(DebugSession.open(client, options), (e: unknown) => {
