@@ -1709,7 +1709,7 @@ scan_quiet() {
       return r < 0 ? -1 : n
     }
     # The ifindex of a namespace holding only a never-up loopback, else "".
-    function quiet(pid,   base, n, i, f, k) {
+    function quiet(pid,   base, n, i, f, k, line) {
       base = root "/" pid "/net/"
       # Two header lines, then "lo: 16 counters".
       if (slurp(base "dev") != 3) return ""
@@ -1718,12 +1718,11 @@ scan_quiet() {
       if (f[k] != "lo" || n - k != 16) return ""
       for (i = k + 1; i <= n; i++) if (f[i] != "0") return ""
       if (slurp(base "if_inet6") != 0 || slurp(base "fib_trie") != 0) return ""
-      n = slurp(base "dev_snmp6/lo")
-      for (i = 1; i <= n; i++) {
-        split(L[i], f, /[ \t]+/)
-        if (f[1] == "ifIndex" && f[2] ~ /^[1-9][0-9]*$/) return f[2]
-      }
-      return ""
+      # Its first line is "ifIndex N"; the hundred counters after it are not read.
+      k = ""
+      if ((getline line < (base "dev_snmp6/lo")) > 0 && split(line, f, /[ \t]+/) == 2 && f[1] == "ifIndex" && f[2] ~ /^[1-9][0-9]*$/) k = f[2]
+      close(base "dev_snmp6/lo")
+      return k
     }
     $1 == "" { next }
     $2 == "t" && $1 != self && (ix = quiet($3)) != "" {
