@@ -1471,7 +1471,11 @@ scan_procs() {
   {
     stat -L -c 'N %n %i' "$PROC_ROOT"/[0-9]*/ns/net 2>/dev/null
     stat -L -c 'M %n %i' "$PROC_ROOT"/[0-9]*/ns/mnt 2>/dev/null
-    grep -H '' "$PROC_ROOT"/[0-9]*/comm "$PROC_ROOT"/[0-9]*/cgroup 2>/dev/null
+    grep -H '' "$PROC_ROOT"/[0-9]*/comm 2>/dev/null
+    # Only the cgroup lines that can name a pod (pod<uid>, -pod<uid>.slice) or a container (64 hex
+    # digits) go on: with cgroup v1 a process has a dozen lines, and a node full of leaked
+    # namespaces has thousands of processes in no pod; awk would split every one for nothing.
+    grep -H -e pod -e '[0-9a-f]\{64\}' "$PROC_ROOT"/[0-9]*/cgroup 2>/dev/null
   } | awk -v root="$PROC_ROOT" '
     function pid_of(path,   rest) {
       rest = substr(path, length(root) + 2)
