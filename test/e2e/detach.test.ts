@@ -23,7 +23,7 @@ import {
   runPod,
   waitFor,
 } from '../helpers/cluster.ts';
-import { DEBUG_IMAGE, runPlugin, WEB_IMAGE } from '../helpers/plugin.ts';
+import { collect, DEBUG_IMAGE, runPlugin, startPlugin, waitForStderr, WEB_IMAGE } from '../helpers/plugin.ts';
 import { readPcap } from '../helpers/pcap/reader.ts';
 
 const skip = ensureCluster();
@@ -163,6 +163,45 @@ for (const node of skip ? [undefined] : clusterNodes()) {
     });
 
     if (node?.number === 1) {
+      test('fetch --follow: live while it runs; Ctrl-C leaves it running; a follow ends with the capture at stop', async () => {
+        const started = await runPlugin(
+          ['capture', 'web', ...base, '--detach', '--duration', '3m', '--spool-size', '4MB', '-f', `udp port ${PORT}`],
+          { env, timeoutMs: 120_000 },
+        );
+        assert.equal(started.code, 0, started.stderr);
+        const ID = started.stdout.toString().trim();
+        await sendCounted(podIP, 0, 50);
+        // Interrupted: what arrived is a whole file, and the capture goes on.
+        const early = join(dir, 'early.pcap');
+        const first = startPlugin(['fetch', ID, ...base, '--follow', '-w', early], { env });
+        const firstDone = collect(first, 60_000);
+        await waitForStderr(first, /following it/);
+        await delay(2000);
+        first.kill('SIGINT');
+        const r1 = await firstDone;
+        assert.equal(r1.code, 130, r1.stderr);
+        assert.deepEqual(sequence(early).seqs, range(0, 50), 'the interrupted follow: all sent so far');
+        const listed = JSON.parse((await runPlugin(['captures', ...base, '-o', 'json'], { env })).stdout.toString());
+        assert.equal(listed.items[0].state, 'running', 'Ctrl-C on fetch does not stop the capture');
+        // A follow that runs until the capture ends: live packets arrive, then stop ends it.
+        const live = join(dir, 'live.pcap');
+        const second = startPlugin(['fetch', ID, ...base, '--follow', '-w', live], { env });
+        const secondDone = collect(second, 120_000);
+        await waitForStderr(second, /following it/);
+        await sendCounted(podIP, 50, 120);
+        await delay(1000);
+        const stopped = await runPlugin(['stop', ID, ...base], { env });
+        assert.equal(stopped.code, 0, stopped.stderr);
+        const r2 = await secondDone;
+        assert.equal(r2.code, 0, r2.stderr);
+        const { seqs, records } = sequence(live);
+        assert.deepEqual(seqs, range(0, 120), 'from the first packet to the stop, each once');
+        const reported = /tcpdump: (\d+) captured/.exec(r2.stderr);
+        assert.ok(reported, r2.stderr);
+        assert.equal(records, Number(reported[1]));
+        await waitFor('no debug pod left', async () => (debugPodStates(ns).length === 0 ? true : undefined), 60_000);
+      });
+
       test('cleanup keeps a detached capture before its deadline, even with --all, and deletes it after', async () => {
         const started = await runPlugin(
           [

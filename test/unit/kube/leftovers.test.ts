@@ -23,3 +23,14 @@ test('a running pod within its deadline is in use; past it (plus a minute of sla
   assert.equal(leftoverState(pod('Running', 60), now), 'in use', 'exactly at the deadline the kubelet is still acting');
   assert.equal(leftoverState(pod('Running', 62), now), 'expired');
 });
+
+test("a detached capture's pod before its deadline is 'detached' (cleanup keeps it even with --all); after it, expired", () => {
+  const detached = (phase: string, minutes: number): V1Pod => {
+    const p = pod(phase, minutes);
+    p.metadata!.labels = { 'kubectl-netns.io/detached': '7f3a9c21' };
+    return p;
+  };
+  assert.equal(leftoverState(detached('Running', 5), now), 'detached');
+  assert.equal(leftoverState(detached('Running', 62), now), 'expired');
+  assert.equal(leftoverState(detached('Failed', 5), now), 'ended');
+});
