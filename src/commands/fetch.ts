@@ -3,8 +3,11 @@
 // stdout. Once its capture has ended and every packet is in a complete file, its debug pod is
 // deleted (--keep leaves it until its deadline): the packets are kept until fetched.
 import { defineCommand } from '../cli/command.ts';
-import { runContext } from '../cli/global.ts';
-import { usageError, ExitCode, UserError } from '../errors.ts';
+import { runContext, type RunContext } from '../cli/global.ts';
+import type { V1Pod } from '../kube/client.ts';
+import type { DetachedSpool } from '../output/captures-view.ts';
+import { fetchMany } from './shared/fetch-many.ts';
+import { ExitCode, UserError } from '../errors.ts';
 import { info } from '../log.ts';
 import { exitCodeForSignal, receivedSignal } from '../signals.ts';
 import { findDetached, podAgent, podSpools } from '../kube/detached.ts';
@@ -69,8 +72,7 @@ export const fetch = defineCommand<FetchArgs>({
 async function runFetch(a: FetchArgs): Promise<number> {
   const toStdout = a.output === '-';
   if (toStdout) assertNotTerminal(process.stdout.isTTY);
-  const path = toStdout ? undefined : (a.output ?? `${a.id}.pcap`);
-  if (path !== undefined) reportLeftoverPartials(dirname(path));
+  if (!toStdout) reportLeftoverPartials(dirname(a.output ?? '.'));
   const ctx = await runContext(a);
   const pods = await findDetached(ctx.client, detachedNamespace(ctx, a), a.id);
   const spools = (
@@ -82,9 +84,9 @@ async function runFetch(a: FetchArgs): Promise<number> {
       hint: 'its capture may still be starting; try again in a moment',
     });
   }
-  if (spools.length > 1)
-    throw usageError(`detached capture ${a.id} has ${spools.length} targets: fetch writes one for now`);
+  if (spools.length > 1) return fetchMerged(ctx, a, pods, spools, toStdout);
   const { p: pod, x: spool } = spools[0]!;
+  const path = toStdout ? undefined : (a.output ?? `${a.id}.pcap`);
   const sink = path === undefined ? stdoutSink() : await fileSink(path, { overwrite: a.overwrite, signal: ctx.signal });
   const output = new CaptureOutput(sink, a.quiet !== true);
   const source = new SpoolFetch(podAgent(ctx.client, pod), {
@@ -109,12 +111,50 @@ async function runFetch(a: FetchArgs): Promise<number> {
   const lost = output.lost;
   if (source.end === undefined) {
     info(`detached capture ${a.id} is still running: this is what it held so far; fetch again later, or --follow`);
-  } else if (!a.keep && !lost && !source.stopped) {
-    for (const p of pods) await deleteDebugPod(ctx.client, p.metadata!.namespace!, p.metadata!.name!);
-    info(
-      `detached capture ${a.id} has ended and is fetched whole: its debug pod is deleted (--keep would have kept it)`,
-    );
-  }
+  } else if (!a.keep && !lost && !source.stopped) await deleteFetched(ctx, a, pods);
   if (lost) throw incomplete(lost);
+  return ExitCode.ok;
+}
+
+/** The capture has ended and a file holds all of it: its pods go, unless --keep. */
+async function deleteFetched(ctx: RunContext, a: FetchArgs, pods: readonly V1Pod[]): Promise<void> {
+  for (const p of pods) await deleteDebugPod(ctx.client, p.metadata!.namespace!, p.metadata!.name!);
+  info(
+    `detached capture ${a.id} has ended and is fetched whole: its debug pod${pods.length === 1 ? ' is' : 's are'} deleted (--keep would have kept ${pods.length === 1 ? 'it' : 'them'})`,
+  );
+}
+
+/** Several pods' spools into one pcapng (default ID.pcapng), as a workload capture writes it. */
+async function fetchMerged(
+  ctx: RunContext,
+  a: FetchArgs,
+  pods: readonly V1Pod[],
+  spools: ReadonlyArray<{ p: V1Pod; x: DetachedSpool }>,
+  toStdout: boolean,
+): Promise<number> {
+  const path = toStdout ? undefined : (a.output ?? `${a.id}.pcapng`);
+  const sink = path === undefined ? stdoutSink() : await fileSink(path, { overwrite: a.overwrite, signal: ctx.signal });
+  info(
+    `fetching detached capture ${a.id} (${spools.length} pods: ${spools.map((s) => s.x.spool.meta.target ?? '?').join(', ')})${a.follow ? ', following it' : ''} into one pcapng to ${sink.description}`,
+  );
+  const r = await fetchMany(
+    ctx.client,
+    spools.map((s) => ({ pod: s.p, spool: s.x })),
+    sink,
+    { follow: a.follow, reconnectMs: FOLLOW_RECONNECT_MS, signal: ctx.signal },
+  );
+  info(
+    `fetched ${r.packets} packets of ${spools.length} pods to ${sink.description}${r.captured === undefined ? '' : `; tcpdump: ${r.captured} captured`}`,
+  );
+  const sig = receivedSignal();
+  if (sig) return exitCodeForSignal(sig);
+  if (!r.ended)
+    info(`detached capture ${a.id} is still running: this is what it held so far; fetch again later, or --follow`);
+  else if (!a.keep && r.gaps.length === 0 && !r.stopped) await deleteFetched(ctx, a, pods);
+  if (r.gaps.length) {
+    const sum = (k: 'packets' | 'bytes') =>
+      r.gaps.some((g) => g[k] === undefined) ? undefined : r.gaps.reduce((n, g) => n + (g[k] ?? 0), 0);
+    throw incomplete({ packets: sum('packets'), bytes: sum('bytes') });
+  }
   return ExitCode.ok;
 }

@@ -24,7 +24,7 @@ import {
   waitFor,
 } from '../helpers/cluster.ts';
 import { collect, DEBUG_IMAGE, runPlugin, startPlugin, waitForStderr, WEB_IMAGE } from '../helpers/plugin.ts';
-import { readPcap } from '../helpers/pcap/reader.ts';
+import { readPcap, readPcapng } from '../helpers/pcap/reader.ts';
 
 const skip = ensureCluster();
 const env = { KUBECONFIG };
@@ -243,3 +243,84 @@ for (const node of skip ? [undefined] : clusterNodes()) {
     }
   });
 }
+
+// A workload detached across two nodes (node 1 and node 2: two runtimes): one debug pod per node,
+// one spool per pod, fetched into one pcapng with each pod its own interface.
+const nodes = skip ? [] : clusterNodes().slice(0, 2);
+describe(
+  'detach a workload across nodes',
+  { skip: skip ?? (nodes.length < 2 ? 'needs two nodes' : undefined), timeout: 600_000 },
+  () => {
+    const ns = `e2e-detach-wl-${process.pid}`;
+    const base = ['-n', ns, '--image', DEBUG_IMAGE];
+    const dir = mkdtempSync(join(tmpdir(), 'knetns-detach-wl-'));
+    const ips: string[] = [];
+    before(async () => {
+      await createNamespace(ns);
+      for (const [i, n] of nodes.entries())
+        ips.push((await runPod(ns, `dw-${i}`, WEB_IMAGE, { nodeName: n.name, labels: { app: 'dw' } })).status.podIP);
+    });
+    after(async () => {
+      await deleteNamespace(ns);
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    test('-l app=dw --detach: two debug pods, both listed, one pcapng on fetch with each pod its own interface', async () => {
+      const started = await runPlugin(
+        [
+          'capture',
+          '-l',
+          'app=dw',
+          ...base,
+          '--detach',
+          '--duration',
+          '3m',
+          '--spool-size',
+          '2MB',
+          '-f',
+          `udp port ${PORT}`,
+        ],
+        { env, timeoutMs: 180_000 },
+      );
+      assert.equal(started.code, 0, started.stderr);
+      const ID = started.stdout.toString().trim();
+      assert.match(ID, /^[0-9a-f]{8}$/);
+      assert.equal(debugPodStates(ns).filter((p) => p.phase === 'Running').length, 2, 'one debug pod per node');
+      await sendCounted(ips[0]!, 0, 40);
+      await sendCounted(ips[1]!, 100, 140);
+      await delay(1000);
+      const listed = JSON.parse((await runPlugin(['captures', ...base, '-o', 'json'], { env })).stdout.toString());
+      assert.deepEqual((listed.items as Array<{ id: string; target: string }>).map((i) => [i.id, i.target]).sort(), [
+        [ID, `${ns}/dw-0`],
+        [ID, `${ns}/dw-1`],
+      ]);
+      const stopped = await runPlugin(['stop', ID, ...base], { env });
+      assert.equal(stopped.code, 0, stopped.stderr);
+      assert.match(stopped.stderr, /stopped 2 capture/);
+      const file = join(dir, 'wl.pcapng');
+      const fetched = await runPlugin(['fetch', ID, ...base, '-w', file], { env });
+      assert.equal(fetched.code, 0, fetched.stderr);
+      const tshark = spawnSync('tshark', ['-r', file, '-T', 'fields', '-e', 'frame.interface_name'], {
+        encoding: 'utf8',
+      });
+      assert.equal(tshark.status, 0, tshark.stderr);
+      const png = readPcapng(readFileSync(file));
+      assert.equal(png.truncatedBytes, 0);
+      const byIface = new Map<string, number[]>();
+      for (const p of png.packets) {
+        const m = /knetns-seq (\d+)/.exec(p.data.toString('latin1'));
+        if (!m) continue;
+        const name = png.interfaces[p.interfaceId]!.name ?? '?';
+        byIface.set(name, [...(byIface.get(name) ?? []), Number(m[1])]);
+      }
+      assert.deepEqual(byIface.get(`${ns}/dw-0/eth0`), range(0, 40));
+      assert.deepEqual(byIface.get(`${ns}/dw-1/eth0`), range(100, 140));
+      const capinfos = execFileSync('capinfos', ['-c', '-M', file], { encoding: 'utf8' });
+      assert.match(capinfos, new RegExp(`Number of packets:\\s+${png.packets.length}\\b`));
+      const reported = /tcpdump: (\d+) captured/.exec(fetched.stderr);
+      assert.ok(reported, fetched.stderr);
+      assert.equal(png.packets.length, Number(reported[1]), 'the file holds what both tcpdumps captured');
+      await waitFor('no debug pod left', async () => (debugPodStates(ns).length === 0 ? true : undefined), 60_000);
+    });
+  },
+);

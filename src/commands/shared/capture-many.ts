@@ -59,9 +59,9 @@ export type ManyOutput =
   | { kind: 'dir'; path: string };
 
 /** How long a reordered packet may wait for slower pods' streams: about one exec round trip. */
-const REORDER_WINDOW_MS = 1000;
+export const REORDER_WINDOW_MS = 1000;
 /** Memory the reorder buffer may hold before it lets packets go early. */
-const REORDER_MAX_BYTES = 32 * 1024 * 1024;
+export const REORDER_MAX_BYTES = 32 * 1024 * 1024;
 /** Room each node's debug pod keeps for captures that --follow adds there. */
 const FOLLOW_SPARE_CAPTURES = 4;
 /** How long a capture from a pod's birth waits for its sandbox. */

@@ -29,12 +29,8 @@ export async function captureDetached(
     ? `-l ${plan.selector}`
     : plan.refs.map((r) => (r.kind === 'pod' ? r.name : `${r.kind}/${r.name}`)).join(' ');
   checkTargetCount(targets.length, what, plan);
-  // fetch writes one target's spool for now (a merged pcapng of several is not wired yet).
-  if (targets.length > 1)
-    throw usageError(
-      `--detach captures one pod for now; ${what} has ${targets.length} running pods`,
-      `detach each pod on its own: capture POD --detach --duration ...`,
-    );
+  if (targets.length === 0)
+    throw usageError(`no running pod to capture in ${what}`, 'a detached capture takes the pods running now');
   const groups = groupByPod(targets, ctx.debugNamespace);
   checkNodeCount([...new Set(targets.map((t) => t.node))], what, '', plan);
   for (const g of groups) checkPodMemory(g.targets.length, plan.bufferKiB / 1024, `on node ${g.node}`);
