@@ -138,7 +138,7 @@ async function fetchMerged(
     `fetching detached capture ${a.id} (${spools.length} pods: ${spools.map((s) => s.x.spool.meta.target ?? '?').join(', ')})${a.follow ? ', following it' : ''} into one pcapng to ${sink.description}`,
   );
   const r = await fetchMany(
-    ctx.client,
+    (pod) => podAgent(ctx.client, pod),
     spools.map((s) => ({ pod: s.p, spool: s.x })),
     sink,
     { follow: a.follow, reconnectMs: FOLLOW_RECONNECT_MS, signal: ctx.signal },

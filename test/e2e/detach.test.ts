@@ -4,7 +4,8 @@
 // writes all of it (a counted traffic source: every datagram once, in order, nothing sent after
 // the stop), which tshark and capinfos read, and then deletes the debug pod. Also the exit codes
 // of bad IDs and missing flags, and that `cleanup` never deletes a detached capture before its
-// deadline but does after it (node 1 only: it waits out a deadline).
+// deadline but does after it, and fetch --follow (node 1 only: they wait out a deadline and a
+// follow); and a workload detached across two nodes, fetched into one pcapng.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';

@@ -3,8 +3,8 @@
 // pod its own interface (NAMESPACE/POD/IFACE), as a workload capture writes it; a ring that
 // wrapped is marked with a comment on the first packet after the gap.
 import { warn } from '../../log.ts';
-import { podAgent } from '../../kube/detached.ts';
-import type { KubeClient, V1Pod } from '../../kube/client.ts';
+import type { V1Pod } from '../../kube/client.ts';
+import type { AgentExec } from '../../node/agent-ops.ts';
 import { SpoolFetch } from '../../node/spool-fetch.ts';
 import { spoolDir } from '../../node/spool-plan.ts';
 import { describeGap, type SpoolGap } from '../../node/spool-stream.ts';
@@ -27,9 +27,9 @@ export interface ManyFetched {
   captured: number | undefined;
 }
 
-/** Fetches SPOOLS (each with its pod) into one pcapng on SINK; SIGNAL stops reading. */
+/** Fetches SPOOLS (each with its pod, reached through AGENT) into one pcapng on SINK; SIGNAL stops reading. */
 export async function fetchMany(
-  client: KubeClient,
+  agent: (pod: V1Pod) => AgentExec,
   spools: ReadonlyArray<{ pod: V1Pod; spool: DetachedSpool }>,
   sink: CaptureSink,
   o: { follow: boolean; reconnectMs: number; signal: AbortSignal },
@@ -54,7 +54,7 @@ export async function fetchMany(
       spools.map(async ({ pod, spool }) => {
         const key = spool.spool.id;
         const target = spool.spool.meta.target ?? key;
-        const f = new SpoolFetch(podAgent(client, pod), {
+        const f = new SpoolFetch(agent(pod), {
           dir: spoolDir(key),
           follow: o.follow,
           reconnectMs: o.reconnectMs,
