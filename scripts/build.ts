@@ -7,7 +7,7 @@
 // agent.sh are embedded as literals, as in the single executable (scripts/release/bundle.ts).
 import { chmodSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { embeddedModules, embedPlugin } from './release/bundle.ts';
 import { ROOT as root, sourceInfo } from './release/build-info.ts';
 
@@ -31,6 +31,38 @@ const BANNER = [
   "const __knetnsDirname = __knetnsPath(new URL('.', import.meta.url));",
 ].join('\n');
 
+// Completion's KubeConfig (src/kube/kubeconfig-lite.ts) is bundled on its own, beside the chunks:
+// in the shared bundle it would sit in one chunk with every API model (esbuild assigns whole files
+// to chunks, and KubeConfig's module imports the generated index), which a Tab would then load.
+const LITE = 'kubeconfig-lite.js';
+const liteExternal: Plugin = {
+  name: 'kubeconfig-lite-external',
+  setup(b) {
+    b.onResolve({ filter: /kubeconfig-lite\.ts$/ }, () => ({ path: `./${LITE}`, external: true }));
+  },
+};
+// client-node's package.json does not say its modules are free of side effects, so a bundler
+// keeps every module its index re-exports: KubeConfig alone would drag in every API model (2.8 MB
+// instead of 1.8 MB). They are free of them: classes and constants, and a polyfill of
+// globalThis.File that matters only before Node 20.
+const clientNodePure: Plugin = {
+  name: 'client-node-side-effect-free',
+  setup(b) {
+    b.onResolve({ filter: /.*/ }, async (a) => {
+      if ((a.pluginData as { inner?: boolean } | undefined)?.inner) return undefined;
+      const r = await b.resolve(a.path, {
+        kind: a.kind,
+        importer: a.importer,
+        resolveDir: a.resolveDir,
+        pluginData: { inner: true },
+      });
+      if (r.errors.length > 0) return undefined;
+      const pure = /[\\/]@kubernetes[\\/]client-node[\\/]dist[\\/]/.test(r.path);
+      return { path: r.path, namespace: r.namespace, external: r.external, sideEffects: pure ? false : r.sideEffects };
+    });
+  },
+};
+
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 const info = sourceInfo();
 const result = await build({
@@ -53,6 +85,7 @@ const result = await build({
   logLevel: 'warning',
   metafile: true,
   plugins: [
+    liteExternal,
     embedPlugin(embeddedModules(info)),
     {
       name: 'kubectl-netns-complete-entry',
@@ -69,6 +102,20 @@ const result = await build({
       },
     },
   ],
+});
+await build({
+  absWorkingDir: root,
+  entryPoints: ['src/kube/kubeconfig-lite.ts'],
+  outfile: join('dist/chunks', LITE),
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node22',
+  define: { __dirname: '__knetnsDirname', __filename: '__knetnsFilename' },
+  banner: { js: BANNER },
+  legalComments: 'eof',
+  logLevel: 'warning',
+  plugins: [clientNodePure],
 });
 // Nothing in the bundle may read files beside it any more (the embedded modules did).
 for (const out of Object.keys(result.metafile.outputs)) {

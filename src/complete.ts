@@ -9,22 +9,33 @@ async function candidates(req: CompletionRequest): Promise<{ words: string[]; di
   if (need.kind === 'files') return { words: [], directive: Directive.default };
   if (need.kind === 'nothing') return { words: [], directive: Directive.noFileComp };
   const { resolveConfig } = await import('./kube/config.ts');
-  const { createKubeClient } = await import('./kube/client.ts');
-  const cfg = await resolveConfig({ kubeconfig: req.kubeconfig, context: req.context, namespace: req.namespace });
+  // Only KubeConfig, not the typed client: names come from one plain GET (list-names.ts).
+  const { KubeConfig } = await import('./kube/kubeconfig-lite.ts');
+  const cfg = await resolveConfig(
+    { kubeconfig: req.kubeconfig, context: req.context, namespace: req.namespace },
+    process.env,
+    KubeConfig,
+  );
   if (need.kind === 'contexts') return { words: cfg.contexts, directive: Directive.noFileComp };
-  const client = await createKubeClient(cfg);
-  const names = <T extends { metadata?: { name?: string } }>(items: T[]) =>
-    items.map((i) => i.metadata?.name ?? '').filter(Boolean);
-  if (need.kind === 'namespaces')
-    return { words: names(await client.listNamespaces()), directive: Directive.noFileComp };
-  if (need.kind === 'nodes') return { words: names(await client.listNodes()), directive: Directive.noFileComp };
   if (need.kind === 'containers') {
+    const { createKubeClient } = await import('./kube/client.ts');
     const { parseTarget, resolveTarget } = await import('./kube/target.ts');
-    const pod = (await resolveTarget(client, parseTarget(need.target), cfg.namespace, undefined)).object;
+    const full = await resolveConfig({ kubeconfig: req.kubeconfig, context: req.context, namespace: req.namespace });
+    const pod = (await resolveTarget(await createKubeClient(full), parseTarget(need.target), full.namespace, undefined))
+      .object;
     return { words: (pod.spec?.containers ?? []).map((c) => c.name), directive: Directive.noFileComp };
   }
-  const pods = names((await client.listPods(cfg.namespace)).filter((p) => p.status?.phase === 'Running'));
-  const nodes = need.kind === 'nodes-and-pods' ? names(await client.listNodes().catch(() => [])) : [];
+  const { listNames } = await import('./kube/list-names.ts');
+  if (need.kind === 'namespaces')
+    return { words: await listNames(cfg.kc, '/api/v1/namespaces'), directive: Directive.noFileComp };
+  if (need.kind === 'nodes')
+    return { words: await listNames(cfg.kc, '/api/v1/nodes'), directive: Directive.noFileComp };
+  const running = encodeURIComponent('status.phase=Running');
+  const pods = await listNames(
+    cfg.kc,
+    `/api/v1/namespaces/${encodeURIComponent(cfg.namespace)}/pods?fieldSelector=${running}`,
+  );
+  const nodes = need.kind === 'nodes-and-pods' ? await listNames(cfg.kc, '/api/v1/nodes').catch(() => []) : [];
   return { words: [...nodes, ...pods], directive: Directive.noFileComp };
 }
 

@@ -80,8 +80,13 @@ function mergeFirstWins(configs: KubeConfig[]): {
 }
 
 /** Loads the kubeconfig the way kubectl does and validates the chosen context up front. */
-export async function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): Promise<ResolvedConfig> {
-  const { KubeConfig } = await loadClientNode();
+export async function resolveConfig(
+  flags: ConfigFlags,
+  env: NodeJS.ProcessEnv = process.env,
+  KubeConfigClass?: typeof KubeConfig,
+): Promise<ResolvedConfig> {
+  // Completion passes the class from a lighter module (kubeconfig-lite.ts); commands load the client.
+  const KubeConfig = KubeConfigClass ?? (await loadClientNode()).KubeConfig;
   const candidates = kubeconfigFiles(flags.kubeconfig, env);
   if (flags.kubeconfig && !existsSync(flags.kubeconfig)) {
     throw new UserError(`kubeconfig file ${flags.kubeconfig} does not exist`, {

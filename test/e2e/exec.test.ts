@@ -137,8 +137,20 @@ for (const node of skip ? [undefined] : clusterNodes()) {
             encoding: 'utf8',
             stdio: ['ignore', 'pipe', 'pipe'],
           });
-        assert.match(complete('cap'), /^capture\n:4\n/);
+        assert.match(complete('cap'), /^capture\ncaptures\n:4\n$/);
         assert.match(complete('exec', '-n', ns, 'w'), /^web\n:4\n/);
+        // Nodes, namespaces and a pod's containers come from the cluster too.
+        assert.match(complete('ls', ''), new RegExp(`^${node.name}$`, 'm'));
+        assert.match(complete('-n', ns.slice(0, 8)), new RegExp(`^${ns}$`, 'm'));
+        const container = execFileSync(
+          KUBECTL,
+          ['get', 'pod', 'web', '-n', ns, '-o', 'jsonpath={.spec.containers[0].name}'],
+          {
+            env: { ...process.env, KUBECONFIG },
+            encoding: 'utf8',
+          },
+        );
+        assert.match(complete('exec', '-n', ns, 'web', '-c', ''), new RegExp(`^${container}\n:4\n`));
       });
     }
   });
