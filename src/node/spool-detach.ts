@@ -8,6 +8,7 @@ import { debug } from '../log.ts';
 import { captureArgv, type CaptureOptions } from './agent.ts';
 import type { AgentExec } from './agent-ops.ts';
 import { agentFailure, LineCollector } from './agent-errors.ts';
+import { SPOOL_MARK } from './spool-stream.ts';
 
 const LISTENING = /listening on (\S+), (link-type \S+)/;
 /** An agent error line: the capture failed before tcpdump listened. */
@@ -44,7 +45,15 @@ export async function startDetached(agent: AgentExec, options: CaptureOptions): 
       cb();
     },
   });
-  const stdout = new Writable({ write: (_c, _e, cb) => cb() });
+  // A tcpdump that died after the agent's checks: the reader sends the end marker and would wait
+  // for our "done"; ending its input ends it at once, and the error is reported below.
+  const endMark = Buffer.concat([SPOOL_MARK, Buffer.from('end ')]);
+  const stdout = new Writable({
+    write: (chunk: Buffer, _e, cb) => {
+      if (!listening && chunk.includes(endMark)) stdin.end();
+      cb();
+    },
+  });
   const r = await agent.exec(captureArgv(options), { stdin, stdout, stderr });
   if (listening) return listening;
   if (r.exitCode !== 0) throw agentFailure(r.exitCode, lines.all(), 'capture');

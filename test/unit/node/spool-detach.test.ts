@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import { startDetached } from '../../../src/node/spool-detach.ts';
 import type { AgentExec } from '../../../src/node/agent-ops.ts';
 import type { CaptureOptions } from '../../../src/node/agent.ts';
+import { SPOOL_MARK } from '../../../src/node/spool-stream.ts';
 
 const OPTIONS: CaptureOptions = {
   find: { podUid: '0b0e3c5e-1c55-4bb0-9b8e-1d1a1c2f3e4d', containerIds: ['abc123'] },
@@ -77,4 +78,25 @@ test('refuses options without a spool: a detached capture is always spooled', as
     startDetached(fakeCapture([], 0, { stdinEnded: false }), { ...OPTIONS, spool: undefined }),
     RangeError,
   );
+});
+
+test('a tcpdump that ends before it listens: the reader is let go at its end marker, and the error says so', async () => {
+  const seen = { stdinEnded: false };
+  const agent: AgentExec = {
+    exec: async (_argv, io) => {
+      io.stderr?.write('tcpdump: eth0: That device is not up\n');
+      io.stdout?.write(Buffer.concat([SPOOL_MARK, Buffer.from('end 1 - - -\n')]));
+      const stdin = io.stdin as Readable;
+      await new Promise<void>((resolve) => {
+        stdin.on('end', () => {
+          seen.stdinEnded = true;
+          resolve();
+        });
+        stdin.resume();
+      });
+      return { exitCode: 0 };
+    },
+  } as AgentExec;
+  await assert.rejects(startDetached(agent, OPTIONS), /ended before tcpdump listened/);
+  assert.ok(seen.stdinEnded);
 });
