@@ -174,6 +174,36 @@ describe('permissions as shipped', { skip, timeout: 900_000 }, () => {
     assert.deepEqual(debugPods(DEBUG_NS), []);
   });
 
+  test('capture --detach, captures, fetch and stop work as the operator; the policy admits the detached pod', async () => {
+    const common = ['-n', target, '--debug-namespace', DEBUG_NS];
+    const started = await asOperator([
+      'capture',
+      'web',
+      ...common,
+      '--detach',
+      '--duration',
+      '2m',
+      '--spool-size',
+      '2MB',
+    ]);
+    assert.equal(started.code, 0, started.stderr);
+    const id = started.stdout.toString().trim();
+    assert.match(id, /^[0-9a-f]{8}$/);
+    for (let i = 0; i < 3; i++) await httpGet(`http://${podIP}:8080/index.html?detached=${i}`);
+    const listed = await asOperator(['captures', '-n', DEBUG_NS, '-o', 'json']);
+    assert.equal(listed.code, 0, listed.stderr);
+    const item = JSON.parse(listed.stdout.toString()).items[0];
+    assert.equal(item.id, id);
+    assert.match(item.startedBy, /system:serviceaccount:.*:operator/, 'who started it, as the API server names them');
+    const stopped = await asOperator(['stop', id, '-n', DEBUG_NS]);
+    assert.equal(stopped.code, 0, stopped.stderr);
+    const file = join(dir, 'detached.pcap');
+    const fetched = await asOperator(['fetch', id, '-n', DEBUG_NS, '-w', file]);
+    assert.equal(fetched.code, 0, fetched.stderr);
+    assert.ok(readPcap(readFileSync(file)).records.length >= 6);
+    await waitFor('the detached pod gone', async () => (debugPods(DEBUG_NS).length === 0 ? true : undefined), 60_000);
+  });
+
   test('with one verb removed (get on pods/exec), the error names it and nothing is created', async () => {
     const role = JSON.parse(kubectl(['get', 'role', 'kubectl-netns-debug-pods', '-n', DEBUG_NS, '-o', 'json']));
     role.metadata = { name: 'kubectl-netns-debug-pods-noexecget', namespace: DEBUG_NS };
