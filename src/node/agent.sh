@@ -97,8 +97,8 @@
 #       come, each batch followed by "kubectl-netns-spool: log OFFSET" (where a new reader's --log
 #       picks up); and "kubectl-netns-spool: written BYTES" (what tcpdump has written so far), for
 #       the client's "how far behind". The reader wakes when tcpdump's wchar (/proc/PID/io) moves,
-#       checked every 2 ms (read -t on a FIFO: no fork) or, in shells without read -t (dash), every
-#       10 ms with sleep; it copies in pieces of at most 4 MiB with dd (fd 3 keeps its place).
+#       checked every 1 ms for ~20 ms after data and every 2 ms when quiet (read -t on a FIFO: no
+#       fork) or, in shells without read -t (dash), every 10 ms with sleep; it copies in pieces of at most 4 MiB with dd (fd 3 keeps its place).
 #   spools ROOT
 #       Every spool under ROOT. stdout, tab-separated, per spool:
 #         spool ID STATE BYTES FILES FIRST LAST LOST_FILES LOST_PACKETS STARTED
@@ -1306,6 +1306,11 @@ spool_read() {
   exec 7<&-
   sr_reported=''
   sr_open=''
+  # sr_woke: the wchar the wake-up below just read (still "before the drain"; no second read).
+  # sr_fast: naps left at the short interval; traffic tends to come in runs, so for ~20 ms after
+  # data the reader looks every millisecond (busybox's read -t counts whole ms: 0.0005 is 0), and
+  # every 2 ms once it has been quiet.
+  sr_woke='' sr_fast=0
   if spool_await "$3"; then sr_open=1; fi
   while [ -n "$sr_open" ]; do
     spool_log
@@ -1314,7 +1319,8 @@ spool_read() {
     [ ! -e "$sr_dir/end" ] || sr_end=1
     spool_later
     # Read before the drain: a write after this point changes it, so no wake-up is missed.
-    spool_written
+    if [ -n "$sr_woke" ]; then sr_w=$sr_woke; else spool_written; fi
+    sr_woke=''
     sr_before=$sr_w
     spool_drain
     if [ -n "$sr_w" ] && [ "$sr_w" != "$sr_reported" ]; then
@@ -1330,12 +1336,23 @@ spool_read() {
       continue
     fi
     # Caught up: wait for tcpdump to write (its wchar moves), to end, or for the client to go.
+    # Log lines (tcpdump's "listening on") are forwarded while waiting too: a read, no fork.
     while :; do
-      spool_nap 0.002 0.01
+      if [ "$sr_fast" -gt 0 ]; then
+        sr_fast=$((sr_fast - 1))
+        spool_nap 0.001 0.01
+      else
+        spool_nap 0.002 0.01
+      fi
       [ ! -e "$sr_flag.gone" ] || spool_quit 0
       [ ! -e "$sr_dir/end" ] || break
+      spool_log
       spool_written
-      if [ -z "$sr_w" ] || [ "$sr_w" != "$sr_before" ]; then break; fi
+      if [ -z "$sr_w" ]; then break; fi
+      if [ "$sr_w" != "$sr_before" ]; then
+        sr_woke=$sr_w sr_fast=20
+        break
+      fi
     done
   done
   spool_log
