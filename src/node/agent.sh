@@ -1337,8 +1337,12 @@ spool_read() {
     fi
     # Caught up: wait for tcpdump to write (its wchar moves), to end, or for the client to go.
     # Log lines (tcpdump's "listening on") are forwarded while waiting too: a read, no fork.
+    # The first look comes without a nap: at a steady rate tcpdump has written during the copy.
+    sr_look=''
     while :; do
-      if [ "$sr_fast" -gt 0 ]; then
+      if [ -z "$sr_look" ]; then
+        sr_look=1
+      elif [ "$sr_fast" -gt 0 ]; then
         sr_fast=$((sr_fast - 1))
         spool_nap 0.001 0.01
       else
