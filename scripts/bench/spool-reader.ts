@@ -9,10 +9,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { captureArgv } from '../../src/node/agent.ts';
+import { captureArgv, stopArgv } from '../../src/node/agent.ts';
 import { SpoolDemux } from '../../src/node/spool-stream.ts';
 import { cleanupAll, createNetns, rand, runAgent, shells, startAgent, type Shell } from '../../test/helpers/netns.ts';
-import { stopArgv } from '../../src/node/agent.ts';
+
 
 const PORT = 9556;
 const seconds = Number(process.argv[2] ?? 3);
@@ -121,5 +121,5 @@ try {
     }
   }
 } finally {
-  await cleanupAll();
+  cleanupAll();
 }
