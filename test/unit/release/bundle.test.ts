@@ -40,7 +40,7 @@ test('it completes, by the hidden argument and under the helper name', () => {
 test('agent.sh travels inside it, byte for byte', () => {
   const agent = readFileSync(new URL('../../../src/node/agent.sh', import.meta.url), 'utf8');
   // esbuild prints the string as a template literal (or a quoted string): evaluate what it printed.
-  const m = /function readAgentSource\(\) \{\s*return (`(?:\\[\s\S]|[^`\\])*`|"(?:\\[\s\S]|[^"\\])*");/.exec(code);
+  const m = /function readAgentSource\(\)\s*\{\s*return\s*(`(?:\\[\s\S]|[^`\\])*`|"(?:\\[\s\S]|[^"\\])*")\s*[;}]/.exec(code);
   assert.ok(m, 'readAgentSource() returns a literal');
   assert.equal(runInNewContext(m[1]!), agent);
 });
