@@ -193,6 +193,7 @@ describe('permissions as shipped', { skip, timeout: 900_000 }, () => {
     const listed = await asOperator(['captures', '-n', DEBUG_NS, '-o', 'json']);
     assert.equal(listed.code, 0, listed.stderr);
     const item = JSON.parse(listed.stdout.toString()).items[0];
+    assert.ok(item, `captures listed nothing; its stderr: ${listed.stderr}`);
     assert.equal(item.id, id);
     assert.match(item.startedBy, /system:serviceaccount:.*:operator/, 'who started it, as the API server names them');
     const stopped = await asOperator(['stop', id, '-n', DEBUG_NS]);
