@@ -211,6 +211,15 @@ export class DebugSession {
   }
 
   /**
+   * Resolves once the API server reports the pod Running. The session opens as soon as the agent is
+   * in, up to a kubelet relist before that; what finds pods by their phase (captures, fetch and
+   * stop of a detached capture) must not be told the pod exists before then.
+   */
+  async reportedRunning(timeoutMs: number): Promise<void> {
+    await waitForRunning(this.client, this.namespace, this.podName, { timeoutMs });
+  }
+
+  /**
    * Lets go of a pod the agent has marked detached (its `detach` op): the hold ends without
    * "release", so the pod stays until its deadline, and the pod is not deleted.
    */

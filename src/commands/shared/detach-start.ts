@@ -60,6 +60,8 @@ export async function captureDetached(
     }
     // Only now that every tcpdump listens: a failure above deletes the pods with their captures.
     for (const pod of pods) await collectOk(pod.session, detachArgv(), 'detach');
+    // The ID goes out only once `captures`, `fetch` and `stop` can find every pod by its phase.
+    await Promise.all(pods.map((p) => p.session.reportedRunning(ctx.podTimeoutMs)));
     for (const pod of pods) pod.leave();
     started = true;
   } finally {

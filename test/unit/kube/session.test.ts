@@ -94,6 +94,7 @@ function fakeClient(runsAfter: number, events: V1Pod[] = [], installFails = fals
     watchStops: 0,
     graces: [] as Array<number | undefined>,
     commands: [] as string[][],
+    watchers: [] as Array<(t: string, p: V1Pod) => void>,
   };
   let deleted = false;
   const client = {
@@ -104,6 +105,7 @@ function fakeClient(runsAfter: number, events: V1Pod[] = [], installFails = fals
       return pod('Pending');
     },
     watchPod: async (_ns: string, _n: string, onEvent: (t: string, p: V1Pod) => void) => {
+      calls.watchers.push(onEvent);
       for (const e of events) setImmediate(() => onEvent('MODIFIED', e));
       return { stop: () => calls.watchStops++ };
     },
@@ -144,6 +146,23 @@ test('the pod counts as running once the agent is installed, while the watch sti
   await session.close(1000);
   assert.equal(calls.deletes, 1);
   assert.deepEqual(calls.graces, [undefined], 'a pod that ran ends in its own short grace period');
+});
+
+test('reportedRunning waits for the API to say Running, which may come after the session opened', async () => {
+  const { client, calls } = fakeClient(0);
+  const session = await DebugSession.open(client, options);
+  let reported = false;
+  const waiting = session.reportedRunning(5_000).then(() => (reported = true));
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(reported, false, 'not while the API still says Pending');
+  const running = pod('Running');
+  running.status!.containerStatuses = [
+    { name: 'netns', image: 'img', imageID: '', ready: true, restartCount: 0, state: { running: {} } },
+  ];
+  calls.watchers.at(-1)!('MODIFIED', running);
+  await waiting;
+  assert.equal(reported, true);
+  await session.close(1000);
 });
 
 test('read-only work done: a pod that ran is removed at once (grace 0), not after its kubelet confirms', async () => {
