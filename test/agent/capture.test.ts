@@ -93,7 +93,11 @@ describe('agent capture', { skip, concurrency: false }, () => {
         assert.equal(pcap.header.linkType, LINKTYPE_ETHERNET);
         assert.equal(pcap.records.length, 6);
         assert.equal(pcap.truncatedBytes, 0);
-        assert.deepEqual(parseTcpdumpStats(r.stderr), { captured: 6, receivedByFilter: 6, droppedByKernel: 0 });
+        // "Received by filter" also counts matching packets that arrive after the stop: at least, not exactly.
+        const stats = parseTcpdumpStats(r.stderr);
+        assert.equal(stats?.captured, 6, r.stderr);
+        assert.equal(stats?.droppedByKernel, 0, r.stderr);
+        assert.ok((stats?.receivedByFilter ?? 0) >= 6, r.stderr);
 
         const file = savePcap(r.stdout);
         const text = tool('tcpdump', ['-r', file, '-nn']);
