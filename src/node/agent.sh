@@ -1623,10 +1623,27 @@ scan_cni() {
     END { if (cur != "") flush() }'
 }
 
-# One way into each namespace, as "NETNS t PID" (a process in it, the lowest PID) or "NETNS f PATH"
-# (a mount, as /proc/HOLDER/root/MOUNTPOINT, else a file under the node's root $1). Reads records.
+# Ways into each namespace, as "NETNS t PIDS [PATH]" (up to 8 of its processes, lowest PID first,
+# and its mount or file if it has one) or "NETNS f PATH" (a mount, as /proc/HOLDER/root/MOUNTPOINT,
+# else a file under the node's root $1). Reads records. More than one way, because the lowest PID
+# is not always the oldest: once PIDs wrap, a passing exec (a probe, our own netinfo) may hold it
+# and be gone by the time the namespace is entered.
 scan_entries() {
   awk -F"$TAB" -v root="$PROC_ROOT" -v hostroot="$1" '
+    # Adds PID P to the up to 8 lowest of namespace NS, kept in order.
+    function keep(ns, p,   n, a, i, out, k, put) {
+      n = (ns in pid) ? split(pid[ns], a, " ") : 0
+      if (n == 8 && p > a[n] + 0) return
+      out = ""
+      k = 0
+      put = 0
+      for (i = 1; i <= n && k < 8; i++) {
+        if (!put && p < a[i] + 0) { out = out " " p; k++; put = 1 }
+        if (k < 8) { out = out " " a[i]; k++ }
+      }
+      if (!put && k < 8) out = out " " p
+      pid[ns] = substr(out, 2)
+    }
     # mountinfo writes space, tab, newline and backslash as \ooo.
     function unoct(s,   out, i, d) {
       out = ""
@@ -1642,11 +1659,11 @@ scan_entries() {
       }
       return out s
     }
-    $1 == "proc" { if (!($3 in pid) || $2 + 0 < pid[$3] + 0) pid[$3] = $2; next }
+    $1 == "proc" { keep($3, $2 + 0); next }
     $1 == "mount" && !($4 in path) { p = unoct($5); if (p !~ /[\t\n]/) path[$4] = root "/" $2 "/root" p; next }
     $1 == "file" && !($3 in path) && hostroot != "" { path[$3] = hostroot $2; next }
     END {
-      for (ns in pid) printf "%s\tt\t%s\n", ns, pid[ns]
+      for (ns in pid) printf "%s\tt\t%s%s\n", ns, pid[ns], (ns in path) ? "\t" path[ns] : ""
       for (ns in path) if (!(ns in pid)) printf "%s\tf\t%s\n", ns, path[ns]
     }'
 }
@@ -1707,7 +1724,13 @@ scan_pick() {
       for (i = 1; i <= n; i++) want[w[i]] = 1
     }
     $1 == "" { next }
-    $1 == host || ($1 in want) || $2 != "t" || look($3) != 0 { print }'
+    # The first of PIDS whose files can be read decides.
+    function lookAny(pids,   n, a, i, r) {
+      n = split(pids, a, " ")
+      for (i = 1; i <= n; i++) if ((r = look(a[i])) >= 0) return r
+      return -1
+    }
+    $1 == host || ($1 in want) || $2 != "t" || lookAny($3) != 0 { print }'
 }
 
 # The interfaces of a namespace whose only interface is a loopback that has never been up, as
@@ -1737,7 +1760,8 @@ scan_quiet() {
     function quiet(pid,   base, n, i, f, k, line) {
       base = root "/" pid "/net/"
       # Two header lines, then "lo: 16 counters".
-      if (slurp(base "dev") != 3) return ""
+      if ((n = slurp(base "dev")) < 0) return "?"
+      if (n != 3) return ""
       n = split(L[3], f, /[: ]+/)
       k = f[1] == "" ? 2 : 1
       if (f[k] != "lo" || n - k != 16) return ""
@@ -1749,8 +1773,14 @@ scan_quiet() {
       close(base "dev_snmp6/lo")
       return k
     }
+    # The first of PIDS still there decides ("" when none is).
+    function quietAny(pids,   n, a, i, r) {
+      n = split(pids, a, " ")
+      for (i = 1; i <= n; i++) if ((r = quiet(a[i])) != "?") return r
+      return ""
+    }
     $1 == "" { next }
-    $2 == "t" && $1 != self && (ix = quiet($3)) != "" {
+    $2 == "t" && $1 != self && (ix = quietAny($3)) != "" {
       j = json
       sub(/IFINDEX/, ix, j)
       printf "ipaddr\t%s\t%s\n", $1, j
@@ -1786,16 +1816,24 @@ scan_addrs() {
   rm -rf "$sa_dir"
 }
 
-# Reads "NETNS t PID" / "NETNS f PATH" lines; $1 is our own namespace. Each namespace's output
-# follows a line "\001NETNS"; ip's JSON is one line, an error may be several.
+# Reads "NETNS t PIDS [PATH]" / "NETNS f PATH" lines; $1 is our own namespace. Each namespace's
+# output follows a line "\001NETNS"; ip's JSON is one line, an error may be several. Through each
+# PID in turn, then the path: a process may have exited since it was listed; the last error stands.
 scan_addrs_worker() {
-  while IFS=$TAB read -r sw_ns sw_how sw_arg; do
+  while IFS=$TAB read -r sw_ns sw_how sw_arg sw_path; do
     [ -n "$sw_ns" ] || continue
     printf '\n\001%s\n' "$sw_ns"
     if [ "$sw_ns" = "$1" ]; then
       "$IP" -j -d addr show 2>&1
     elif [ "$sw_how" = t ]; then
-      "$NSENTER" -t "$sw_arg" -n -- "$IP" -j -d addr show 2>&1
+      sw_ok=0
+      for sw_pid in $sw_arg; do
+        if sw_out=$("$NSENTER" -t "$sw_pid" -n -- "$IP" -j -d addr show 2>&1); then sw_ok=1; break; fi
+      done
+      if [ "$sw_ok" = 0 ] && [ -n "$sw_path" ]; then
+        sw_out=$(bounded "$NSENTER" --net="$sw_path" -- "$IP" -j -d addr show 2>&1)
+      fi
+      printf '%s\n' "$sw_out"
     else
       bounded "$NSENTER" --net="$sw_arg" -- "$IP" -j -d addr show 2>&1
     fi

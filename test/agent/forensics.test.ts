@@ -6,7 +6,8 @@
 // image-like tools and under dash.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { captureArgv, netinfoArgv, parseAgentError, scanArgv } from '../../src/node/agent.ts';
 import { matchingAddresses, parseAddressQuery } from '../../src/node/address-match.ts';
 import { buildNetnsTable, hostPeers, type NetnsEntry, type PodRef } from '../../src/node/netns-table.ts';
@@ -41,6 +42,7 @@ import {
   spawnInNetns,
   startAgent,
   tool,
+  track,
   waitInNetns,
   type TestNetns,
 } from '../helpers/netns.ts';
@@ -345,6 +347,46 @@ describe('agent forensics', { skip, concurrency: false, timeout: 600_000 }, () =
   });
 
   describe('scan on a busy node', () => {
+    test("a namespace whose lowest PID comes and goes (PIDs wrapped; a probe's or inspect's exec): its interfaces are still read", async () => {
+      const pidMax = Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8'));
+      // The long-lived process high, the passers-by low: after a wrap, the lowest PID is the newest.
+      writeFileSync('/proc/sys/kernel/ns_last_pid', String(pidMax - 3000));
+      const ns = await createNetns();
+      assert.ok(ns.pid > 21_000, `the sleeper got PID ${ns.pid}`);
+      // Bounded: at most 1500 passers-by of 20 ms, each at a new low PID, so none is found again by chance.
+      const passers = track(
+        spawn(
+          'sh',
+          [
+            '-c',
+            'i=0; while [ $i -lt 1500 ]; do echo $((400 + i * 37 % 20000)) >/proc/sys/kernel/ns_last_pid; nsenter --net="$1" sleep 0.02; i=$((i + 1)); done',
+            'sh',
+            `/run/netns/${ns.name}`,
+          ],
+          { stdio: 'ignore' },
+        ),
+      );
+      try {
+        for (const shell of SHELLS) {
+          for (let i = 0; i < 6; i++) {
+            // What inspect asks for: this namespace (and the node's).
+            const r = await runAgent(shell, scanArgv({ netns: [ns.inode] }), { timeoutMs: 60_000 });
+            assert.equal(r.code, 0, r.stderr);
+            const facts = parseScan(r.stdout.toString());
+            const lowest = Math.min(...facts.procs.filter((p) => p.netns === ns.inode).map((p) => p.pid));
+            const eth0 = facts.interfaces.get(ns.inode)?.find((x) => x.name === ns.nsIf);
+            assert.deepEqual(
+              eth0?.addresses.filter((a) => a.family === 'inet').map((a) => `${a.address}/${a.prefixlen}`),
+              [`${ns.nsAddr}/30`],
+              `${shell.name}, scan ${i + 1}: lowest PID listed ${lowest} (sleeper ${ns.pid}); ${facts.warnings.join('; ')}`,
+            );
+          }
+        }
+      } finally {
+        passers.kill('SIGKILL');
+      }
+    });
+
     test('2000 extra processes and 40 extra namespaces: every one seen, in bounded time', async (t) => {
       const stop = await manyProcesses(2000);
       const extra: string[] = [];
